@@ -1,0 +1,46 @@
+# spamlab: `make analysis` runs the Rustock analysis; `make test` runs the tests.
+# Both bootstrap .venv/ from constraints.txt on first use (idempotent afterwards).
+# `make help` lists every target.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.spamlab-installed
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help venv analysis test test-fast bench lint notebooks environment clean-reports
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv/ and install spamlab with pinned dependencies
+
+analysis: $(STAMP) ## run the default Rustock analysis into reports/rustock/
+	$(VENV)/bin/spamlab run
+
+test: $(STAMP) ## run the whole test suite (unit, recovery, reference, notebooks)
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: $(STAMP) ## the test suite without the slow Monte Carlo tests
+	$(PY) -m pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP) ## run the benchmarks in benchmarks/ (not part of CI)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: $(STAMP) ## ruff over the library, tests and notebooks
+	$(VENV)/bin/ruff check src tests notebooks benchmarks
+
+notebooks: $(STAMP) ## regenerate notebooks/*.ipynb from the jupytext .py sources
+	$(VENV)/bin/jupytext --to ipynb notebooks/[0-9]*.py
+
+environment: $(STAMP) ## regenerate environment.yml from pyproject.toml
+	$(PY) tools/write_environment.py > environment.yml
+
+clean-reports: ## delete generated reports/
+	rm -rf reports/*
