@@ -1,0 +1,157 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # What the vendors said: spam volume around the Rustock takedown, as published
+#
+# Most of the world's spam in 2010 was not sent by spammers' own servers but by **botnets**:
+# hundreds of thousands of infected home and office PCs, remote-controlled from a few
+# command-and-control servers. The largest of them, **Rustock**, sent mostly fake-pharmacy spam.
+# On Wednesday 16 March 2011 Microsoft and US marshals seized its control servers, and Rustock
+# stopped sending in the middle of the afternoon (UTC).
+#
+# Nobody outside the security vendors counts the world's spam. What we know about that week comes
+# from vendors' reports (Symantec MessageLabs, Commtouch, Cisco, Kaspersky, M86, McAfee ...), mostly
+# read through press coverage. This notebook lays those published numbers side by side. Every
+# number shown comes from a row of `data/raw/published_figures.csv`, cited as `#id`; that row
+# carries the source URL.
+#
+# The puzzle the later notebooks work on: Symantec reported global spam falling from an average of
+# 52 billion messages a day in the week before the takedown (#5) to about 33 billion a day after it
+# (#4), and put Rustock's own output at "as many as" 13.82 billion a day (#1). 52 - 33 = 19 billion
+# fewer, of which 13.82 are Rustock's: about 5 billion a day vanished without an explanation.
+
+# %% tags=["parameters"]
+data = None  # this notebook reads only the published-figures table
+date_col = "date"
+value_col = "count"
+tz = "UTC"
+interruption = "2011-03-16T14:45:00+00:00"  # Rustock stop as timed by CBL (#125)
+seed = 0
+run_name = "rustock"
+reports_dir = None  # None: the project's reports/ folder
+
+# %%
+from spamlab import figures, plots, report
+
+run = report.run_dir(run_name, reports_dir)
+table = figures.load()
+takedown = [(interruption, "Rustock takedown")]
+shown = ["id", "publisher", "period_start", "period_end", "metric", "entity", "value_low",
+         "value_high", "unit", "qualifier"]
+print(f"{len(table)} published figures from {table['url'].nunique()} web pages")
+
+# %% [markdown]
+# ## The five numbers behind the puzzle
+#
+# `qualifier` records how the source hedged each number. It matters: 13.82 is an upper bound
+# ("as many as"), 52 is a weekly average, 33 is "approximately". The windows of #4 and #5
+# ("the previous week", "the days following") were never given as exact dates, so the dates
+# below are a reading of the text, not a fact.
+
+# %%
+figures.get(table, [1, 2, 3, 4, 5])[shown]
+
+# %% [markdown]
+# ## How much spam was there? It depends whom you ask
+#
+# Each vendor extrapolates "global" spam from its own spam traps and customers' mail, so their
+# totals differ by a factor of three to five at the same moment: Symantec speaks of tens of
+# billions a day, Commtouch about 150, Cisco 379 (August 2010), M86 230. McAfee's figure appears
+# both as 1.5 and as 1,500 billion a day (#240, #241): one copy must have confused billions with
+# trillions. Each bar below is one published figure over the period it covers (log scale).
+
+# %%
+fig = plots.published_periods(
+    table, "spam_volume_per_day", unit="billion_per_day", marks=takedown,
+    title="Global spam per day as published, by vendor (each bar one figure, labelled #id)",
+)
+report.save_figure(fig, run, "published-global-spam-per-day-by-vendor")
+
+# %% [markdown]
+# The levels cannot be compared across vendors; changes within one vendor's series can. That is
+# why the analysis of the takedown works with one vendor's (Symantec's) figures at a time.
+#
+# ## The spam *rate*: a different quantity
+#
+# Many reports give spam as a percentage of all email rather than a count. A rate can barely move
+# while the volume collapses, because legitimate mail is a small and steady share; that is how a
+# "2%" change came to be misreported as the size of the Rustock drop. The monthly rates published
+# by Symantec and Kaspersky are patchy and, where several press copies quote the same month, not
+# always identical (dots: every published value; line: the monthly median).
+
+# %%
+fig = plots.monthly_rates(table, marks=takedown,
+                          title="Spam as a share of all email, monthly, as published by each vendor")
+report.save_figure(fig, run, "published-monthly-spam-rate-by-vendor")
+
+# %% [markdown]
+# ## How much did Rustock send?
+#
+# The sources disagree by more than a factor of three: 13.82 billion a day (#1, and #13, which
+# places the same number in 2010), around 30 (#139, #151), 44.1 in December 2010 (#7), and close
+# to 50. A claim of "14 billion each week" circulating in the press matches no source found: it
+# looks like a misreading of the daily 13.82.
+
+# %%
+fig = plots.published_periods(
+    table, "botnet_output_per_day", entity="Rustock", unit="billion_per_day", marks=takedown,
+    title="Rustock's output as published (billion messages per day, each bar one figure)",
+)
+report.save_figure(fig, run, "published-rustock-output-per-day")
+
+# %% [markdown]
+# ## And what share of all spam was Rustock?
+#
+# Shares published for Rustock range from 17% (January 2011, #338) through 28.5% (March 2011
+# average, #2) to 47.5% (end of 2010) and more in some spam traps. Output and share only agree if
+# the total they refer to is the same, which is one of the hypotheses notebook 03 tests.
+
+# %%
+fig = plots.published_periods(
+    table, "botnet_share_of_spam", entity="Rustock", unit="percent", log=False, marks=takedown,
+    title="Rustock's share of all spam as published (percent, each bar one figure)",
+)
+report.save_figure(fig, run, "published-rustock-share-of-spam")
+
+# %% [markdown]
+# ## How big was the drop?
+#
+# Reported sizes of the fall in global spam around the takedown: one day against the previous
+# (#28-#30), the week before against the days after (#3), and others. They measure different
+# windows, so they need not agree; notebook 03 asks how much of the gap the windows explain.
+
+# %%
+drops = table[(table["metric"] == "percent_change") & table["entity"].str.startswith("global")]
+drops[(drops["period_end"] >= "2011-03-01") & (drops["period_start"] <= "2011-04-30")][shown]
+
+# %% [markdown]
+# ## What this notebook hands on
+#
+# The results file records the size of the table and the figures the puzzle rests on, so a
+# later reader can check they did not change.
+
+# %%
+report.write_fragment(run, "01-published-figures", {
+    "figures_table": {"rows": len(table), "pages": table["url"].nunique()},
+    "headline_figures_bn_per_day": {
+        "before_week_average": {"value": figures.value(table, 5), "figure_id": 5},
+        "after_days": {"value": figures.value(table, 4), "figure_id": 4},
+        "rustock_output": {"value": figures.value(table, 1), "figure_id": 1},
+    },
+})
+
+# %% [markdown]
+# ## Versions
+#
+# The software this notebook ran with, for anyone repeating it.
+
+# %%
+report.versions()

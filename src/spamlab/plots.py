@@ -1,0 +1,200 @@
+"""Story figures for the notebooks: published figures side by side, monthly spam rates, series.
+
+ITS results and the residual waterfall draw themselves (``res.plot()``,
+``spamlab.residual.plot_waterfall``); this module holds the other figures the
+story needs. Every function returns a matplotlib ``Figure`` and never saves it
+(``spamlab.report.save_figure`` does that).
+
+Examples
+--------
+>>> from spamlab import figures, plots
+>>> fig = plots.published_periods(figures.load(), "spam_volume_per_day")
+>>> fig.axes[0].get_yscale()
+'log'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from spamlab.errors import ParameterError
+
+#: (timestamp, label) pairs drawn as vertical lines
+Marks = Sequence[tuple[pd.Timestamp | str, str]]
+_UNIT_LABELS = {"billion_per_day": "billion messages per day", "percent": "percent"}
+
+
+def vendor_of(publisher: str) -> str:
+    """The organisation behind a figure: the first word of the publisher before any '(...)'.
+
+    Examples
+    --------
+    >>> vendor_of("Symantec MessageLabs (via Softpedia)")
+    'Symantec'
+    >>> vendor_of("The Verge (citing Symantec report)")
+    'Verge'
+    """
+    words = publisher.split(" (")[0].split()
+    if len(words) > 1 and words[0].lower() == "the":
+        words = words[1:]
+    return words[0] if words else publisher
+
+
+def published_rows(
+    table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = None
+) -> pd.DataFrame:
+    """Rows of the figures table for one metric and entity, with ``vendor`` and dates filled.
+
+    ``entity="global"`` also matches ``"global (Commtouch)"`` and the like.
+    Rows without a period are left out (they cannot be placed in time); use
+    ``figures.get`` to see them.
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> set(published_rows(figures.load(), "spam_volume_per_day", unit="billion_per_day")["unit"])
+    {'billion_per_day'}
+    """
+    wanted = (table["metric"] == metric) & (
+        (table["entity"] == entity) | table["entity"].str.startswith(f"{entity} (")
+    )
+    if unit is not None:
+        wanted &= table["unit"] == unit
+    rows = table.loc[wanted & table["period_start"].notna()].copy()
+    if rows.empty:
+        raise ParameterError(f"no dated rows with metric={metric!r}, entity={entity!r}, unit={unit!r}")
+    rows["vendor"] = rows["publisher"].map(vendor_of)
+    rows["period_end"] = rows["period_end"].fillna(rows["period_start"])
+    return rows.sort_values(["period_start", "id"])
+
+
+def _mark(ax: plt.Axes, marks: Marks) -> None:
+    for when, label in marks:
+        moment = pd.Timestamp(when).tz_localize(None) if pd.Timestamp(when).tzinfo else pd.Timestamp(when)
+        ax.axvline(moment, color="0.3", linestyle=":", linewidth=1)
+        ax.annotate(label, (moment, 0.02), xycoords=("data", "axes fraction"), rotation=90,
+                    va="bottom", ha="right", fontsize=8, color="0.3",
+                    bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+
+
+def _vendor_colours(vendors: Sequence[str]) -> dict[str, tuple[float, ...]]:
+    palette = plt.get_cmap("tab10")
+    return {vendor: palette(i % 10) for i, vendor in enumerate(sorted(set(vendors)))}
+
+
+def published_periods(
+    table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
+    title: str | None = None, log: bool = True, label_ids: bool = True, marks: Marks = (),
+) -> Figure:
+    """Each published figure as a bar over the period it covers, coloured by vendor.
+
+    A figure about one day is a dot; ranges (``value_low`` to ``value_high``) are
+    shaded. Each bar is labelled with its figure id (``#5``) so every number on the
+    chart traces to the figures table.
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> published_periods(figures.load(), "botnet_output_per_day", entity="Rustock").axes[0].get_title()
+    'botnet_output_per_day, Rustock, as published'
+    """
+    rows = published_rows(table, metric, entity, unit)
+    colours = _vendor_colours(rows["vendor"])
+    fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
+    for _, row in rows.iterrows():
+        start, end = row["period_start"], row["period_end"] + pd.Timedelta(days=1)
+        colour = colours[row["vendor"]]
+        ax.hlines(row["value_mid"], start, end, color=colour, linewidth=3)
+        if row["value_low"] < row["value_high"]:
+            ax.fill_between([start, end], row["value_low"], row["value_high"], color=colour, alpha=0.2)
+        if (end - start).days <= 1:
+            ax.plot(start, row["value_mid"], "o", color=colour, markersize=5)
+        if label_ids:
+            ax.annotate(f"#{row['id']}", (start, row["value_mid"]), textcoords="offset points",
+                        xytext=(2, 3), fontsize=7, color=colour)
+    for vendor, colour in colours.items():
+        ax.plot([], [], color=colour, linewidth=3, label=vendor)
+    _mark(ax, marks)
+    ax.set_yscale("log" if log else "linear")
+    ax.set_ylabel(_UNIT_LABELS.get(str(unit), str(unit)) + (" (log scale)" if log else ""))
+    ax.set_xlabel("period the figure covers")
+    ax.set_title(title or f"{metric}, {entity}, as published")
+    ax.legend(title="vendor (publisher)", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    return fig
+
+
+def monthly_rates(
+    table: pd.DataFrame, entity: str = "global", marks: Marks = (), title: str | None = None
+) -> Figure:
+    """Monthly spam rates (spam as % of all email) by vendor: every published value and the median.
+
+    Only figures covering one calendar month are drawn; where a vendor's month was
+    reported several times (press copies disagree) every value is a dot and the
+    line joins the monthly medians.
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> monthly_rates(figures.load()).axes[0].get_ylabel()
+    'spam as percent of all email'
+    """
+    rows = published_rows(table, "spam_rate_of_email", entity, "percent")
+    span = (rows["period_end"] - rows["period_start"]).dt.days
+    monthly = rows.loc[span.between(27, 30) & (rows["period_start"].dt.day == 1)].copy()
+    monthly["month"] = monthly["period_start"]
+    colours = _vendor_colours(monthly["vendor"])
+    fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
+    for vendor, group in monthly.groupby("vendor"):
+        colour = colours[vendor]
+        ax.scatter(group["month"], group["value_mid"], color=colour, s=18, alpha=0.7)
+        medians = group.groupby("month")["value_mid"].median()
+        ax.plot(medians.index, medians.to_numpy(), color=colour, linewidth=1.2,
+                label=f"{vendor} ({len(group)} figures)")
+    _mark(ax, marks)
+    ax.set_ylabel("spam as percent of all email")
+    ax.set_xlabel("month")
+    ax.set_title(title or "Monthly spam rate as published, by vendor")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    return fig
+
+
+def daily_series(
+    frame: pd.DataFrame, columns: Sequence[str] | None = None, title: str = "", ylabel: str = "",
+    marks: Marks = (), stacked: bool = False,
+) -> Figure:
+    """Daily series as lines (or a stacked area), with optional vertical marks.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2011-03-01", periods=30, freq="D", tz="UTC")
+    >>> f = pd.DataFrame({"a": range(30), "b": [1.0] * 30}, index=idx)
+    >>> daily_series(f, title="demo", ylabel="n").axes[0].get_title()
+    'demo'
+    """
+    columns = list(columns) if columns is not None else list(frame.columns)
+    absent = [c for c in columns if c not in frame.columns]
+    if absent:
+        raise ParameterError(f"columns {absent} not in the frame; it has {list(frame.columns)}")
+    index = frame.index.tz_localize(None) if getattr(frame.index, "tz", None) else frame.index
+    fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
+    values = [frame[c].to_numpy(dtype=float) for c in columns]
+    if stacked:
+        ax.stackplot(index, values, labels=columns, alpha=0.85)
+    else:
+        for column, series in zip(columns, values, strict=True):
+            ax.plot(index, series, label=column, linewidth=1.2)
+    _mark(ax, marks)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("date (UTC)")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    fig.autofmt_xdate()
+    return fig

@@ -1,0 +1,252 @@
+"""Reports: where a run's outputs go, figures, result fragments, results.json, HTML, versions.
+
+A *run* is one folder, ``reports/<name>/``, holding the executed notebooks, their
+HTML, ``figures/`` and ``results.json``. Each notebook writes its own result
+*fragment* (``fragments/<notebook>.json``); :func:`write_results` merges the
+fragments into ``results.json`` once every notebook has run.
+
+Examples
+--------
+>>> import tempfile, matplotlib.pyplot as plt
+>>> from spamlab import report
+>>> run = report.run_dir("demo", reports_root=tempfile.mkdtemp())
+>>> fig, ax = plt.subplots()
+>>> report.save_figure(fig, run, "empty-axes").name
+'empty-axes.png'
+>>> _ = report.write_fragment(run, "02-rustock-its", {"model": "segmented"})
+>>> report.write_results(run)["model"]
+'segmented'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.metadata
+import json
+import math
+import platform
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spamlab import paths
+from spamlab.errors import ParameterError
+
+#: packages whose versions every notebook records in its closing cell
+VERSIONED_PACKAGES: tuple[str, ...] = (
+    "spamlab", "numpy", "pandas", "scipy", "statsmodels", "matplotlib", "seaborn",
+    "papermill", "jupytext", "nbconvert", "ipykernel",
+)
+_FIGURE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def run_dir(name: str, reports_root: str | Path | None = None) -> Path:
+    """The folder of run ``name`` (``reports/<name>/``), created if missing.
+
+    Parameters
+    ----------
+    name
+        Run name: letters, digits, ``.``, ``_`` and ``-``; no path separators.
+    reports_root
+        Parent folder; defaults to :func:`spamlab.paths.reports`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run_dir("rustock", tempfile.mkdtemp()).name
+    'rustock'
+    """
+    if not isinstance(name, str) or not _RUN_NAME.match(name):
+        raise ParameterError(
+            f"run name {name!r} is not usable as a folder name: use letters, digits, '.', '_', '-'"
+        )
+    root = Path(reports_root) if reports_root is not None else paths.reports()
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Path:
+    """Save a matplotlib figure as ``<run>/figures/<name>.png`` and return the path.
+
+    Parameters
+    ----------
+    fig
+        A :class:`matplotlib.figure.Figure`.
+    run
+        The run folder (from :func:`run_dir`).
+    name
+        What the figure shows, lowercase words joined by hyphens, e.g.
+        ``"rustock-counterfactual-synthetic"``; no extension.
+    dpi
+        Resolution of the PNG.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib.pyplot as plt
+    >>> save_figure(plt.figure(), tempfile.mkdtemp(), "blank").suffix
+    '.png'
+    """
+    if not _FIGURE_NAME.match(name):
+        raise ParameterError(
+            f"figure name {name!r}: use lowercase words joined by hyphens, without extension"
+        )
+    folder = Path(run) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.png"
+    fig.savefig(target, dpi=dpi, bbox_inches="tight")
+    return target
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` converted to plain JSON types (numpy scalars, timestamps, NaN -> None, frames).
+
+    Examples
+    --------
+    >>> jsonable({"x": np.float64(1.5), "y": float("nan"), "t": pd.Timestamp("2011-03-16")})
+    {'x': 1.5, 'y': None, 't': '2011-03-16T00:00:00'}
+    """
+    if isinstance(obj, Mapping):
+        return {str(key): jsonable(val) for key, val in obj.items()}
+    if isinstance(obj, pd.DataFrame):
+        return jsonable(obj.to_dict(orient="records"))
+    if isinstance(obj, pd.Series):
+        return jsonable(obj.to_dict())
+    if isinstance(obj, (list, tuple, set, np.ndarray)):
+        return [jsonable(item) for item in obj]
+    if isinstance(obj, (pd.Timestamp, dt.datetime, dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, (pd.Timedelta, dt.timedelta)):
+        return str(obj)
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if obj is pd.NaT or obj is pd.NA:
+        return None
+    return obj
+
+
+def write_fragment(run: str | Path, notebook: str, results: Mapping[str, Any]) -> Path:
+    """Write one notebook's results as ``<run>/fragments/<notebook>.json``.
+
+    Parameters
+    ----------
+    run
+        The run folder.
+    notebook
+        The notebook's name, e.g. ``"02-rustock-its"``.
+    results
+        JSON-like mapping; numpy, pandas and NaN values are converted by :func:`jsonable`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_fragment(tempfile.mkdtemp(), "03-x", {"a": 1}).name
+    '03-x.json'
+    """
+    folder = Path(run) / "fragments"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{notebook}.json"
+    target.write_text(json.dumps(jsonable(dict(results)), indent=2) + "\n", encoding="utf-8")
+    return target
+
+
+def merge_fragments(fragments: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
+    """Merge ``(notebook, results)`` pairs into one results dictionary.
+
+    Top-level keys of later notebooks replace those of earlier ones (in a run on
+    your data, 05-your-data has the last word); every fragment is also kept whole
+    under ``"notebooks"``, so nothing is lost.
+
+    Examples
+    --------
+    >>> merge_fragments([("02", {"a": 1, "b": 1}), ("05", {"a": 2})])
+    {'a': 2, 'b': 1, 'notebooks': {'02': {'a': 1, 'b': 1}, '05': {'a': 2}}}
+    """
+    merged: dict[str, Any] = {}
+    per_notebook: dict[str, Any] = {}
+    for notebook, results in fragments:
+        merged.update(results)
+        per_notebook[notebook] = dict(results)
+    merged["notebooks"] = per_notebook
+    return merged
+
+
+def write_results(
+    run: str | Path, notebooks: Iterable[str] | None = None, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Merge the run's fragments (in ``notebooks`` order) into ``<run>/results.json``.
+
+    Parameters
+    ----------
+    run
+        The run folder.
+    notebooks
+        Notebook names in execution order; default: every fragment, sorted by name.
+    extra
+        Run-level entries added at the top (name, data file, timings, versions).
+
+    Returns
+    -------
+    The dictionary written.
+    """
+    folder = Path(run) / "fragments"
+    names = list(notebooks) if notebooks is not None else sorted(
+        p.stem for p in folder.glob("*.json")
+    )
+    pairs = [
+        (name, json.loads((folder / f"{name}.json").read_text(encoding="utf-8")))
+        for name in names
+        if (folder / f"{name}.json").is_file()
+    ]
+    results = {**jsonable(dict(extra or {})), **merge_fragments(pairs)}
+    (Path(run) / "results.json").write_text(
+        json.dumps(results, indent=2) + "\n", encoding="utf-8"
+    )
+    return results
+
+
+def versions(packages: Iterable[str] = VERSIONED_PACKAGES) -> pd.DataFrame:
+    """Python, platform and package versions of the running interpreter, one row each.
+
+    Examples
+    --------
+    >>> "pandas" in set(versions()["package"])
+    True
+    """
+    rows = [
+        ("python", platform.python_version()),
+        ("platform", platform.platform()),
+        ("executable", sys.executable),
+    ]
+    for package in packages:
+        try:
+            rows.append((package, importlib.metadata.version(package)))
+        except importlib.metadata.PackageNotFoundError:
+            rows.append((package, "not installed"))
+    return pd.DataFrame(rows, columns=["package", "version"])
+
+
+def export_html(notebook: str | Path) -> Path:
+    """Render an executed ``.ipynb`` as a standalone HTML file next to it.
+
+    Examples
+    --------
+    >>> export_html("reports/rustock/01-published-figures.ipynb")  # doctest: +SKIP
+    PosixPath('reports/rustock/01-published-figures.html')
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    source = Path(notebook)
+    body, _ = HTMLExporter().from_notebook_node(nbformat.read(source, as_version=4))
+    target = source.with_suffix(".html")
+    target.write_text(body, encoding="utf-8")
+    return target

@@ -1,0 +1,349 @@
+"""``spamlab run``: execute the analysis notebooks into ``reports/<name>/``.
+
+Without ``--data`` the Rustock story runs (notebooks 01-04) into
+``reports/rustock/``. With ``--data FILE`` notebooks 02, 04 and 05 run on your
+daily series into ``reports/<name>/``. Parameters are checked before any
+notebook starts; each notebook is converted from its jupytext source, executed
+with papermill on this environment's ``python3`` kernel, saved as ``.ipynb`` and
+HTML, and the notebooks' result fragments are merged into ``results.json``.
+
+Examples
+--------
+>>> from spamlab.cli import main
+>>> main(["run"])  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from spamlab import paths, report
+from spamlab.errors import ParameterError, SpamlabError
+
+STORY_NOTEBOOKS: tuple[str, ...] = (
+    "01-published-figures", "02-rustock-its", "03-the-missing-5-billion", "04-robustness",
+)
+YOUR_DATA_NOTEBOOKS: tuple[str, ...] = ("02-rustock-its", "04-robustness", "05-your-data")
+DEFAULT_NAME = "rustock"
+KERNEL = "python3"
+
+
+class NotebookFailed(SpamlabError):
+    """A notebook raised an error; the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run needs, checked before any notebook starts.
+
+    Attributes
+    ----------
+    name : run name, the folder under the reports root
+    out_dir : ``<reports root>/<name>``
+    notebooks : notebook names in execution order
+    parameters : values injected into every notebook's ``parameters`` cell
+    notebooks_dir : folder of the jupytext ``.py`` sources
+    timeout : seconds allowed per cell (None: no limit)
+    html : also export each executed notebook as HTML
+    """
+
+    name: str
+    out_dir: Path
+    notebooks: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    notebooks_dir: Path
+    timeout: int | None = 600
+    html: bool = True
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    """Add the ``run`` options to ``parser``."""
+    parser.add_argument("--data", type=Path, help="your daily series (CSV or Parquet); "
+                        "omit to run the Rustock story on the published figures")
+    parser.add_argument("--date-col", default="date", help="date column of --data (default: date)")
+    parser.add_argument("--value-col", default="count",
+                        help="count/volume column of --data (default: count)")
+    parser.add_argument("--interruption", help="timestamp of the intervention, e.g. "
+                        "'2011-03-16 14:45' (read in --tz); default: the Rustock takedown")
+    parser.add_argument("--tz", default="UTC", help="time zone of --data dates and "
+                        "--interruption when they carry none (default: UTC)")
+    parser.add_argument("--name", help="run name, the folder under reports/ "
+                        "(default: rustock, or the data file's stem)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--reports-dir", type=Path, help="where runs go (default: reports/)")
+    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra notebook parameter (VALUE read as JSON, else as text); "
+                        "repeatable, e.g. -p n_placebo=10")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
+                        help="run only these of the planned notebooks (name or number, e.g. 03)")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    parser.add_argument("--no-html", action="store_true", help="skip the HTML export")
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Check the parameters, execute the notebooks, write results.json; return 0."""
+    plan = plan_run(args)
+    execute_plan(plan)
+    return 0
+
+
+def plan_run(args: argparse.Namespace) -> RunPlan:
+    """Turn parsed arguments into a checked :class:`RunPlan` (raises ``ParameterError``).
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser()
+    >>> configure_parser(parser)
+    >>> plan_run(parser.parse_args([])).notebooks[0]
+    '01-published-figures'
+    """
+    check_kernel()
+    extra_parameters = parse_parameters(args.parameter)
+    if args.data is None:
+        _refuse_data_options(args)
+        name = args.name or DEFAULT_NAME
+        notebooks, data_parameters = STORY_NOTEBOOKS, story_parameters()
+    else:
+        name = args.name or Path(args.data).stem
+        notebooks = YOUR_DATA_NOTEBOOKS
+        data_parameters = user_data_parameters(
+            args.data, args.date_col, args.value_col, args.interruption, args.tz
+        )
+    notebooks = select_notebooks(notebooks, args.only)
+    out_dir = report.run_dir(name, args.reports_dir)
+    parameters = {
+        **data_parameters, "seed": args.seed, "run_name": name,
+        "reports_dir": str(out_dir.parent), **extra_parameters,
+    }
+    notebooks_dir = paths.notebooks()
+    missing = [nb for nb in notebooks if not (notebooks_dir / f"{nb}.py").is_file()]
+    if missing:
+        raise ParameterError(f"notebook source(s) {missing} not found in {notebooks_dir}")
+    return RunPlan(name, out_dir, notebooks, parameters, notebooks_dir,
+                   timeout=args.timeout, html=not args.no_html)
+
+
+def _refuse_data_options(args: argparse.Namespace) -> None:
+    given = [opt for opt, value, default in (
+        ("--interruption", args.interruption, None), ("--date-col", args.date_col, "date"),
+        ("--value-col", args.value_col, "count"), ("--tz", args.tz, "UTC"),
+    ) if value != default]
+    if given:
+        raise ParameterError(f"{', '.join(given)} only make sense with --data FILE")
+
+
+def select_notebooks(planned: Sequence[str], only: Sequence[str] | None) -> tuple[str, ...]:
+    """The planned notebooks named in ``only`` (full name or leading number), in planned order.
+
+    Examples
+    --------
+    >>> select_notebooks(STORY_NOTEBOOKS, ["03", "01-published-figures"])
+    ('01-published-figures', '03-the-missing-5-billion')
+    """
+    if not only:
+        return tuple(planned)
+    unknown = [n for n in only if not any(nb == n or nb.split("-")[0] == n for nb in planned)]
+    if unknown:
+        raise ParameterError(f"--only {unknown}: not among this run's notebooks {list(planned)}")
+    return tuple(nb for nb in planned if any(nb == n or nb.split("-")[0] == n for n in only))
+
+
+def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
+    """``["k=v", ...]`` -> ``{k: v}``, each value parsed as JSON when it is JSON, else text.
+
+    Examples
+    --------
+    >>> parse_parameters(["n_placebo=10", "label=my server"])
+    {'n_placebo': 10, 'label': 'my server'}
+    """
+    parsed: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ParameterError(f"--parameter {item!r}: expected KEY=VALUE with KEY a Python name")
+        try:
+            parsed[key] = json.loads(text)
+        except json.JSONDecodeError:
+            parsed[key] = text
+    return parsed
+
+
+def story_parameters() -> dict[str, Any]:
+    """Notebook parameters of the default Rustock run (the scenario stands in for data)."""
+    from spamlab import events
+
+    start = events.get("rustock_takedown").start
+    return {"data": None, "date_col": "date", "value_col": "count", "tz": "UTC",
+            "interruption": start.isoformat()}
+
+
+def user_data_parameters(
+    data: str | Path, date_col: str, value_col: str, interruption: str | None, tz: str
+) -> dict[str, Any]:
+    """Check a user's series and intervention before any notebook starts.
+
+    Reads the file with :func:`spamlab.series.read` (which names unknown columns
+    and bad rows), then checks that the interruption lies inside the data with
+    observations on both sides.
+
+    Raises
+    ------
+    ParameterError
+        Missing file, no ``--interruption``, an unparseable timestamp or one
+        outside the data.
+    DataError
+        From :func:`spamlab.series.read`: unknown column, bad rows.
+    """
+    from spamlab import series
+
+    path = Path(data).expanduser().resolve()
+    if not path.is_file():
+        raise ParameterError(f"--data {data}: file not found")
+    if interruption is None:
+        raise ParameterError("--interruption is required with --data (e.g. '2011-03-16 14:45')")
+    frame = series.read(path, date=date_col, value=value_col, tz=tz)
+    moment = parse_timestamp(interruption, tz)
+    first, last = frame.index.min(), frame.index.max()
+    if not first < moment <= last:
+        raise ParameterError(
+            f"--interruption {interruption} ({moment.isoformat()}) is outside the data "
+            f"of {path.name}, which runs from {first.isoformat()} to {last.isoformat()}; "
+            "it must fall after the first observation and no later than the last"
+        )
+    return {"data": str(path), "date_col": date_col, "value_col": value_col, "tz": tz,
+            "interruption": moment.isoformat()}
+
+
+def parse_timestamp(text: str, tz: str) -> pd.Timestamp:
+    """``text`` as a UTC timestamp; a naive one is read in time zone ``tz``.
+
+    Examples
+    --------
+    >>> parse_timestamp("2011-03-16 10:45", "America/New_York").isoformat()
+    '2011-03-16T14:45:00+00:00'
+    """
+    try:
+        moment = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise ParameterError(f"--interruption {text!r} is not a date or timestamp") from None
+    if moment is pd.NaT:
+        raise ParameterError(f"--interruption {text!r} is not a date or timestamp")
+    try:
+        moment = moment.tz_localize(tz) if moment.tzinfo is None else moment
+    except (KeyError, ValueError, TypeError) as exc:  # unknown zones raise KeyError subclasses
+        raise ParameterError(f"--tz {tz!r} is not a time zone ({exc})") from None
+    return moment.tz_convert("UTC")
+
+
+def check_kernel(name: str = KERNEL) -> None:
+    """Fail unless Jupyter kernel ``name`` starts this environment's Python.
+
+    jupyter_client starts kernels whose command is a bare ``python``/``python3``
+    with the current interpreter, so the venv's own kernel spec qualifies; a
+    user-level spec pointing at another interpreter would silently run the
+    notebooks without spamlab's pinned dependencies.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise ParameterError(
+            f"no Jupyter kernel {name!r}: run `{sys.executable} -m ipykernel install --sys-prefix`"
+        ) from None
+    command = spec.argv[0] if spec.argv else ""
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    if command in bare or Path(command).absolute() == Path(sys.executable).absolute():
+        return
+    raise ParameterError(
+        f"Jupyter kernel {name!r} ({spec.resource_dir}) starts {command}, not this environment's "
+        f"{sys.executable}; remove that kernel spec or run "
+        f"`{sys.executable} -m ipykernel install --sys-prefix`"
+    )
+
+
+def execute_plan(plan: RunPlan, stream: Any = None) -> dict[str, Any]:
+    """Execute the plan's notebooks in order, then write ``results.json``; return it."""
+    stream = stream if stream is not None else sys.stderr
+    seconds: dict[str, float] = {}
+    total = len(plan.notebooks)
+    for number, notebook in enumerate(plan.notebooks, start=1):
+        print(f"spamlab run: [{number}/{total}] {notebook} ...", file=stream, flush=True)
+        started = time.perf_counter()
+        executed = execute_notebook(plan.notebooks_dir / f"{notebook}.py", plan.out_dir,
+                                    plan.parameters, plan.timeout)
+        if plan.html:
+            report.export_html(executed)
+        seconds[notebook] = round(time.perf_counter() - started, 1)
+        print(f"spamlab run: [{number}/{total}] {notebook} done in {seconds[notebook]:.1f} s",
+              file=stream, flush=True)
+    run_info = {"run": plan.name, "parameters": dict(plan.parameters),
+                "notebooks_run": list(plan.notebooks)}
+    results = report.write_results(plan.out_dir, plan.notebooks, extra=run_info)
+    log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
+    (plan.out_dir / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+    print(f"spamlab run: {total} notebook(s) in {log['total_seconds']:.1f} s -> "
+          f"{plan.out_dir / 'results.json'}", file=stream, flush=True)
+    return results
+
+
+def execute_notebook(
+    source: Path, out_dir: Path, parameters: Mapping[str, Any], timeout: int | None = 600
+) -> Path:
+    """Convert a jupytext ``.py`` source and execute it with papermill into ``out_dir``.
+
+    Returns the executed ``.ipynb``. A failing cell raises :class:`NotebookFailed`
+    naming the notebook, the cell (index and first line) and the error; the
+    partially executed notebook is kept for inspection.
+    """
+    import jupytext
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {
+        "name": KERNEL, "display_name": "Python 3 (ipykernel)", "language": "python"
+    }
+    target = out_dir / f"{source.stem}.ipynb"
+    with tempfile.TemporaryDirectory(prefix="spamlab-run-") as tmp:
+        converted = Path(tmp) / target.name
+        jupytext.write(notebook, converted)
+        try:
+            papermill.execute_notebook(
+                str(converted), str(target), parameters=dict(parameters), kernel_name=KERNEL,
+                progress_bar=False, cwd=str(out_dir), execution_timeout=timeout,
+            )
+        except PapermillExecutionError as exc:
+            raise NotebookFailed(describe_failure(source.stem, exc, target)) from None
+    return target
+
+
+def describe_failure(notebook: str, exc: Any, saved: Path) -> str:
+    """One readable paragraph about a papermill execution error.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> err = SimpleNamespace(cell_index=4, exec_count=3, source="x = 1/0",
+    ...                       ename="ZeroDivisionError", evalue="division by zero")
+    >>> print(describe_failure("05-your-data", err, Path("r/05-your-data.ipynb")))
+    notebook 05-your-data failed in cell 4 (In [3]: x = 1/0): ZeroDivisionError: division by zero
+      the partly executed notebook is r/05-your-data.ipynb
+    """
+    first_line = next((line for line in str(exc.source).splitlines() if line.strip()), "")
+    return (
+        f"notebook {notebook} failed in cell {exc.cell_index} (In [{exc.exec_count}]: "
+        f"{first_line.strip()}): {exc.ename}: {exc.evalue}\n"
+        f"  the partly executed notebook is {saved}"
+    )
