@@ -18,13 +18,14 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from spamlab import paths
-from spamlab.errors import DataError
+from spamlab.errors import DataError, ParameterError
 
 COLUMNS: tuple[str, ...] = (
     "id", "publisher", "report", "published", "period_start", "period_end", "metric",
@@ -32,6 +33,34 @@ COLUMNS: tuple[str, ...] = (
 )
 DATE_COLUMNS: tuple[str, ...] = ("published", "period_start", "period_end")
 NUMBER_COLUMNS: tuple[str, ...] = ("value", "value_low", "value_high")
+
+DAYS_PER_MONTH = 365.25 / 12
+#: rate units -> factor giving billions of messages per day
+PER_DAY_FACTORS: dict[str, float] = {
+    "billion_per_day": 1.0,
+    "million_per_day": 1e-3,
+    "per_day": 1e-9,
+    "count_per_day": 1e-9,
+    "per_week": 1e-9 / 7,
+    "per_month": 1e-9 / DAYS_PER_MONTH,
+    "count_per_month": 1e-9 / DAYS_PER_MONTH,
+    "billion_per_month": 1.0 / DAYS_PER_MONTH,
+    "per_hour": 24e-9,
+    "per_minute": 24 * 60e-9,
+    "per_second": 24 * 3600e-9,
+}
+#: units the table may use: the rates above plus quantities that are not rates
+UNITS: frozenset[str] = frozenset(PER_DAY_FACTORS) | {
+    "percent", "percentage_points", "percent_of_weekday_avg", "count", "ratio", "rank",
+    "hour_of_day_utc", "million_per_day_per_1000_per_second",
+}
+#: how each qualifier bounds the true number relative to the published one
+QUALIFIERS: dict[str, str] = {
+    "as many as": "upper", "up to": "upper", "less than": "upper", "nearly": "upper",
+    "more than": "lower",
+    "approximately": "approximate", "estimated": "approximate",
+    "average": "statistic", "peak": "statistic",
+}
 
 
 def load(path: str | Path | None = None) -> pd.DataFrame:
@@ -101,19 +130,27 @@ def _validate(table: pd.DataFrame, path: Path) -> None:
     dup = table.loc[table["id"].duplicated(), "id"]
     if len(dup):
         raise DataError(f"{path}: id {int(dup.iloc[0])} appears more than once")
-    checks = [
-        (table["value_low"].isna() | table["value_high"].isna(), "value_low and value_high must both be set"),
-        (table["value_low"] > table["value_high"], "value_low is greater than value_high"),
+    checks = [  # (rows failing, reason, column whose value the message shows)
+        (table["value_low"].isna() | table["value_high"].isna(), "value_low and value_high must both be set", None),
+        (table["value_low"] > table["value_high"], "value_low is greater than value_high", None),
         (table["value"].notna() & ((table["value"] < table["value_low"]) | (table["value"] > table["value_high"])),
-         "value lies outside [value_low, value_high]"),
-        (table["period_start"] > table["period_end"], "period_start is after period_end"),
-        (table["unit"] == "", "unit is empty"),
-        (table["url"] == "", "url is empty: every figure needs its source"),
+         "value lies outside [value_low, value_high]", None),
+        (table["period_start"] > table["period_end"], "period_start is after period_end", None),
+        (table["unit"] == "", "unit is empty", None),
+        (~table["unit"].isin(UNITS), f"unknown unit (known: {sorted(UNITS)})", "unit"),
+        (~table["qualifier"].map(_known_qualifiers),
+         f"unknown qualifier (a ';'-separated list of {sorted(QUALIFIERS)})", "qualifier"),
+        (table["url"] == "", "url is empty: every figure needs its source", None),
     ]
-    for mask, reason in checks:
+    for mask, reason, column in checks:
         if mask.any():
-            first = int(table.loc[mask, "id"].iloc[0])
-            raise DataError(f"{path}, id {first}: {reason} ({int(mask.sum())} row(s))")
+            first = table.loc[mask].iloc[0]
+            shown = f"{column}={first[column]!r}: " if column else ""
+            raise DataError(f"{path}, id {int(first['id'])}: {shown}{reason} ({int(mask.sum())} row(s))")
+
+
+def _known_qualifiers(text: str) -> bool:
+    return all(part.strip() in QUALIFIERS for part in text.split(";") if part.strip())
 
 
 def get(table: pd.DataFrame, ids: int | list[int]) -> pd.DataFrame:
@@ -128,3 +165,137 @@ def get(table: pd.DataFrame, ids: int | list[int]) -> pd.DataFrame:
 def value(table: pd.DataFrame, figure_id: int) -> float:
     """The single number of one figure (the midpoint for a range)."""
     return float(get(table, figure_id)["value_mid"].iloc[0])
+
+
+def to_per_day(value: float | np.ndarray | pd.Series, unit: str,
+               days: float | np.ndarray | None = None) -> float | np.ndarray | pd.Series:
+    """Convert a rate to billions of messages per day.
+
+    Parameters
+    ----------
+    value
+        Number(s) in ``unit``.
+    unit
+        One of :data:`PER_DAY_FACTORS`: ``billion_per_day``,
+        ``million_per_day``, ``per_day``, ``per_week``, ``per_month``,
+        ``billion_per_month``, ``per_hour``, ``per_minute``, ``per_second``
+        (and the table's ``count_per_day``/``count_per_month``).
+    days
+        For the monthly units: the month's length in days (default
+        365.25 / 12, an average month). Ignored for other units.
+
+    Raises
+    ------
+    ParameterError
+        For a unit that is not a rate (``percent``, ``count``, ...).
+
+    Examples
+    --------
+    >>> to_per_day(14, "billion_per_month", days=28)
+    0.5
+    >>> to_per_day(2000, "per_second")
+    0.1728
+    """
+    if unit not in PER_DAY_FACTORS:
+        raise ParameterError(f"unit {unit!r} is not a rate; convertible units: {sorted(PER_DAY_FACTORS)}")
+    factor = PER_DAY_FACTORS[unit]
+    if days is not None and unit in ("per_month", "count_per_month", "billion_per_month"):
+        factor = factor * DAYS_PER_MONTH / np.asarray(days, dtype=float)
+    result = value * factor
+    return float(result) if np.ndim(result) == 0 else result
+
+
+def qualifiers(row: pd.Series | str) -> frozenset[str]:
+    """The qualifiers of a figure (a table row or its ``qualifier`` text) as a set.
+
+    Examples
+    --------
+    >>> sorted(qualifiers("approximately;more than"))
+    ['approximately', 'more than']
+    """
+    text = row if isinstance(row, str) else str(row["qualifier"])
+    found = frozenset(part.strip() for part in text.split(";") if part.strip())
+    unknown = found - set(QUALIFIERS)
+    if unknown:
+        raise ParameterError(f"unknown qualifier(s) {sorted(unknown)}; known: {sorted(QUALIFIERS)}")
+    return found
+
+
+def bound(row: pd.Series | str) -> str:
+    """How the published number bounds the truth: ``"upper"``, ``"lower"``, ``"both"`` or ``"none"``.
+
+    "as many as", "up to", "less than" and "nearly" make the number an upper
+    bound; "more than" a lower bound; a figure carrying both kinds (e.g. row
+    97, "more than;less than") is ``"both"``; "approximately", "estimated",
+    "average" and "peak" do not bound it.
+
+    Examples
+    --------
+    >>> bound("as many as"), bound("more than;estimated"), bound("average")
+    ('upper', 'lower', 'none')
+    """
+    kinds = {QUALIFIERS[q] for q in qualifiers(row)}
+    upper, lower = "upper" in kinds, "lower" in kinds
+    return "both" if upper and lower else "upper" if upper else "lower" if lower else "none"
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A number derived from figures of the table, with its range and sources."""
+
+    estimate: float
+    low: float
+    high: float
+    unit: str
+    figure_ids: tuple[int, ...]
+    formula: str
+
+
+def _rate_row(row: pd.Series) -> tuple[float, float, float]:
+    unit = str(row["unit"])
+    return tuple(to_per_day(float(row[c]), unit) for c in ("value_mid", "value_low", "value_high"))
+
+
+def _share_row(row: pd.Series) -> tuple[float, float, float]:
+    if row["unit"] != "percent":
+        raise ParameterError(f"figure {int(row['id'])} has unit {row['unit']!r}; a share must be in percent")
+    return tuple(float(row[c]) / 100 for c in ("value_mid", "value_low", "value_high"))
+
+
+def implied_volume(share_row: pd.Series, total_row: pd.Series) -> Implied:
+    """Volume implied by a share (percent) of a total: ``share / 100 * total`` in billions per day.
+
+    E.g. spam at 79.3% of all mail (row 88) times a total mail volume, or a
+    botnet's share of spam times global spam (row 2 x row 5). Ranges multiply
+    end to end.
+
+    Examples
+    --------
+    >>> t = load()
+    >>> round(implied_volume(get(t, 2).iloc[0], get(t, 5).iloc[0]).estimate, 2)
+    14.82
+    """
+    share, total = _share_row(share_row), _rate_row(total_row)
+    ids = (int(share_row["id"]), int(total_row["id"]))
+    return Implied(share[0] * total[0], share[1] * total[1], share[2] * total[2], "billion_per_day",
+                   ids, f"row {ids[0]} (share) x row {ids[1]} (total)")
+
+
+def implied_total(part_row: pd.Series, share_row: pd.Series) -> Implied:
+    """Total implied by a part and its share: ``part / (share / 100)`` in billions per day.
+
+    E.g. Rustock's 13.82 bn/day (row 1) at 28.5% of spam (row 2) implies a
+    base of about 48.5 bn/day, not the 52 of row 5.
+
+    Examples
+    --------
+    >>> t = load()
+    >>> round(implied_total(get(t, 1).iloc[0], get(t, 2).iloc[0]).estimate, 1)
+    48.5
+    """
+    part, share = _rate_row(part_row), _share_row(share_row)
+    if min(share) <= 0:
+        raise ParameterError(f"figure {int(share_row['id'])}: a share of 0 implies no total")
+    ids = (int(part_row["id"]), int(share_row["id"]))
+    return Implied(part[0] / share[0], part[1] / share[2], part[2] / share[1], "billion_per_day",
+                   ids, f"row {ids[0]} (part) / row {ids[1]} (share)")

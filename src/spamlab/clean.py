@@ -1,0 +1,354 @@
+"""Pure cleaning steps: regular frequency, explicit gaps, partial bins, outlier flags, units.
+
+Every function takes a DataFrame and returns a new one; nothing is read or
+written, no row is deleted and no gap is zero-filled.
+
+* :func:`regularize` aggregates a UTC-indexed series (e.g. from
+  :func:`spamlab.series.read`) to a regular frequency on day (or other)
+  boundaries of a chosen time zone. Every bin between the first and last
+  observation appears; a bin without any observed value is NaN with
+  ``is_gap=True``. ``n_obs`` counts the input rows in each bin (rows whose
+  value was missing included, also counted in ``n_missing``), so no input row
+  is ever lost: ``n_obs.sum() == len(input)``.
+* :func:`mark_partial` adds ``coverage``, the fraction of each bin inside the
+  period the data actually observed, and ``is_partial``.
+* :func:`flag_outliers` adds a boolean flag from a robust rolling rule.
+* :func:`harmonise_units` converts a column to billions (or millions, or
+  single messages) per day, reusing :func:`spamlab.figures.to_per_day`.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from spamlab import clean
+>>> raw = pd.DataFrame({"volume": [1.0, 2.0, 5.0]},
+...     index=pd.DatetimeIndex(["2011-03-14 10:00", "2011-03-14 18:00", "2011-03-16 09:00"],
+...                            tz="UTC", name="time"))
+>>> daily = clean.regularize(raw)
+>>> daily["volume"].tolist()
+[3.0, nan, 5.0]
+>>> daily["is_gap"].tolist(), daily["n_obs"].tolist()
+([False, True, False], [2, 0, 1])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from spamlab import figures
+from spamlab.errors import DataError, ParameterError
+
+HOW: tuple[str, ...] = ("sum", "mean", "median", "min", "max")
+#: columns that regularize and mark_partial add (never treated as values)
+BOOKKEEPING: tuple[str, ...] = ("n_obs", "n_missing", "is_gap", "coverage", "is_partial")
+MAD_TO_SD = 1.4826  # MAD of a normal sample times this estimates its standard deviation
+
+
+def _check_index(frame: pd.DataFrame, function: str) -> pd.DatetimeIndex:
+    if not isinstance(frame, pd.DataFrame):
+        raise ParameterError(f"{function}: expected a DataFrame, got {type(frame).__name__}")
+    index = frame.index
+    if not isinstance(index, pd.DatetimeIndex):
+        raise DataError(f"{function}: the frame needs a DatetimeIndex (use spamlab.series.read), "
+                        f"got {type(index).__name__}")
+    if index.tz is None:
+        raise DataError(f"{function}: the DatetimeIndex has no time zone; localize it "
+                        f"(frame.tz_localize('UTC')) or read the data with spamlab.series.read(tz=...)")
+    if index.hasnans:
+        raise DataError(f"{function}: the DatetimeIndex contains NaT")
+    return index.as_unit("ns")  # integer arithmetic below assumes nanoseconds
+
+
+def _value_columns(frame: pd.DataFrame, columns: str | list[str] | None, function: str) -> list[str]:
+    """The numeric columns to aggregate: those named, else every numeric non-bookkeeping column."""
+    if columns is None:
+        chosen = [c for c in frame.columns if c not in BOOKKEEPING
+                  and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
+        if not chosen:
+            raise DataError(f"{function}: no numeric value column among {list(frame.columns)}")
+        return chosen
+    chosen = [columns] if isinstance(columns, str) else list(columns)
+    missing = [c for c in chosen if c not in frame.columns]
+    if missing:
+        raise DataError(f"{function}: column(s) {missing} not found; available: {list(frame.columns)}")
+    return chosen
+
+
+def _bin_edges(index: pd.DatetimeIndex, freq: str) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Start and end of every bin from the bin of the first to that of the last timestamp."""
+    try:
+        offset = pd.tseries.frequencies.to_offset(freq)
+    except ValueError:
+        raise ParameterError(f"freq={freq!r} is not a pandas frequency (e.g. 'D', 'h', 'W-MON', 'MS')") from None
+    first, last = index.min(), index.max()
+    starts = pd.date_range(_floor(first, offset), _floor(last, offset), freq=offset, name="time")
+    starts = starts.as_unit("ns")
+    ends = (starts + offset).as_unit("ns")
+    return starts, ends
+
+
+def _floor(stamp: pd.Timestamp, offset: pd.DateOffset) -> pd.Timestamp:
+    """Start of the bin holding ``stamp`` (local midnight for days, DST-safe)."""
+    if isinstance(offset, pd.offsets.Tick) and offset.nanos >= pd.Timedelta("1D").value:
+        return stamp.normalize()
+    if isinstance(offset, pd.offsets.Tick):
+        return stamp.floor(offset)
+    day = stamp.normalize()
+    return day if offset.is_on_offset(day) else offset.rollback(day).normalize()
+
+
+def regularize(frame: pd.DataFrame, freq: str = "D", tz: str = "UTC", how: str = "sum",
+               columns: str | list[str] | None = None) -> pd.DataFrame:
+    """Aggregate a time-indexed frame to a regular frequency with explicit gaps.
+
+    Parameters
+    ----------
+    frame
+        Indexed by a time-zone-aware DatetimeIndex (as returned by
+        :func:`spamlab.series.read`); need not be sorted or regular.
+    freq
+        pandas frequency of the bins, labelled by their start: ``"D"`` (days),
+        ``"h"``, ``"W-MON"`` (weeks starting Monday), ``"MS"`` (months).
+    tz
+        Time zone whose calendar defines the bins (``"UTC"`` by default; e.g.
+        ``"America/New_York"`` for local days). The result is indexed in it.
+    how
+        ``"sum"`` (counts), ``"mean"``, ``"median"``, ``"min"`` or ``"max"``.
+    columns
+        Value column(s); by default every numeric column.
+
+    Returns
+    -------
+    DataFrame with one row per bin from the first to the last observed bin:
+    the aggregated values (NaN where nothing was observed: never 0), ``n_obs``
+    (input rows in the bin), ``n_missing`` (of those, rows whose value was
+    missing) and ``is_gap`` (no observed value). If the input already carries
+    ``n_obs``/``n_missing`` (a regularized frame), they are summed, so
+    regularizing twice changes nothing. ``attrs`` records ``freq``, ``tz``,
+    ``how`` and ``observed_start``/``observed_end`` for :func:`mark_partial`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"volume": [4.0, 6.0]}, index=pd.DatetimeIndex(
+    ...     ["2011-03-16 01:00", "2011-03-16 23:00"], tz="UTC"))
+    >>> regularize(raw, tz="America/New_York")["volume"].tolist()
+    [4.0, 6.0]
+    """
+    index = _check_index(frame, "regularize")
+    if how not in HOW:
+        raise ParameterError(f"how={how!r}; expected one of {HOW}")
+    values = _value_columns(frame, columns, "regularize")
+    if frame.empty:
+        raise DataError("regularize: the frame has no rows")
+    try:
+        local = index.tz_convert(tz)
+    except Exception:  # unknown zone names raise several exception types
+        raise ParameterError(f"tz={tz!r} is not a known time zone (e.g. 'UTC', 'Europe/Berlin')") from None
+    starts, ends = _bin_edges(local, freq)
+    codes = np.searchsorted(starts.asi8, local.asi8, side="right") - 1
+    result = _aggregate(frame, values, codes, len(starts), how)
+    result.index = starts
+    result.attrs.update(frame.attrs)
+    result.attrs.update({"freq": freq, "tz": tz, "how": how, **_observed_window(frame, local, ends)})
+    return result
+
+
+def _aggregate(frame: pd.DataFrame, values: list[str], codes: np.ndarray, n_bins: int,
+               how: str) -> pd.DataFrame:
+    """Aggregate ``values`` by integer bin code; NaN for bins with no observed value."""
+    keyed = frame[values].astype(float).set_axis(pd.RangeIndex(len(frame))).assign(_bin=codes)
+    grouped = keyed.groupby("_bin", sort=True)
+    merged = grouped.sum(min_count=1) if how == "sum" else grouped.agg(how)
+    result = merged.reindex(range(n_bins))
+    rows = np.ones(len(frame)) if "n_obs" not in frame else frame["n_obs"].to_numpy(float)
+    missing = frame[values].isna().any(axis=1).to_numpy(float) if "n_missing" not in frame \
+        else frame["n_missing"].to_numpy(float)
+    result["n_obs"] = np.bincount(codes, weights=rows, minlength=n_bins).astype(np.int64)
+    result["n_missing"] = np.bincount(codes, weights=missing, minlength=n_bins).astype(np.int64)
+    result["is_gap"] = result[values].isna().all(axis=1).to_numpy()
+    return result.reset_index(drop=True)
+
+
+def _observed_window(frame: pd.DataFrame, local: pd.DatetimeIndex, ends: pd.DatetimeIndex) -> dict:
+    """The period the data observed: first timestamp to last plus one typical spacing."""
+    if "observed_start" in frame.attrs and "observed_end" in frame.attrs:
+        return {"observed_start": frame.attrs["observed_start"], "observed_end": frame.attrs["observed_end"]}
+    ordered = local.sort_values()
+    gaps = np.diff(ordered.asi8)
+    spacing = pd.Timedelta(int(np.median(gaps[gaps > 0]))) if (gaps > 0).any() else pd.Timedelta(0)
+    end = min(ordered[-1] + spacing, ends[-1]) if spacing > pd.Timedelta(0) else ends[-1]
+    return {"observed_start": ordered[0].isoformat(), "observed_end": end.isoformat()}
+
+
+def mark_partial(frame: pd.DataFrame, start: str | pd.Timestamp | None = None,
+                 end: str | pd.Timestamp | None = None, tolerance: float = 1e-9) -> pd.DataFrame:
+    """Add ``coverage`` (fraction of each bin inside the observed period) and ``is_partial``.
+
+    Parameters
+    ----------
+    frame
+        Output of :func:`regularize` (bins labelled by their start).
+    start, end
+        The observed period. By default taken from ``frame.attrs``
+        (``observed_start``: the first raw timestamp; ``observed_end``: the
+        last raw timestamp plus the data's median spacing, so daily totals
+        count as full days and a stream of messages that stops at 15:00
+        covers 15/24 of its last day). Pass them to state the period
+        explicitly, e.g. the dates an archive claims to cover.
+    tolerance
+        Coverage below ``1 - tolerance`` is partial.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"volume": [1.0] * 4}, index=pd.date_range(
+    ...     "2011-03-16 12:00", periods=4, freq="12h", tz="UTC"))
+    >>> mark_partial(regularize(raw))["coverage"].tolist()
+    [0.5, 1.0, 0.5]
+    """
+    index = _check_index(frame, "mark_partial")
+    lo = _bound(start, frame.attrs.get("observed_start"), "start", index.tz)
+    hi = _bound(end, frame.attrs.get("observed_end"), "end", index.tz)
+    freq = frame.attrs.get("freq") or pd.infer_freq(index)
+    if freq is None:
+        raise DataError("mark_partial: cannot tell the bin length; use the output of regularize")
+    ends = (index + pd.tseries.frequencies.to_offset(freq)).as_unit("ns")
+    overlap = (np.minimum(ends.asi8, hi.value) - np.maximum(index.asi8, lo.value)).clip(min=0)
+    result = frame.copy()
+    result["coverage"] = overlap / (ends.asi8 - index.asi8)
+    result["is_partial"] = result["coverage"].to_numpy() < 1 - tolerance
+    return result
+
+
+def _bound(given: str | pd.Timestamp | None, recorded: str | None, name: str, tz) -> pd.Timestamp:
+    value = given if given is not None else recorded
+    if value is None:
+        raise ParameterError(f"mark_partial: pass {name}= (the frame's attrs do not record the observed period)")
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError:
+        raise ParameterError(f"mark_partial: {name}={value!r} is not a timestamp") from None
+    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+
+
+def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 15, k: float = 5.0,
+                  period: int | None = None, flag: str = "is_outlier") -> pd.DataFrame:
+    """Flag values far from a rolling median, in units of the rolling MAD; never deletes.
+
+    The rule: a value ``x_t`` is an outlier when
+    ``|x_t - m_t| > k * 1.4826 * MAD_t``, where ``m_t`` is the median of the
+    ``window`` observations centred on ``t`` and ``MAD_t`` the median of
+    ``|x_s - m_s|`` over the same window (1.4826 makes MAD estimate a normal
+    standard deviation, so ``k=5`` is about five sigma). Median and MAD ignore
+    the outliers themselves (up to half the window), unlike mean and
+    standard deviation. With ``period`` (e.g. 7 for daily data with a weekly
+    cycle) the window runs over the same phase only (Mondays compared with
+    Mondays), so a normal weekend dip is not flagged. Missing values are never
+    flagged. Where the MAD is 0 (a flat stretch) any departure is flagged.
+
+    Parameters
+    ----------
+    frame
+        A regular series (e.g. from :func:`regularize`).
+    column
+        Column to check.
+    window
+        Observations in the centred window (odd; with ``period``, counted in
+        cycles, e.g. 5 = the same weekday in five consecutive weeks).
+    k
+        Threshold in robust standard deviations.
+    period
+        Seasonal period in observations, or None.
+    flag
+        Name of the added boolean column; ``{flag}_score`` holds
+        ``(x - m) / (1.4826 MAD)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"volume": [10.0, 11, 9, 10, 100, 10, 11, 9, 10]})
+    >>> flag_outliers(f, window=5)["is_outlier"].tolist()
+    [False, False, False, False, True, False, False, False, False]
+    """
+    if column not in frame.columns:
+        raise DataError(f"flag_outliers: column {column!r} not found; available: {list(frame.columns)}")
+    if window < 3 or window % 2 == 0:
+        raise ParameterError(f"flag_outliers: window={window} must be an odd integer >= 3")
+    if k <= 0:
+        raise ParameterError(f"flag_outliers: k={k} must be positive")
+    if period is not None and period < 2:
+        raise ParameterError(f"flag_outliers: period={period} must be an integer >= 2 or None")
+    values = pd.Series(frame[column].to_numpy(dtype=float))
+    phase = np.arange(len(values)) % (period or 1)
+    score = values.groupby(phase).transform(lambda part: _robust_score(part, window))
+    result = frame.copy()
+    result[f"{flag}_score"] = score.to_numpy()
+    result[flag] = (score.abs() > k).to_numpy()
+    return result
+
+
+def _robust_score(values: pd.Series, window: int) -> pd.Series:
+    """``(x - rolling median) / (1.4826 * rolling MAD)``; inf where MAD is 0 and x differs."""
+    rolling = dict(window=window, center=True, min_periods=window // 2 + 1)
+    median = values.rolling(**rolling).median()
+    mad = (values - median).abs().rolling(**rolling).median() * MAD_TO_SD
+    deviation = (values - median).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = np.where(mad.to_numpy() > 0, deviation / mad.to_numpy(),
+                         np.where(deviation == 0, 0.0, np.sign(deviation) * np.inf))
+    return pd.Series(score, index=values.index)
+
+
+def harmonise_units(frame: pd.DataFrame, column: str, unit: str, *, to: str = "billion_per_day",
+                    name: str | None = None) -> pd.DataFrame:
+    """Add ``column`` converted to billions (or millions, or messages) per day.
+
+    Parameters
+    ----------
+    frame
+        Time-indexed frame.
+    column
+        Column to convert (kept unchanged).
+    unit
+        Its unit: any unit :func:`spamlab.figures.to_per_day` knows
+        (``"billion_per_day"``, ``"per_hour"``, ``"per_week"``, ...) or
+        ``"count_per_bin"``: a count per row's bin, whose length is read from
+        the index (``attrs["freq"]`` of a regularized frame, else the
+        inferred frequency), so a monthly count is divided by that month's
+        own number of days.
+    to
+        ``"billion_per_day"`` (default), ``"million_per_day"`` or ``"per_day"``.
+    name
+        New column's name; default ``f"{column}_{to}"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"volume": [2.4e10]}, index=pd.DatetimeIndex(["2011-03-16"], tz="UTC"))
+    >>> harmonise_units(f, "volume", "per_day")["volume_billion_per_day"].tolist()
+    [24.0]
+    """
+    scale = {"billion_per_day": 1.0, "million_per_day": 1e3, "per_day": 1e9}
+    if to not in scale:
+        raise ParameterError(f"harmonise_units: to={to!r}; expected one of {list(scale)}")
+    if column not in frame.columns:
+        raise DataError(f"harmonise_units: column {column!r} not found; available: {list(frame.columns)}")
+    values = frame[column].to_numpy(dtype=float)
+    if unit == "count_per_bin":
+        per_day = values / _bin_days(frame, "harmonise_units") * figures.to_per_day(1.0, "per_day")
+    else:
+        per_day = figures.to_per_day(values, unit)
+    result = frame.copy()
+    result[name or f"{column}_{to}"] = per_day * scale[to]
+    return result
+
+
+def _bin_days(frame: pd.DataFrame, function: str) -> np.ndarray:
+    """Length in days of each row's bin (from attrs['freq'] or the inferred frequency)."""
+    index = _check_index(frame, function)
+    freq = frame.attrs.get("freq") or (pd.infer_freq(index) if len(index) >= 3 else None)
+    if freq is None:
+        raise DataError(f"{function}: cannot tell the bin length of the index; regularize the frame first")
+    ends = (index + pd.tseries.frequencies.to_offset(freq)).as_unit("ns")
+    return (ends.asi8 - index.asi8) / pd.Timedelta("1D").value
