@@ -35,6 +35,8 @@ DATE_COLUMNS: tuple[str, ...] = ("published", "period_start", "period_end")
 NUMBER_COLUMNS: tuple[str, ...] = ("value", "value_low", "value_high")
 
 DAYS_PER_MONTH = 365.25 / 12
+#: the day of the Rustock takedown (rows 125, 130): the drop figures must span it
+TAKEDOWN_DAY = pd.Timestamp("2011-03-16")
 #: rate units -> factor giving billions of messages per day
 PER_DAY_FACTORS: dict[str, float] = {
     "billion_per_day": 1.0,
@@ -299,3 +301,92 @@ def implied_total(part_row: pd.Series, share_row: pd.Series) -> Implied:
     ids = (int(part_row["id"]), int(share_row["id"]))
     return Implied(part[0] / share[0], part[1] / share[2], part[2] / share[1], "billion_per_day",
                    ids, f"row {ids[0]} (part) / row {ids[1]} (share)")
+
+
+@dataclass(frozen=True)
+class ContradictionGroup:
+    """A query over the table selecting figures that should agree but do not."""
+
+    name: str
+    metrics: tuple[str, ...]
+    entity_pattern: str  # regular expression the whole entity must match
+    window: tuple[str, str]
+    question: str
+    after_takedown: bool = False  # True: the period must start inside the window and end on or
+    # after the takedown day (a change measured across it); False: overlap the window, or be undated
+
+
+#: The contradictions of DOMAIN.md, as queries (metric, entity, period) rather than values.
+CONTRADICTION_GROUPS: tuple[ContradictionGroup, ...] = (
+    ContradictionGroup(
+        "vendor_scale", ("spam_volume_per_day",), r"global( \(.*\))?", ("2010-01-01", "2011-12-31"),
+        "How much spam a day in 2010-2011? Each vendor extrapolates from its own traps and "
+        "customers, and their scales differ several-fold."),
+    ContradictionGroup(
+        "rustock_output", ("botnet_output_per_day", "botnet_output_per_day_peak",
+                           "botnet_capacity_per_day"), "Rustock", ("2010-01-01", "2011-03-16"),
+        "How many messages a day did Rustock send before the takedown?"),
+    ContradictionGroup(
+        "rustock_share", ("botnet_share_of_spam", "botnet_share_of_spam_min", "botnet_share_of_spam_max",
+                          "botnet_share_of_spam_peak"), "Rustock", ("2010-12-01", "2011-03-16"),
+        "What share of spam was Rustock's in the months before the takedown?"),
+    ContradictionGroup(
+        "size_of_drop", ("percent_change", "percent_change_pp", "percent_change_range"), ".*",
+        ("2011-03-01", "2011-04-30"),
+        "By how much did spam fall after the takedown? (Rates of spam in mail and volumes, "
+        "one day or several, differ.)", after_takedown=True),
+)
+
+
+def contradictions(table: pd.DataFrame) -> pd.DataFrame:
+    """Figures that contradict each other, grouped as in DOMAIN.md, found by querying the table.
+
+    Groups (see :data:`CONTRADICTION_GROUPS` for the exact queries):
+    ``vendor_scale`` (global spam per day by vendor, 2010-2011),
+    ``rustock_output`` (Rustock's messages per day up to the takedown),
+    ``rustock_share`` (Rustock's share of spam, December 2010 to the takedown) and
+    ``size_of_drop`` (percent changes over periods starting in March or April
+    2011 and ending on or after the takedown day). In the first three groups
+    figures with no period are kept: the source did not say when.
+
+    Returns
+    -------
+    Tidy DataFrame, one row per (group, figure): ``group``, ``question``,
+    ``figure_id``, ``publisher``, ``vendor`` (first word of the
+    publisher), ``metric``, ``entity``, ``period_start``, ``period_end``,
+    ``value``, ``value_low``, ``value_high``, ``unit``, ``qualifier``,
+    ``bound`` and ``bn_per_day`` (the figure in billions per day when its unit
+    is a rate, else NaN).
+
+    Examples
+    --------
+    >>> c = contradictions(load())
+    >>> sorted(c.loc[c["group"] == "rustock_output", "value"].dropna().unique())[-3:]
+    [44.0, 44.1, 50.0]
+    """
+    parts = [_query_group(table, group) for group in CONTRADICTION_GROUPS]
+    result = pd.concat(parts, ignore_index=True)
+    result["vendor"] = result["publisher"].str.replace(r"^The\s+", "", regex=True).str.split().str[0]
+    result["bound"] = result["qualifier"].map(bound)
+    rate = result["unit"].isin(list(PER_DAY_FACTORS))
+    result["bn_per_day"] = np.nan
+    result.loc[rate, "bn_per_day"] = [to_per_day(v, u) for v, u in result.loc[rate, ["value_mid", "unit"]].to_numpy()]
+    columns = ["group", "question", "figure_id", "publisher", "vendor", "metric", "entity",
+               "period_start", "period_end", "value", "value_low", "value_high", "unit",
+               "qualifier", "bound", "bn_per_day"]
+    return result.rename(columns={"id": "figure_id"})[columns]
+
+
+def _query_group(table: pd.DataFrame, group: ContradictionGroup) -> pd.DataFrame:
+    """Rows matching one group's metric, entity and period window."""
+    lo, hi = (pd.Timestamp(d) for d in group.window)
+    start = table["period_start"].fillna(table["period_end"])
+    end = table["period_end"].fillna(table["period_start"])
+    if group.after_takedown:
+        in_time = (start >= lo) & (start <= hi) & (end >= TAKEDOWN_DAY) & (end <= hi)
+    else:
+        in_time = ((start <= hi) & (end >= lo)) | start.isna()
+    matches = (table["metric"].isin(group.metrics)
+               & table["entity"].str.fullmatch(group.entity_pattern)
+               & in_time)
+    return table.loc[matches].assign(group=group.name, question=group.question)
