@@ -1,0 +1,26 @@
+"""Interrupted-time-series models and robustness checks.
+
+Public API
+----------
+fit
+    Segmented regression (gaussian/log, Poisson, quasi-Poisson, negative binomial;
+    iid, HAC, AR(1), ARMA errors) or a structural state-space model.
+placebo, breakpoints, sensitivity, plot_sensitivity
+    Robustness: fake dates in the pre-period, unknown break dates, the effect across
+    dates, windows and specifications.
+power, minimum_detectable_effect
+    Power of a level-change test by simulation from a series' noise structure.
+
+Examples
+--------
+>>> from spamlab import its
+>>> callable(its.fit)
+True
+"""
+
+from __future__ import annotations
+
+from spamlab.its.fit import fit
+from spamlab.its.results import ITSResult
+
+__all__ = ["ITSResult", "fit"]

@@ -1,0 +1,176 @@
+"""Design matrices of the segmented ITS regression.
+
+Columns, in order: ``const``, ``trend`` (observation periods 1, 2, 3, ...), per
+interruption ``level[LABEL]`` (fraction of the period at or after the
+interruption: 0, a partial value for the period holding it, then 1) and, with
+``slope_change``, ``slope[LABEL]`` (periods elapsed since the interruption at the
+start of each observation: 0 up to and including the first full post period,
+then the exact fractional elapsed time, so a mid-day interruption moves the
+ramp by the same fraction as the level indicator), then seasonal terms and
+covariates.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from spamlab.its.data import prepare
+>>> frame = pd.DataFrame({"v": range(21)}, index=pd.date_range("2011-03-01", periods=21))
+>>> x = build(prepare(frame, "v", ["2011-03-15"]), seasonality="dow").matrix
+>>> list(x.columns[:3]), float(x["level[2011-03-15]"].iloc[14])
+(['const', 'trend', 'level[2011-03-15]'], 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from spamlab.errors import DataError, ParameterError
+from spamlab.its.data import PreparedSeries
+
+DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Design:
+    """Regressors of a segmented model.
+
+    Attributes
+    ----------
+    matrix
+        Regressors on the series' index.
+    terms
+        ``(interruption label, kind, column)`` for every interruption column,
+        kind being ``'level_change'`` or ``'slope_change'``.
+    offset
+        ``log(exposure)`` or ``None``.
+    """
+
+    matrix: pd.DataFrame
+    terms: tuple[tuple[str, str, str], ...]
+    offset: np.ndarray | None
+
+    @property
+    def interruption_columns(self) -> list[str]:
+        """Names of the level and slope columns."""
+        return [column for _, _, column in self.terms]
+
+    def counterfactual_matrix(self) -> pd.DataFrame:
+        """The regressors with every interruption term switched off."""
+        return self.matrix.assign(**{c: 0.0 for c in self.interruption_columns})
+
+
+def build(
+    series: PreparedSeries,
+    seasonality: str | Sequence[str] | None = None,
+    slope_change: bool = False,
+    covariates: Sequence[str] = (),
+    exposure: str | None = None,
+    trend: bool = True,
+) -> Design:
+    """Assemble the design matrix for ``series``.
+
+    Parameters
+    ----------
+    series
+        Output of :func:`spamlab.its.data.prepare`.
+    seasonality
+        ``None``, ``"dow"``, ``"fourier:PERIOD:ORDER"`` (PERIOD in observation
+        periods) or a list of these.
+    slope_change
+        Add a change-in-slope column per interruption.
+    covariates
+        Control-series columns of ``series.frame``.
+    exposure
+        Column whose logarithm is the offset.
+    trend
+        Include the linear trend.
+    """
+    columns: dict[str, np.ndarray] = {"const": np.ones(len(series.y))}
+    if trend:
+        columns["trend"] = series.starts + 1.0
+    terms: list[tuple[str, str, str]] = []
+    for k, label in enumerate(series.labels):
+        columns[f"level[{label}]"] = series.exposure_fraction(k)
+        terms.append((label, "level_change", f"level[{label}]"))
+        if slope_change:
+            columns[f"slope[{label}]"] = series.elapsed(k)
+            terms.append((label, "slope_change", f"slope[{label}]"))
+    columns.update(seasonal_columns(series, seasonality))
+    columns.update(_covariate_columns(series.frame, covariates))
+    matrix = pd.DataFrame(columns, index=series.index)
+    offset = None if exposure is None else log_exposure(series.frame, exposure)
+    return Design(matrix, tuple(terms), offset)
+
+
+def seasonal_columns(series: PreparedSeries,
+                     seasonality: str | Sequence[str] | None) -> dict[str, np.ndarray]:
+    """Day-of-week dummies and/or Fourier pairs for ``seasonality``."""
+    specs = [] if seasonality is None else (
+        [seasonality] if isinstance(seasonality, str) else list(seasonality))
+    columns: dict[str, np.ndarray] = {}
+    for spec in specs:
+        if spec == "dow":
+            columns.update(_dow_columns(series))
+        elif isinstance(spec, str) and spec.startswith("fourier:"):
+            period, order = _fourier_spec(spec)
+            for j in range(1, order + 1):
+                angle = 2 * np.pi * j * series.starts / period
+                columns[f"sin({period:g},{j})"] = np.sin(angle)
+                columns[f"cos({period:g},{j})"] = np.cos(angle)
+        else:
+            raise ParameterError(f"seasonality {spec!r} is unknown; use None, 'dow', "
+                                 "'fourier:PERIOD:ORDER' or a list of these")
+    return columns
+
+
+def _dow_columns(series: PreparedSeries) -> dict[str, np.ndarray]:
+    if not series.is_datetime:
+        raise ParameterError("seasonality='dow' needs a DatetimeIndex (daily data)")
+    days = series.index.day_of_week.to_numpy()
+    if len(np.unique(days)) < 7:
+        raise ParameterError("seasonality='dow' needs daily data covering all seven weekdays")
+    return {f"dow[{DAY_NAMES[d]}]": (days == d).astype(float) for d in range(1, 7)}
+
+
+def _fourier_spec(spec: str) -> tuple[float, int]:
+    parts = spec.split(":")
+    try:
+        period, order = float(parts[1]), int(parts[2])
+        if len(parts) != 3 or period <= 1 or order < 1 or 2 * order >= period:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise ParameterError(f"seasonality {spec!r}: expected 'fourier:PERIOD:ORDER' with "
+                             "PERIOD > 1 observation periods and 1 <= ORDER < PERIOD/2") from None
+    return period, order
+
+
+def _covariate_columns(frame: pd.DataFrame, covariates: Sequence[str]) -> dict[str, np.ndarray]:
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    columns = {}
+    for name in covariates:
+        if name not in frame.columns:
+            raise DataError(f"covariate column {name!r} not in data (columns: {list(frame.columns)})")
+        values = pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise DataError(f"covariate column {name!r}: {len(bad)} missing or non-numeric "
+                            f"value(s), first at row {bad[0]} ({frame.index[bad[0]]})")
+        columns[name] = values
+    return columns
+
+
+def log_exposure(frame: pd.DataFrame, exposure: str) -> np.ndarray:
+    """``log(frame[exposure])`` after checking every value is finite and > 0."""
+    if exposure not in frame.columns:
+        raise DataError(f"exposure column {exposure!r} not in data (columns: {list(frame.columns)})")
+    values = pd.to_numeric(frame[exposure], errors="coerce").to_numpy(float)
+    bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+    if len(bad):
+        raise DataError(f"exposure column {exposure!r}: {len(bad)} value(s) missing or <= 0, "
+                        f"first at row {bad[0]} ({frame.index[bad[0]]}: {values[bad[0]]!r}); "
+                        "exposure must be > 0")
+    return np.log(values)

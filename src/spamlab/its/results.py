@@ -1,0 +1,170 @@
+"""The result of :func:`spamlab.its.fit`: effects, counterfactual, words, figure, JSON.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> from spamlab import its
+>>> t = np.arange(60.0)
+>>> frame = pd.DataFrame({"v": 10 + 0.1 * t - 4 * (t >= 40) + np.sin(t)},
+...                      index=pd.date_range("2011-01-01", periods=60))
+>>> res = its.fit(frame, y="v", interruptions=["2011-02-10"])
+>>> res.to_dict()["level_change"]["scale"]
+'difference'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from spamlab.its.counterfactual import critical_value
+
+EFFECT_COLUMNS: tuple[str, ...] = (
+    "interruption", "kind", "estimate", "ci_low", "ci_high", "p_value", "scale",
+)
+
+
+@dataclass(frozen=True)
+class ITSResult:
+    """An interrupted-time-series fit.
+
+    Attributes
+    ----------
+    effects
+        One row per (interruption, kind) with columns ``interruption, kind,
+        estimate, ci_low, ci_high, p_value, scale`` plus ``coef`` and ``std_err``
+        (on the model's linear scale). ``scale`` is ``'ratio'`` (``exp(coef)``)
+        for log links and ``transform='log'``, else ``'difference'``.
+    counterfactual
+        On the data's index: ``observed, fitted, counterfactual,
+        counterfactual_low, counterfactual_high`` (observation prediction band),
+        ``counterfactual_mean_low/high`` (band of the expected value),
+        ``effect, cumulative_effect``.
+    model
+        Description of the model fitted.
+    y
+        Name of the outcome.
+    n_pre, n_post
+        Observed outcomes before the first interruption and at/after it.
+    warnings
+        Plain-language cautions (autocorrelation left, few pre points, gaps, ...).
+    diagnostics
+        Residual diagnostics: Ljung-Box, Durbin-Watson, ACF.
+    params, cov
+        All coefficients and their covariance (linear scale).
+    alpha
+        1 - confidence level of the intervals.
+    """
+
+    effects: pd.DataFrame
+    counterfactual: pd.DataFrame
+    model: str
+    y: str
+    n_pre: int
+    n_post: int
+    warnings: tuple[str, ...]
+    diagnostics: dict[str, Any]
+    params: pd.Series
+    cov: pd.DataFrame
+    alpha: float = 0.05
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def level_change(self, interruption: int | str = 0) -> pd.Series:
+        """The ``level_change`` row of one interruption (by position or label)."""
+        rows = self.effects[self.effects["kind"] == "level_change"]
+        if isinstance(interruption, int):
+            return rows.iloc[interruption]
+        return rows[rows["interruption"] == interruption].iloc[0]
+
+    def summary(self) -> str:
+        """Plain-language report: effect(s) in words with intervals, model, warnings."""
+        return _summary_text(self)
+
+    def plot(self, title: str | None = None):  # noqa: ANN201 - matplotlib Figure
+        """Figure: observed, fit, counterfactual band, pointwise and cumulative effect."""
+        from spamlab.its.plotting import plot_result
+
+        return plot_result(self, title=title)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (first interruption's level change, model, warnings, effects)."""
+        first = self.level_change(0)
+        return {
+            "level_change": {k: _json_value(first[k])
+                             for k in ("estimate", "ci_low", "ci_high", "scale")},
+            "model": self.model,
+            "n_pre": int(self.n_pre),
+            "n_post": int(self.n_post),
+            "warnings": list(self.warnings),
+            "effects": [{k: _json_value(v) for k, v in row.items()}
+                        for row in self.effects.to_dict(orient="records")],
+        }
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def effects_table(terms: tuple[tuple[str, str, str], ...], params: pd.Series, cov: pd.DataFrame,
+                  df_resid: float | None, log_scale: bool, alpha: float) -> pd.DataFrame:
+    """Rows of :attr:`ITSResult.effects` from coefficients and covariance.
+
+    Examples
+    --------
+    >>> p = pd.Series({"level[x]": np.log(0.5)})
+    >>> c = pd.DataFrame([[0.01]], index=p.index, columns=p.index)
+    >>> t = effects_table((("x", "level_change", "level[x]"),), p, c, None, True, 0.05)
+    >>> round(float(t["estimate"].iloc[0]), 3), t["scale"].iloc[0]
+    (0.5, 'ratio')
+    """
+    crit = critical_value(alpha, df_resid)
+    rows = []
+    for label, kind, column in terms:
+        coef = float(params[column])
+        se = float(np.sqrt(cov.loc[column, column]))
+        stat = coef / se if se > 0 else np.inf
+        tail = stats.norm.sf(abs(stat)) if df_resid is None else stats.t.sf(abs(stat), df_resid)
+        low, high = coef - crit * se, coef + crit * se
+        back = np.exp if log_scale else (lambda v: v)
+        rows.append({"interruption": label, "kind": kind, "estimate": float(back(coef)),
+                     "ci_low": float(back(low)), "ci_high": float(back(high)),
+                     "p_value": float(2 * tail), "scale": "ratio" if log_scale else "difference",
+                     "coef": coef, "std_err": se})
+    return pd.DataFrame(rows, columns=[*EFFECT_COLUMNS, "coef", "std_err"])
+
+
+def _effect_words(row: pd.Series, y: str, level: int) -> str:
+    what = "level" if row["kind"] == "level_change" else "slope (per period)"
+    interval = f"{level}% CI {row['ci_low']:.4g} to {row['ci_high']:.4g}"
+    if row["scale"] == "ratio":
+        pct = 100 * (row["estimate"] - 1)
+        direction = "fell" if pct < 0 else "rose"
+        words = (f"the {what} of {y} {direction} by {abs(pct):.3g}% (ratio {row['estimate']:.4g}, "
+                 f"{interval})")
+    else:
+        direction = "fell" if row["estimate"] < 0 else "rose"
+        words = f"the {what} of {y} {direction} by {abs(row['estimate']):.4g} ({interval})"
+    return f"At {row['interruption']}, {words}; p = {row['p_value']:.3g}."
+
+
+def _summary_text(res: ITSResult) -> str:
+    level = int(round(100 * (1 - res.alpha)))
+    lines = [f"Interrupted time series of {res.y!r}", f"Model: {res.model}",
+             f"Observations: {res.n_pre} before the first interruption, {res.n_post} at or after it."]
+    lines += [_effect_words(row, res.y, level) for _, row in res.effects.iterrows()]
+    diag = res.diagnostics
+    if "ljung_box_p" in diag:
+        lines.append(f"Residuals: Ljung-Box p = {diag['ljung_box_p']:.3g} "
+                     f"(lag {diag['ljung_box_lag']}), Durbin-Watson = {diag['durbin_watson']:.3f}.")
+    post = res.counterfactual["cumulative_effect"].iloc[-1]
+    lines.append(f"Cumulative effect over the post period: {post:.4g} (observed minus counterfactual).")
+    lines += ["Warnings:"] + [f"  - {w}" for w in res.warnings] if res.warnings else ["Warnings: none."]
+    return "\n".join(lines)
