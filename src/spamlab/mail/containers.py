@@ -1,0 +1,460 @@
+"""Mail containers: find messages in mbox files, maildirs, folders and archives.
+
+Inputs are expanded into :class:`Container` objects, which are cut into
+:class:`Task` work units (a slice of files, a byte range of an mbox, or one
+archive). :func:`read_task` hands the start of every message in a task to a
+callback, reading as little as possible: only the first ``header_limit`` bytes
+of each message (plus a little) are ever kept in memory.
+
+Archives (.zip, .tar, .tar.gz/.bz2/.xz, .7z) are read as streams. Member names
+are only used as labels, never as paths to write to, and a member whose size
+exceeds ``member_limit`` is reported (``"member_too_large"``) instead of read.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "1.eml").write_bytes(b"Subject: hi\\n\\nbody")
+>>> tasks = plan_tasks(discover([folder]))
+>>> seen = []
+>>> read_task(tasks[0], lambda member, data, problem: seen.append((member, problem)))
+1
+>>> seen
+[('1.eml', '')]
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tarfile
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from spamlab.errors import DataError, ParameterError
+from spamlab.mail.headers import HEADER_LIMIT
+
+#: Default largest accepted message (member) size in an archive, in bytes.
+MEMBER_LIMIT = 64 * 1024 * 1024
+
+#: Callback receiving (member label, first bytes of the message, problem or "").
+MessageSink = Callable[[str, bytes, str], None]
+
+ARCHIVE_SUFFIXES: dict[str, str] = {
+    ".7z": "7z", ".zip": "zip", ".tar": "tar", ".tgz": "tar", ".tar.gz": "tar", ".tbz2": "tar",
+    ".tar.bz2": "tar", ".txz": "tar", ".tar.xz": "tar",
+}
+MBOX_SUFFIXES = (".mbox", ".mbx")
+_MAGIC = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"),
+          (b"\x1f\x8b", "tar"), (b"BZh", "tar"), (b"\xfd7zXZ\x00", "tar"))
+_READ_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Container:
+    """One input unit: an mbox, a maildir, an archive, or a tree of message files.
+
+    ``name`` labels the container in every output (the path relative to the
+    parent of the input argument, POSIX style), so outputs do not depend on
+    where the input lives. ``files`` lists a tree's or maildir's message files
+    relative to ``path``.
+    """
+
+    kind: str
+    path: Path
+    name: str
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Task:
+    """A unit of work: files ``files`` of a tree, bytes ``[start, stop)`` of an mbox, or an archive."""
+
+    container: Container
+    files: tuple[str, ...] = ()
+    start: int = 0
+    stop: int = 0
+    header_limit: int = HEADER_LIMIT
+    member_limit: int = MEMBER_LIMIT
+
+    @property
+    def files_read(self) -> int:
+        """Filesystem files this task opens (a split mbox counts once, in its first chunk)."""
+        if self.container.kind in ("tree", "maildir"):
+            return len(self.files)
+        return 1 if self.start == 0 else 0
+
+
+def discover(paths: Sequence[str | Path]) -> list[Container]:
+    """Expand input paths into containers, in a deterministic (sorted) order.
+
+    A file is classified by its name and, for a file given directly, its first
+    bytes: archives by suffix or magic number, mbox by ``.mbox``/``.mbx`` or a
+    leading ``From `` line, anything else is a single message. A directory with
+    ``cur/`` and ``new/`` is a maildir; any other directory is walked, its loose
+    files forming one ``tree`` container per input argument.
+
+    Raises
+    ------
+    DataError
+        When a path does not exist.
+
+    Examples
+    --------
+    >>> discover(["/nonexistent/trap.mbox"])
+    Traceback (most recent call last):
+    ...
+    spamlab.errors.DataError: /nonexistent/trap.mbox: input path does not exist
+    """
+    containers: list[Container] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise DataError(f"{raw}: input path does not exist")
+        if path.is_dir():
+            containers.extend(_walk_directory(path))
+        else:
+            containers.append(Container(_sniff_file(path), path, path.name,
+                                        (path.name,) if _sniff_file(path) == "tree" else ()))
+    return [_rebased(c) for c in containers]
+
+
+def _rebased(container: Container) -> Container:
+    """A single loose file given directly becomes a one-file tree rooted at its folder."""
+    if container.kind == "tree" and container.path.is_file():
+        return Container("tree", container.path.parent, container.name, container.files)
+    return container
+
+
+def _walk_directory(root: Path) -> list[Container]:
+    base = root.name or root.resolve().name
+    if _is_maildir(root):
+        return [Container("maildir", root, base, _maildir_files(root))]
+    found: list[Container] = []
+    loose: list[str] = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs.sort()
+        here = Path(directory)
+        for sub in [s for s in subdirs if _is_maildir(here / s)]:
+            subdirs.remove(sub)
+            label = f"{base}/{(here / sub).relative_to(root).as_posix()}"
+            found.append(Container("maildir", here / sub, label, _maildir_files(here / sub)))
+        for file_name in sorted(files):
+            full = here / file_name
+            relative = full.relative_to(root).as_posix()
+            kind = _kind_from_name(file_name)
+            if kind == "tree":
+                loose.append(relative)
+            else:
+                found.append(Container(kind, full, f"{base}/{relative}"))
+    if loose:
+        found.append(Container("tree", root, base, tuple(loose)))
+    return sorted(found, key=lambda c: c.name)
+
+
+def _is_maildir(path: Path) -> bool:
+    return (path / "cur").is_dir() and (path / "new").is_dir()
+
+
+def _maildir_files(root: Path) -> tuple[str, ...]:
+    """Messages of a maildir: files in cur/ and new/ (tmp/ holds deliveries in progress)."""
+    names: list[str] = []
+    for sub in ("cur", "new"):
+        for entry in sorted(os.scandir(root / sub), key=lambda e: e.name):
+            if entry.is_file() and not entry.name.startswith("."):
+                names.append(f"{sub}/{entry.name}")
+    return tuple(names)
+
+
+def _kind_from_name(name: str) -> str:
+    lower = name.lower()
+    for suffix, kind in ARCHIVE_SUFFIXES.items():
+        if lower.endswith(suffix):
+            return kind
+    if lower.endswith(MBOX_SUFFIXES) or lower == "mbox":
+        return "mbox"
+    return "tree"
+
+
+def _sniff_file(path: Path) -> str:
+    kind = _kind_from_name(path.name)
+    if kind != "tree":
+        return kind
+    with open(path, "rb") as handle:
+        start = handle.read(512)
+    for magic, magic_kind in _MAGIC:
+        if start.startswith(magic):
+            return magic_kind
+    if len(start) >= 262 and start[257:262] == b"ustar":
+        return "tar"
+    return "mbox" if start.startswith(b"From ") else "tree"
+
+
+def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
+               mbox_bytes_per_task: int = 32 * 1024 * 1024, header_limit: int = HEADER_LIMIT,
+               member_limit: int = MEMBER_LIMIT) -> list[Task]:
+    """Cut containers into tasks of bounded size, in a deterministic order.
+
+    Raises
+    ------
+    ParameterError
+        When a size parameter is not positive.
+    """
+    for name, value in (("files_per_task", files_per_task), ("header_limit", header_limit),
+                        ("mbox_bytes_per_task", mbox_bytes_per_task),
+                        ("member_limit", member_limit)):
+        if value <= 0:
+            raise ParameterError(f"{name} must be a positive integer, got {value}")
+    limits = {"header_limit": header_limit, "member_limit": member_limit}
+    tasks: list[Task] = []
+    for container in containers:
+        if container.kind in ("tree", "maildir"):
+            for first in range(0, len(container.files), files_per_task):
+                chunk = container.files[first:first + files_per_task]
+                tasks.append(Task(container, files=chunk, **limits))
+        elif container.kind == "mbox":
+            for start, stop in _mbox_ranges(container.path, mbox_bytes_per_task):
+                tasks.append(Task(container, start=start, stop=stop, **limits))
+        else:
+            tasks.append(Task(container, **limits))
+    return tasks
+
+
+def _mbox_ranges(path: Path, step: int) -> list[tuple[int, int]]:
+    """Byte ranges of an mbox, each starting at a message's ``From `` line."""
+    size = path.stat().st_size
+    if size == 0:
+        return [(0, 0)]
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        cuts = [0]
+        for target in range(step, size, step):
+            found = _next_from_line(mm, max(target, cuts[-1] + 1), size)
+            if found >= size:
+                break
+            if found > cuts[-1]:
+                cuts.append(found)
+    cuts.append(size)
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def _next_from_line(mm: mmap.mmap | bytes, position: int, stop: int) -> int:
+    """Offset of the next ``From `` separator line at or after ``position`` (``stop`` if none).
+
+    A separator starts a line, follows an empty line (or the start of the file).
+    """
+    if position == 0 and mm[:5] == b"From ":
+        return 0
+    search = max(position - 1, 0)
+    while True:
+        found = mm.find(b"\nFrom ", search, stop)
+        if found == -1:
+            return stop
+        before = mm[max(found - 2, 0):found]
+        if found == 0 or before.endswith(b"\n") or before == b"\n\r":
+            return found + 1
+        search = found + 1
+
+
+def read_task(task: Task, sink: MessageSink) -> int:
+    """Pass the start of every message of ``task`` to ``sink``; return the message count.
+
+    ``sink(member, data, problem)`` receives the member label, up to
+    ``header_limit + 4`` leading bytes of the message, and ``""`` or a rejection
+    reason (``"member_too_large"``, ``"not_a_regular_file"``, ``"unreadable"``).
+    """
+    readers: dict[str, Callable[[Task, MessageSink], int]] = {
+        "tree": _read_files, "maildir": _read_files, "mbox": _read_mbox, "zip": _read_zip,
+        "tar": _read_tar, "7z": _read_7z,
+    }
+    return readers[task.container.kind](task, sink)
+
+
+def _read_files(task: Task, sink: MessageSink) -> int:
+    root = os.fspath(task.container.path)
+    want = task.header_limit + 4
+    for relative in task.files:
+        try:
+            fd = os.open(os.path.join(root, relative), os.O_RDONLY)
+        except OSError:
+            sink(relative, b"", "unreadable")
+            continue
+        try:
+            data = os.read(fd, want)
+        except OSError:
+            sink(relative, b"", "unreadable")
+            continue
+        finally:
+            os.close(fd)
+        sink(relative, data, "")
+    return len(task.files)
+
+
+def _read_mbox(task: Task, sink: MessageSink) -> int:
+    path = task.container.path
+    if task.stop <= task.start:
+        return 0
+    want = task.header_limit + 4
+    count = 0
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        for start, stop in _mbox_messages(mm, task.start, task.stop):
+            line_end = mm.find(b"\n", start, stop)
+            body_start = stop if line_end == -1 else line_end + 1
+            sink(f"@{start}", mm[body_start:min(body_start + want, stop)], "")
+            count += 1
+    return count
+
+
+def _mbox_messages(mm: mmap.mmap, start: int, stop: int) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each message between two separator offsets of an mbox."""
+    position = _next_from_line(mm, start, stop)
+    if position > start and mm[start:position].strip():
+        yield start, position  # text before the first separator: a message without From_ line
+    while position < stop:
+        following = _next_from_line(mm, position + 1, stop)
+        yield position, following
+        position = following
+
+
+def _bounded_read(stream: IO[bytes], want: int, limit: int) -> tuple[bytes, bool]:
+    """First ``want`` bytes of a stream, reading the rest in chunks only to check ``limit``."""
+    data = stream.read(want)
+    total = len(data)
+    while total <= limit:
+        chunk = stream.read(_READ_CHUNK)
+        if not chunk:
+            return data, False
+        total += len(chunk)
+    return data, True
+
+
+def _read_zip(task: Task, sink: MessageSink) -> int:
+    count = 0
+    try:
+        archive = zipfile.ZipFile(task.container.path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise DataError(f"{task.container.name}: not a readable zip archive ({exc})") from None
+    with archive:
+        for info in archive.infolist():
+            if info.is_dir():
+                continue
+            count += 1
+            if info.file_size > task.member_limit:
+                sink(info.filename, b"", "member_too_large")
+                continue
+            try:
+                with archive.open(info) as stream:
+                    data, too_large = _bounded_read(stream, task.header_limit + 4,
+                                                    task.member_limit)
+            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+                sink(info.filename, b"", "unreadable")
+                continue
+            sink(info.filename, data, "member_too_large" if too_large else "")
+    return count
+
+
+def _read_tar(task: Task, sink: MessageSink) -> int:
+    count = 0
+    try:
+        archive = tarfile.open(task.container.path, mode="r|*")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise DataError(f"{task.container.name}: not a readable tar archive ({exc})") from None
+    with archive:
+        try:
+            for member in archive:
+                count += _tar_member(archive, member, task, sink)
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise DataError(
+                f"{task.container.name}: tar archive is damaged after {count} messages ({exc})"
+            ) from None
+    return count
+
+
+def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, task: Task,
+                sink: MessageSink) -> int:
+    if member.isdir():
+        return 0
+    if not member.isfile():
+        sink(member.name, b"", "not_a_regular_file")
+    elif member.size > task.member_limit:
+        sink(member.name, b"", "member_too_large")
+    else:
+        stream = archive.extractfile(member)
+        sink(member.name, stream.read(task.header_limit + 4) if stream else b"", "")
+    return 1
+
+
+def _read_7z(task: Task, sink: MessageSink) -> int:
+    import py7zr  # imported lazily: only 7z inputs need it
+
+    try:
+        with py7zr.SevenZipFile(task.container.path, mode="r") as archive:
+            members = [f for f in archive.files if not f.is_directory]
+            factory = _HeadFactory(task.header_limit + 4, task.member_limit)
+            oversize = {f.filename for f in members if f.uncompressed > task.member_limit}
+            if len(oversize) < len(members):
+                archive.extract(targets=[f.filename for f in members
+                                         if f.filename not in oversize], factory=factory)
+    except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, OSError, EOFError, ValueError) as exc:
+        raise DataError(f"{task.container.name}: not a readable 7z archive ({exc})") from None
+    heads = factory.heads_in_order()
+    if len(heads) != len(members) - len(oversize):
+        raise DataError(f"{task.container.name}: 7z archive yielded {len(heads)} of "
+                        f"{len(members) - len(oversize)} members")
+    position = 0
+    for member in members:
+        if member.filename in oversize:
+            sink(member.filename, b"", "member_too_large")
+            continue
+        data, too_large = heads[position]
+        position += 1
+        sink(member.filename, data, "member_too_large" if too_large else "")
+    return len(members)
+
+
+class _HeadWriter:
+    """py7zr writer keeping only the first ``want`` bytes of a member and its total size."""
+
+    def __init__(self, want: int, limit: int) -> None:
+        self.want, self.limit, self.total = want, limit, 0
+        self.head = bytearray()
+
+    def write(self, data: bytes | bytearray) -> int:
+        room = self.want - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+        self.total += len(data)
+        return len(data)
+
+    def read(self, size: int | None = None) -> bytes:
+        return b""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def size(self) -> int:
+        return self.total
+
+    def close(self) -> None:
+        return None
+
+
+class _HeadFactory:
+    """py7zr writer factory: one :class:`_HeadWriter` per member, in extraction order."""
+
+    def __init__(self, want: int, limit: int) -> None:
+        self.want, self.limit = want, limit
+        self.writers: list[_HeadWriter] = []
+
+    def create(self, filename: str) -> _HeadWriter:
+        writer = _HeadWriter(self.want, self.limit)
+        self.writers.append(writer)
+        return writer
+
+    def heads_in_order(self) -> list[tuple[bytes, bool]]:
+        return [(bytes(w.head), w.total > w.limit) for w in self.writers]
