@@ -193,8 +193,9 @@ def daily_series(
     _mark(ax, marks)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    ax.set_xlabel("date (UTC)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    ax.set_xlabel(f"date ({getattr(frame.index, 'tz', None) or 'no time zone'})")
+    if len(columns) > 1:
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     fig.autofmt_xdate()
     return fig

@@ -28,6 +28,7 @@ import platform
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,104 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
 )
 _FIGURE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class DailyInput:
+    """The daily series a notebook analyses, with what it is.
+
+    Attributes
+    ----------
+    frame : regular daily frame: ``volume``, ``n_obs``, ``n_missing``, ``is_gap``,
+        ``is_outlier`` (flagged, never removed)
+    label : where the numbers come from, for titles and text
+    synthetic : True for the calibrated scenario (a model, not data about 2011)
+    unit : unit of ``volume`` in words
+    slug : short name starting every figure file name (``rustock``, or the file's stem)
+    """
+
+    frame: pd.DataFrame
+    label: str
+    synthetic: bool
+    unit: str
+    slug: str
+
+    def figure_name(self, what: str) -> str:
+        """File name of a figure showing ``what``: ``<slug>-<what>[-synthetic]``.
+
+        Examples
+        --------
+        >>> DailyInput(pd.DataFrame(), "scenario", True, "bn", "rustock").figure_name("counterfactual")
+        'rustock-counterfactual-synthetic'
+        """
+        return f"{self.slug}-{what}{self.suffix}"
+
+    @property
+    def suffix(self) -> str:
+        """``"-synthetic"`` for the scenario, else ``""``: appended to figure names."""
+        return "-synthetic" if self.synthetic else ""
+
+    @property
+    def title_tag(self) -> str:
+        """``" (SYNTHETIC scenario)"`` for the scenario, else ``" (<label>)"``: appended to titles."""
+        return " (SYNTHETIC scenario, not data)" if self.synthetic else f" ({self.label})"
+
+
+def daily_input(
+    data: str | Path | None = None, date_col: str = "date", value_col: str = "count",
+    tz: str = "UTC", seed: int = 0, hypothesis: str = "baseline",
+) -> DailyInput:
+    """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
+
+    A file is read with :func:`spamlab.series.read`, binned into days of time
+    zone ``tz`` with :func:`spamlab.clean.regularize` (gaps stay NaN, flagged
+    ``is_gap``) and checked with :func:`spamlab.clean.flag_outliers` (weekly
+    phase; flagged, not removed). Without a file the total of
+    :func:`spamlab.scenario.calibrate` is used and labelled synthetic.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "counts.csv"
+    >>> days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    >>> pd.DataFrame({"date": days, "count": range(30)}).to_csv(path, index=False)
+    >>> inp = daily_input(path)
+    >>> len(inp.frame), inp.synthetic, inp.suffix
+    (30, False, '')
+    """
+    if data is None:
+        return _scenario_input(seed, hypothesis)
+    from spamlab import clean, series
+
+    raw = series.read(data, date=date_col, value=value_col, tz=tz)
+    daily = clean.flag_outliers(clean.regularize(raw, freq="D", tz=tz, how="sum"), "volume",
+                                period=7, window=5)
+    slug = re.sub(r"[^a-z0-9]+", "-", Path(data).stem.lower()).strip("-") or "your-data"
+    return DailyInput(daily, Path(data).name, False, "messages per day", slug)
+
+
+def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:
+    """What reading and cleaning did to a :func:`daily_input` frame, one row per count.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="D", tz="UTC")
+    >>> f = pd.DataFrame({"volume": [1.0, float("nan"), 3.0], "is_gap": [False, True, False],
+    ...                   "is_outlier": [False, False, True]}, index=idx)
+    >>> cleaning_summary(f).set_index("what")["count"].to_dict()["days without data (gaps, left empty)"]
+    1
+    """
+    rejected = frame.attrs.get("rejections", {}) or {}
+    rows = [
+        ("rows read from the file", frame.attrs.get("n_rows", len(frame))),
+        ("rows rejected (by reason: see attrs)", sum(rejected.values())),
+        ("rows with an empty value", frame.attrs.get("n_missing", 0)),
+        ("rows merged into one per timestamp", frame.attrs.get("n_aggregated", 0)),
+        ("days in the series", len(frame)),
+        ("days without data (gaps, left empty)", int(frame.get("is_gap", pd.Series(dtype=bool)).sum())),
+        ("days flagged as outliers (kept)", int(frame.get("is_outlier", pd.Series(dtype=bool)).sum())),
+    ]
+    return pd.DataFrame(rows, columns=["what", "count"])
 
 
 def run_dir(name: str, reports_root: str | Path | None = None) -> Path:

@@ -130,6 +130,13 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
     missing = [nb for nb in notebooks if not (notebooks_dir / f"{nb}.py").is_file()]
     if missing:
         raise ParameterError(f"notebook source(s) {missing} not found in {notebooks_dir}")
+    declared = set().union(*(notebook_parameters(notebooks_dir / f"{nb}.py") for nb in notebooks))
+    unknown = sorted(set(extra_parameters) - declared)
+    if unknown:
+        raise ParameterError(
+            f"--parameter {unknown}: no notebook of this run has such a parameter; "
+            f"known: {sorted(declared)}"
+        )
     return RunPlan(name, out_dir, notebooks, parameters, notebooks_dir,
                    timeout=args.timeout, html=not args.no_html)
 
@@ -183,9 +190,10 @@ def story_parameters() -> dict[str, Any]:
     """Notebook parameters of the default Rustock run (the scenario stands in for data)."""
     from spamlab import events
 
-    start = events.get("rustock_takedown").start
+    pause = events.get("rustock_holiday_pause")
     return {"data": None, "date_col": "date", "value_col": "count", "tz": "UTC",
-            "interruption": start.isoformat()}
+            "interruption": events.get("rustock_takedown").start.isoformat(),
+            "pause_interruptions": [pause.start.isoformat(), pause.end.isoformat()]}
 
 
 def user_data_parameters(
@@ -193,36 +201,45 @@ def user_data_parameters(
 ) -> dict[str, Any]:
     """Check a user's series and intervention before any notebook starts.
 
-    Reads the file with :func:`spamlab.series.read` (which names unknown columns
-    and bad rows), then checks that the interruption lies inside the data with
-    observations on both sides.
+    Reads and bins the file exactly as the notebooks will
+    (:func:`spamlab.report.daily_input`, which names unknown columns and bad
+    rows), then checks that the interruption falls inside the data with enough
+    observed days on both sides for a fit.
 
     Raises
     ------
     ParameterError
         Missing file, no ``--interruption``, an unparseable timestamp or one
-        outside the data.
+        outside the data (or too close to either end).
     DataError
         From :func:`spamlab.series.read`: unknown column, bad rows.
     """
-    from spamlab import series
-
     path = Path(data).expanduser().resolve()
     if not path.is_file():
         raise ParameterError(f"--data {data}: file not found")
     if interruption is None:
         raise ParameterError("--interruption is required with --data (e.g. '2011-03-16 14:45')")
-    frame = series.read(path, date=date_col, value=value_col, tz=tz)
+    frame = report.daily_input(path, date_col, value_col, tz).frame
     moment = parse_timestamp(interruption, tz)
-    first, last = frame.index.min(), frame.index.max()
-    if not first < moment <= last:
+    first, end = frame.index[0], frame.index[-1] + pd.Timedelta(days=1)
+    if not first < moment < end:
         raise ParameterError(
-            f"--interruption {interruption} ({moment.isoformat()}) is outside the data "
-            f"of {path.name}, which runs from {first.isoformat()} to {last.isoformat()}; "
-            "it must fall after the first observation and no later than the last"
+            f"--interruption {interruption} ({moment.isoformat()}) is outside the data of "
+            f"{path.name}, which covers {first.isoformat()} to {end.isoformat()} (end excluded)"
         )
+    _check_segments(frame, moment, interruption)
     return {"data": str(path), "date_col": date_col, "value_col": value_col, "tz": tz,
-            "interruption": moment.isoformat()}
+            "interruption": moment.isoformat(), "pause_interruptions": []}
+
+
+def _check_segments(frame: pd.DataFrame, moment: pd.Timestamp, given: str) -> None:
+    """Enough observed days before and after ``moment``, by the ITS fit's own rule."""
+    from spamlab.its import data as its_data
+
+    try:
+        its_data.prepare(frame, "volume", [moment])
+    except ParameterError as exc:
+        raise ParameterError(f"--interruption {given}: {exc}") from None
 
 
 def parse_timestamp(text: str, tz: str) -> pd.Timestamp:
@@ -244,6 +261,29 @@ def parse_timestamp(text: str, tz: str) -> pd.Timestamp:
     except (KeyError, ValueError, TypeError) as exc:  # unknown zones raise KeyError subclasses
         raise ParameterError(f"--tz {tz!r} is not a time zone ({exc})") from None
     return moment.tz_convert("UTC")
+
+
+def notebook_parameters(source: Path) -> set[str]:
+    """Names assigned in the cell tagged ``parameters`` of a jupytext notebook source.
+
+    Examples
+    --------
+    >>> sorted(notebook_parameters(paths.notebooks() / "01-published-figures.py"))[:3]
+    ['data', 'date_col', 'interruption']
+    """
+    import ast
+
+    import jupytext
+
+    for cell in jupytext.read(source).cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return {
+                target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Name)
+            }
+    raise ParameterError(f"{source}: no cell tagged 'parameters'")
 
 
 def check_kernel(name: str = KERNEL) -> None:
@@ -319,9 +359,11 @@ def execute_notebook(
     with tempfile.TemporaryDirectory(prefix="spamlab-run-") as tmp:
         converted = Path(tmp) / target.name
         jupytext.write(notebook, converted)
+        declared = notebook_parameters(source)
         try:
             papermill.execute_notebook(
-                str(converted), str(target), parameters=dict(parameters), kernel_name=KERNEL,
+                str(converted), str(target), kernel_name=KERNEL,
+                parameters={k: v for k, v in parameters.items() if k in declared},
                 progress_bar=False, cwd=str(out_dir), execution_timeout=timeout,
             )
         except PapermillExecutionError as exc:

@@ -1,0 +1,87 @@
+"""The notebook sources follow the house conventions (no kernel needed)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from spamlab import paths, run
+
+SOURCES = sorted(paths.notebooks().glob("[0-9][0-9]-*.py"))
+EXPECTED = {
+    "01-published-figures", "02-rustock-its", "03-the-missing-5-billion", "04-robustness",
+    "05-your-data",
+}
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+COMMON_PARAMETERS = {"data", "interruption", "seed", "run_name", "reports_dir"}
+
+
+def _cells(source: Path, kind: str) -> list:
+    return [cell for cell in jupytext.read(source).cells if cell.cell_type == kind]
+
+
+def test_every_planned_notebook_has_a_source():
+    names = {source.stem for source in SOURCES}
+    assert set(run.STORY_NOTEBOOKS) | set(run.YOUR_DATA_NOTEBOOKS) <= names
+    assert names == EXPECTED
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_code_cells_define_no_functions_or_classes(source):
+    for cell in _cells(source, "code"):
+        tree = ast.parse(cell.source)
+        defined = [getattr(node, "name", "lambda") for node in ast.walk(tree)
+                   if isinstance(node, DEFINITIONS)]
+        assert not defined, f"{source.name}: a code cell defines {defined}"
+
+
+def test_the_definition_check_catches_a_definition(tmp_path):
+    bad = tmp_path / "99-bad.py"
+    bad.write_text("# %%\nx = 1\n\n# %%\ndef helper():\n    return 2\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="helper"):
+        test_code_cells_define_no_functions_or_classes(bad)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_one_h1_and_a_readable_size(source):
+    markdown = "\n".join(cell.source for cell in _cells(source, "markdown"))
+    titles = re.findall(r"^# \S", markdown, flags=re.MULTILINE)
+    assert len(titles) == 1, f"{source.name}: {len(titles)} H1 titles"
+    assert markdown.lstrip().startswith("# "), "the H1 opens the notebook"
+    assert len(jupytext.read(source).cells) <= 30
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_parameters_cell_holds_data_interruption_seed_and_run(source):
+    assert COMMON_PARAMETERS <= run.notebook_parameters(source)
+    tagged = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    for node in ast.parse(tagged[0].source).body:  # papermill needs literals it can override
+        assert isinstance(node, ast.Assign), f"{source.name}: {ast.unparse(node)}"
+        ast.literal_eval(node.value)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_last_cell_records_versions_and_figures_are_named_by_content(source):
+    code = _cells(source, "code")
+    assert "report.versions()" in code[-1].source
+    text = "\n".join(cell.source for cell in code)
+    for call in re.findall(r"save_figure\([^)]*?\"([^\"]+)\"", text):
+        assert len(call.split("-")) >= 2, f"figure name {call!r} should say what it shows"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_code_cells_import_only_spamlab(source):
+    for cell in _cells(source, "code"):
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            assert all(m.split(".")[0] == "spamlab" for m in modules), f"{source.name}: {modules}"

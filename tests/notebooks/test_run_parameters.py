@@ -1,0 +1,159 @@
+"""`spamlab run`: bad parameters fail fast, before any notebook starts, with clear messages."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamlab import report, run
+from spamlab.errors import DataError, ParameterError
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    run.configure_parser(parser)
+    return parser.parse_args(list(argv))
+
+
+@pytest.fixture
+def daily_csv(tmp_path: Path) -> Path:
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    path = tmp_path / "server.csv"
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "spam": np.arange(60) + 100}).to_csv(
+        path, index=False)
+    return path
+
+
+def test_default_plan_runs_the_story_into_reports_rustock(tmp_path):
+    plan = run.plan_run(_args("--reports-dir", str(tmp_path)))
+    assert plan.notebooks == run.STORY_NOTEBOOKS
+    assert plan.out_dir == tmp_path / "rustock"
+    assert plan.parameters["data"] is None
+    assert plan.parameters["interruption"] == "2011-03-16T14:45:00+00:00"
+    assert plan.parameters["pause_interruptions"][0].startswith("2010-12-25")
+
+
+def test_user_data_plan_runs_02_04_05_with_utc_interruption(tmp_path, daily_csv):
+    plan = run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                              "--interruption", "2024-02-01 09:00", "--tz", "Europe/Berlin",
+                              "--name", "mine", "--reports-dir", str(tmp_path)))
+    assert plan.notebooks == run.YOUR_DATA_NOTEBOOKS
+    assert plan.out_dir == tmp_path / "mine"
+    assert plan.parameters["interruption"] == "2024-02-01T08:00:00+00:00"  # 09:00 CET is 08:00 UTC
+    assert plan.parameters["pause_interruptions"] == []
+
+
+def test_missing_file_is_named(tmp_path):
+    with pytest.raises(ParameterError, match=r"--data .*nope\.csv: file not found"):
+        run.plan_run(_args("--data", str(tmp_path / "nope.csv"), "--interruption", "2024-02-01"))
+
+
+def test_unknown_column_lists_the_available_ones(tmp_path, daily_csv):
+    with pytest.raises(DataError, match=r"value column 'count' not found.*\['day', 'spam'\]"):
+        run.plan_run(_args("--data", str(daily_csv), "--date-col", "day",
+                           "--interruption", "2024-02-01", "--reports-dir", str(tmp_path)))
+
+
+@pytest.mark.parametrize("moment", ["2023-12-31", "2024-01-01", "2024-03-01 00:00:01"])
+def test_interruption_outside_the_data_is_refused(tmp_path, daily_csv, moment):
+    with pytest.raises(ParameterError, match=r"outside the data of server\.csv, which covers "
+                                             r"2024-01-01T00:00:00\+00:00 to 2024-03-01"):
+        run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                           "--interruption", moment, "--reports-dir", str(tmp_path)))
+
+
+def test_interruption_too_close_to_the_end_is_refused(tmp_path, daily_csv):
+    with pytest.raises(ParameterError, match=r"--interruption 2024-02-29 12:00: .*post"):
+        run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                           "--interruption", "2024-02-29 12:00", "--reports-dir", str(tmp_path)))
+
+
+def test_interruption_required_and_parsed(tmp_path, daily_csv):
+    base = ["--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+            "--reports-dir", str(tmp_path)]
+    with pytest.raises(ParameterError, match="--interruption is required"):
+        run.plan_run(_args(*base))
+    with pytest.raises(ParameterError, match="'last tuesday' is not a date"):
+        run.plan_run(_args(*base, "--interruption", "last tuesday"))
+    with pytest.raises(ParameterError, match="--tz 'Mars/Olympus' is not a time zone"):
+        run.parse_timestamp("2024-02-01", "Mars/Olympus")
+
+
+def test_data_options_without_data_are_refused(tmp_path):
+    with pytest.raises(ParameterError, match="--interruption, --value-col only make sense with --data"):
+        run.plan_run(_args("--interruption", "2011-03-16", "--value-col", "n"))
+
+
+def test_bad_run_name_and_unknown_notebook_and_parameter(tmp_path):
+    with pytest.raises(ParameterError, match="run name '../x' is not usable"):
+        run.plan_run(_args("--name", "../x", "--reports-dir", str(tmp_path)))
+    with pytest.raises(ParameterError, match=r"--only \['07'\]: not among this run's notebooks"):
+        run.plan_run(_args("--only", "07", "--reports-dir", str(tmp_path)))
+    with pytest.raises(ParameterError, match=r"--parameter \['n_bogus'\]: no notebook of this run"):
+        run.plan_run(_args("-p", "n_bogus=3", "--reports-dir", str(tmp_path)))
+    with pytest.raises(ParameterError, match="expected KEY=VALUE"):
+        run.parse_parameters(["no equals sign"])
+
+
+def test_only_selects_by_number_in_planned_order(tmp_path):
+    plan = run.plan_run(_args("--only", "04", "01", "--reports-dir", str(tmp_path)))
+    assert plan.notebooks == ("01-published-figures", "04-robustness")
+
+
+def test_parameters_parse_json_else_text():
+    assert run.parse_parameters(["n=10", "ratio=0.5", "on=true", "label=my server", "xs=[1,2]"]) == {
+        "n": 10, "ratio": 0.5, "on": True, "label": "my server", "xs": [1, 2]}
+
+
+def test_a_foreign_kernel_is_refused(tmp_path, monkeypatch):
+    spec_dir = tmp_path / "kernels" / "python3"
+    spec_dir.mkdir(parents=True)
+    (spec_dir / "kernel.json").write_text(json.dumps({
+        "argv": ["/usr/bin/some-other-python", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "other", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    with pytest.raises(ParameterError, match="starts /usr/bin/some-other-python, not this environment"):
+        run.check_kernel()
+
+
+def test_the_venv_kernel_is_accepted():
+    run.check_kernel()  # raises if python3 would start another interpreter
+
+
+def test_results_merge_keeps_every_fragment_and_later_notebooks_win(tmp_path):
+    report.write_fragment(tmp_path, "02-rustock-its", {"level_change": {"estimate": 0.5}, "x": 1})
+    report.write_fragment(tmp_path, "05-your-data", {"level_change": {"estimate": np.float64(0.7)}})
+    merged = report.write_results(tmp_path, ["02-rustock-its", "05-your-data"], extra={"run": "r"})
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk == merged
+    assert merged["level_change"] == {"estimate": 0.7} and merged["x"] == 1 and merged["run"] == "r"
+    assert merged["notebooks"]["02-rustock-its"]["level_change"] == {"estimate": 0.5}
+
+
+def test_jsonable_turns_nan_and_numpy_into_plain_json():
+    converted = report.jsonable({"a": np.float64("nan"), "b": np.int64(3), "c": (1, np.bool_(True)),
+                                 "d": pd.Timestamp("2011-03-16 14:45", tz="UTC")})
+    assert converted == {"a": None, "b": 3, "c": [1, True], "d": "2011-03-16T14:45:00+00:00"}
+    json.dumps(converted, allow_nan=False)
+
+
+def test_figure_names_must_say_what_they_show(tmp_path):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    with pytest.raises(ParameterError, match="lowercase words joined by hyphens"):
+        report.save_figure(fig, tmp_path, "Figure 1.png")
+    assert report.save_figure(fig, tmp_path, "rustock-counterfactual-synthetic").is_file()
+    plt.close(fig)
+
+
+def test_versions_name_the_interpreter():
+    table = report.versions()
+    row = dict(zip(table["package"], table["version"], strict=True))
+    assert row["executable"].endswith("python") or "python" in row["executable"]
+    assert row["numpy"] == np.__version__ and row["pandas"] == pd.__version__
