@@ -1,0 +1,206 @@
+"""spamlab.series.read: columns, time zones, validation with line numbers, rejections."""
+
+from __future__ import annotations
+
+import doctest
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamlab import series
+from spamlab.errors import DataError, ParameterError
+
+
+def _csv(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _utc(*stamps: str) -> list[pd.Timestamp]:
+    return [pd.Timestamp(s, tz="UTC") for s in stamps]
+
+
+def test_reads_ingest_daily_counts_with_extra_columns(tmp_path):
+    path = _csv(tmp_path, "date,count,messages_seen,rejected\n"
+                          "2011-03-16,40,45,5\n2011-03-14,52,52,0\n2011-03-15,,0,0\n")
+    frame = series.read(path, tz="UTC")
+    assert list(frame.columns) == ["volume"] and frame.index.name == "time"
+    assert list(frame.index) == _utc("2011-03-14", "2011-03-15", "2011-03-16")  # sorted
+    assert frame["volume"].iloc[[0, 2]].tolist() == [52.0, 40.0]
+    assert np.isnan(frame["volume"].iloc[1])  # an empty cell is kept as missing, not an error
+    assert frame.attrs["n_missing"] == 1 and frame.attrs["n_rows"] == 3
+    assert (frame.attrs["date_column"], frame.attrs["value_column"]) == ("date", "count")
+    assert frame.attrs["source"] == str(path) and frame.attrs["rejections"] == {}
+
+
+def test_column_names_match_ignoring_case_and_spaces(tmp_path):
+    path = _csv(tmp_path, " Arrival Time ;SPAM\n2011-03-16 10:00;3\n")
+    frame = series.read(path, date="arrival time", value="spam", tz="UTC", sep=";", name="spam")
+    assert frame["spam"].tolist() == [3.0]
+    assert frame.attrs["date_column"] == " Arrival Time "
+
+
+def test_mixed_offsets_become_utc(tmp_path):
+    path = _csv(tmp_path, "timestamp,value\n2011-03-16T10:00:00+01:00,1\n"
+                          "2011-03-16T09:30:00Z,2\n2011-03-16 11:00:00-05:00,4\n")
+    frame = series.read(path)
+    # by hand: 10:00+01 = 09:00Z; 11:00-05 = 16:00Z
+    assert list(frame.index) == _utc("2011-03-16 09:00", "2011-03-16 09:30", "2011-03-16 16:00")
+    assert frame["volume"].tolist() == [1.0, 2.0, 4.0]
+
+
+def test_naive_timestamps_need_tz(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-15,1\n2011-03-16,2\n")
+    with pytest.raises(DataError, match=r"data.csv, line 2: timestamp '2011-03-15' has no time zone; pass tz="):
+        series.read(path)
+
+
+def test_naive_local_times_are_converted(tmp_path):
+    path = _csv(tmp_path, "time,count\n2011-03-16 00:30,1\n2011-07-01 12:00,2\n")
+    frame = series.read(path, tz="Europe/Berlin")
+    # CET is UTC+1 in March, CEST UTC+2 in July
+    assert list(frame.index) == _utc("2011-03-15 23:30", "2011-07-01 10:00")
+    assert frame.attrs["tz"] == "Europe/Berlin"
+
+
+def test_nonexistent_local_time_is_reported(tmp_path):
+    path = _csv(tmp_path, "time,count\n2011-03-27 01:30,1\n2011-03-27 02:30,2\n")
+    with pytest.raises(DataError, match=r"line 3: date in column 'time' could not be parsed "
+                                        r"\(or is not a valid local time in Europe/Berlin\)"):
+        series.read(path, tz="Europe/Berlin")
+
+
+def test_unparseable_date_names_the_file_line_with_blank_lines_counted(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-14,1\n\n2011-03-15,2\n16/03/2011,3\n17/03/2011,3\n")
+    with pytest.raises(DataError) as info:
+        series.read(path, tz="UTC")
+    message = str(info.value)
+    assert message.startswith(f"{path}, line 5: date in column 'date' could not be parsed")
+    assert "2 rows: lines 5, 6" in message and "date_format=" in message
+    frame = series.read(path, tz="UTC", date_format="%d/%m/%Y", on_bad_rows="drop")
+    assert frame.attrs["rejections"] == {"date in column 'date' could not be parsed": 2}
+    assert frame.attrs["rejected_lines"]["date in column 'date' could not be parsed"] == [2, 4]
+
+
+def test_missing_date_is_an_error(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-14,1\n,2\n")
+    with pytest.raises(DataError, match="line 3: missing date in column 'date'"):
+        series.read(path, tz="UTC")
+
+
+def test_duplicates_are_errors_unless_aggregated(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-14,1\n2011-03-15,2\n2011-03-15,5\n2011-03-15,\n")
+    with pytest.raises(DataError, match=r"line 4: duplicate timestamp 2011-03-15 00:00:00\+00:00 "
+                                        r"\(also at line 3; 3 rows share a timestamp\); pass aggregate="):
+        series.read(path, tz="UTC")
+    summed = series.read(path, tz="UTC", aggregate="sum")
+    assert summed["volume"].tolist() == [1.0, 7.0] and summed.attrs["n_aggregated"] == 2
+    assert series.read(path, tz="UTC", aggregate="mean")["volume"].tolist() == [1.0, 3.5]
+
+
+def test_duplicates_after_utc_conversion_are_caught(tmp_path):
+    path = _csv(tmp_path, "time,count\n2011-03-16T10:00+01:00,1\n2011-03-16T09:00Z,2\n")
+    with pytest.raises(DataError, match="line 3: duplicate timestamp"):
+        series.read(path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [("-3", "line 3: value in column 'count' is negative"),
+     ("lots", "line 3: value in column 'count' is not a number"),
+     ("inf", "line 3: value in column 'count' is infinite")],
+)
+def test_bad_values_name_the_line(tmp_path, cell, message):
+    path = _csv(tmp_path, f"date,count\n2011-03-14,1\n2011-03-15,{cell}\n")
+    with pytest.raises(DataError, match=message):
+        series.read(path, tz="UTC")
+
+
+def test_dropping_bad_rows_counts_every_one(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-14,1\nnot a date,2\n2011-03-16,-1\n"
+                          "2011-03-17,x\n2011-03-18,4\n2011-03-19,\n")
+    frame = series.read(path, tz="UTC", on_bad_rows="drop")
+    assert frame["volume"].tolist()[:2] == [1.0, 4.0] and np.isnan(frame["volume"].iloc[2])
+    rejections = frame.attrs["rejections"]
+    assert sum(rejections.values()) == 3 and frame.attrs["n_rows"] == 6
+    assert len(frame) + sum(rejections.values()) == frame.attrs["n_rows"]  # nothing lost silently
+    assert frame.attrs["rejected_lines"]["value in column 'count' is negative"] == [4]
+
+
+def test_empty_and_header_only_files(tmp_path):
+    with pytest.raises(DataError, match="empty.csv: the file is empty"):
+        series.read(_csv(tmp_path, "", "empty.csv"), tz="UTC")
+    with pytest.raises(DataError, match="header.csv: no data rows below the header"):
+        series.read(_csv(tmp_path, "date,count\n\n", "header.csv"), tz="UTC")
+
+
+def test_wrong_encoding_is_reported_and_can_be_chosen(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("date,count,note\n2011-03-14,1,ok\n2011-03-15,2,caf\u00e9\n".encode("latin-1"))
+    with pytest.raises(DataError, match=r"latin.csv, line 3: the file is not valid utf-8 text "
+                                        r"\(byte 0xe9\); pass encoding="):
+        series.read(path, tz="UTC")
+    assert series.read(path, tz="UTC", encoding="latin-1")["volume"].tolist() == [1.0, 2.0]
+    with pytest.raises(ParameterError, match="encoding='klingon'"):
+        series.read(path, tz="UTC", encoding="klingon")
+
+
+def test_utf8_byte_order_mark_is_ignored(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes("\ufeffdate,count\n2011-03-14,1\n".encode())
+    assert series.read(path, tz="UTC").attrs["date_column"] == "date"
+
+
+def test_columns_missing_or_ambiguous(tmp_path):
+    path = _csv(tmp_path, "day,count,volume\n2011-03-14,1,2\n")
+    with pytest.raises(DataError, match=r"value column 'total' not found; available columns: "
+                                        r"\['day', 'count', 'volume'\]"):
+        series.read(path, value="total", tz="UTC")
+    with pytest.raises(DataError, match=r"several possible value columns \['count', 'volume'\]; pass value="):
+        series.read(path, tz="UTC")
+    with pytest.raises(DataError, match=r"no date column found .* pass date= one of the available"):
+        series.read(_csv(tmp_path, "when,count\n2011-03-14,1\n", "x.csv"), tz="UTC")
+
+
+def test_missing_file_and_bad_options(tmp_path):
+    with pytest.raises(DataError, match="absent.csv: file not found"):
+        series.read(tmp_path / "absent.csv")
+    path = _csv(tmp_path, "date,count\n2011-03-14,1\n")
+    with pytest.raises(ParameterError, match="aggregate='total'"):
+        series.read(path, tz="UTC", aggregate="total")
+    with pytest.raises(ParameterError, match="tz='Mars/Olympus'"):
+        series.read(path, tz="Mars/Olympus")
+    with pytest.raises(ParameterError, match="on_bad_rows='ignore'"):
+        series.read(path, tz="UTC", on_bad_rows="ignore")
+
+
+def test_parquet_round_trip_and_corrupt_parquet(tmp_path):
+    times = pd.date_range("2011-03-14", periods=3, freq="D", tz="Europe/Berlin")
+    pd.DataFrame({"Date": times, "Messages": [3, 1, 2]}).to_parquet(tmp_path / "s.parquet")
+    frame = series.read(tmp_path / "s.parquet")
+    assert list(frame.index) == list(times.tz_convert("UTC"))
+    assert frame["volume"].tolist() == [3.0, 1.0, 2.0]
+    (tmp_path / "bad.parquet").write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError, match="bad.parquet: not a readable Parquet file"):
+        series.read(tmp_path / "bad.parquet")
+
+
+def test_dataframe_input_with_datetime_index_and_naive_datetimes():
+    index = pd.DatetimeIndex(["2011-03-16 12:00", "2011-03-15 12:00"], name="time")
+    frame = pd.DataFrame({"count": [2, 1]}, index=index)
+    with pytest.raises(DataError, match="timestamps without a time zone; pass tz="):
+        series.read(frame)
+    out = series.read(frame, tz="America/New_York")
+    assert list(out.index) == _utc("2011-03-15 16:00", "2011-03-16 16:00")
+    assert out["volume"].tolist() == [1.0, 2.0]
+    negative = pd.DataFrame({"date": ["2011-03-14T00:00Z"], "count": [-1.0]})
+    with pytest.raises(DataError, match="DataFrame, row 1: value in column 'count' is negative"):
+        series.read(negative)
+
+
+def test_module_examples_run():
+    result = doctest.testmod(series, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
