@@ -11,8 +11,9 @@ Examples
 >>> from spamlab import report
 >>> run = report.run_dir("demo", reports_root=tempfile.mkdtemp())
 >>> fig, ax = plt.subplots()
->>> report.save_figure(fig, run, "empty-axes").name
-'empty-axes.png'
+>>> _ = report.save_figure(fig, run, "empty-axes")
+>>> sorted(p.name for p in (run / "figures").iterdir())
+['empty-axes.png']
 >>> _ = report.write_fragment(run, "02-rustock-its", {"model": "segmented"})
 >>> report.write_results(run)["model"]
 'segmented'
@@ -171,8 +172,11 @@ def run_dir(name: str, reports_root: str | Path | None = None) -> Path:
     return folder
 
 
-def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Path:
-    """Save a matplotlib figure as ``<run>/figures/<name>.png`` and return the path.
+def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Any:
+    """Save a matplotlib figure as ``<run>/figures/<name>.png`` and hand it back for display.
+
+    The figure is detached from pyplot, so a notebook cell ending in
+    ``report.save_figure(...)`` shows it exactly once.
 
     Parameters
     ----------
@@ -189,18 +193,22 @@ def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Path:
     Examples
     --------
     >>> import tempfile, matplotlib.pyplot as plt
-    >>> save_figure(plt.figure(), tempfile.mkdtemp(), "blank").suffix
-    '.png'
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = save_figure(plt.figure(), folder, "blank")
+    >>> (Path(folder) / "figures" / "blank.png").is_file()
+    True
     """
+    import matplotlib.pyplot as plt
+
     if not _FIGURE_NAME.match(name):
         raise ParameterError(
             f"figure name {name!r}: use lowercase words joined by hyphens, without extension"
         )
     folder = Path(run) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.png"
-    fig.savefig(target, dpi=dpi, bbox_inches="tight")
-    return target
+    fig.savefig(folder / f"{name}.png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return fig
 
 
 def jsonable(obj: Any) -> Any:

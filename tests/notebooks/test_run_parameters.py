@@ -148,8 +148,9 @@ def test_figure_names_must_say_what_they_show(tmp_path):
     fig = plt.figure()
     with pytest.raises(ParameterError, match="lowercase words joined by hyphens"):
         report.save_figure(fig, tmp_path, "Figure 1.png")
-    assert report.save_figure(fig, tmp_path, "rustock-counterfactual-synthetic").is_file()
-    plt.close(fig)
+    assert report.save_figure(fig, tmp_path, "rustock-counterfactual-synthetic") is fig
+    assert (tmp_path / "figures" / "rustock-counterfactual-synthetic.png").stat().st_size > 1000
+    assert not plt.get_fignums()  # detached from pyplot: a notebook shows it once
 
 
 def test_versions_name_the_interpreter():
