@@ -91,8 +91,8 @@ def _floor(stamp: pd.Timestamp, offset: pd.DateOffset) -> pd.Timestamp:
     """Start of the bin holding ``stamp`` (local midnight for days, DST-safe)."""
     if isinstance(offset, pd.offsets.Tick) and offset.nanos >= pd.Timedelta("1D").value:
         return stamp.normalize()
-    if isinstance(offset, pd.offsets.Tick):
-        return stamp.floor(offset)
+    if isinstance(offset, pd.offsets.Tick):  # sub-daily bins align on UTC (no DST ambiguity)
+        return stamp.tz_convert("UTC").floor(offset).tz_convert(stamp.tz)
     day = stamp.normalize()
     return day if offset.is_on_offset(day) else offset.rollback(day).normalize()
 
@@ -109,6 +109,8 @@ def regularize(frame: pd.DataFrame, freq: str = "D", tz: str = "UTC", how: str =
     freq
         pandas frequency of the bins, labelled by their start: ``"D"`` (days),
         ``"h"``, ``"W-MON"`` (weeks starting Monday), ``"MS"`` (months).
+        Days and longer follow the calendar of ``tz`` (a local day may last
+        23 or 25 hours); sub-daily bins are aligned on UTC.
     tz
         Time zone whose calendar defines the bins (``"UTC"`` by default; e.g.
         ``"America/New_York"`` for local days). The result is indexed in it.
@@ -236,11 +238,12 @@ def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 
                   period: int | None = None, flag: str = "is_outlier") -> pd.DataFrame:
     """Flag values far from a rolling median, in units of the rolling MAD; never deletes.
 
-    The rule: a value ``x_t`` is an outlier when
+    The rule (a Hampel filter): a value ``x_t`` is an outlier when
     ``|x_t - m_t| > k * 1.4826 * MAD_t``, where ``m_t`` is the median of the
     ``window`` observations centred on ``t`` and ``MAD_t`` the median of
-    ``|x_s - m_s|`` over the same window (1.4826 makes MAD estimate a normal
-    standard deviation, so ``k=5`` is about five sigma). Median and MAD ignore
+    ``|x_s - m_t|`` over the same window (1.4826 makes MAD estimate a normal
+    standard deviation, so ``k=5`` is about five sigma; small windows estimate
+    it noisily, so keep ``window`` at 9 or more). Median and MAD ignore
     the outliers themselves (up to half the window), unlike mean and
     standard deviation. With ``period`` (e.g. 7 for daily data with a weekly
     cycle) the window runs over the same phase only (Mondays compared with
@@ -289,15 +292,24 @@ def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 
 
 
 def _robust_score(values: pd.Series, window: int) -> pd.Series:
-    """``(x - rolling median) / (1.4826 * rolling MAD)``; inf where MAD is 0 and x differs."""
-    rolling = dict(window=window, center=True, min_periods=window // 2 + 1)
-    median = values.rolling(**rolling).median()
-    mad = (values - median).abs().rolling(**rolling).median() * MAD_TO_SD
-    deviation = (values - median).to_numpy()
+    """``(x - m) / (1.4826 * MAD)`` over centred windows (Hampel); inf where MAD is 0 and x differs.
+
+    ``m`` is the window's median and MAD the median of ``|x_s - m|`` over the same
+    window. Windows with fewer than ``window // 2 + 1`` observed values give NaN.
+    """
+    x = values.to_numpy(dtype=float)
+    half = window // 2
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, half, constant_values=np.nan), window)
+    enough = np.count_nonzero(~np.isnan(windows), axis=1) >= half + 1
+    median = np.full(len(x), np.nan)
+    mad = np.full(len(x), np.nan)
+    if enough.any():
+        median[enough] = np.nanmedian(windows[enough], axis=1)
+        mad[enough] = np.nanmedian(np.abs(windows[enough] - median[enough, None]), axis=1) * MAD_TO_SD
+    deviation = x - median
     with np.errstate(divide="ignore", invalid="ignore"):
-        score = np.where(mad.to_numpy() > 0, deviation / mad.to_numpy(),
-                         np.where(deviation == 0, 0.0, np.sign(deviation) * np.inf))
-    return pd.Series(score, index=values.index)
+        score = np.where(mad > 0, deviation / mad, np.where(deviation == 0, 0.0, np.sign(deviation) * np.inf))
+    return pd.Series(np.where(np.isnan(deviation), np.nan, score), index=values.index)
 
 
 def harmonise_units(frame: pd.DataFrame, column: str, unit: str, *, to: str = "billion_per_day",
