@@ -25,10 +25,14 @@ Examples
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
 import mmap
 import os
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -356,20 +360,32 @@ def _read_zip(task: Task, sink: MessageSink) -> int:
 
 
 def _read_tar(task: Task, sink: MessageSink) -> int:
+    """Members of a tar archive (plain or gz/bz2/xz-compressed), read sequentially.
+
+    A truncated archive raises :class:`DataError` (the members read so far have
+    already been passed to ``sink``).
+    """
     count = 0
+    name = task.container.name
     try:
-        archive = tarfile.open(task.container.path, mode="r|*")
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise DataError(f"{task.container.name}: not a readable tar archive ({exc})") from None
-    with archive:
-        try:
+        with tarfile.open(task.container.path, mode="r:*") as archive:
             for member in archive:
                 count += _tar_member(archive, member, task, sink)
-        except (tarfile.TarError, OSError, EOFError) as exc:
-            raise DataError(
-                f"{task.container.name}: tar archive is damaged after {count} messages ({exc})"
-            ) from None
+            _check_tar_end(archive, task.container.path, name)
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        raise DataError(f"{name}: tar archive unreadable or truncated after {count} "
+                        f"messages ({exc})") from None
     return count
+
+
+def _check_tar_end(archive: tarfile.TarFile, path: Path, name: str) -> None:
+    """Raise when the last member's data runs past the end of an uncompressed tar."""
+    raw = archive.fileobj
+    if isinstance(raw, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
+        while raw.read(_READ_CHUNK):  # decompressing to the end detects a truncated stream
+            pass
+    elif archive.offset > path.stat().st_size:
+        raise DataError(f"{name}: tar archive is truncated (last member runs past the end)")
 
 
 def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, task: Task,
@@ -397,7 +413,8 @@ def _read_7z(task: Task, sink: MessageSink) -> int:
             if len(oversize) < len(members):
                 archive.extract(targets=[f.filename for f in members
                                          if f.filename not in oversize], factory=factory)
-    except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, OSError, EOFError, ValueError) as exc:
+    except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, OSError, EOFError, ValueError,
+            lzma.LZMAError) as exc:
         raise DataError(f"{task.container.name}: not a readable 7z archive ({exc})") from None
     heads = factory.heads_in_order()
     if len(heads) != len(members) - len(oversize):

@@ -372,7 +372,7 @@ def _decode_pieces(text: bytes) -> list[str]:
 def _decode_word(charset: bytes, encoding: bytes, payload: bytes) -> str:
     try:
         if encoding in (b"B", b"b"):
-            raw = base64.b64decode(payload + b"=" * (-len(payload) % 4))
+            raw = base64.b64decode(payload + b"=" * (-len(payload) % 4), validate=True)
         else:
             raw = _Q_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), payload.replace(b"_", b" "))
     except (binascii.Error, ValueError):

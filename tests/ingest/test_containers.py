@@ -1,0 +1,186 @@
+"""Containers: discovery, mbox splitting, archives read as bounded streams."""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import py7zr
+import pytest
+
+from spamlab.errors import DataError, ParameterError
+from spamlab.mail import containers as mc
+from spamlab.testing import mbox_bytes
+
+MESSAGE = b"Received: from x by trap; Wed, 16 Mar 2011 14:45:00 +0000\nSubject: s\n\nbody\n"
+
+
+def collect(paths: list[Path], **plan: int) -> list[tuple[str, str, bytes, str]]:
+    """(container, member, first bytes, problem) of every message, in order."""
+    seen: list[tuple[str, str, bytes, str]] = []
+    for task in mc.plan_tasks(mc.discover(paths), **plan):
+        mc.read_task(task, lambda m, d, p, name=task.container.name: seen.append((name, m, d, p)))
+    return seen
+
+
+def test_discover_classifies_every_kind(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    for sub in ("box/cur", "box/new", "box/tmp", "loose/deep"):
+        (root / sub).mkdir(parents=True)
+    (root / "box/cur/1:2,S").write_bytes(MESSAGE)
+    (root / "box/new/2").write_bytes(MESSAGE)
+    (root / "box/tmp/3").write_bytes(MESSAGE)  # delivery in progress: not a message yet
+    (root / "loose/deep/a.eml").write_bytes(MESSAGE)
+    (root / "trap.mbox").write_bytes(mbox_bytes([MESSAGE, MESSAGE]))
+    with zipfile.ZipFile(root / "a.zip", "w") as archive:
+        archive.writestr("m1", MESSAGE)
+    found = {(c.kind, c.name) for c in mc.discover([root])}
+    assert found == {("maildir", "in/box"), ("tree", "in"), ("mbox", "in/trap.mbox"),
+                     ("zip", "in/a.zip")}
+    seen = collect([root])
+    assert len(seen) == 2 + 1 + 2 + 1
+    assert ("in/box", "new/2") in {(c, m) for c, m, _, _ in seen}
+
+
+def test_archives_and_mbox_are_recognised_by_content_without_suffix(tmp_path: Path) -> None:
+    (tmp_path / "noext_zip").write_bytes(_zip_bytes({"m": MESSAGE}))
+    (tmp_path / "noext_mbox").write_bytes(mbox_bytes([MESSAGE]))
+    with tarfile.open(tmp_path / "noext_tgz", "w:gz") as archive:
+        _add(archive, "m", MESSAGE)
+    kinds = [c.kind for c in mc.discover(sorted(tmp_path.iterdir()))]
+    assert kinds == ["mbox", "tar", "zip"]
+
+
+def test_missing_input_is_a_clear_error() -> None:
+    with pytest.raises(DataError, match="no/such/file: input path does not exist"):
+        mc.discover(["no/such/file"])
+
+
+def test_bad_task_sizes_are_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ParameterError, match="files_per_task must be a positive integer"):
+        mc.plan_tasks([], files_per_task=0)
+
+
+def test_mbox_splits_only_on_separator_lines_and_chunks_agree(tmp_path: Path) -> None:
+    bodies = [b"Subject: %d\n\nline\nFrom inside a body, not after a blank line\n" % i
+              for i in range(50)]
+    crlf = [b"Subject: c%d\r\n\r\nbody\r\n" % i for i in range(20)]
+    path = tmp_path / "trap.mbox"
+    path.write_bytes(mbox_bytes(bodies) + mbox_bytes(crlf).replace(b"\n", b"\r\n"))
+    whole = collect([path])
+    assert len(whole) == 70
+    assert [d.split(b"\n", 1)[0].strip() for _, _, d, _ in whole][:2] == [b"Subject: 0",
+                                                                          b"Subject: 1"]
+    chunked = collect([path], mbox_bytes_per_task=97)  # many tiny byte ranges
+    assert len(mc.plan_tasks(mc.discover([path]), mbox_bytes_per_task=97)) > 10
+    assert chunked == whole
+
+
+def test_mbox_text_before_first_separator_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "odd.mbox"
+    path.write_bytes(b"Subject: orphan\n\nx\n\n" + mbox_bytes([MESSAGE]))
+    assert len(collect([path])) == 2
+
+
+def test_zip_member_names_are_never_used_as_paths(tmp_path: Path) -> None:
+    archive_path = tmp_path / "evil.zip"
+    archive_path.write_bytes(_zip_bytes({"../../escaped.eml": MESSAGE, "/abs/x.eml": MESSAGE}))
+    before = set(_all_files(tmp_path.parent))
+    seen = collect([archive_path])
+    assert [m for _, m, _, _ in seen] == ["../../escaped.eml", "/abs/x.eml"]
+    assert all(d.startswith(b"Received:") for _, _, d, _ in seen)
+    assert set(_all_files(tmp_path.parent)) == before
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar.gz", "7z"])
+def test_member_over_the_limit_is_rejected_not_inflated(tmp_path: Path, kind: str) -> None:
+    bomb = MESSAGE + b"\0" * (3 * 1024 * 1024)  # compresses to a few kB
+    path = _archive(tmp_path, kind, {"small": MESSAGE, "bomb": bomb})
+    assert path.stat().st_size < 200_000
+    seen = collect([path], member_limit=1024 * 1024)
+    assert sorted((m, p) for _, m, _, p in seen) == [("bomb", "member_too_large"), ("small", "")]
+    assert max(len(d) for _, _, d, _ in seen) <= mc.HEADER_LIMIT + 4
+
+
+def test_zip_member_lying_about_its_size_is_caught(tmp_path: Path) -> None:
+    data = bytearray(_zip_bytes({"liar": MESSAGE + b"x" * 5000}))
+    # Patch the declared uncompressed size (central directory) down to 10 bytes.
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = (10).to_bytes(4, "little")
+    (tmp_path / "liar.zip").write_bytes(bytes(data))
+    seen = collect([tmp_path / "liar.zip"], member_limit=1000)
+    assert [(m, p) for _, m, _, p in seen] in ([("liar", "member_too_large")],
+                                              [("liar", "unreadable")])
+
+
+def test_tar_special_members_are_counted_as_not_regular(tmp_path: Path) -> None:
+    path = tmp_path / "t.tar"
+    with tarfile.open(path, "w") as archive:
+        _add(archive, "m1", MESSAGE)
+        link = tarfile.TarInfo("link")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        archive.addfile(link)
+        folder = tarfile.TarInfo("dir")
+        folder.type = tarfile.DIRTYPE
+        archive.addfile(folder)
+    seen = collect([path])
+    assert [(m, p) for _, m, _, p in seen] == [("m1", ""), ("link", "not_a_regular_file")]
+
+
+@pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz", "7z"])
+def test_corrupt_archive_raises_data_error_naming_it(tmp_path: Path, kind: str) -> None:
+    path = _archive(tmp_path, kind, {f"m{i}": MESSAGE * 50 for i in range(20)})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    task = mc.plan_tasks(mc.discover([path]))[0]
+    with pytest.raises(DataError, match=path.name):
+        mc.read_task(task, lambda *args: None)
+
+
+def test_unreadable_file_in_a_tree_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "ok.eml").write_bytes(MESSAGE)
+    (tmp_path / "gone.eml").write_bytes(MESSAGE)
+    tasks = mc.plan_tasks(mc.discover([tmp_path]))
+    (tmp_path / "gone.eml").unlink()  # vanished between listing and reading
+    seen: list[tuple[str, str]] = []
+    mc.read_task(tasks[0], lambda m, d, p: seen.append((m, p)))
+    assert seen == [("gone.eml", "unreadable"), ("ok.eml", "")]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _zip_bytes(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _add(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    archive.addfile(info, io.BytesIO(data))
+
+
+def _archive(folder: Path, kind: str, members: dict[str, bytes]) -> Path:
+    path = folder / f"a.{kind}"
+    if kind == "zip":
+        path.write_bytes(_zip_bytes(members))
+    elif kind == "7z":
+        with py7zr.SevenZipFile(path, "w") as archive:
+            for name, data in members.items():
+                archive.writestr(data, name)
+    else:
+        with tarfile.open(path, "w:gz" if kind == "tar.gz" else "w") as archive:
+            for name, data in members.items():
+                _add(archive, name, data)
+    return path
+
+
+def _all_files(root: Path) -> list[str]:
+    return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]

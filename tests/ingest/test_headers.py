@@ -1,0 +1,145 @@
+"""Header-block scanning and date parsing, checked against the standard library and by hand."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spamlab import testing
+from spamlab.mail.headers import (
+    decode_words,
+    header_block,
+    looks_like_header,
+    parse_date,
+    parse_header_block,
+)
+
+
+def epoch(*args: int, offset_hours: float = 0) -> int:
+    zone = timezone(timedelta(hours=offset_hours))
+    return int(datetime(*args, tzinfo=zone).timestamp())
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "flag"),
+    [
+        (b"Wed, 16 Mar 2011 14:45:00 +0000", epoch(2011, 3, 16, 14, 45), ""),
+        (b"16 Mar 2011 15:45:00 +0100", epoch(2011, 3, 16, 14, 45), ""),
+        (b"Wed, 16 Mar 2011 07:45:00 -0700 (PDT)", epoch(2011, 3, 16, 14, 45), ""),
+        (b"Wed, 16 Mar 11 14:45 GMT", epoch(2011, 3, 16, 14, 45), ""),
+        (b"Sat, 2 Jan 98 10:00:00 EST", epoch(1998, 1, 2, 15, 0), ""),
+        (b"Sat, 2 Jan 098 10:00:00 +0000", epoch(1998, 1, 2, 10, 0), ""),
+        (b"Wed, 16 Mar 2011 14:45:00 -0000", epoch(2011, 3, 16, 14, 45), "missing"),
+        (b"Wed, 16 Mar 2011 14:45:00", epoch(2011, 3, 16, 14, 45), "missing"),
+        (b"Wed, 16 Mar 2011 14:45:00 +9900", epoch(2011, 3, 16, 14, 45), "absurd"),
+        (b"Wed, 16 Mar 2011 14:45:00 +0175", epoch(2011, 3, 16, 14, 45), "absurd"),
+        (b"Wed Mar 16 14:45:00 2011", epoch(2011, 3, 16, 14, 45), "missing"),
+        (b"2011-03-16T15:45:00+01:00", epoch(2011, 3, 16, 14, 45), ""),
+        (b"\r\n\t16 Mar 2011\r\n 14:45:00 +0000", epoch(2011, 3, 16, 14, 45), ""),
+        (b"Wednesday, 16-March-2011 14:45:00 +0000", epoch(2011, 3, 16, 14, 45), ""),
+    ],
+)
+def test_parse_date_real_world_forms(text: bytes, expected: int, flag: str) -> None:
+    parsed = parse_date(text)
+    assert parsed is not None
+    assert (parsed.epoch, parsed.tz_flag) == (expected, flag)
+
+
+@pytest.mark.parametrize("text", [b"", b"yesterday", b"30 Feb 2011 10:00 +0000",
+                                  b"29 Feb 2011 10:00 +0000", b"16 Foo 2011 10:00 +0000",
+                                  b"16 Mar 2011 25:00 +0000", b"32 Jan 2011 10:00 +0000"])
+def test_parse_date_rejects_invalid_dates(text: bytes) -> None:
+    assert parse_date(text) is None
+
+
+def test_leap_day_is_valid_in_leap_years() -> None:
+    assert parse_date(b"29 Feb 2012 00:00 +0000").epoch == epoch(2012, 2, 29)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1991, 1, 1), max_value=datetime(2030, 12, 31)),
+    minutes=st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_parse_date_agrees_with_stdlib(moment: datetime, minutes: int) -> None:
+    aware = moment.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=minutes)))
+    text = format_datetime(aware)
+    reference = parsedate_to_datetime(text).timestamp()
+    assert parse_date(text.encode()).epoch == int(reference)
+
+
+def test_header_block_stops_at_first_blank_line_crlf_and_lf() -> None:
+    assert header_block(b"A: 1\r\nB: 2\r\n\r\nC: 3\r\n") == b"A: 1\r\nB: 2\r\n"
+    assert header_block(b"A: 1\nB: 2\n\nC: 3\n") == b"A: 1\nB: 2\n"
+    assert header_block(b"A: 1\nB: 2") == b"A: 1\nB: 2"  # truncated: all of it
+    assert header_block(b"A: " + b"x" * 100 + b"\n\nbody", limit=50) is None
+    assert header_block(b"A: " + b"x" * 100, limit=50) is None
+
+
+def test_looks_like_header() -> None:
+    assert looks_like_header(b"Return-Path: <x@y>\n")
+    assert not looks_like_header(b"hello world\n")
+    assert not looks_like_header(b": no name\n")
+    assert not looks_like_header(b"bad name: x\n")
+
+
+def test_decode_words_handles_encodings_and_bad_bytes() -> None:
+    assert decode_words(b"=?utf-8?B?R3LDvMOfZQ==?=") == "Grüße"
+    assert decode_words(b"=?ISO-8859-1?Q?caf=E9_au_lait?=") == "café au lait"
+    assert decode_words(b"=?x-unknown?Q?abc?= tail") == "abc tail"
+    assert decode_words(b"=?utf-8?B?###?=") == "###"
+    assert decode_words(b"caf\xe9") == "café"  # not UTF-8: read as Latin-1
+    assert decode_words(b"a\r\n\tb") == "a b"
+
+
+def test_topmost_received_wins_over_date_and_lower_received() -> None:
+    block = (b"received: from a.example ([10.1.1.1]) by trap;\r\n"
+             b"\tWed, 16 Mar 2011 14:45:00 +0000\r\n"
+             b"Received: from b ([91.198.174.192]) by relay; Wed, 16 Mar 2011 14:40:00 +0000\r\n"
+             b"Date: Mon, 1 Jan 2001 00:00:00 +0000\r\n")
+    fields = parse_header_block(block)
+    assert fields.arrival == epoch(2011, 3, 16, 14, 45)
+    assert fields.time_source == "received"
+    assert fields.sender_ip == "91.198.174.192"  # private 10.x skipped
+
+
+def test_date_header_is_the_fallback_and_is_recorded() -> None:
+    block = b"Received: from x by trap; no date here\nDate: 2 Jan 2011 10:00 +0000\n"
+    fields = parse_header_block(block)
+    assert (fields.arrival, fields.time_source) == (epoch(2011, 1, 2, 10), "date")
+    nothing = parse_header_block(b"Subject: hi\n")
+    assert (nothing.arrival, nothing.time_source) == (None, "")
+
+
+def test_fields_agree_with_the_stdlib_parser_on_synthetic_mail() -> None:
+    messages = [m for m in testing.synthetic_messages(300, seed=11, malformed_share=0.0)]
+    for message in messages:
+        block = header_block(message.data)
+        ours = parse_header_block(block)
+        theirs = email.message_from_bytes(message.data, policy=email.policy.compat32)
+        assert ours.message_id == theirs["Message-ID"].strip()
+        sender = email.utils.parseaddr(str(theirs["From"]))[1]
+        assert ours.from_domain == sender.rsplit("@", 1)[1].lower()
+        subject = str(email.header.make_header(email.header.decode_header(theirs["Subject"])))
+        assert ours.subject_hash == parse_header_block(
+            b"Subject: " + subject.encode("utf-8") + b"\n").subject_hash
+        expected_day = message.day
+        got_day = datetime.fromtimestamp(ours.arrival, tz=timezone.utc).strftime("%Y-%m-%d")
+        assert got_day == expected_day
+        assert ours.time_source == message.source
+
+
+def test_non_utf8_and_encoded_from_do_not_break_parsing() -> None:
+    block = (b"From: =?koi8-r?B?8NLJ18XU?= <Sales@Pharma.RU.>\n"
+             b"Subject: \xff\xfe broken\nX-Mailer: Bat\xe9\nMessage-ID: <a@b>\n"
+             b"Date: 16 Mar 2011 10:00 +0000\n")
+    fields = parse_header_block(block)
+    assert fields.from_domain == "pharma.ru"
+    assert fields.mailer == "Bat\u00e9"
+    assert fields.subject_hash is not None and len(fields.subject_hash) == 16
