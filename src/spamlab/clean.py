@@ -37,6 +37,7 @@ import pandas as pd
 
 from spamlab import figures
 from spamlab.errors import DataError, ParameterError
+from spamlab.series import as_timestamp, check_timezone
 
 HOW: tuple[str, ...] = ("sum", "mean", "median", "min", "max")
 #: columns that regularize and mark_partial add (never treated as values)
@@ -143,10 +144,7 @@ def regularize(frame: pd.DataFrame, freq: str = "D", tz: str = "UTC", how: str =
     values = _value_columns(frame, columns, "regularize")
     if frame.empty:
         raise DataError("regularize: the frame has no rows")
-    try:
-        local = index.tz_convert(tz)
-    except Exception:  # unknown zone names raise several exception types
-        raise ParameterError(f"tz={tz!r} is not a known time zone (e.g. 'UTC', 'Europe/Berlin')") from None
+    local = index.tz_convert(check_timezone(tz))
     starts, ends = _bin_edges(local, freq)
     codes = np.searchsorted(starts.asi8, local.asi8, side="right") - 1
     result = _aggregate(frame, values, codes, len(starts), how)
@@ -227,12 +225,7 @@ def _bound(given: str | pd.Timestamp | None, recorded: str | None, name: str, tz
     value = given if given is not None else recorded
     if value is None:
         raise ParameterError(f"mark_partial: pass {name}= (the frame's attrs do not record the observed period)")
-    try:
-        stamp = pd.Timestamp(value)
-    except ValueError:
-        raise ParameterError(f"mark_partial: {name}={value!r} is not a timestamp") from None
-    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
-
+    return as_timestamp(value, name, tz)
 
 def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 15, k: float = 5.0,
                   period: int | None = None, flag: str = "is_outlier") -> pd.DataFrame:

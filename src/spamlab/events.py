@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from spamlab.errors import ParameterError
+from spamlab.series import as_timestamp
 
 KINDS: tuple[str, ...] = ("takedown", "pause", "closure")
 PRECISIONS: tuple[str, ...] = ("minute", "day", "week", "month")
@@ -96,8 +97,8 @@ def _definitions() -> tuple[Event, ...]:
             "(>1.5 bn/day) in February 2010. Day from Microsoft (Operation b49): court order "
             "on Monday 22 Feb 2010, domains severed in the following days.",
             precision="week",
-            sources=("https://cloudblogs.microsoft.com/microsoftsecure/2010/02/24/"
-                     "microsoft-to-waledac-off-with-your-head/",),
+            sources=(("https://cloudblogs.microsoft.com/microsoftsecure/2010/02/24/"
+                      "microsoft-to-waledac-off-with-your-head/"),),
         ),
         Event(
             "pushdo_cutwail_takedown", _utc("2010-08-26"), None, "takedown", (228, 382),
@@ -114,8 +115,8 @@ def _definitions() -> tuple[Event, ...]:
             "100 bn/day on 30 Sep 2010), 229 and 230 (Sep-Oct 2010 decline) bracket it.",
             precision="week",
             alternatives=(Alternative(_utc("2010-09-30"), 225, "last dated volume before the closure"),),
-            sources=("http://www.infosecurity-magazine.com/view/12759/"
-                     "spamitcom-spam-affiliate-service-to-close-spam-levels-to-drop",
+            sources=(("http://www.infosecurity-magazine.com/view/12759/"
+                      "spamitcom-spam-affiliate-service-to-close-spam-levels-to-drop"),
                      "https://www.eweek.com/security/largest-canadian-pharmacy-spammer-spamit-shuts-down"),
         ),
         Event(
@@ -193,16 +194,6 @@ def registry() -> pd.DataFrame:
     return frame
 
 
-def _as_utc(value: str | pd.Timestamp, parameter: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(f"{parameter}={value!r} is not a date or timestamp") from None
-    if stamp is pd.NaT:
-        raise ParameterError(f"{parameter}={value!r} is not a date or timestamp")
-    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-
-
 def within(start: str | pd.Timestamp, end: str | pd.Timestamp) -> list[Event]:
     """Events active at some moment in ``[start, end]`` (naive bounds are read as UTC).
 
@@ -213,7 +204,7 @@ def within(start: str | pd.Timestamp, end: str | pd.Timestamp) -> list[Event]:
     >>> [e.name for e in within("2011-01-01", "2011-12-31")]
     ['rustock_holiday_pause', 'rustock_takedown']
     """
-    lo, hi = _as_utc(start, "start"), _as_utc(end, "end")
+    lo, hi = as_timestamp(start, "start"), as_timestamp(end, "end")
     if hi < lo:
         raise ParameterError(f"end {hi} is before start {lo}")
     return [e for e in _definitions() if e.start <= hi and (e.end or e.start) >= lo]

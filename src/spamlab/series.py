@@ -147,7 +147,7 @@ def read(
     result, n_merged = _merge_duplicates(rows, times, values, aggregate, name)
     result.attrs.update({
         "source": label, "date_column": date_col, "value_column": value_col, "tz": tz_used,
-        "n_rows": int(len(lines)), "n_missing": int(result[name].isna().sum()),
+        "n_rows": len(lines), "n_missing": int(result[name].isna().sum()),
         "n_aggregated": n_merged, "aggregate": aggregate,
         "rejections": {reason: len(bad) for reason, bad in rows.rejections.items()},
         "rejected_lines": {reason: bad[:100] for reason, bad in rows.rejections.items()},
@@ -161,10 +161,40 @@ def _check_options(aggregate: str | None, on_bad_rows: str, tz: str | None) -> N
     if on_bad_rows not in ("raise", "drop"):
         raise ParameterError(f"on_bad_rows={on_bad_rows!r}; expected 'raise' or 'drop'")
     if tz is not None:
-        try:
-            pd.Timestamp("2000-01-01").tz_localize(tz)
-        except Exception:  # pytz/zoneinfo raise different types for unknown zones
-            raise ParameterError(f"tz={tz!r} is not a known time zone (e.g. 'UTC', 'Europe/Berlin')") from None
+        check_timezone(tz)
+
+
+def check_timezone(tz: str, parameter: str = "tz") -> str:
+    """Return ``tz`` if pandas knows the zone, else raise a ParameterError naming ``parameter``.
+
+    Examples
+    --------
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+    """
+    try:
+        pd.Timestamp("2000-01-01").tz_localize(tz)
+    except (KeyError, ValueError, TypeError):  # zoneinfo raises a KeyError subclass, pytz others
+        raise ParameterError(f"{parameter}={tz!r} is not a known time zone "
+                             f"(e.g. 'UTC', 'Europe/Berlin')") from None
+    return tz
+
+
+def as_timestamp(value: str | pd.Timestamp, parameter: str, tz: str = "UTC") -> pd.Timestamp:
+    """Parse ``value`` as a timestamp in ``tz`` (naive values are read as ``tz`` wall time).
+
+    Examples
+    --------
+    >>> as_timestamp("2011-03-16T15:30+01:00", "start")
+    Timestamp('2011-03-16 14:30:00+0000', tz='UTC')
+    """
+    try:
+        stamp = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise ParameterError(f"{parameter}={value!r} is not a date or timestamp") from None
+    if stamp is pd.NaT:
+        raise ParameterError(f"{parameter}={value!r} is not a date or timestamp")
+    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
 
 
 def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, str, str]:
@@ -191,7 +221,7 @@ def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str) -> tuple[p
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
         raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
     if frame.empty:
         raise DataError(f"{path}: the Parquet file has no rows")

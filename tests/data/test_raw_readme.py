@@ -17,7 +17,7 @@ NOT_DATA = {"README.md", ".gitkeep"}
 def _documented(readme: Path) -> dict[str, str]:
     """File name -> SHA-256 from the README's fenced ```sha256 block (sha256sum format)."""
     text = readme.read_text(encoding="utf-8")
-    block = re.search(r"^```sha256\n(.*?)^```$", text, flags=re.M | re.S)
+    block = re.search(r"^```sha256\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
     assert block, f"{readme} has no ```sha256 block"
     entries = {}
     for line in block.group(1).splitlines():
