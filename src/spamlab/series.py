@@ -60,8 +60,8 @@ class _Rows:
         if not self.drop:
             shown = ", ".join(str(n) for n in bad[:_SHOW_LINES]) + (" ..." if len(bad) > _SHOW_LINES else "")
             also = f" ({len(bad)} rows: {self.line_word}s {shown})" if len(bad) > 1 else ""
-            raise DataError(f"{self.label}, {self.line_word} {bad[0]}: {reason}{also}{hint}; "
-                            f"or pass on_bad_rows='drop' to drop and count such rows")
+            raise DataError(f"{self.label}, {self.line_word} {bad[0]}: {reason}{also}{hint}. "
+                            f"Fix the data, or pass on_bad_rows='drop' to drop and count such rows")
         self.rejections.setdefault(reason, []).extend(int(n) for n in bad)
         keep = ~mask
         self.frame = self.frame.loc[keep]
