@@ -24,7 +24,7 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,7 @@ def _fetch_one(url: str, target: Path, record: dict[str, Any] | None, expected: 
         partial.unlink()
         raise DataError(f"{url}: sha256 {digest} does not match the expected {expected}")
     partial.replace(target)
-    retrieved = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    retrieved = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return FetchedFile(target.name, url, size, digest, retrieved, True)
 
 

@@ -44,7 +44,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -620,7 +620,7 @@ def build_report(shards: Sequence[TaskResult], frame: Any, daily: Any,
         "format": "spamlab-ingest-report-1",
         "identity": "messages_seen = messages_counted + rejected_total + duplicates",
         "files_read": sum(shard.files_read for shard in shards),
-        "messages_seen": int(len(frame)),
+        "messages_seen": len(frame),
         "messages_counted": int(counted.sum()),
         "duplicates": int((status == "duplicate").sum()),
         "rejected_total": int((status == "rejected").sum()),
@@ -649,7 +649,7 @@ def _day_summary(daily: Any, tz: str | None) -> dict[str, Any]:
         "timezone": tz or "UTC",
         "first": daily["date"].iloc[0] if len(daily) else None,
         "last": daily["date"].iloc[-1] if len(daily) else None,
-        "listed": int(len(daily)),
+        "listed": len(daily),
         "covered": int(sum(covered)),
         "gaps": int(len(daily) - sum(covered)),
     }

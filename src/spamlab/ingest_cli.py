@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from spamlab.errors import ParameterError
 
@@ -127,5 +127,5 @@ def parse_time(text: str, name: str) -> int:
     except ValueError:
         raise ParameterError(f"{name}: {text!r} is not an ISO time (e.g. 2011-12-31T23:59)") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())

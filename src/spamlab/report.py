@@ -60,6 +60,7 @@ class DailyInput:
     synthetic : True for the calibrated scenario (a model, not data about 2011)
     unit : unit of ``volume`` in words
     slug : short name starting every figure file name (``rustock``, or the file's stem)
+    y : the outcome column (``volume``; ``total_synthetic`` for the scenario)
     """
 
     frame: pd.DataFrame
@@ -67,6 +68,7 @@ class DailyInput:
     synthetic: bool
     unit: str
     slug: str
+    y: str = "volume"
 
     def figure_name(self, what: str) -> str:
         """File name of a figure showing ``what``: ``<slug>-<what>[-synthetic]``.
@@ -120,6 +122,55 @@ def daily_input(
                                 period=7, window=5)
     slug = re.sub(r"[^a-z0-9]+", "-", Path(data).stem.lower()).strip("-") or "your-data"
     return DailyInput(daily, Path(data).name, False, "messages per day", slug)
+
+
+def _scenario_input(seed: int, hypothesis: str) -> DailyInput:
+    """The calibrated scenario's daily series (UTC days), labelled synthetic."""
+    from spamlab import clean, scenario
+
+    cal = scenario.calibrate(hypothesis, seed=seed)
+    frame = cal.series.tz_localize("UTC") if cal.series.index.tz is None else cal.series.copy()
+    frame = clean.flag_outliers(frame, "total_synthetic", period=7, window=5)
+    frame["is_gap"] = frame["total_synthetic"].isna()
+    frame.attrs.update(cal.series.attrs)
+    label = f"SYNTHETIC scenario '{hypothesis}', calibrated to published figures"
+    return DailyInput(frame, label, True, str(frame.attrs.get("units", "billion messages per day")),
+                      "rustock", "total_synthetic")
+
+
+def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str, Any]:
+    """``res.to_dict()`` with ``level_change`` taken at ``interruption``, plus ``extra`` entries.
+
+    ``ITSResult.to_dict`` reports the first interruption; with a pause before the
+    takedown the headline is a later one. ``interruption`` is a position or the
+    label it was given to ``its.fit``.
+    """
+    summary = res.to_dict()
+    row = res.level_change(interruption)
+    summary["level_change"] = {k: jsonable(row[k]) for k in ("estimate", "ci_low", "ci_high", "scale")}
+    summary["interruption"] = str(row["interruption"])
+    return {**summary, **jsonable(extra)}
+
+
+def effects_side_by_side(results: Mapping[str, Any], kind: str = "level_change") -> pd.DataFrame:
+    """The ``kind`` effects of several fits, one block of rows per labelled fit.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> e = pd.DataFrame({"interruption": ["t"], "kind": ["level_change"], "estimate": [0.6],
+    ...                   "ci_low": [0.5], "ci_high": [0.7], "p_value": [0.01], "scale": ["ratio"]})
+    >>> effects_side_by_side({"ar1": SimpleNamespace(effects=e)})["fit"].tolist()
+    ['ar1']
+    """
+    blocks = [
+        res.effects.loc[res.effects["kind"] == kind].assign(fit=label, model=getattr(res, "model", ""))
+        for label, res in results.items()
+    ]
+    table = pd.concat(blocks, ignore_index=True)
+    table["ci_width"] = table["ci_high"] - table["ci_low"]
+    front = ["fit", "interruption", "estimate", "ci_low", "ci_high", "ci_width", "p_value", "scale"]
+    return table[front + [c for c in ("model",) if c in table.columns]]
 
 
 def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:

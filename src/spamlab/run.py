@@ -56,6 +56,8 @@ class RunPlan:
     notebooks_dir : folder of the jupytext ``.py`` sources
     timeout : seconds allowed per cell (None: no limit)
     html : also export each executed notebook as HTML
+    planned : every notebook of this kind of run; results.json merges the fragments of
+        all of them present on disk, so a rerun with ``--only`` updates it without loss
     """
 
     name: str
@@ -65,6 +67,7 @@ class RunPlan:
     notebooks_dir: Path
     timeout: int | None = 600
     html: bool = True
+    planned: tuple[str, ...] = ()
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -120,7 +123,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
         data_parameters = user_data_parameters(
             args.data, args.date_col, args.value_col, args.interruption, args.tz
         )
-    notebooks = select_notebooks(notebooks, args.only)
+    planned, notebooks = notebooks, select_notebooks(notebooks, args.only)
     out_dir = report.run_dir(name, args.reports_dir)
     parameters = {
         **data_parameters, "seed": args.seed, "run_name": name,
@@ -138,7 +141,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
             f"known: {sorted(declared)}"
         )
     return RunPlan(name, out_dir, notebooks, parameters, notebooks_dir,
-                   timeout=args.timeout, html=not args.no_html)
+                   timeout=args.timeout, html=not args.no_html, planned=planned)
 
 
 def _refuse_data_options(args: argparse.Namespace) -> None:
@@ -229,7 +232,8 @@ def user_data_parameters(
         )
     _check_segments(frame, moment, interruption)
     return {"data": str(path), "date_col": date_col, "value_col": value_col, "tz": tz,
-            "interruption": moment.isoformat(), "pause_interruptions": []}
+            "interruption": moment.isoformat(), "pause_interruptions": [],
+            "takedown_window": [None, None]}
 
 
 def _check_segments(frame: pd.DataFrame, moment: pd.Timestamp, given: str) -> None:
@@ -318,6 +322,8 @@ def execute_plan(plan: RunPlan, stream: Any = None) -> dict[str, Any]:
     stream = stream if stream is not None else sys.stderr
     seconds: dict[str, float] = {}
     total = len(plan.notebooks)
+    for notebook in plan.notebooks:  # a failed notebook must not leave an old result behind
+        (plan.out_dir / "fragments" / f"{notebook}.json").unlink(missing_ok=True)
     for number, notebook in enumerate(plan.notebooks, start=1):
         print(f"spamlab run: [{number}/{total}] {notebook} ...", file=stream, flush=True)
         started = time.perf_counter()
@@ -330,7 +336,7 @@ def execute_plan(plan: RunPlan, stream: Any = None) -> dict[str, Any]:
               file=stream, flush=True)
     run_info = {"run": plan.name, "parameters": dict(plan.parameters),
                 "notebooks_run": list(plan.notebooks)}
-    results = report.write_results(plan.out_dir, plan.notebooks, extra=run_info)
+    results = report.write_results(plan.out_dir, plan.planned or plan.notebooks, extra=run_info)
     log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
     (plan.out_dir / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
     print(f"spamlab run: {total} notebook(s) in {log['total_seconds']:.1f} s -> "

@@ -24,7 +24,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 FORMATS = ("tree", "mbox", "maildir", "zip", "tar", "tar.gz", "7z")
@@ -112,7 +112,7 @@ def synthetic_messages(n_messages: int, *, seed: int = 0, start: str = "2011-03-
     (20, True)
     """
     rng = random.Random(seed)
-    origin = datetime.fromisoformat(start).replace(tzinfo=timezone.utc)
+    origin = datetime.fromisoformat(start).replace(tzinfo=UTC)
     messages: list[SyntheticMessage] = []
     originals: list[tuple[int, str]] = []  # (arrival epoch, message id) of counted messages
     for index in range(n_messages):
@@ -159,7 +159,7 @@ def format_date(when: int, style: str) -> tuple[str, int]:
     """
     offsets = {"rfc": 0, "offset": 3600, "negative": -7 * 3600, "named": -4 * 3600,
                "comment": -8 * 3600, "twodigit": 19800}
-    local = datetime.fromtimestamp(when + offsets.get(style, 0), tz=timezone.utc)
+    local = datetime.fromtimestamp(when + offsets.get(style, 0), tz=UTC)
     day = f"{_DAY_NAMES[local.weekday()]}, {local.day} {_MONTH_NAMES[local.month - 1]}"
     clock = local.strftime("%H:%M:%S")
     texts = {
@@ -193,10 +193,10 @@ def _message(rng: random.Random, when: int, message_id: str, body_bytes: int,
     date_text, _ = format_date(sent, rng.choice(_STYLES[:8]))
     lines = []
     if not date_only:
-        lines += [f"Received: from {_domain(rng)} ([{_ip(rng)}]){newline}\tby trap.example.org "
-                  f"(Postfix) with SMTP id {rng.getrandbits(32):X};{newline}\t{received_date}",
-                  f"Received: from [10.0.0.{rng.randrange(1, 255)}] by relay.{_domain(rng)}; "
-                  f"{format_date(sent, 'rfc')[0]}"]
+        lines += [(f"Received: from {_domain(rng)} ([{_ip(rng)}]){newline}\tby trap.example.org "
+                   f"(Postfix) with SMTP id {rng.getrandbits(32):X};{newline}\t{received_date}"),
+                  (f"Received: from [10.0.0.{rng.randrange(1, 255)}] by relay.{_domain(rng)}; "
+                   f"{format_date(sent, 'rfc')[0]}")]
     elif rng.random() < 0.5:
         lines.append(f"Received: from {_domain(rng)} by trap.example.org; not a date")
     lines += [f"Date: {date_text}", f"Message-ID: {message_id}", _from_line(rng),
@@ -205,7 +205,7 @@ def _message(rng: random.Random, when: int, message_id: str, body_bytes: int,
     head = newline.join(lines).encode("utf-8")
     if rng.random() < 0.05:
         head += f"{newline}X-Note: ".encode() + bytes([0xE9, 0xFF, 0xC0]) + b" bytes"
-    day = datetime.fromtimestamp(when, tz=timezone.utc).strftime("%Y-%m-%d")
+    day = datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%d")
     return SyntheticMessage(head + (newline * 2).encode() + _body(rng, body_bytes, newline),
                             status, "", day, "date" if date_only else "received")
 
@@ -347,7 +347,7 @@ def _write_zip(folder: Path, items: list[tuple[int, bytes]]) -> Path:
     return target
 
 
-def _tar_writer(name: str, mode: str):  # noqa: ANN202 - small factory of writers
+def _tar_writer(name: str, mode: str):
     def write(folder: Path, items: list[tuple[int, bytes]]) -> Path:
         target = folder / name
         with tarfile.open(target, mode) as archive:

@@ -22,7 +22,7 @@ class ArchiveHandler(http.server.BaseHTTPRequestHandler):
     """Serves FILES with Range support; the first full GET of a name listed in
     ``server.truncate`` announces the full length but sends only half."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         name = self.path.rsplit("/", 1)[-1]
         self.server.requests.append((name, self.headers.get("Range")))  # type: ignore[attr-defined]
         if name not in FILES:
@@ -42,7 +42,7 @@ class ArchiveHandler(http.server.BaseHTTPRequestHandler):
             return
         self.wfile.write(data[start:])
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
@@ -130,7 +130,7 @@ def test_fields_agree_with_the_stdlib_parser_on_synthetic_mail() -> None:
         assert ours.subject_hash == parse_header_block(
             b"Subject: " + subject.encode("utf-8") + b"\n").subject_hash
         expected_day = message.day
-        got_day = datetime.fromtimestamp(ours.arrival, tz=timezone.utc).strftime("%Y-%m-%d")
+        got_day = datetime.fromtimestamp(ours.arrival, tz=UTC).strftime("%Y-%m-%d")
         assert got_day == expected_day
         assert ours.time_source == message.source
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -81,7 +81,7 @@ def test_interrupted_run_resumes_from_checkpoints(corpus: testing.CorpusTruth,
     calls: list[str] = []
     crash = [True]
 
-    def flaky(task):  # noqa: ANN001, ANN202 - test double with the real signature
+    def flaky(task):
         calls.append(task.container.name)
         if crash[0] and len(calls) == 4:
             raise RuntimeError("simulated crash")
@@ -153,7 +153,7 @@ def test_local_time_zone_moves_day_boundaries(tmp_path: Path) -> None:
     zone = "America/New_York"
     expected: dict[str, int] = {}
     for t in times:
-        local = datetime.fromisoformat(t).replace(tzinfo=timezone.utc).astimezone(ZoneInfo(zone))
+        local = datetime.fromisoformat(t).replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
         expected[local.strftime("%Y-%m-%d")] = expected.get(local.strftime("%Y-%m-%d"), 0) + 1
     daily = ing.ingest([box], tmp_path / "o", workers=1, options=ing.IngestOptions(tz=zone)).daily
     assert dict(zip(daily["date"], daily["count"].astype(int))) == expected
@@ -163,7 +163,7 @@ def test_not_after_and_before_1990_reject_with_reasons(tmp_path: Path) -> None:
     box = tmp_path / "t.mbox"
     box.write_bytes(mbox_bytes([_message("2011-03-13 03:30"), _message("2011-03-20 03:30"),
                                 _message("1989-12-31 23:59")]))
-    cutoff = int(datetime(2011, 3, 15, tzinfo=timezone.utc).timestamp())
+    cutoff = int(datetime(2011, 3, 15, tzinfo=UTC).timestamp())
     report = ing.ingest([box], tmp_path / "o", workers=1,
                         options=ing.IngestOptions(not_after=cutoff)).report
     assert report["rejected"]["in_future"] == 1

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import itertools
 import lzma
 import mmap
 import os
@@ -241,7 +242,7 @@ def _mbox_ranges(path: Path, step: int) -> list[tuple[int, int]]:
             if found > cuts[-1]:
                 cuts.append(found)
     cuts.append(size)
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(itertools.pairwise(cuts))
 
 
 def _next_from_line(mm: mmap.mmap | bytes, position: int, stop: int) -> int:
