@@ -42,6 +42,7 @@ run_name = "your-data"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
+# ruff: noqa: B018 - a cell's bare last expression is its displayed output
 from spamlab import its, plots, report
 
 run = report.run_dir(run_name, reports_dir)
@@ -63,7 +64,7 @@ report.cleaning_summary(inp.frame)
 inp.frame[inp.frame["is_outlier"]]
 
 # %%
-fig = plots.daily_series(inp.frame, ["volume"], title=f"Daily spam volume{inp.title_tag}",
+fig = plots.daily_series(inp.frame, [inp.y], title=f"Daily spam volume{inp.title_tag}",
                          ylabel=inp.unit, marks=[(interruption, "interruption")])
 report.save_figure(fig, run, inp.figure_name("daily-volume"))
 
@@ -77,7 +78,7 @@ report.save_figure(fig, run, inp.figure_name("daily-volume"))
 # 95% and, with `errors="hac"`, allow for autocorrelated noise.
 
 # %%
-res = its.fit(inp.frame, y="volume", interruptions=[interruption], family=family,
+res = its.fit(inp.frame, y=inp.y, interruptions=[interruption], family=family,
               transform=transform, seasonality=seasonality, errors=errors, seed=seed)
 res.effects
 
@@ -109,8 +110,8 @@ res.warnings
 # estimate is (placebo dates, break search, sensitivity, power).
 
 # %%
-report.write_fragment(run, "05-your-data", {**res.to_dict(), "data": inp.label,
-                                             "synthetic": inp.synthetic, "unit": inp.unit})
+report.write_fragment(run, "05-your-data", report.its_summary(
+    res, interruption, data=inp.label, synthetic=inp.synthetic, unit=inp.unit))
 
 # %% [markdown]
 # ## Versions
