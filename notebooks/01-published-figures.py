@@ -124,13 +124,28 @@ report.save_figure(fig, run, "published-rustock-share-of-spam")
 # %% [markdown]
 # ## How big was the drop?
 #
-# Reported sizes of the fall in global spam around the takedown: one day against the previous
-# (#28-#30), the week before against the days after (#3), and others. They measure different
-# windows, so they need not agree; notebook 03 asks how much of the gap the windows explain.
+# Reported sizes of the fall in spam around the takedown: one day against the previous (#28, #29),
+# 17 March against 10 March (#30), the 15th against the 17th (#3), and others, some of them for a
+# spam *rate* rather than a volume. They measure different windows and quantities, so they need
+# not agree; notebook 03 asks how much of the gap the windows explain.
 
 # %%
-drops = table[(table["metric"] == "percent_change") & table["entity"].str.startswith("global")]
-drops[(drops["period_end"] >= "2011-03-01") & (drops["period_start"] <= "2011-04-30")][shown]
+contra = figures.contradictions(table)
+contra[contra["group"] == "size_of_drop"][["figure_id", "publisher", "period_start", "period_end",
+                                           "metric", "entity", "value", "unit", "qualifier"]]
+
+# %% [markdown]
+# ## The contradictions in one table
+#
+# Each group collects figures that answer the same question and should agree. The spread within a
+# group (lowest against highest, with the figure ids) is the honest range of what was published;
+# the later notebooks carry it through instead of picking one number. `bound` says whether the
+# source hedged the figure as an upper ("as many as", "less than") or lower ("more than") bound.
+
+# %%
+contra.groupby("question", sort=False).agg(
+    figures=("figure_id", "count"), lowest=("value_low", "min"), highest=("value_high", "max"),
+    units=("unit", "unique"), figure_ids=("figure_id", "unique"))
 
 # %% [markdown]
 # ## What this notebook hands on
