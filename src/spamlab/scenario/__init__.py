@@ -25,9 +25,11 @@ from spamlab.scenario._calibrate import (
     calibrate_all,
     summary,
 )
+from spamlab.scenario._compare import day_shape, days_needed, distinguish, its_frame, power
 from spamlab.scenario._model import SOURCES, Params, generate
 
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
-    "calibrate", "calibrate_all", "generate", "summary",
+    "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "generate",
+    "its_frame", "power", "summary",
 ]

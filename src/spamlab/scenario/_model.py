@@ -156,7 +156,7 @@ def sources(p: Params, noise: dict[str, np.ndarray] | None = None) -> dict[str, 
     }
     if noise is not None:
         base = {k: v * np.exp(noise[k]) for k, v in base.items()}
-    base["second_source"] = p.second_drop * _weekly(p)
+    base["second_source"] = np.full(N_DAYS + 1, p.second_drop)  # flat: the step is exactly second_drop
     return {
         "rustock": Source(base["rustock"], p.takedown, 0.0),
         "bagle": Source(base["bagle"]),

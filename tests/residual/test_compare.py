@@ -1,0 +1,99 @@
+"""Tests of the ITS comparison of hypotheses and of the power analysis (synthetic data)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamlab import scenario
+from spamlab.errors import ParameterError
+from spamlab.scenario import Params, generate
+from spamlab.scenario._compare import _step
+
+QUIET = Params(others_level=24.0, bagle_level=8.0, nonbot_level=6.0, noise_sd=0.02, noise_ar1=0.3)
+
+
+def test_its_recovers_a_known_second_step_in_non_rustock_volume():
+    for drop, seed in ((6.0, 11), (0.0, 12)):
+        frame = scenario.its_frame(generate(replace(QUIET, second_drop=drop), seed))
+        eff = _step(frame, "non_rustock_synthetic", ["2011-03-17 00:00"], "ar1", 0.05)
+        assert eff["ci_low"] <= -drop <= eff["ci_high"], (drop, eff)
+        assert eff["estimate"] == pytest.approx(-drop, abs=1.0)
+    assert eff["p_value"] > 0.01  # no step, no strong evidence of one
+
+
+def test_its_frame_window_and_columns():
+    frame = scenario.its_frame(generate(QUIET, 1), pre_days=20, post_days=5)
+    assert frame.index[0] == pd.Timestamp("2011-02-24") and frame.index[-1] == pd.Timestamp("2011-03-21")
+    np.testing.assert_allclose(frame["non_rustock_synthetic"],
+                               frame["total_synthetic"] - frame["rustock_synthetic"])
+    assert frame.attrs["synthetic"]
+
+
+def test_day_shape_by_hand():
+    p = replace(QUIET, second_drop=3.0)
+    total = generate(p, seed=None)["total_synthetic"]
+    shape = scenario.day_shape(p)
+    assert shape["change_16_vs_15_pct"] == pytest.approx(100 * (total["2011-03-16"] / total["2011-03-15"] - 1))
+    assert shape["change_20_vs_19_pct"] == pytest.approx(100 * (total["2011-03-20"] / total["2011-03-19"] - 1))
+
+
+def test_distinguish_separates_a_second_source_from_the_baseline():
+    cals = {name: scenario.calibrate(name, seed=4) for name in ("baseline", "second_source")}
+    out = scenario.distinguish(cals).set_index("hypothesis")
+    assert "SYNTHETIC" in out.attrs["note"]
+    second = out.loc["second_source"]
+    assert second["true_non_rustock_drop"] < -2
+    assert second["non_rustock_step_low"] <= second["true_non_rustock_drop"] <= second["non_rustock_step_high"]
+    assert out.loc["baseline", "non_rustock_step_low"] > second["non_rustock_step"]
+    for col in ("total_step", "non_rustock_step", "second_step_in_total"):
+        assert (out[f"{col}_low"] <= out[col]).all() and (out[col] <= out[f"{col}_high"]).all()
+
+
+def test_power_is_high_for_a_large_step_in_quiet_data_and_size_is_controlled():
+    out = scenario.power(effect=5.0, post_days=(7,), params=QUIET, series=("non_rustock",),
+                         n_sims=12, noise_sd=0.02, noise_ar1=0.3, seed=1)
+    row = out.iloc[0]
+    assert row["power"] == 1.0
+    assert row["size"] <= 2 / 12
+    assert row["mean_estimate"] == pytest.approx(-5.0, abs=0.8)
+
+
+@pytest.mark.slow
+def test_power_grows_with_post_days_and_falls_with_noise():
+    kwargs = dict(effect=5.0, params=QUIET, series=("non_rustock",), n_sims=30, seed=2)
+    noisy = scenario.power(post_days=(3, 28), noise_sd=0.15, noise_ar1=0.5, **kwargs)
+    quiet = scenario.power(post_days=(3,), noise_sd=0.03, noise_ar1=0.5, **kwargs)
+    assert noisy["power"].iloc[1] >= noisy["power"].iloc[0]
+    assert quiet["power"].iloc[0] > noisy["power"].iloc[0]
+    assert (noisy["coverage"] >= 0.7).all()
+
+
+def test_days_needed_from_a_power_table():
+    table = pd.DataFrame({"series": ["a", "a", "a", "b", "b"], "post_days": [3, 7, 14, 3, 7],
+                          "power": [0.3, 0.85, 0.95, 0.1, 0.2]})
+    needed = scenario.days_needed(table, target=0.8)
+    assert needed["a"] == 7 and np.isnan(needed["b"])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"effect": 0}, "effect=0"),
+        ({"post_days": ()}, "post_days"),
+        ({"post_days": (0, 3)}, "post_days"),
+        ({"series": ("rustock",)}, "series"),
+        ({"n_sims": 1}, "n_sims=1"),
+    ],
+)
+def test_power_bad_arguments(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        scenario.power(**kwargs)
+
+
+def test_its_frame_bad_window():
+    with pytest.raises(ParameterError, match="pre_days=5"):
+        scenario.its_frame(generate(QUIET, 0), pre_days=5)
