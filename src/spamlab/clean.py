@@ -63,7 +63,7 @@ def _check_index(frame: pd.DataFrame, function: str) -> pd.DatetimeIndex:
 def _value_columns(frame: pd.DataFrame, columns: str | list[str] | None, function: str) -> list[str]:
     """The numeric columns to aggregate: those named, else every numeric non-bookkeeping column."""
     if columns is None:
-        chosen = [c for c in frame.columns if c not in BOOKKEEPING
+        chosen = [c for c in frame.columns if c not in BOOKKEEPING and not str(c).endswith("_score")
                   and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])]
         if not chosen:
             raise DataError(f"{function}: no numeric value column among {list(frame.columns)}")
@@ -118,7 +118,8 @@ def regularize(frame: pd.DataFrame, freq: str = "D", tz: str = "UTC", how: str =
     how
         ``"sum"`` (counts), ``"mean"``, ``"median"``, ``"min"`` or ``"max"``.
     columns
-        Value column(s); by default every numeric column.
+        Value column(s); by default every numeric column except flags and
+        bookkeeping (``n_obs``, ``n_missing``, ``coverage``, ``*_score``).
 
     Returns
     -------

@@ -161,6 +161,8 @@ def test_flag_outliers_finds_injected_spikes_and_respects_the_week():
     assert len(flagged - set(spikes)) <= 2  # false alarms: about 0.2% of 168 days expected
     assert len(seasonal) == len(frame) and not seasonal["is_outlier"].iloc[20]
     pd.testing.assert_series_equal(seasonal["volume"], frame["volume"])  # nothing changed or deleted
+    weekly = clean.regularize(seasonal, freq="W-MON")  # flags and scores are not summed as values
+    assert list(weekly.columns) == ["volume", "n_obs", "n_missing", "is_gap"]
 
 
 def test_flag_outliers_false_alarm_rate_on_pure_noise():

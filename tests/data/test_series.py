@@ -66,6 +66,16 @@ def test_naive_local_times_are_converted(tmp_path):
     assert frame.attrs["tz"] == "Europe/Berlin"
 
 
+def test_offsets_and_naive_times_mixed(tmp_path):
+    path = _csv(tmp_path, "time,count\n2011-03-16 12:00+00:00,1\n2011-03-16 12:00,2\n")
+    with pytest.raises(DataError, match="line 3: timestamp '2011-03-16 12:00' has no time zone"):
+        series.read(path)
+    frame = series.read(path, tz="Asia/Kolkata")  # UTC+05:30 for the naive one only
+    assert list(frame.index) == _utc("2011-03-16 06:30", "2011-03-16 12:00")
+    assert frame["volume"].tolist() == [2.0, 1.0]
+    assert frame.attrs["tz"] == "offsets in the data, else Asia/Kolkata"
+
+
 def test_nonexistent_local_time_is_reported(tmp_path):
     path = _csv(tmp_path, "time,count\n2011-03-27 01:30,1\n2011-03-27 02:30,2\n")
     with pytest.raises(DataError, match=r"line 3: date in column 'time' could not be parsed "
