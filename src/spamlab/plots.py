@@ -15,7 +15,8 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -80,6 +81,14 @@ def _mark(ax: plt.Axes, marks: Marks) -> None:
         ax.annotate(label, (moment, 0.02), xycoords=("data", "axes fraction"), rotation=90,
                     va="bottom", ha="right", fontsize=8, color="0.3",
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+
+
+def _zone_of(index: pd.Index) -> str:
+    """The time zone of an index, read from its dtype or (``time_utc``) its name."""
+    zone = getattr(index, "tz", None)
+    if zone is not None:
+        return str(zone)
+    return "UTC" if "utc" in str(index.name).lower() else "time zone not stated"
 
 
 def _vendor_colours(vendors: Sequence[str]) -> dict[str, tuple[float, ...]]:
@@ -193,9 +202,29 @@ def daily_series(
     _mark(ax, marks)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    ax.set_xlabel(f"date ({getattr(frame.index, 'tz', None) or 'no time zone'})")
+    ax.set_xlabel(f"date ({_zone_of(frame.index)})")
     if len(columns) > 1:
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     fig.autofmt_xdate()
     return fig
+
+
+def hypotheses_side_by_side(
+    calibrations: Mapping[str, Any], column: str = "total_synthetic",
+    start: str | None = None, end: str | None = None, marks: Marks = (), title: str | None = None,
+) -> Figure:
+    """One synthetic series per calibrated hypothesis, overlaid (``scenario.calibrate_all`` output).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> idx = pd.date_range("2011-03-01", periods=30, freq="D")
+    >>> cal = SimpleNamespace(series=pd.DataFrame({"total_synthetic": range(30)}, index=idx))
+    >>> hypotheses_side_by_side({"baseline": cal}).axes[0].get_title()
+    'total_synthetic by hypothesis (SYNTHETIC scenarios, not data)'
+    """
+    frame = pd.DataFrame({name: cal.series[column] for name, cal in calibrations.items()})
+    return daily_series(frame.loc[start:end], title=title or f"{column} by hypothesis "
+                        "(SYNTHETIC scenarios, not data)",
+                        ylabel="billion messages per day (synthetic)", marks=marks)
