@@ -83,74 +83,73 @@ def _utc(text: str) -> pd.Timestamp:
     return pd.Timestamp(text, tz="UTC")
 
 
-def _definitions() -> tuple[Event, ...]:
-    """The registered events, oldest first (checked against the figures table by the tests)."""
-    return (
-        Event(
-            "mccolo_cutoff", _utc("2008-11-11"), None, "takedown", (185, 186, 187, 188, 189, 190, 191),
-            "Hosting provider McColo cut off by its upstream networks on 11 Nov 2008; rows 185-191 "
-            "date the drop (IronPort 112 bn/day on 11 Nov, row 185; falls from 11 Nov, rows 189-191).",
-        ),
-        Event(
-            "waledac_takedown", _utc("2010-02-22"), None, "takedown", (140,),
-            "The figures table has no row dating the takedown: row 140 only places Waledac "
-            "(>1.5 bn/day) in February 2010. Day from Microsoft (Operation b49): court order "
-            "on Monday 22 Feb 2010, domains severed in the following days.",
-            precision="week",
-            sources=(("https://cloudblogs.microsoft.com/microsoftsecure/2010/02/24/"
-                      "microsoft-to-waledac-off-with-your-head/"),),
-        ),
-        Event(
-            "pushdo_cutwail_takedown", _utc("2010-08-26"), None, "takedown", (228, 382),
-            "Rows 228 and 382 give Pushdo/Cutwail's share in August 2010 but not the day. About 20 of "
-            "30 C&C servers were taken offline in the last week of August 2010 (LastLine); M86 saw "
-            "its spam fall to almost nothing on Thursday 26 Aug.",
-            precision="week",
-            sources=("http://labs.m86security.com/2010/08/pushdo-spambot-crippled/",),
-        ),
-        Event(
-            "spamit_closure", _utc("2010-10-01"), None, "closure", (225, 229, 230),
-            "No row of the figures table names SpamIt. The affiliate programme announced in late "
-            "September 2010 that it would stop accepting traffic from 1 Oct 2010. Rows 225 (about "
-            "100 bn/day on 30 Sep 2010), 229 and 230 (Sep-Oct 2010 decline) bracket it.",
-            precision="week",
-            alternatives=(Alternative(_utc("2010-09-30"), 225, "last dated volume before the closure"),),
-            sources=(("http://www.infosecurity-magazine.com/view/12759/"
-                      "spamitcom-spam-affiliate-service-to-close-spam-levels-to-drop"),
-                     "https://www.eweek.com/security/largest-canadian-pharmacy-spammer-spamit-shuts-down"),
-        ),
-        Event(
-            "bredolab_takedown", _utc("2010-10-25"), None, "takedown", (232, 234, 235),
-            "Dutch police took Bredolab's servers down on 25 Oct 2010 (rows 232, 234, 235).",
-        ),
-        Event(
-            "rustock_holiday_pause", _utc("2010-12-25"), _utc("2011-01-10"), "pause",
-            (38, 39, 53, 54, 337, 160, 161, 166, 322),
-            "Rustock went nearly silent from about 25 Dec 2010 (rows 53, 160, 166: ~0.5 bn/day or "
-            "<0.5%; row 38: 80.2 bn/day on 24 Dec; row 39: 33.5 bn/day on 1 Jan) and returned about "
-            "9-10 Jan 2011 (rows 54, 322: honeypot spam +98%). Row 337: -58% over 25 Dec-8 Jan. "
-            "Both ends are approximate.",
-            precision="day",
-        ),
-        Event(
-            "rustock_takedown", _utc("2011-03-16 14:45"), None, "takedown", (125, 130, 16, 28, 29),
-            "Rustock's command-and-control servers seized (Microsoft Operation b107). CBL timed the "
-            "stop at about 14:45 UTC (row 125); MessageLabs at about 15:30 UTC (row 130).",
-            precision="minute",
-            alternatives=(Alternative(_utc("2011-03-16 15:30"), 130, "MessageLabs timing"),),
-        ),
-        Event(
-            "grum_takedown", _utc("2012-07-18"), None, "takedown", (193, 194, 195, 196, 198, 200),
-            "Grum's C&C servers went down on 18-19 Jul 2012: rows 193, 194, 196 run to 18-19 Jul; "
-            "rows 195, 198, 200 report the drop on 19 Jul.",
-            alternatives=(Alternative(_utc("2012-07-19"), 198, "last C&C servers down; spam drop reported"),),
-        ),
-    )
+#: The registered events, oldest first (each checked against the figures table by the tests).
+REGISTERED: tuple[Event, ...] = (
+    Event(
+        "mccolo_cutoff", _utc("2008-11-11"), None, "takedown", (185, 186, 187, 188, 189, 190, 191),
+        "Hosting provider McColo cut off by its upstream networks on 11 Nov 2008; rows 185-191 "
+        "date the drop (IronPort 112 bn/day on 11 Nov, row 185; falls from 11 Nov, rows 189-191).",
+    ),
+    Event(
+        "waledac_takedown", _utc("2010-02-22"), None, "takedown", (140,),
+        "The figures table has no row dating the takedown: row 140 only places Waledac "
+        "(>1.5 bn/day) in February 2010. Day from Microsoft (Operation b49): court order "
+        "on Monday 22 Feb 2010, domains severed in the following days.",
+        precision="week",
+        sources=(("https://cloudblogs.microsoft.com/microsoftsecure/2010/02/24/"
+                  "microsoft-to-waledac-off-with-your-head/"),),
+    ),
+    Event(
+        "pushdo_cutwail_takedown", _utc("2010-08-26"), None, "takedown", (228, 382),
+        "Rows 228 and 382 give Pushdo/Cutwail's share in August 2010 but not the day. About 20 of "
+        "30 C&C servers were taken offline in the last week of August 2010 (LastLine); its spam "
+        "fell to almost nothing around Thursday 26 Aug (M86 Security, 27 Aug 2010).",
+        precision="week",
+        sources=("http://labs.m86security.com/2010/08/pushdo-spambot-crippled/",),
+    ),
+    Event(
+        "spamit_closure", _utc("2010-10-01"), None, "closure", (225, 229, 230),
+        "No row of the figures table names SpamIt. The affiliate programme announced in late "
+        "September 2010 that it would stop accepting traffic from 1 Oct 2010. Rows 225 (about "
+        "100 bn/day on 30 Sep 2010), 229 and 230 (Sep-Oct 2010 decline) bracket it.",
+        precision="week",
+        alternatives=(Alternative(_utc("2010-09-30"), 225, "last dated volume before the closure"),),
+        sources=(("http://www.infosecurity-magazine.com/view/12759/"
+                  "spamitcom-spam-affiliate-service-to-close-spam-levels-to-drop"),
+                 "https://www.eweek.com/security/largest-canadian-pharmacy-spammer-spamit-shuts-down"),
+    ),
+    Event(
+        "bredolab_takedown", _utc("2010-10-25"), None, "takedown", (232, 234, 235),
+        "Dutch police took Bredolab's servers down on 25 Oct 2010 (rows 232, 234, 235).",
+    ),
+    Event(
+        "rustock_holiday_pause", _utc("2010-12-25"), _utc("2011-01-10"), "pause",
+        (38, 39, 53, 54, 337, 160, 161, 166, 322),
+        "Rustock went nearly silent from about 25 Dec 2010 (rows 53, 160, 166: ~0.5 bn/day or "
+        "<0.5%; row 38: 80.2 bn/day on 24 Dec; row 39: 33.5 bn/day on 1 Jan) and returned about "
+        "9-10 Jan 2011 (rows 54, 322: honeypot spam +98%). Row 337: -58% over 25 Dec-8 Jan. "
+        "Both ends are approximate.",
+        precision="day",
+    ),
+    Event(
+        "rustock_takedown", _utc("2011-03-16 14:45"), None, "takedown", (125, 130, 16, 28, 29),
+        "Rustock's command-and-control servers seized (Microsoft Operation b107). CBL timed the "
+        "stop at about 14:45 UTC (row 125); MessageLabs at about 15:30 UTC (row 130).",
+        precision="minute",
+        alternatives=(Alternative(_utc("2011-03-16 15:30"), 130, "MessageLabs timing"),),
+    ),
+    Event(
+        "grum_takedown", _utc("2012-07-18"), None, "takedown", (193, 194, 195, 196, 198, 200),
+        "Grum's C&C servers went down on 18-19 Jul 2012: rows 193, 194, 196 run to 18-19 Jul; "
+        "rows 195 (about -50% over 19-21 Jul), 198 and 200 describe 19 Jul.",
+        alternatives=(Alternative(_utc("2012-07-19"), 198, "last C&C servers down; spam drop reported"),),
+    ),
+)
 
 
 def names() -> list[str]:
     """Names of all registered events, oldest first."""
-    return [event.name for event in _definitions()]
+    return [event.name for event in REGISTERED]
 
 
 def get(name: str) -> Event:
@@ -166,7 +165,7 @@ def get(name: str) -> Event:
     >>> get("bredolab_takedown").kind
     'takedown'
     """
-    for event in _definitions():
+    for event in REGISTERED:
         if event.name == name:
             return event
     raise ParameterError(f"unknown event {name!r}; registered events: {names()}")
@@ -187,7 +186,7 @@ def registry() -> pd.DataFrame:
             "alternatives": tuple(a.start for a in e.alternatives), "note": e.note,
             "sources": e.sources,
         }
-        for e in _definitions()
+        for e in REGISTERED
     ]
     frame = pd.DataFrame(rows).set_index("name", drop=False).rename_axis(None)
     frame["end"] = pd.to_datetime(frame["end"], utc=True)
@@ -207,4 +206,4 @@ def within(start: str | pd.Timestamp, end: str | pd.Timestamp) -> list[Event]:
     lo, hi = as_timestamp(start, "start"), as_timestamp(end, "end")
     if hi < lo:
         raise ParameterError(f"end {hi} is before start {lo}")
-    return [e for e in _definitions() if e.start <= hi and (e.end or e.start) >= lo]
+    return [e for e in REGISTERED if e.start <= hi and (e.end or e.start) >= lo]
