@@ -51,7 +51,13 @@ from typing import Any
 
 from spamlab.errors import DataError, ParameterError
 from spamlab.mail import containers as mc
-from spamlab.mail.headers import HEADER_LIMIT, header_block, looks_like_header, parse_header_block
+from spamlab.mail.headers import (
+    HEADER_LIMIT,
+    SCAN_FIELDS,
+    header_block,
+    looks_like_header,
+    scan_header_block,
+)
 
 #: Earliest accepted arrival (1990-01-01 UTC); earlier dates are rejected as ``before_1990``.
 EARLIEST = 631152000
@@ -210,57 +216,51 @@ def parse_task(task: mc.Task) -> TaskResult:
     >>> result.columns["arrival"], result.columns["time_source"]
     ([1298973600], ['date'])
     """
-    columns: dict[str, list[Any]] = {name: [] for name in (*TEXT_COLUMNS, "arrival", "truncated")}
-    sink = _message_sink(columns, task.header_limit)
+    rows: list[tuple[Any, ...]] = []
     error = ""
     try:
-        mc.read_task(task, sink)
+        mc.read_task(task, _message_sink(rows, task.header_limit))
     except DataError as exc:
         error = str(exc)
-    return TaskResult(task.container.name, task.container.kind, task.files_read, columns, error)
+    names = ("member", "reason", "truncated", *SCAN_FIELDS)
+    columns = [list(values) for values in zip(*rows)] if rows else [[] for _ in names]
+    return TaskResult(task.container.name, task.container.kind, task.files_read,
+                      dict(zip(names, columns)), error)
 
 
-def _message_sink(columns: dict[str, list[Any]],
+_REJECTED_FIELDS = (None, "", "", None, None, None, None, None)
+
+
+def _message_sink(rows: list[tuple[Any, ...]],
                   header_limit: int) -> Callable[[str, bytes, str], None]:
-    """A callback appending one row per message to ``columns``."""
-    appenders = {name: values.append for name, values in columns.items()}
+    """A callback appending one row (member, reason, truncated, *scan fields) per message."""
+    append = rows.append
     want = header_limit + 4
 
     def sink(member: str, data: bytes, problem: str) -> None:
-        fields, reason, truncated = _parse_message(data, problem, header_limit, want)
-        appenders["member"](member)
-        appenders["reason"](reason)
-        appenders["truncated"](truncated)
-        appenders["arrival"](fields.arrival if fields else None)
-        appenders["time_source"](fields.time_source if fields else "")
-        appenders["tz_flag"](fields.tz_flag if fields else "")
-        appenders["message_id"](fields.message_id if fields else None)
-        appenders["from_domain"](fields.from_domain if fields else None)
-        appenders["subject_hash"](fields.subject_hash if fields else None)
-        appenders["sender_ip"](fields.sender_ip if fields else None)
-        appenders["mailer"](fields.mailer if fields else None)
+        if problem:
+            append((member, problem, False, *_REJECTED_FIELDS))
+            return
+        fields, reason, truncated = _parse_message(data, header_limit, want)
+        append((member, reason, truncated, *fields))
 
     return sink
 
 
-def _parse_message(data: bytes, problem: str, header_limit: int, want: int) -> tuple[Any, str, bool]:
-    """(HeaderFields or None, rejection reason or "", truncated flag) of one message."""
-    if problem:
-        return None, problem, False
+def _parse_message(data: bytes, header_limit: int, want: int) -> tuple[tuple[Any, ...], str, bool]:
+    """(scan fields, rejection reason or "", truncated flag) of one message's first bytes."""
     if data.startswith(b"From "):  # a single message saved with its mbox From_ line
         data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
-    if not data.strip():
-        return None, "empty", False
     block = header_block(data, header_limit)
     if block is None:
-        return None, "header_too_large", False
+        return _REJECTED_FIELDS, "header_too_large", False
+    if not block.strip():
+        return _REJECTED_FIELDS, "not_a_message" if data.strip() else "empty", False
     truncated = len(block) == len(data) and len(data) < want
     if not looks_like_header(block):
-        return None, "not_a_message", truncated
-    fields = parse_header_block(block)
-    if fields.arrival is None:
-        return fields, "no_timestamp", truncated
-    return fields, "", truncated
+        return _REJECTED_FIELDS, "not_a_message", truncated
+    fields = scan_header_block(block)
+    return fields, ("" if fields[0] is not None else "no_timestamp"), truncated
 
 
 def task_key(task: mc.Task) -> str:
@@ -354,8 +354,11 @@ def _run_dask(tasks: list[mc.Task], indices: list[int], scheduler: Any,
             client.close()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    ``durable=False`` skips the fsync (for checkpoint shards: a shard lost in a
+    crash is unreadable and simply recomputed).
 
     Examples
     --------
@@ -370,7 +373,8 @@ def write_atomic(path: Path, data: bytes) -> None:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -418,7 +422,7 @@ def save_shard(result: TaskResult, path: Path) -> None:
     sink = pa.BufferOutputStream()
     with pa.ipc.new_file(sink, schema) as writer:
         writer.write_table(table)
-    write_atomic(path, sink.getvalue().to_pybytes())
+    write_atomic(path, sink.getvalue().to_pybytes(), durable=False)
 
 
 def load_shard(path: Path) -> TaskResult | None:

@@ -143,3 +143,24 @@ def test_non_utf8_and_encoded_from_do_not_break_parsing() -> None:
     assert fields.from_domain == "pharma.ru"
     assert fields.mailer == "Bat\u00e9"
     assert fields.subject_hash is not None and len(fields.subject_hash) == 16
+
+
+def test_public_ip_agrees_with_ipaddress() -> None:
+    import ipaddress
+    import random
+
+    from spamlab.mail.headers import _public_ip
+
+    rng = random.Random(0)
+    for _ in range(20000):
+        first = rng.choice([rng.randrange(256), 0, 10, 100, 127, 169, 172, 192, 198, 203, 224])
+        text = f"{first}.{rng.randrange(256)}.{rng.choice([2, 100, 113, rng.randrange(256)])}." \
+               f"{rng.randrange(256)}"
+        address = ipaddress.ip_address(text)
+        if text.startswith("192.0.0."):
+            continue  # IETF protocol block: not routable; older ipaddress calls it global
+        expected = text if address.is_global and not address.is_multicast else None
+        assert _public_ip(text.encode()) == expected, text
+    assert _public_ip(b"2a00:1450::1") == "2a00:1450::1"
+    assert _public_ip(b"fe80::1") is None
+    assert _public_ip(b"999.1.1.1") is None and _public_ip(b"1.2.3") is None

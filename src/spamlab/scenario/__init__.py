@@ -27,9 +27,10 @@ from spamlab.scenario._calibrate import (
 )
 from spamlab.scenario._compare import day_shape, days_needed, distinguish, its_frame, power
 from spamlab.scenario._model import SOURCES, Params, generate
+from spamlab.scenario._plot import plot_series
 
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
     "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "generate",
-    "its_frame", "power", "summary",
+    "its_frame", "plot_series", "power", "summary",
 ]

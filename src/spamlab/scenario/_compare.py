@@ -6,6 +6,7 @@ method would find on such data, not what happened in 2011.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -48,7 +49,7 @@ def day_shape(p: Params) -> dict[str, float]:
     total = volumes(sources(p))["total"]
     days = pd.date_range("2011-03-15", "2011-03-20")
     return {f"change_{b:%d}_vs_{a:%d}_pct": float(100 * (total[b] / total[a] - 1))
-            for a, b in zip(days[:-1], days[1:], strict=True)}
+            for a, b in itertools.pairwise(days)}
 
 
 def distinguish(cals: dict[str, Calibration], *, pre_days: int = 42, post_days: int = 28,
@@ -63,7 +64,7 @@ def distinguish(cals: dict[str, Calibration], *, pre_days: int = 42, post_days: 
     Examples
     --------
     >>> from spamlab.scenario import calibrate
-    >>> out = distinguish({"second_source": calibrate("second_source")}, errors="hac")
+    >>> out = distinguish({"second_source": calibrate("second_source")})
     >>> "non_rustock_step" in out.columns
     True
     """

@@ -87,6 +87,10 @@ class Params:
         if not -1 < self.noise_ar1 < 1:
             raise ParameterError(f"Params.noise_ar1={self.noise_ar1}: must lie in (-1, 1)")
 
+    def takedown_as_timestamp(self) -> pd.Timestamp:
+        """Takedown instant as a UTC-naive timestamp (16 March 2011 + ``takedown_hour``)."""
+        return pd.Timestamp("2011-03-16") + pd.Timedelta(hours=self.takedown_hour)
+
     @property
     def takedown(self) -> float:
         """Takedown instant in days since 1 Dec 2010 00:00 UTC."""
