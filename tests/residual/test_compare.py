@@ -64,7 +64,7 @@ def test_power_is_high_for_a_large_step_in_quiet_data_and_size_is_controlled():
 
 @pytest.mark.slow
 def test_power_grows_with_post_days_and_falls_with_noise():
-    kwargs = dict(effect=5.0, params=QUIET, series=("non_rustock",), n_sims=30, seed=2)
+    kwargs = {"effect": 5.0, "params": QUIET, "series": ("non_rustock",), "n_sims": 30, "seed": 2}
     noisy = scenario.power(post_days=(3, 28), noise_sd=0.15, noise_ar1=0.5, **kwargs)
     quiet = scenario.power(post_days=(3,), noise_sd=0.03, noise_ar1=0.5, **kwargs)
     assert noisy["power"].iloc[1] >= noisy["power"].iloc[0]
@@ -97,3 +97,11 @@ def test_power_bad_arguments(kwargs, message):
 def test_its_frame_bad_window():
     with pytest.raises(ParameterError, match="pre_days=5"):
         scenario.its_frame(generate(QUIET, 0), pre_days=5)
+
+
+def test_plot_series_title_says_synthetic():
+    cal = scenario.calibrate("other_botnets", seed=0)
+    fig = scenario.plot_series(cal)
+    title = fig.axes[0].get_title()
+    assert "SYNTHETIC" in title and "other_botnets" in title
+    assert len(fig.axes[0].collections) == len(scenario.SOURCES)

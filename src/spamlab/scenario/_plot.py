@@ -1,0 +1,34 @@
+"""Figure of a calibrated synthetic scenario."""
+
+from __future__ import annotations
+
+from matplotlib.figure import Figure
+
+from spamlab.scenario._calibrate import Calibration
+from spamlab.scenario._model import SOURCES, SUFFIX
+
+
+def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04-30") -> Figure:
+    """Stacked daily volume by source of a calibrated scenario; the title says SYNTHETIC.
+
+    Examples
+    --------
+    >>> from spamlab.scenario import calibrate
+    >>> fig = plot_series(calibrate("second_source"))
+    >>> "SYNTHETIC" in fig.axes[0].get_title()
+    True
+    """
+    frame = cal.series.loc[start:end]
+    fig = Figure(figsize=(9, 4))
+    ax = fig.add_subplot()
+    ax.stackplot(frame.index, *(frame[s + SUFFIX] for s in SOURCES),
+                 labels=[s.replace("_", " ") for s in SOURCES], alpha=0.85)
+    ax.axvline(cal.params.takedown_as_timestamp(), color="k", lw=0.8, ls="--", label="takedown")
+    status = "consistent with" if cal.consistent else "cannot reproduce"
+    ax.set_title(f"SYNTHETIC scenario '{cal.hypothesis}' ({status} the figures within "
+                 f"{cal.tolerance:.0%}); not data about 2011", fontsize=10)
+    ax.set_ylabel("billion messages per day (synthetic)")
+    ax.legend(fontsize=8, loc="upper right", ncol=2)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
