@@ -65,6 +65,7 @@ _BRACKET_IP = re.compile(rb"\[(?:IPv6:)?([0-9A-Fa-f:.]{2,45})\]")
 _DOMAIN = re.compile(rb"@\s*([A-Za-z0-9][A-Za-z0-9.\-_]*)")
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 _FIELD = re.compile(rb"\n([A-Za-z][A-Za-z0-9_-]*)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)")
+_HEADER_START = re.compile(rb"(?:>?From [^\n]*\n)?[!-9;-~]+[ \t]*:")
 _WANTED = frozenset(
     (b"received", b"date", b"message-id", b"from", b"subject", b"x-mailer", b"user-agent")
 )
@@ -128,8 +129,8 @@ def header_block(data: bytes, limit: int = HEADER_LIMIT) -> bytes | None:
     b'A: 1\\r\\nB: 2\\r\\n'
     """
     end = data.find(b"\n\n", 0, limit + 2)
-    crlf = data.find(b"\n\r\n", 0, limit + 3)
-    if crlf != -1 and (end == -1 or crlf < end):
+    crlf = data.find(b"\n\r\n", 0, end if end != -1 else limit + 3)
+    if crlf != -1:
         end = crlf
     if end == -1:
         return data if len(data) <= limit else None
@@ -144,12 +145,7 @@ def looks_like_header(block: bytes) -> bool:
     >>> looks_like_header(b"Subject: hi\\n"), looks_like_header(b"\\x89PNG...")
     (True, False)
     """
-    line = block[: block.find(b"\n")] if b"\n" in block else block
-    colon = line.find(b":")
-    if colon <= 0:
-        return False
-    name = line[:colon].rstrip(b" \t")
-    return bool(name) and all(33 <= c <= 126 for c in name)
+    return _HEADER_START.match(block) is not None
 
 
 def parse_header_block(block: bytes) -> HeaderFields:
