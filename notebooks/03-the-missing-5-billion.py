@@ -119,15 +119,33 @@ print(f"naive residual (#5 - #4 - #1): {acc.naive:.2f} bn/day\n"
 cals = scenario.calibrate_all(seed=seed)
 scenario.summary(cals).round(3)
 
+# %%
+fig = scenario.plot_series(cals["combined"])
+report.save_figure(fig, run, "scenario-combined-by-source-synthetic")
+
 # %% [markdown]
 # ## What data would settle it
 #
 # The hypotheses predict different daily paths for the same published window averages: a decline
 # already under way before 16 March, a second source stopping a day later, a weekend inside the
-# "after" window. The figure overlays the synthetic totals around the takedown. Where the curves
-# part, a real daily series (a vendor's daily counts, a spam trap's archive run through
-# `spamlab ingest`, or your mail server's logs, analysed in notebook 05) would tell the hypotheses
-# apart; where they overlap, no data of that kind could.
+# "after" window. Fitting the takedown model to each synthetic world shows which kind of data
+# would reveal them: `total_step` is the fall in *total* daily volume (all hypotheses show one);
+# `non_rustock_step` is the fall in everything *except* Rustock, which only per-source data (a
+# spam trap that attributes messages to botnets) can measure; `second_step_in_total` tests a
+# second drop on 17 March using daily totals alone. Values in billion messages a day (synthetic),
+# with 95% intervals.
+
+# %%
+scenario.distinguish(cals)[["hypothesis", "true_non_rustock_drop", "total_step",
+                            "non_rustock_step", "non_rustock_step_low", "non_rustock_step_high",
+                            "second_step_in_total", "second_step_in_total_low",
+                            "second_step_in_total_high"]].round(2)
+
+# %% [markdown]
+# The overlay below shows the synthetic totals around the takedown. Where the curves part, a real
+# daily series (a vendor's daily counts, a spam trap's archive run through `spamlab ingest`, or
+# your mail server's logs, analysed in notebook 05) would tell the hypotheses apart; where they
+# overlap, no data of that kind could. Notebook 04 asks how many days of data that takes.
 
 # %%
 fig = plots.hypotheses_side_by_side(
