@@ -214,3 +214,18 @@ def test_dataframe_input_with_datetime_index_and_naive_datetimes():
 def test_module_examples_run():
     result = doctest.testmod(series, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_reads_the_daily_counts_that_spamlab_ingest_writes(tmp_path):
+    from spamlab import clean, testing
+    from spamlab.ingest import ingest
+
+    truth = testing.write_corpus(tmp_path / "trap", n_messages=60, formats=("tree", "mbox"), seed=1)
+    ingest([tmp_path / "trap"], tmp_path / "out", workers=1)
+    frame = series.read(tmp_path / "out" / "daily_counts.csv", tz="UTC")
+    assert frame.attrs["value_column"] == "count" and frame.attrs["rejections"] == {}
+    assert frame["volume"].sum() == truth.counted
+    observed = {t.strftime("%Y-%m-%d"): v for t, v in frame["volume"].items() if v > 0}
+    assert observed == {day: float(n) for day, n in truth.daily.items()}
+    daily = clean.regularize(frame)
+    assert len(daily) == len(frame) and not daily["is_gap"].any()
