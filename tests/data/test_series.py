@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spamlab import series
 from spamlab.errors import DataError, ParameterError
@@ -229,3 +231,41 @@ def test_reads_the_daily_counts_that_spamlab_ingest_writes(tmp_path):
     assert observed == {day: float(n) for day, n in truth.daily.items()}
     daily = clean.regularize(frame)
     assert len(daily) == len(frame) and not daily["is_gap"].any()
+
+
+_cells = st.one_of(
+    st.tuples(st.just("ok"), st.integers(0, 10**9).map(str)),
+    st.tuples(st.just("empty"), st.just("")),
+    st.tuples(st.just("negative"), st.integers(-10**6, -1).map(str)),
+    st.tuples(st.just("text"), st.sampled_from(["n/a", "12x", "--"])),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.tuples(st.booleans(), _cells), min_size=1, max_size=30))
+def test_every_row_is_kept_or_counted_as_rejected(tmp_path_factory, rows):
+    # row i: day i (valid) or a malformed date; a value cell of a known kind
+    lines = ["date,count"]
+    expected_bad: dict[str, list[int]] = {}
+    for i, (good_date, (kind, cell)) in enumerate(rows):
+        day = (pd.Timestamp("2011-01-01") + pd.Timedelta(days=i)).date() if good_date else f"2011-02-3{i}x"
+        lines.append(f"{day},{cell}")
+        line = i + 2
+        if not good_date:
+            expected_bad.setdefault("date in column 'date' could not be parsed", []).append(line)
+        elif kind == "negative":
+            expected_bad.setdefault("value in column 'count' is negative", []).append(line)
+        elif kind == "text":
+            expected_bad.setdefault("value in column 'count' is not a number", []).append(line)
+    path = tmp_path_factory.mktemp("prop") / "rows.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if len(expected_bad) and sum(map(len, expected_bad.values())) == len(rows):
+        with pytest.raises(DataError, match="no valid rows left"):
+            series.read(path, tz="UTC", on_bad_rows="drop")
+        return
+    frame = series.read(path, tz="UTC", on_bad_rows="drop")
+    assert frame.attrs["rejected_lines"] == expected_bad
+    assert len(frame) + sum(frame.attrs["rejections"].values()) == len(rows) == frame.attrs["n_rows"]
+    kept = [cell for good, (kind, cell) in rows if good and kind in ("ok", "empty")]
+    assert frame.attrs["n_missing"] == kept.count("")
+    assert np.nansum(frame["volume"]) == sum(float(c) for c in kept if c)
