@@ -84,8 +84,14 @@ def load(path: str | Path | None = None) -> pd.DataFrame:
     DataError
         Naming the file, the row id and the reason, for missing columns,
         duplicate or non-integer ids, unparseable dates or numbers,
-        ``value_low > value_high``, a point value outside its range, or a row
-        without any number.
+        ``value_low > value_high``, a point value outside its range, a period
+        ending before it starts, an unknown unit or qualifier, or an empty url.
+
+    Examples
+    --------
+    >>> table = load()
+    >>> len(table), table.loc[1, "qualifier"]
+    (391, 'as many as')
     """
     path = Path(path) if path is not None else paths.figures_csv()
     try:
@@ -156,7 +162,13 @@ def _known_qualifiers(text: str) -> bool:
 
 
 def get(table: pd.DataFrame, ids: int | list[int]) -> pd.DataFrame:
-    """Rows of the table by id, in the order asked; a missing id raises ``KeyError`` naming it."""
+    """Rows of the table by id, in the order asked; a missing id raises ``KeyError`` naming it.
+
+    Examples
+    --------
+    >>> get(load(), [5, 4])["value"].tolist()
+    [52.0, 33.0]
+    """
     wanted = [ids] if isinstance(ids, (int, np.integer)) else list(ids)
     absent = [i for i in wanted if i not in table.index]
     if absent:
@@ -165,7 +177,13 @@ def get(table: pd.DataFrame, ids: int | list[int]) -> pd.DataFrame:
 
 
 def value(table: pd.DataFrame, figure_id: int) -> float:
-    """The single number of one figure (the midpoint for a range)."""
+    """The single number of one figure (the midpoint for a range).
+
+    Examples
+    --------
+    >>> value(load(), 180)  # Kaspersky: spam fell 2-3%
+    -2.5
+    """
     return float(get(table, figure_id)["value_mid"].iloc[0])
 
 
