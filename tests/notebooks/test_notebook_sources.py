@@ -65,13 +65,26 @@ def test_parameters_cell_holds_data_interruption_seed_and_run(source):
         ast.literal_eval(node.value)
 
 
+def _figure_names(source: Path) -> list[str]:
+    """Literal names given to report.save_figure (directly, or via inp.figure_name)."""
+    names = []
+    for cell in _cells(source, "code"):
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "save_figure":
+                name = node.args[2]
+                if isinstance(name, ast.Call) and getattr(name.func, "attr", "") == "figure_name":
+                    names.append("slug-" + ast.literal_eval(name.args[0]))  # <slug>-<what>
+                else:
+                    names.append(ast.literal_eval(name))
+    return names
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_last_cell_records_versions_and_figures_are_named_by_content(source):
     code = _cells(source, "code")
     assert "report.versions()" in code[-1].source
-    text = "\n".join(cell.source for cell in code)
-    for call in re.findall(r"save_figure\([^)]*?\"([^\"]+)\"", text):
-        assert len(call.split("-")) >= 2, f"figure name {call!r} should say what it shows"
+    for name in _figure_names(source):
+        assert len(name.split("-")) >= 2, f"figure name {name!r} should say what it shows"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

@@ -1,0 +1,125 @@
+"""Every notebook executes; `spamlab run` writes results.json that recovers a simulated truth."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamlab import figures, run
+from spamlab.cli import main
+
+pytestmark = pytest.mark.notebook
+
+TRUE_RATIO = 0.6
+N_DAYS, N_PRE = 140, 100
+FAST = ["-p", "n_draws=2000"]  # the Monte Carlo of notebook 03 at a tenth of its default size
+
+
+def _simulate_counts(path: Path, seed: int = 3) -> Path:
+    """Daily Poisson counts with a weekly cycle, AR(1) log-noise and a step to TRUE_RATIO."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2024-01-01", periods=N_DAYS, freq="D")
+    weekly = np.array([1.0, 1.05, 1.1, 1.05, 1.0, 0.8, 0.75])[days.day_of_week]
+    noise = np.zeros(N_DAYS)
+    for t in range(1, N_DAYS):
+        noise[t] = 0.5 * noise[t - 1] + rng.normal(0, 0.05)
+    step = np.where(np.arange(N_DAYS) >= N_PRE, TRUE_RATIO, 1.0)
+    counts = rng.poisson(2000 * weekly * step * np.exp(noise))
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "spam": counts}).to_csv(path, index=False)
+    return path
+
+
+def _run(*argv: str) -> dict:
+    assert main(["run", *argv]) == 0
+    name = argv[argv.index("--name") + 1] if "--name" in argv else "rustock"
+    folder = Path(argv[argv.index("--reports-dir") + 1]) / name
+    return json.loads((folder / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory) -> tuple[Path, dict]:
+    reports = tmp_path_factory.mktemp("reports")
+    return reports / "rustock", _run("--reports-dir", str(reports), *FAST)
+
+
+@pytest.fixture(scope="module")
+def yours(tmp_path_factory) -> tuple[Path, dict]:
+    reports = tmp_path_factory.mktemp("reports")
+    csv = _simulate_counts(reports / "server.csv")
+    results = _run("--data", str(csv), "--date-col", "day", "--value-col", "spam",
+                   "--interruption", "2024-04-10", "--name", "server", "--reports-dir", str(reports))
+    return reports / "server", results
+
+
+def test_story_run_executes_01_to_04_into_notebooks_and_html(story):
+    folder, results = story
+    assert results["notebooks_run"] == list(run.STORY_NOTEBOOKS)
+    for name in run.STORY_NOTEBOOKS:
+        executed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        errors = [o for c in executed.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
+        assert not errors, name
+        assert "<html" in (folder / f"{name}.html").read_text(encoding="utf-8")[:2000].lower()
+
+
+def test_story_results_carry_the_residual_and_the_takedown_effect(story):
+    _, results = story
+    table = figures.load()
+    naive = figures.value(table, 5) - figures.value(table, 4) - figures.value(table, 1)
+    assert results["naive_residual_bn_per_day"] == pytest.approx(naive, abs=1e-3)  # 52 - 33 - 13.82
+    remaining = results["residual_bn_per_day"]
+    assert remaining["low"] <= remaining["median"] <= remaining["high"]
+    assert {"different_bases", "partial_day", "weekday"} <= set(results["adjustments"])
+    level = results["level_change"]
+    assert level["scale"] == "ratio" and level["ci_low"] < level["estimate"] < level["ci_high"]
+    # the scenario is calibrated to Symantec's 52 -> 33 fall: the takedown step lies well below 1
+    assert level["ci_high"] < 1
+    assert results["interruption"] == "2011-03-16T14:45:00+00:00"
+    assert results["notebooks"]["02-rustock-its"]["synthetic"] is True
+
+
+def test_story_figures_are_named_by_content_and_scenario_ones_say_synthetic(story):
+    folder, _ = story
+    names = {p.stem for p in (folder / "figures").glob("*.png")}
+    assert {"published-global-spam-per-day-by-vendor", "missing-5-billion-waterfall",
+            "rustock-counterfactual-synthetic"} <= names
+    assert all("synthetic" in n for n in names if n.startswith("rustock-"))
+
+
+def test_your_data_run_recovers_the_simulated_level_change(yours):
+    folder, results = yours
+    assert results["notebooks_run"] == list(run.YOUR_DATA_NOTEBOOKS)
+    level = results["level_change"]
+    assert level["scale"] == "ratio"
+    assert level["ci_low"] <= TRUE_RATIO <= level["ci_high"]
+    assert level["ci_high"] - level["ci_low"] < 0.15  # informative, not a vacuous interval
+    assert (results["n_pre"], results["n_post"]) == (N_PRE, N_DAYS - N_PRE)
+    assert isinstance(results["model"], str) and results["model"]
+    assert isinstance(results["warnings"], list)
+    assert results["synthetic"] is False
+    assert not [p for p in (folder / "figures").glob("*.png") if "synthetic" in p.name]
+
+
+def test_notebooks_ran_on_this_environments_python(yours):
+    folder, _ = yours
+    last = nbformat.read(folder / "05-your-data.ipynb", as_version=4).cells[-1]
+    shown = "".join(o.get("data", {}).get("text/plain", "") for o in last["outputs"])
+    assert sys.executable in shown
+
+
+def test_a_failing_notebook_names_the_cell_and_the_error(tmp_path):
+    source = tmp_path / "99-broken.py"
+    source.write_text(
+        '# %% tags=["parameters"]\ndivisor = 0\n\n# %%\nx = 1\n\n# %%\nratio = 1 / divisor\n',
+        encoding="utf-8")
+    with pytest.raises(run.NotebookFailed) as caught:
+        run.execute_notebook(source, tmp_path, {"divisor": 0})
+    message = str(caught.value)
+    assert "notebook 99-broken failed in cell 3" in message  # cell 0 parameters, 1 injected, 2, 3
+    assert "ratio = 1 / divisor" in message and "ZeroDivisionError: division by zero" in message
+    assert (tmp_path / "99-broken.ipynb").is_file()  # kept for inspection
