@@ -202,7 +202,7 @@ def as_timestamp(value: str | pd.Timestamp, parameter: str, tz: str = "UTC") -> 
 def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, str, str]:
     """The raw table, the file line (or row) number of each row, a label and the word for a row."""
     if isinstance(source, pd.DataFrame):
-        frame = source.reset_index() if isinstance(source.index, pd.DatetimeIndex) else source
+        frame = _index_as_column(source)
         frame = frame.reset_index(drop=True)
         return frame, np.arange(1, len(frame) + 1), "DataFrame", "row"
     path = Path(source)
@@ -227,7 +227,15 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
     if frame.empty:
         raise DataError(f"{path}: the Parquet file has no rows")
-    return frame.reset_index() if isinstance(frame.index, pd.DatetimeIndex) else frame
+    return _index_as_column(frame)
+
+
+def _index_as_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """A DatetimeIndex becomes a column (named ``time`` if unnamed) unless that name is taken."""
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        return frame
+    name = frame.index.name or "time"
+    return frame if name in frame.columns else frame.rename_axis(name).reset_index()
 
 
 def _read_csv(path: Path, encoding: str, sep: str) -> pd.DataFrame:

@@ -208,6 +208,10 @@ def test_dataframe_input_with_datetime_index_and_naive_datetimes():
     out = series.read(frame, tz="America/New_York")
     assert list(out.index) == _utc("2011-03-15 16:00", "2011-03-16 16:00")
     assert out["volume"].tolist() == [1.0, 2.0]
+    unnamed = pd.DataFrame({"count": [1.0]}, index=pd.DatetimeIndex(["2011-03-14"], tz="UTC"))
+    assert series.read(unnamed).attrs["date_column"] == "time"
+    clash = pd.DataFrame({"time": ["2011-03-14T00:00Z"], "count": [1.0]}, index=index[:1])
+    assert series.read(clash).index[0] == pd.Timestamp("2011-03-14", tz="UTC")  # the column is used
     negative = pd.DataFrame({"date": ["2011-03-14T00:00Z"], "count": [-1.0]})
     with pytest.raises(DataError, match="DataFrame, row 1: value in column 'count' is negative"):
         series.read(negative)
