@@ -267,3 +267,23 @@ def test_property_intervals_and_signs(before, after, p16, seed):
     assert (tab["low"] <= tab["median"]).all() and (tab["median"] <= tab["high"]).all()
     assert (acc.draws["adj_partial_day"] >= 0).all()  # leftover Rustock can only hide a drop
     assert np.isfinite(acc.draws.filter(like="res_")).all().all()
+
+
+def test_weekday_grid_by_hand(table):
+    grid = residual.weekday_grid(table, before_days=(7, 8), after_days=(4, 7))
+    assert len(grid) == 2 * 2 * 2
+    same = grid[(grid["before_days"] == 7) & (grid["after_days"] == 7)]
+    np.testing.assert_allclose(same["adjustment"], 0.0, atol=1e-12)
+    row = grid[(grid["before_days"] == 7) & (grid["after_days"] == 4)].sort_values("weekend_ratio").iloc[0]
+    w = row["weekend_ratio"]
+    assert w == pytest.approx(0.71)  # row 384, the lowest published ratio
+    week = (5 + 2 * w) / 7
+    assert row["adjustment"] == pytest.approx(-(33 * week / ((2 + 2 * w) / 4) - 33))
+    # 8-15 March holds one weekend in 8 days: the before mean is weekday-heavy, so it drops.
+    eight = grid[(grid["before_days"] == 8) & (grid["after_days"] == 7)].sort_values("weekend_ratio").iloc[0]
+    assert eight["adjustment"] == pytest.approx(52 * week / ((6 + 2 * w) / 8) - 52)
+
+
+def test_weekday_grid_bad_lengths(table):
+    with pytest.raises(ParameterError, match="before_days must lie in 1..15"):
+        residual.weekday_grid(table, before_days=(0,))

@@ -205,3 +205,12 @@ def test_property_volumes_nonnegative_and_additive(level, others, hour, collater
     assert (frame.to_numpy() >= -1e-12).all()
     np.testing.assert_allclose(frame.drop(columns="total_synthetic").sum(axis=1), frame["total_synthetic"])
     assert (frame.loc["2011-03-17":, "rustock_synthetic"] == 0).all()
+
+
+def test_excluded_figures_are_reported_but_not_fitted(table):
+    cal = scenario.calibrate("second_source", table=table, exclude=(30,))
+    row = cal.constraints.set_index("figure_id").loc[30]
+    assert not row["fitted"]
+    assert cal.series.attrs["excluded_figure_ids"] == [30]
+    with pytest.raises(ParameterError, match="exclude=\\(77,\\)"):
+        scenario.calibrate("baseline", table=table, exclude=(77,))

@@ -21,7 +21,7 @@ Examples
 ['adjustments', 'interval']
 """
 
-from spamlab.residual._account import Accounting, account, write_table
+from spamlab.residual._account import Accounting, account, weekday_grid, write_table
 from spamlab.residual._algebra import consistency
 from spamlab.residual._inputs import RUSTOCK_READINGS, TREND_READINGS, Assumptions
 from spamlab.residual._plot import plot_waterfall
@@ -34,5 +34,6 @@ __all__ = [
     "account",
     "consistency",
     "plot_waterfall",
+    "weekday_grid",
     "write_table",
 ]

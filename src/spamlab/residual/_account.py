@@ -21,7 +21,7 @@ from spamlab.residual._steps import (
 )
 
 TABLE_COLUMNS: tuple[str, ...] = (
-    "component", "kind", "hypothesis", "median", "low", "high", "figure_ids", "assumptions",
+    "component", "kind", "hypothesis", "median", "low", "high", "figure_ids", "assumptions", "note",
 )
 
 
@@ -151,17 +151,21 @@ def _run_steps(pub, draws: dict) -> pd.DataFrame:
 def _summarise(frame: pd.DataFrame, naive: float, asm: Assumptions, interval: float) -> pd.DataFrame:
     q = ((1 - interval) / 2, 0.5, (1 + interval) / 2)
     naive_ids = ";".join(map(str, NAIVE_IDS))
-    rows = [("naive", "naive", 0, naive, naive, naive, naive_ids, "")]
+    rows = [("naive", "naive", 0, naive, naive, naive, naive_ids, "", "52 - 33 - 13.82")]
+    all_ids: set[int] = set(NAIVE_IDS)
     for step in STEPS:
+        all_ids |= set(step_figure_ids(step, asm))
         ids = ";".join(map(str, step_figure_ids(step, asm)))
         names = ";".join(step.assumptions)
-        for kind, prefix, label in (("adjustment", "adj", "adjustment"), ("cumulative", "res", "residual after")):
+        for kind, prefix in (("adjustment", "adj"), ("cumulative", "res")):
             low, mid, high = np.quantile(frame[f"{prefix}_{step.key}"], q)
-            rows.append((f"{label}: {step.key}" if kind == "adjustment" else f"{label} {step.key}",
-                         kind, step.hypothesis, mid, low, high, ids, names))
+            name = f"adjustment: {step.key}" if kind == "adjustment" else f"residual after {step.key}"
+            note = step.note if kind == "adjustment" else f"after H1..H{step.hypothesis}, in waterfall order"
+            rows.append((name, kind, step.hypothesis, mid, low, high, ids, names, note))
     low, mid, high = np.quantile(frame["collateral_needed"], q)
     rows.append(("collateral share of other botnets needed to explain the rest", "implied", 5,
-                 mid, low, high, "9;8;18;365", "all"))
+                 mid, low, high, ";".join(map(str, sorted(all_ids))), "all",
+                 "remaining residual / other botnets' pre-takedown output (row 9 x before - Rustock)"))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
@@ -181,3 +185,45 @@ def write_table(acc: Accounting, path: str | Path | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     acc.table.to_csv(path, index=False, float_format="%.4f")
     return path
+
+
+def weekday_grid(
+    table: pd.DataFrame | None = None,
+    before_days: range | tuple[int, ...] = range(5, 9),
+    after_days: range | tuple[int, ...] = range(3, 9),
+    *,
+    includes_16th: bool = False,
+) -> pd.DataFrame:
+    """Weekday-composition adjustment (H3) of the naive residual for every pair of window lengths.
+
+    The before window ends on 15 March; the after window starts on 17 March (16
+    March with ``includes_16th``). Each pair is evaluated at the lowest and
+    highest published weekend/weekday ratio (rows 212, 218, 219, 384).
+
+    Returns
+    -------
+    DataFrame: ``before_days, after_days, weekend_ratio, adjustment`` (bn/day, the
+    change to the naive residual), ``figure_ids``.
+
+    Examples
+    --------
+    >>> grid = weekday_grid(before_days=(7,), after_days=(7,))
+    >>> float(grid["adjustment"].abs().max())
+    0.0
+    """
+    from spamlab.residual._steps import weekday
+
+    table = figures.load() if table is None else table
+    pub = read_published(table)
+    combos = [(b, a, w) for b in before_days for a in after_days for w in pub.weekend_ratio]
+    if not combos or min(c[0] for c in combos) < 1 or max(c[0] for c in combos) > 15 \
+            or min(c[1] for c in combos) < 1 or max(c[1] for c in combos) > 14:
+        raise ParameterError("before_days must lie in 1..15 and after_days in 1..14 (non-empty)")
+    b, a, w = (np.array(v) for v in zip(*combos, strict=True))
+    draws = {"before_days": b, "after_days": a, "weekend_ratio": w,
+             "includes_16th": np.full(len(b), includes_16th)}
+    start = Levels(np.full(len(b), pub.before), np.full(len(b), pub.after), np.full(len(b), pub.rustock))
+    adjusted = weekday(start, pub, draws)
+    return pd.DataFrame({"before_days": b, "after_days": a, "weekend_ratio": w,
+                         "adjustment": adjusted.residual - start.residual,
+                         "figure_ids": "4;5;212;218;219;384"})

@@ -205,7 +205,7 @@ def measurement(lv: Levels, pub: Published, d: dict) -> Levels:
 
 @dataclass(frozen=True)
 class Step:
-    """One adjustment: key, label, DOMAIN.md hypothesis number, figure ids, assumptions used."""
+    """One adjustment: key, label, DOMAIN.md hypothesis number, figure ids, assumptions, note."""
 
     key: str
     label: str
@@ -213,19 +213,29 @@ class Step:
     figure_ids: tuple[int, ...]
     assumptions: tuple[str, ...]
     apply: Callable[[Levels, Published, dict], Levels]
+    note: str = ""
 
 
 STEPS: tuple[Step, ...] = (
-    Step("different_bases", "different bases for Rustock's output", 1, (), ("rustock_readings",), bases),
+    Step("different_bases", "different bases for Rustock's output", 1, (), ("rustock_readings",), bases,
+         "Rustock's pre-takedown output read as 13.82 (row 1), 28.5% of the 52 bn week (rows 2, 5), "
+         "the March share re-weighted to the pre-takedown days, or Kaspersky's 30-40% (rows 168-169)"),
     Step("partial_day", "partial first day in the after window", 2, (4, 14, 125, 130),
-         ("p_after_includes_16th", "after_days"), partial_day),
+         ("p_after_includes_16th", "after_days"), partial_day,
+         "if the after window holds 16 March (row 14), Rustock's hours before the stop "
+         "(14:45 or 15:30 UTC) inflate its mean"),
     Step("weekday", "weekday composition of the windows", 3, (4, 5, 212, 218, 219, 384),
-         ("before_days", "after_days"), weekday),
-    Step("trend", "pre-existing trend", 4, (), ("trend_readings", "before_days", "after_days"), trend),
-    Step("other_botnets", "other botnets' change", 5, (9, 8, 18, 365),
-         ("other_botnets_change",), other_botnets),
+         ("before_days", "after_days"), weekday,
+         "both window means put on a typical-week basis; weekend/weekday ratio 0.71-0.90"),
+    Step("trend", "pre-existing trend", 4, (), ("trend_readings", "before_days", "after_days"), trend,
+         "non-Rustock volume carried along a trend read from Feb->Mar (row 236), "
+         "10 vs 15 March (rows 3, 30) or 1-15 March vs the week (rows 361, 5)"),
+    Step("other_botnets", "other botnets' change", 5, (9,), ("other_botnets_change",), other_botnets,
+         "ASSUMPTION: size not published; rows 18/19/339 (Bagle's share) and 365 (Lethic top) "
+         "speak against collateral loss, but shares rise mechanically when Rustock leaves"),
     Step("measurement", "measurement: rounding and sampling noise", 6, (4, 5),
-         ("daily_noise_cv", "noise_ar1", "rounding", "before_days", "after_days"), measurement),
+         ("daily_noise_cv", "noise_ar1", "rounding", "before_days", "after_days"), measurement,
+         "ASSUMPTION: day-to-day noise of the vendor's estimate; 52 and 33 rounded to integers"),
 )
 
 

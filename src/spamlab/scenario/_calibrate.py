@@ -102,13 +102,22 @@ class Calibration:
     seed: int
 
 
-def constraints_for(hyp: Hypothesis, table: pd.DataFrame) -> tuple[list[Constraint], list[Constraint]]:
-    """Fitted and diagnostic constraints of a hypothesis, periods as it reads them."""
+def constraints_for(hyp: Hypothesis, table: pd.DataFrame, exclude: tuple[int, ...] = ()
+                    ) -> tuple[list[Constraint], list[Constraint]]:
+    """Fitted and diagnostic constraints of a hypothesis, periods as it reads them.
+
+    Ids in ``exclude`` are moved from the fitted to the diagnostic constraints.
+    """
     windows = {i: (a, b) for i, a, b in hyp.windows}
     swap = dict(hyp.swap)
     specs = {s[0]: s for s in FITTED + DIAGNOSTIC}
     fitted_ids = [swap.get(s[0], s[0]) for s in FITTED]
-    diag_ids = [s[0] for s in DIAGNOSTIC if s[0] not in fitted_ids] + list(swap)
+    unknown = set(exclude) - set(fitted_ids)
+    if unknown or len(fitted_ids) - len(exclude) < 5:
+        raise ParameterError(f"exclude={exclude!r}: can only drop fitted ids {sorted(fitted_ids)} "
+                             "and must keep at least 5")
+    fitted_ids = [i for i in fitted_ids if i not in exclude]
+    diag_ids = [s[0] for s in DIAGNOSTIC if s[0] not in fitted_ids] + list(swap) + list(exclude)
     make = [build(table, specs[i], windows.get(i)) for i in fitted_ids + diag_ids]
     return make[:len(fitted_ids)], make[len(fitted_ids):]
 
@@ -152,6 +161,7 @@ def calibrate(
     table: pd.DataFrame | None = None,
     tolerance: float = 0.02,
     start: Params | None = None,
+    exclude: tuple[int, ...] = (),
 ) -> Calibration:
     """Fit the scenario's free parameters so it reproduces the published figures.
 
@@ -171,6 +181,9 @@ def calibrate(
         as consistent with the figures. An inconsistent hypothesis is a finding.
     start
         Starting / fixed parameter values (default :class:`Params`).
+    exclude
+        Figure ids to leave out of the fit (still reported, with ``fitted=False``):
+        shows which single figure makes a hypothesis inconsistent.
 
     Examples
     --------
@@ -184,14 +197,15 @@ def calibrate(
         raise ParameterError(f"tolerance={tolerance}: must lie strictly between 0 and 1")
     hyp = HYPOTHESES[hypothesis]
     table = figures.load() if table is None else table
-    fitted, diagnostic = constraints_for(hyp, table)
+    fitted, diagnostic = constraints_for(hyp, table, tuple(exclude))
     bounds = _bounds(hyp, table)
     start = replace(start or Params(), **dict(hyp.fixed))
     params = _fit(start, list(bounds), bounds, fitted)
     frame = _constraint_table(params, fitted, diagnostic, seed)
     worst = float(frame.loc[frame["fitted"], "rel_error"].abs().max())
     series = generate(params, seed)
-    series.attrs.update({"hypothesis": hypothesis, "consistent_with_figures": worst <= tolerance})
+    series.attrs.update({"hypothesis": hypothesis, "consistent_with_figures": worst <= tolerance,
+                         "excluded_figure_ids": list(exclude)})
     return Calibration(hypothesis, params, series, frame, worst <= tolerance, worst, tolerance,
                        tuple(bounds), seed)
 
