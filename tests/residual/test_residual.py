@@ -287,3 +287,13 @@ def test_weekday_grid_by_hand(table):
 def test_weekday_grid_bad_lengths(table):
     with pytest.raises(ParameterError, match="before_days must lie in 1..15"):
         residual.weekday_grid(table, before_days=(0,))
+
+
+def test_cumulative_rows_name_every_figure_used_so_far(table):
+    tab = residual.account(table, n_draws=300).table
+    cumulative = tab[tab["kind"] == "cumulative"]["figure_ids"].map(lambda s: set(s.split(";")))
+    adjustments = tab[tab["kind"] == "adjustment"]["figure_ids"].map(lambda s: set(s.split(";")))
+    seen = {"5", "4", "1"}
+    for cum, adj in zip(cumulative, adjustments, strict=True):
+        seen |= adj
+        assert cum == seen

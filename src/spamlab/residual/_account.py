@@ -157,11 +157,15 @@ def _summarise(frame: pd.DataFrame, naive: float, asm: Assumptions, interval: fl
         all_ids |= set(step_figure_ids(step, asm))
         ids = ";".join(map(str, step_figure_ids(step, asm)))
         names = ";".join(step.assumptions)
+        cum_ids = ";".join(map(str, sorted(all_ids)))
         for kind, prefix in (("adjustment", "adj"), ("cumulative", "res")):
             low, mid, high = np.quantile(frame[f"{prefix}_{step.key}"], q)
-            name = f"adjustment: {step.key}" if kind == "adjustment" else f"residual after {step.key}"
-            note = step.note if kind == "adjustment" else f"after H1..H{step.hypothesis}, in waterfall order"
-            rows.append((name, kind, step.hypothesis, mid, low, high, ids, names, note))
+            if kind == "adjustment":
+                rows.append((f"adjustment: {step.key}", kind, step.hypothesis, mid, low, high, ids,
+                             names, step.note))
+            else:
+                rows.append((f"residual after {step.key}", kind, step.hypothesis, mid, low, high,
+                             cum_ids, names, f"naive + adjustments H1..H{step.hypothesis}"))
     low, mid, high = np.quantile(frame["collateral_needed"], q)
     rows.append(("collateral share of other botnets needed to explain the rest", "implied", 5,
                  mid, low, high, ";".join(map(str, sorted(all_ids))), "all",
