@@ -298,10 +298,23 @@ def _run_with_checkpoints(tasks: list[mc.Task], checkpoints: Path, engine: str,
             save_shard(result, checkpoints / f"{keys[index]}.arrow")
         results[index] = result
 
-    with _progress_bar(progress, sum(r.n_messages for r in results.values())) as bar:
-        run = _run_local if engine == "local" else _run_dask
-        run([tasks[i] for i in todo], todo, workers if engine == "local" else scheduler,
-            lambda index, result: (store(index, result), bar.update(result.n_messages)))
+    already = sum(r.n_messages for r in results.values())
+    bars: list[Any] = []
+
+    def on_result(index: int, result: TaskResult) -> None:
+        if not bars:  # created on the first result, after worker processes have started
+            bars.append(_progress_bar(progress, already))
+        store(index, result)
+        bars[0].update(result.n_messages)
+
+    try:
+        if engine == "local":
+            _run_local([tasks[i] for i in todo], todo, workers, on_result)
+        else:
+            _run_dask([tasks[i] for i in todo], todo, scheduler, on_result)
+    finally:
+        for bar in bars:
+            bar.close()
     _prune(checkpoints, set(keys))
     return [results[i] for i in range(len(tasks))]
 
@@ -327,14 +340,28 @@ def _run_local(tasks: list[mc.Task], indices: list[int], workers: int | None,
         for index, task in zip(indices, tasks):
             on_result(index, parse_task(task))
         return
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    context = multiprocessing.get_context("spawn")
+    context = _process_context()
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
         futures = {pool.submit(parse_task, task): index for index, task in zip(indices, tasks)}
         for future in as_completed(futures):
             on_result(futures[future], future.result())
+
+
+def _process_context() -> Any:
+    """``fork`` when it is safe (POSIX, no other threads running), else ``spawn``.
+
+    Forked workers start in milliseconds and need no ``if __name__ == "__main__"``
+    guard; with other threads alive (Jupyter, a progress-bar monitor) forking is
+    unsafe, so workers are spawned instead.
+    """
+    import multiprocessing
+    import threading
+
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _run_dask(tasks: list[mc.Task], indices: list[int], scheduler: Any,

@@ -52,6 +52,7 @@ def fit(
     min_pre: int = its_data.MIN_PRE,
     min_post: int = its_data.MIN_POST,
     seed: int = 0,
+    small_sample: bool = True,
 ) -> ITSResult:
     """Fit an interrupted-time-series model and return effects and the counterfactual.
 
@@ -87,6 +88,10 @@ def fit(
     time, trend, min_pre, min_post, seed
         Time column, linear trend on/off, minimum observed points before the
         first interruption and after each, seed of simulated count bands.
+    small_sample
+        Small-sample corrections for gaussian ``errors="hac"`` and ``"ar1"``
+        (see :mod:`spamlab.its.smallsample`); ``False`` gives statsmodels' plain
+        Newey-West and iterated ``GLSAR`` intervals.
 
     Returns
     -------
@@ -108,7 +113,8 @@ def fit(
     options = dict(y=y, family=family, exposure=exposure, transform=transform,
                    seasonality=seasonality, slope_change=slope_change, errors=errors,
                    covariates=tuple([covariates] if isinstance(covariates, str) else covariates),
-                   method=method, alpha=alpha, time=time, trend=trend)
+                   method=method, alpha=alpha, time=time, trend=trend,
+                   small_sample=small_sample)
     if method == "structural":
         from spamlab.its.structural import fit_structural
 
@@ -116,9 +122,9 @@ def fit(
     parse_errors(errors)
     design = its_design.build(series, seasonality, slope_change, options["covariates"],
                               exposure, trend)
-    fitted = fit_segmented(design, series.y, family, transform, errors)
-    effects = effects_table(design.terms, fitted.params, fitted.cov, fitted.df_resid,
-                            fitted.log_scale, alpha)
+    fitted = fit_segmented(design, series.y, family, transform, errors, small_sample)
+    dfs = {column: fitted.df_for(column) for column in design.interruption_columns}
+    effects = effects_table(design.terms, fitted.params, fitted.cov, dfs, fitted.log_scale, alpha)
     table = counterfactual_table(design, fitted, series.y, series.is_post(), alpha, seed)
     diagnostics = residual_diagnostics(fitted.residuals)
     notes = list(fitted.notes) + data_warnings(series, len(design.matrix.columns))

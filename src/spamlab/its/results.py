@@ -36,8 +36,9 @@ class ITSResult:
     ----------
     effects
         One row per (interruption, kind) with columns ``interruption, kind,
-        estimate, ci_low, ci_high, p_value, scale`` plus ``coef`` and ``std_err``
-        (on the model's linear scale). ``scale`` is ``'ratio'`` (``exp(coef)``)
+        estimate, ci_low, ci_high, p_value, scale`` plus ``coef``, ``std_err``
+        (on the model's linear scale) and ``df`` (t degrees of freedom; ``inf``
+        for normal intervals). ``scale`` is ``'ratio'`` (``exp(coef)``)
         for log links and ``transform='log'``, else ``'difference'``.
     counterfactual
         On the data's index: ``observed, fitted, counterfactual,
@@ -114,20 +115,24 @@ def _json_value(value: Any) -> Any:
 
 
 def effects_table(terms: tuple[tuple[str, str, str], ...], params: pd.Series, cov: pd.DataFrame,
-                  df_resid: float | None, log_scale: bool, alpha: float) -> pd.DataFrame:
+                  dfs: dict[str, float | None], log_scale: bool, alpha: float) -> pd.DataFrame:
     """Rows of :attr:`ITSResult.effects` from coefficients and covariance.
+
+    ``dfs`` maps each column to the t degrees of freedom of its interval
+    (``None`` or missing: normal quantiles).
 
     Examples
     --------
     >>> p = pd.Series({"level[x]": np.log(0.5)})
     >>> c = pd.DataFrame([[0.01]], index=p.index, columns=p.index)
-    >>> t = effects_table((("x", "level_change", "level[x]"),), p, c, None, True, 0.05)
+    >>> t = effects_table((("x", "level_change", "level[x]"),), p, c, {}, True, 0.05)
     >>> round(float(t["estimate"].iloc[0]), 3), t["scale"].iloc[0]
     (0.5, 'ratio')
     """
-    crit = critical_value(alpha, df_resid)
     rows = []
     for label, kind, column in terms:
+        df_resid = dfs.get(column)
+        crit = critical_value(alpha, df_resid)
         coef = float(params[column])
         se = float(np.sqrt(cov.loc[column, column]))
         stat = coef / se if se > 0 else np.inf
@@ -137,8 +142,9 @@ def effects_table(terms: tuple[tuple[str, str, str], ...], params: pd.Series, co
         rows.append({"interruption": label, "kind": kind, "estimate": float(back(coef)),
                      "ci_low": float(back(low)), "ci_high": float(back(high)),
                      "p_value": float(2 * tail), "scale": "ratio" if log_scale else "difference",
-                     "coef": coef, "std_err": se})
-    return pd.DataFrame(rows, columns=[*EFFECT_COLUMNS, "coef", "std_err"])
+                     "coef": coef, "std_err": se,
+                     "df": np.inf if df_resid is None else float(df_resid)})
+    return pd.DataFrame(rows, columns=[*EFFECT_COLUMNS, "coef", "std_err", "df"])
 
 
 def _effect_words(row: pd.Series, y: str, level: int) -> str:

@@ -14,10 +14,15 @@ negbin         NB2 negative binomial by maximum likelihood (dispersion estimated
 errors     covariance
 =========  ===============================================================================
 iid        the model's usual covariance
-hac        Newey-West (Bartlett kernel) with ``hac_lags(n)`` lags; OLS with small-sample
-           correction and t intervals; GLM/NB with normal intervals
-ar1        gaussian only: feasible GLS with AR(1) errors (statsmodels ``GLSAR``,
-           iterated to convergence)
+hac        Newey-West (Bartlett kernel) with ``hac_lags(n)`` lags (the Newey-West 1994
+           rule ``floor(4 (n/100)^(2/9))``). OLS: n/(n-p) correction, and with
+           ``small_sample=True`` (default) the Bell-McCaffrey style bias factor and
+           Satterthwaite t df of :mod:`spamlab.its.smallsample` for the interruption
+           terms. GLM/NB: plain Newey-West, normal intervals.
+ar1        gaussian only: feasible GLS with AR(1) errors (Cochrane-Orcutt, as
+           statsmodels ``GLSAR``). ``small_sample=True``: rho from the OLS residuals,
+           bias-corrected (:func:`~spamlab.its.smallsample.bias_corrected_rho`), and
+           Satterthwaite t df; ``False``: ``GLSAR.iterative_fit`` to convergence.
 arma(p,q)  gaussian only: regression with ARMA(p, q) errors by exact maximum likelihood
            (statsmodels ``SARIMAX``; missing outcomes allowed)
 =========  ===============================================================================
@@ -32,7 +37,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -42,6 +47,8 @@ from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from spamlab.errors import DataError, ParameterError
+from spamlab.its import smallsample
+from spamlab.its.batched import yule_walker_ar1
 from spamlab.its.design import Design
 
 FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "negbin")
@@ -78,6 +85,11 @@ class Fitted:
     residuals: np.ndarray
     description: str
     notes: tuple[str, ...] = ()
+    term_df: dict[str, float] = field(default_factory=dict)
+
+    def df_for(self, column: str) -> float | None:
+        """Degrees of freedom for the interval of ``column`` (``None``: normal)."""
+        return self.term_df.get(column, self.df_resid)
 
 
 def hac_lags(n: int) -> int:
@@ -113,7 +125,7 @@ def parse_errors(errors: str) -> tuple[str, tuple[int, int]]:
 
 
 def fit_segmented(design: Design, y: np.ndarray, family: str, transform: str | None,
-                  errors: str) -> Fitted:
+                  errors: str, small_sample: bool = True) -> Fitted:
     """Fit the model; ``y`` may hold NaN (those rows are left out, or filtered by SARIMAX).
 
     Examples
@@ -130,10 +142,10 @@ def fit_segmented(design: Design, y: np.ndarray, family: str, transform: str | N
     response = _response(y, family, transform)
     if family == "gaussian":
         if kind == "ar1":
-            return _fit_glsar(design, response, transform)
+            return _fit_glsar(design, response, transform, small_sample)
         if kind == "arma":
             return _fit_arma(design, response, transform, order)
-        return _fit_ols(design, response, transform, kind)
+        return _fit_ols(design, response, transform, kind, small_sample)
     if family == "negbin":
         return _fit_negbin(design, response, kind)
     return _fit_poisson(design, response, family == "quasipoisson", kind)
@@ -169,36 +181,72 @@ def _rows(design: Design, response: np.ndarray) -> tuple[np.ndarray, pd.DataFram
     return response[keep], design.matrix[keep], offset[keep]
 
 
-def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: str) -> Fitted:
+def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: str,
+             small_sample: bool) -> Fitted:
     yv, x, offset = _rows(design, response)
     model = sm.OLS(yv - offset, x)
-    if kind == "hac":
-        lags = hac_lags(len(yv))
-        res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True},
-                        use_t=True)
-        name = f"OLS, Newey-West HAC standard errors ({lags} lags)"
-    else:
+    if kind != "hac":
         res = model.fit()
-        name = "OLS, iid errors"
-    return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
-                  ("gaussian", float(res.scale)), np.asarray(res.resid), _gauss_name(name, transform))
+        return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
+                      ("gaussian", float(res.scale)), np.asarray(res.resid),
+                      _gauss_name("OLS, iid errors", transform))
+    lags = hac_lags(len(yv))
+    res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
+    cov, term_df, name = res.cov_params(), {}, f"OLS, Newey-West HAC standard errors ({lags} lags"
+    if small_sample:
+        columns = design.interruption_columns
+        rho = _corrected_rho(x.to_numpy(), np.asarray(res.resid))
+        factors, dfs = smallsample.hac_adjustment(x.to_numpy()[None], rho, lags,
+                                                  [list(x.columns).index(c) for c in columns])
+        cov = _rescale(cov, dict(zip(columns, factors[0])))
+        term_df = dict(zip(columns, dfs[0]))
+        name += f", small-sample adjusted under AR(1) rho={rho[0]:.3f}"
+    return Fitted(res.params, cov, res.df_resid, transform == "log",
+                  ("gaussian", float(res.scale)), np.asarray(res.resid),
+                  _gauss_name(name + ")", transform), (), term_df)
+
+
+def _corrected_rho(x: np.ndarray, resid: np.ndarray) -> np.ndarray:
+    """Bias-corrected AR(1) coefficient of OLS residuals (see :mod:`smallsample`)."""
+    return smallsample.bias_corrected_rho(x[None], yule_walker_ar1(resid[None]))
+
+
+def _rescale(cov: pd.DataFrame, factors: dict[str, float]) -> pd.DataFrame:
+    """Divide the variances of some coefficients by ``factors`` (keeping correlations)."""
+    scale = np.array([1 / np.sqrt(factors.get(c, 1.0)) for c in cov.columns])
+    return cov * np.outer(scale, scale)
 
 
 def _gauss_name(name: str, transform: str | None) -> str:
     return f"gaussian on log(y), {name}" if transform == "log" else f"gaussian, {name}"
 
 
-def _fit_glsar(design: Design, response: np.ndarray, transform: str | None) -> Fitted:
+def _fit_glsar(design: Design, response: np.ndarray, transform: str | None,
+               small_sample: bool) -> Fitted:
     yv, x, offset = _rows(design, response)
-    model = sm.GLSAR(yv - offset, x, rho=1)
-    res = model.iterative_fit(maxiter=GLSAR_MAXITER, rtol=GLSAR_RTOL)
-    rho = float(np.atleast_1d(model.rho)[0])
-    variance = float(res.scale) / max(1e-12, 1 - rho**2)
-    name = _gauss_name(f"feasible GLS with AR(1) errors (rho={rho:.3f})", transform)
+    term_df: dict[str, float] = {}
+    if small_sample:
+        ols = sm.OLS(yv - offset, x).fit()
+        rho = _corrected_rho(x.to_numpy(), np.asarray(ols.resid))
+        model = sm.GLSAR(yv - offset, x, rho=rho)
+        res = model.fit()
+        columns = design.interruption_columns
+        dfs = smallsample.gls_satterthwaite_df(x.to_numpy()[None], rho,
+                                               [list(x.columns).index(c) for c in columns],
+                                               res.df_resid)
+        term_df = dict(zip(columns, dfs[0]))
+        how = "bias-corrected rho, Satterthwaite df"
+    else:
+        model = sm.GLSAR(yv - offset, x, rho=1)
+        res = model.iterative_fit(maxiter=GLSAR_MAXITER, rtol=GLSAR_RTOL)
+        how = "iterated Yule-Walker rho"
+    rho_value = float(np.atleast_1d(model.rho)[0])
+    variance = float(res.scale) / max(1e-12, 1 - rho_value**2)
+    name = _gauss_name(f"feasible GLS with AR(1) errors (rho={rho_value:.3f}, {how})", transform)
     notes = () if np.isnan(response).sum() == 0 else (
         "AR(1) errors were estimated ignoring the gaps (rows joined across missing values)",)
     return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
-                  ("gaussian", variance), np.asarray(res.wresid), name, notes)
+                  ("gaussian", variance), np.asarray(res.wresid), name, notes, term_df)
 
 
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
