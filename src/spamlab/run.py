@@ -368,13 +368,25 @@ def execute_notebook(
         declared = notebook_parameters(source)
         try:
             papermill.execute_notebook(
-                str(converted), str(target), kernel_name=KERNEL,
+                str(converted), str(target), kernel_name=KERNEL, config=_kernel_config(),
                 parameters={k: v for k, v in parameters.items() if k in declared},
                 progress_bar=False, cwd=str(out_dir), execution_timeout=timeout,
             )
         except PapermillExecutionError as exc:
             raise NotebookFailed(describe_failure(source.stem, exc, target)) from None
     return target
+
+
+def _kernel_config() -> Any:
+    """Kernel settings: local IPC sockets where the OS has them (no open TCP ports, no warning)."""
+    import os
+
+    from traitlets.config import Config
+
+    config = Config()
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+    return config
 
 
 def describe_failure(notebook: str, exc: Any, saved: Path) -> str:
