@@ -297,3 +297,9 @@ def test_cumulative_rows_name_every_figure_used_so_far(table):
     for cum, adj in zip(cumulative, adjustments, strict=True):
         seen |= adj
         assert cum == seen
+
+
+def test_consistency_marks_hedged_figures(table):
+    out = residual.consistency(table).set_index("check")
+    assert "1:upper" in out.loc["base implied by Rustock's output and March share", "bounds"]
+    assert "361:upper" in out.loc["residual from the later ISTR levels", "bounds"]

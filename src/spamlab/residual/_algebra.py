@@ -11,7 +11,12 @@ import pandas as pd
 from spamlab import figures
 from spamlab.errors import DataError, ParameterError
 
-Lookup = Callable[[int], float]
+
+def _row(table: pd.DataFrame, figure_id: int) -> pd.Series:
+    try:
+        return figures.get(table, figure_id).iloc[0]
+    except KeyError:
+        raise DataError(f"figures table: id {figure_id} is missing; consistency() needs it") from None
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,14 @@ def _two_day(v: Lookup) -> float:
     return (1 + _pct(v, 28)) * (1 + _pct(v, 29)) - 1
 
 
+def _implied_total(v: Lookup, part: int, share: int) -> float:
+    return figures.implied_total(v.row(part), v.row(share)).estimate
+
+
+def _implied_volume(v: Lookup, share: int, total: int) -> float:
+    return figures.implied_volume(v.row(share), v.row(total)).estimate
+
+
 def _march_mean(v: Lookup) -> float:
     pre = 15 + v(125) / 24
     return (pre * v(5) + (31 - pre) * v(4)) / 31
@@ -40,13 +53,13 @@ def _march_mean(v: Lookup) -> float:
 
 CHECKS: tuple[Check, ...] = (
     Check("base implied by Rustock's output and March share", (1, 2, 5),
-          "row1 / row2 vs row5", lambda v: v(1) / _pct(v, 2), lambda v: v(5)),
+          "row1 / row2 vs row5", lambda v: _implied_total(v, 1, 2), lambda v: v(5)),
     Check("base implied by Bagle's output and March share", (8, 18, 5),
-          "row8 / row18 vs row5", lambda v: v(8) / _pct(v, 18), lambda v: v(5)),
+          "row8 / row18 vs row5", lambda v: _implied_total(v, 8, 18), lambda v: v(5)),
     Check("the two implied bases agree", (1, 2, 8, 18),
           "row1 / row2 vs row8 / row18", lambda v: v(1) / _pct(v, 2), lambda v: v(8) / _pct(v, 18)),
     Check("Rustock's output as March share of the before week", (2, 5, 1),
-          "row2 x row5 vs row1", lambda v: _pct(v, 2) * v(5), lambda v: v(1)),
+          "row2 x row5 vs row1", lambda v: _implied_volume(v, 2, 5), lambda v: v(1)),
     Check("Rustock share that would close the residual (percent)", (5, 4, 2),
           "(row5 - row4) / row5 vs row2", lambda v: 100 * (v(5) - v(4)) / v(5), lambda v: v(2)),
     Check("compound of the day-over-day steps (percent)", (28, 29, 3),
@@ -97,7 +110,8 @@ def consistency(table: pd.DataFrame | None = None, *, rel_tol: float = 0.05) -> 
     -------
     DataFrame with columns ``check``, ``figure_ids`` ("1;2;5"), ``formula``,
     ``implied``, ``stated`` (NaN when the check only derives a value),
-    ``rel_diff`` (implied / stated - 1) and ``consistent`` (bool, NA if no stated value).
+    ``rel_diff`` (implied / stated - 1), ``consistent`` (bool, NA if no stated value) and
+    ``bounds``: figures whose qualifier makes them a bound (``"1:upper"``: row 1 is "as many as").
 
     Examples
     --------
@@ -108,7 +122,7 @@ def consistency(table: pd.DataFrame | None = None, *, rel_tol: float = 0.05) -> 
     if not rel_tol > 0:
         raise ParameterError(f"rel_tol={rel_tol}: must be > 0")
     table = figures.load() if table is None else table
-    lookup = _lookup(table)
+    lookup = Lookup(table)
     rows = []
     for check in CHECKS:
         implied = float(check.implied(lookup))
@@ -118,20 +132,30 @@ def consistency(table: pd.DataFrame | None = None, *, rel_tol: float = 0.05) -> 
             "check": check.name, "figure_ids": ";".join(map(str, check.figure_ids)),
             "formula": check.formula, "implied": implied, "stated": stated, "rel_diff": rel,
             "consistent": pd.NA if np.isnan(rel) else bool(abs(rel) <= rel_tol),
+            "bounds": _bounds(table, check.figure_ids),
         })
     out = pd.DataFrame(rows)
     out["consistent"] = out["consistent"].astype("boolean")
     return out
 
 
-def _lookup(table: pd.DataFrame) -> Lookup:
-    def value(figure_id: int) -> float:
-        try:
-            number = figures.value(table, figure_id)
-        except KeyError:
-            raise DataError(f"figures table: id {figure_id} is missing; consistency() needs it") from None
+@dataclass(frozen=True)
+class Lookup:
+    """Figures by id: ``lookup(id)`` is the checked number, ``lookup.row(id)`` the table row."""
+
+    table: pd.DataFrame
+
+    def __call__(self, figure_id: int) -> float:
+        number = float(_row(self.table, figure_id)["value_mid"])
         if not np.isfinite(number):
             raise DataError(f"figures table, id {figure_id}: no number")
         return number
 
-    return value
+    def row(self, figure_id: int) -> pd.Series:
+        return _row(self.table, figure_id)
+
+
+def _bounds(table: pd.DataFrame, ids: tuple[int, ...]) -> str:
+    """Figures among ``ids`` whose qualifier makes them a bound, e.g. '1:upper' ("as many as")."""
+    marks = [(i, figures.bound(_row(table, i))) for i in ids]
+    return ";".join(f"{i}:{b}" for i, b in marks if b != "none")
