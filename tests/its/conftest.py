@@ -1,36 +1,16 @@
-"""Simulated series shared by the ITS tests (all synthetic)."""
+"""Fixtures for the ITS tests; helpers live in its_support.py (put on sys.path here)."""
 
 from __future__ import annotations
 
-import numpy as np
+import sys
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
-DOW_EFFECT = np.array([0.0, 1.0, 1.5, 1.0, 0.5, -2.0, -2.0])
+sys.path.insert(0, str(Path(__file__).parent))
 
-
-def ar1_noise(rng: np.random.Generator, n: int, phi: float, sigma: float = 1.0) -> np.ndarray:
-    """Stationary AR(1) noise, independent of the code under test."""
-    e = np.empty(n)
-    e[0] = rng.normal(0, sigma / np.sqrt(1 - phi**2))
-    shocks = rng.normal(0, sigma, n)
-    for i in range(1, n):
-        e[i] = phi * e[i - 1] + shocks[i]
-    return e
-
-
-def daily_series(seed: int = 0, n: int = 150, drop: float = -10.0, cut: str = "2011-03-16",
-                 phi: float = 0.5, tz: str | None = "UTC") -> pd.DataFrame:
-    """Synthetic daily volume: level 50, small trend, weekly cycle, level drop, AR(1) noise."""
-    rng = np.random.default_rng(seed)
-    days = pd.date_range("2011-01-01", periods=n, tz=tz)
-    post = np.asarray(days >= pd.Timestamp(cut, tz=tz))
-    volume = (50 + 0.02 * np.arange(n) + DOW_EFFECT[days.day_of_week] + drop * post
-              + ar1_noise(rng, n, phi))
-    counts = rng.poisson(np.exp(3 + 0.3 * ~post + 0.1 * DOW_EFFECT[days.day_of_week]))
-    overdispersed = rng.poisson(rng.gamma(5.0, np.exp(3 + 0.3 * ~post) / 5.0))
-    return pd.DataFrame({"volume": volume, "count": counts, "nb_count": overdispersed,
-                         "mailboxes": rng.integers(50, 150, n)}, index=days)
+from its_support import daily_series  # noqa: E402
 
 
 @pytest.fixture

@@ -14,29 +14,7 @@ from scipy import stats
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from spamlab import its
-
-CUT = "2011-03-16 18:00"  # 3/4 of that day is after the interruption
-
-
-def hand_design(frame: pd.DataFrame, slope: bool = False) -> pd.DataFrame:
-    n = len(frame)
-    position = np.arange(1, n + 1, dtype=float)
-    cut_day = list(frame.index.strftime("%Y-%m-%d")).index("2011-03-16")
-    level = np.where(position > cut_day + 1, 1.0, 0.0)
-    level[cut_day] = 0.25
-    columns = {"const": np.ones(n), "trend": position, "level": level}
-    if slope:
-        # elapsed days since 18:00 on the cut day, at the start of each day
-        columns["slope"] = np.where(position > cut_day + 1, position - (cut_day + 1) - 0.75, 0.0)
-    days = frame.index.day_of_week
-    for d in range(1, 7):
-        columns[f"d{d}"] = (days == d).astype(float)
-    return pd.DataFrame(columns, index=frame.index)
-
-
-def level_row(res) -> pd.Series:
-    return res.effects.set_index("kind").loc["level_change"]
-
+from its_support import CUT, hand_design, level_row
 
 def check(res, coef: float, se: float, crit: float, log_scale: bool) -> None:
     row = level_row(res)
@@ -62,7 +40,7 @@ def test_gaussian_matches_ols(daily, errors, transform):
     ref = model.fit() if errors == "iid" else model.fit(
         cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x)), "use_correction": True}, use_t=True)
     res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors=errors,
-                  transform=transform)
+                  transform=transform, small_sample=False)
     crit = stats.t.ppf(0.975, ref.df_resid)
     check(res, ref.params["level"], ref.bse["level"], crit, transform == "log")
     np.testing.assert_allclose(level_row(res)["p_value"], ref.pvalues["level"], rtol=1e-6)
@@ -81,7 +59,8 @@ def test_ar1_matches_glsar(daily):
     x = hand_design(daily)
     model = sm.GLSAR(daily["volume"], x, rho=1)
     ref = model.iterative_fit(maxiter=100, rtol=1e-10)
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="ar1")
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="ar1",
+                  small_sample=False)
     check(res, ref.params["level"], ref.bse["level"], stats.t.ppf(0.975, ref.df_resid), False)
 
 

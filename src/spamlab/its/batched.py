@@ -1,0 +1,156 @@
+"""Many least-squares fits at once: OLS, Newey-West HAC and iterated AR(1) FGLS.
+
+The placebo and breakpoint scans and the power simulations fit the same kind of
+model hundreds of times, differing only in one column of the design (a fake
+interruption date) or in the outcome (a simulated series). Stacking the problems
+and solving them with batched linear algebra gives the numbers statsmodels'
+``OLS``, ``OLS.fit(cov_type="HAC")`` and ``GLSAR.iterative_fit`` would give one by
+one (the tests check agreement to 1e-8), tens of times faster.
+
+Shapes: ``x`` is ``(n, p)`` (shared) or ``(K, n, p)``; ``y`` is ``(n,)`` or ``(K, n)``.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.c_[np.ones(5), np.arange(5.0)]
+>>> fit = ols(x, np.array([[1.0, 3, 5, 7, 9], [0.0, 1, 2, 3, 4]]))
+>>> fit.params.round(6).tolist()
+[[1.0, 2.0], [0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+
+@dataclass(frozen=True)
+class BatchFit:
+    """Stacked least-squares results.
+
+    Attributes
+    ----------
+    x
+        Design used, ``(K, n, p)`` (whitened for FGLS).
+    params
+        ``(K, p)`` coefficients.
+    resid
+        ``(K, n)`` residuals of the (whitened) regression.
+    xtx_inv
+        ``(K, p, p)`` inverse cross-product matrices.
+    df_resid
+        Residual degrees of freedom.
+    rho
+        AR(1) coefficients for FGLS fits, else zeros.
+    """
+
+    x: np.ndarray
+    params: np.ndarray
+    resid: np.ndarray
+    xtx_inv: np.ndarray
+    df_resid: int
+    rho: np.ndarray
+
+    @property
+    def scale(self) -> np.ndarray:
+        """Residual variance ``sum(resid**2) / df_resid`` per fit."""
+        return np.einsum("kn,kn->k", self.resid, self.resid) / self.df_resid
+
+
+def _stack(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y = np.atleast_2d(np.asarray(y, dtype=float))
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 2:
+        x = np.broadcast_to(x, (y.shape[0], *x.shape))
+    elif y.shape[0] == 1 and x.shape[0] > 1:
+        y = np.broadcast_to(y, (x.shape[0], y.shape[1]))
+    return x, y
+
+
+def ols(x: np.ndarray, y: np.ndarray, rho: np.ndarray | None = None) -> BatchFit:
+    """Ordinary least squares for every stacked problem (``pinv`` as statsmodels).
+
+    Examples
+    --------
+    >>> ols(np.ones((3, 1)), np.array([1.0, 2.0, 3.0])).params.tolist()
+    [[2.0]]
+    """
+    x, y = _stack(x, y)
+    pinv = np.linalg.pinv(x)
+    params = np.einsum("kpn,kn->kp", pinv, y)
+    resid = y - np.einsum("knp,kp->kn", x, params)
+    xtx_inv = pinv @ np.swapaxes(pinv, 1, 2)
+    n, p = x.shape[1:]
+    zeros = np.zeros(x.shape[0]) if rho is None else rho
+    return BatchFit(x, params, resid, xtx_inv, n - np.linalg.matrix_rank(x[0]), zeros)
+
+
+def cov_iid(fit: BatchFit) -> np.ndarray:
+    """Classical covariance ``scale * (X'X)^-1`` per fit, ``(K, p, p)``."""
+    return fit.xtx_inv * fit.scale[:, None, None]
+
+
+def cov_hac(fit: BatchFit, lags: int, use_correction: bool = True) -> np.ndarray:
+    """Newey-West (Bartlett) sandwich per fit, as ``OLS.fit(cov_type="HAC")``."""
+    scores = fit.x * fit.resid[:, :, None]
+    meat = np.einsum("kni,knj->kij", scores, scores)
+    for lag in range(1, lags + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        cross = np.einsum("kni,knj->kij", scores[:, lag:], scores[:, :-lag])
+        meat += weight * (cross + np.swapaxes(cross, 1, 2))
+    cov = fit.xtx_inv @ meat @ fit.xtx_inv
+    if use_correction:
+        n, p = fit.x.shape[1:]
+        cov *= n / (n - p)
+    return cov
+
+
+def glsar(x: np.ndarray, y: np.ndarray, maxiter: int, rtol: float) -> BatchFit:
+    """Iterated Cochrane-Orcutt AR(1) FGLS, step for step as ``GLSAR(rho=1).iterative_fit``.
+
+    Each problem keeps iterating until its own coefficients change by less than
+    ``rtol`` (relative), so every fit matches its one-at-a-time statsmodels twin.
+    """
+    x, y = _stack(x, y)
+    rho = np.zeros(x.shape[0])
+    last = None
+    active = np.ones(x.shape[0], dtype=bool)
+    for i in range(maxiter - 1):
+        params = _whitened_ols(x, y, rho).params
+        if i > 0:
+            change = np.max(np.abs(last - params) / np.abs(last), axis=1)
+            active &= ~(change < rtol)
+            if not active.any():
+                break
+        last = params
+        resid = y - np.einsum("knp,kp->kn", x, params)
+        rho = np.where(active, yule_walker_ar1(resid), rho)
+    return _whitened_ols(x, y, rho)
+
+
+def _whitened_ols(x: np.ndarray, y: np.ndarray, rho: np.ndarray) -> BatchFit:
+    wx = x[:, 1:] - rho[:, None, None] * x[:, :-1]
+    wy = y[:, 1:] - rho[:, None] * y[:, :-1]
+    return ols(wx, wy, rho)
+
+
+def yule_walker_ar1(resid: np.ndarray) -> np.ndarray:
+    """``statsmodels.regression.yule_walker(order=1)``: demeaned, 'adjusted' autocovariances."""
+    centred = resid - resid.mean(axis=1, keepdims=True)
+    n = centred.shape[1]
+    r0 = np.einsum("kn,kn->k", centred, centred) / n
+    r1 = np.einsum("kn,kn->k", centred[:, 1:], centred[:, :-1]) / (n - 1)
+    return r1 / r0
+
+
+def coefficient_test(fit: BatchFit, cov: np.ndarray, column: int, alpha: float,
+                     use_t: bool = True) -> dict[str, np.ndarray]:
+    """Estimate, standard error, interval and two-sided p-value of one coefficient per fit."""
+    estimate = fit.params[:, column]
+    se = np.sqrt(cov[:, column, column])
+    dist = stats.t(fit.df_resid) if use_t else stats.norm()
+    crit = dist.ppf(1 - alpha / 2)
+    return {"estimate": estimate, "std_err": se, "ci_low": estimate - crit * se,
+            "ci_high": estimate + crit * se, "p_value": 2 * dist.sf(np.abs(estimate / se))}

@@ -1,0 +1,168 @@
+"""Small-sample corrections that make AR(1) and HAC intervals cover as advertised.
+
+Segmented regressions have persistent regressors (a step, a trend), and
+residual-based estimates of autocorrelation are then biased towards zero. With
+180 daily points and AR(1) noise (phi = 0.5) the textbook intervals cover the
+true level change in about 93% (FGLS) and 89% (Newey-West) of samples instead of
+95%. Two corrections, both computed under a *working AR(1) model* for the errors:
+
+``bias_corrected_rho``
+    The lag-1 autocorrelation of OLS residuals ``M e`` (``M`` the residual maker)
+    has expectation ``g(rho) ~= tr(L M S M) / tr(M S M)`` with ``S`` the AR(1)
+    correlation matrix and ``L`` the lag operator. We solve ``g(rho) = rho_hat``
+    (a moment-matched, bias-corrected AR coefficient).
+``gls_satterthwaite_df``
+    FGLS standard errors treat ``rho`` as known. The t quantile uses
+    Satterthwaite degrees of freedom ``2 / Var(log V)``, with ``Var(log V)`` from
+    the variance of ``sigma^2`` and the delta method on ``rho`` (variance
+    ``(1 - rho^2) / n``).
+``hac_adjustment``
+    Bell-McCaffrey style adjustment of the Newey-West variance of one
+    coefficient: under the working model, ``E[V_NW] = tr(W M S M)`` while the
+    true variance is ``c' S c``; we divide ``V_NW`` by their ratio and use
+    Satterthwaite df ``2 E^2 / Var``, ``Var = 2 tr((W M S M)^2)``
+    (Bell & McCaffrey 2002; Imbens & Kolesar 2016 for the cluster analogue).
+
+All functions work on stacks of problems (leading axis ``K``) so that scans and
+simulations reuse them.
+
+Examples
+--------
+>>> import numpy as np
+>>> x = np.c_[np.ones(100), np.arange(100.0)][None]
+>>> rho = bias_corrected_rho(x, np.array([0.45]))
+>>> bool(rho[0] > 0.45)
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RHO_LIMIT: float = 0.98
+TOL: float = 1e-12
+
+
+def orthonormal_basis(x: np.ndarray) -> np.ndarray:
+    """Orthonormal basis ``Q`` (``K, n, p``) of each design's column space."""
+    q, _ = np.linalg.qr(np.asarray(x, dtype=float))
+    return q
+
+
+def ar1_times(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``S(rho) @ q`` for each stacked problem, ``S`` the AR(1) correlation (unit variance).
+
+    Uses the forward and backward recursions ``f_t = q_t + rho f_{t-1}`` and
+    ``b_t = q_t + rho b_{t+1}``, whose sum minus ``q`` is ``sum_s rho^|t-s| q_s``;
+    dividing by ``1 - rho^2`` gives the stationary AR(1) covariance (unit innovations).
+    """
+    r = rho.reshape(-1, *([1] * (q.ndim - 2)))
+    forward = np.empty_like(q)
+    backward = np.empty_like(q)
+    forward[:, 0] = q[:, 0]
+    backward[:, -1] = q[:, -1]
+    for t in range(1, q.shape[1]):
+        forward[:, t] = q[:, t] + r * forward[:, t - 1]
+        backward[:, -1 - t] = q[:, -1 - t] + r * backward[:, -t]
+    return (forward + backward - q) / (1 - r**2)
+
+
+def expected_lag1_autocorrelation(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``g(rho)``: Yule-Walker ratio of expected residual autocovariances under AR(1)."""
+    n = q.shape[1]
+    sq = ar1_times(q, rho)
+    k = np.einsum("kni,knj->kij", q, sq)
+    scale = 1.0 / (1 - rho**2)
+    trace0 = n * scale - np.einsum("kii->k", k)
+    qk = np.einsum("kni,kij->knj", q, k)
+    trace1 = ((n - 1) * rho * scale - np.einsum("kni,kni->k", q[:, 1:], sq[:, :-1])
+              - np.einsum("kni,kni->k", sq[:, 1:], q[:, :-1])
+              + np.einsum("kni,kni->k", qk[:, 1:], q[:, :-1]))
+    return (trace1 / (n - 1)) / (trace0 / n)
+
+
+def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 200) -> np.ndarray:
+    """Solve ``g(rho) = rho_hat`` per problem by fixed-point iteration (clipped to +-0.98).
+
+    Parameters
+    ----------
+    x
+        Designs ``(K, n, p)`` (the OLS fit whose residuals gave ``rho_hat``).
+    rho_hat
+        Yule-Walker lag-1 autocorrelation of those residuals, ``(K,)``.
+    """
+    q = orthonormal_basis(x)
+    rho_hat = np.asarray(rho_hat, dtype=float)
+    rho = np.clip(rho_hat, -RHO_LIMIT, RHO_LIMIT)
+    for _ in range(maxiter):
+        step = rho_hat - expected_lag1_autocorrelation(q, rho)
+        new = np.clip(rho + step, -RHO_LIMIT, RHO_LIMIT)
+        if np.all(np.abs(new - rho) < TOL):
+            return new
+        rho = new
+    return rho
+
+
+def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
+                         df_resid: float, step: float = 1e-5) -> np.ndarray:
+    """Satterthwaite df ``(K, len(columns))`` for FGLS coefficients with estimated ``rho``.
+
+    ``Var(log V_jj) ~= (d log V_jj / d rho)^2 (1 - rho^2) / n + 2 / df_resid``,
+    ``V = (X~'X~)^-1`` of the Cochrane-Orcutt whitened design.
+    """
+    n = x.shape[1]
+
+    def log_diag(r: np.ndarray) -> np.ndarray:
+        wx = x[:, 1:] - r[:, None, None] * x[:, :-1]
+        inv = np.linalg.pinv(np.einsum("kni,knj->kij", wx, wx))
+        return np.log(inv[:, columns, columns])
+
+    slope = (log_diag(rho + step) - log_diag(rho - step)) / (2 * step)
+    variance = slope**2 * ((1 - rho**2) / n)[:, None] + 2.0 / df_resid
+    return 2.0 / variance
+
+
+def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
+                   use_correction: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
+
+    Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
+    a t quantile with ``df[:, j]`` degrees of freedom.
+    """
+    k_, n, p = x.shape
+    q = orthonormal_basis(x)
+    dense = _ar1_dense(rho, n)
+    sq = np.einsum("kab,kbj->kaj", dense, q)
+    qk = np.einsum("kni,kij->knj", q, np.einsum("kni,knj->kij", q, sq))
+    resid_cov = (dense - np.einsum("kai,kbi->kab", q, sq) - np.einsum("kai,kbi->kab", sq, q)
+                 + np.einsum("kai,kbi->kab", qk, q))
+    rows = np.linalg.pinv(x)[:, columns, :]
+    correction = n / (n - p) if use_correction else 1.0
+    factors = np.empty((k_, len(columns)))
+    dfs = np.empty((k_, len(columns)))
+    for j in range(len(columns)):
+        c = rows[:, j, :]
+        b = c[:, :, None] * resid_cov * c[:, None, :]
+        kb = _bartlett_apply(b, lags)
+        expected = np.einsum("kaa->k", kb) * correction
+        variance = 2 * np.einsum("kab,kba->k", kb, kb) * correction**2
+        truth = np.einsum("ka,kab,kb->k", c, dense, c)
+        factors[:, j] = expected / truth
+        dfs[:, j] = 2 * expected**2 / variance
+    return factors, dfs
+
+
+def _ar1_dense(rho: np.ndarray, n: int) -> np.ndarray:
+    lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    r = rho[:, None, None]
+    return r**lag / (1 - r**2)
+
+
+def _bartlett_apply(b: np.ndarray, lags: int) -> np.ndarray:
+    """``K_bartlett @ B`` for the banded Bartlett weight matrix (rows shifted and weighted)."""
+    out = b.copy()
+    for lag in range(1, lags + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        out[:, lag:] += weight * b[:, :-lag]
+        out[:, :-lag] += weight * b[:, lag:]
+    return out
