@@ -105,3 +105,19 @@ def test_plot_series_title_says_synthetic():
     title = fig.axes[0].get_title()
     assert "SYNTHETIC" in title and "other_botnets" in title
     assert len(fig.axes[0].collections) == len(scenario.SOURCES)
+
+
+def test_noise_residual_without_noise_is_the_hand_computed_residual():
+    p = replace(QUIET, rustock_level=14.0, second_drop=3.0)  # the null scenario drops second_drop
+    out = scenario.noise_residual(p, noise_sd=(0.0, 0.15), n_sims=60, seed=3)
+    frame = generate(replace(p, second_drop=0.0), seed=None)
+    total, rustock = frame["total_synthetic"], frame["rustock_synthetic"]
+    hand = (total["2011-03-08":"2011-03-15"].mean() - total["2011-03-17":"2011-03-23"].mean()
+            - rustock["2011-03-01":"2011-03-15"].mean())
+    quiet, noisy = out.iloc[0], out.iloc[1]
+    assert quiet["noise_free"] == pytest.approx(hand)
+    assert quiet["low"] == pytest.approx(hand) and quiet["high"] == pytest.approx(hand)
+    assert noisy["high"] - noisy["low"] > 1.0
+    assert 0 <= noisy["p_at_least_naive"] <= 1
+    with pytest.raises(ParameterError, match="n_sims=1"):
+        scenario.noise_residual(p, n_sims=1)

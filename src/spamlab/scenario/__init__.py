@@ -25,12 +25,19 @@ from spamlab.scenario._calibrate import (
     calibrate_all,
     summary,
 )
-from spamlab.scenario._compare import day_shape, days_needed, distinguish, its_frame, power
+from spamlab.scenario._compare import (
+    day_shape,
+    days_needed,
+    distinguish,
+    its_frame,
+    noise_residual,
+    power,
+)
 from spamlab.scenario._model import SOURCES, Params, generate
 from spamlab.scenario._plot import plot_series
 
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
     "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "generate",
-    "its_frame", "plot_series", "power", "summary",
+    "its_frame", "noise_residual", "plot_series", "power", "summary",
 ]
