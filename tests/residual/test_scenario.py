@@ -214,3 +214,14 @@ def test_excluded_figures_are_reported_but_not_fitted(table):
     assert cal.series.attrs["excluded_figure_ids"] == [30]
     with pytest.raises(ParameterError, match="exclude=\\(77,\\)"):
         scenario.calibrate("baseline", table=table, exclude=(77,))
+
+
+def test_param_table_names_the_basis_of_every_parameter(calibrations):
+    from dataclasses import fields
+
+    out = scenario.param_table(calibrations["partial_day"]).set_index("parameter")
+    assert set(out.index) == {f.name for f in fields(Params)}
+    assert out.loc["rustock_level", "basis"] == "fitted"
+    assert out.loc["takedown_hour", "basis"] == "set by hypothesis 'partial_day'"
+    assert out.loc["takedown_hour", "value"] == 15.5
+    assert out.loc["noise_sd", "basis"] == "assumption"

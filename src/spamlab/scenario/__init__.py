@@ -23,6 +23,7 @@ from spamlab.scenario._calibrate import (
     Hypothesis,
     calibrate,
     calibrate_all,
+    param_table,
     summary,
 )
 from spamlab.scenario._compare import (
@@ -39,5 +40,5 @@ from spamlab.scenario._plot import plot_series
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
     "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "generate",
-    "its_frame", "noise_residual", "plot_series", "power", "summary",
+    "its_frame", "noise_residual", "param_table", "plot_series", "power", "summary",
 ]

@@ -12,7 +12,7 @@ from spamlab import figures
 from spamlab.errors import ParameterError
 from spamlab.residual._inputs import figure
 from spamlab.scenario._constraints import DIAGNOSTIC, FITTED, Constraint, build
-from spamlab.scenario._model import Params, ar1_noise, generate, sources, volume_arrays
+from spamlab.scenario._model import PARAM_BASIS, Params, ar1_noise, generate, sources, volume_arrays
 
 #: Parameters fitted under every hypothesis, with bounds.
 COMMON_FREE: dict[str, tuple[float, float]] = {
@@ -246,4 +246,25 @@ def summary(cals: dict[str, Calibration]) -> pd.DataFrame:
             "worst_figure_id": int(worst["figure_id"]),
             **{k: getattr(cal.params, k) for k in (*COMMON_FREE, *EXTRA_BOUNDS, "weekend_factor")},
         })
+    return pd.DataFrame(rows)
+
+
+def param_table(cal: Calibration) -> pd.DataFrame:
+    """Every scenario parameter with its value and basis: fitted, set by the hypothesis, a figure row,
+    or an assumption.
+
+    Examples
+    --------
+    >>> out = param_table(calibrate("baseline"))
+    >>> out.set_index("parameter").loc["rustock_december", "basis"]
+    'row 7'
+    """
+    fixed = dict(HYPOTHESES[cal.hypothesis].fixed)
+    rows = []
+    for name, basis in PARAM_BASIS.items():
+        if name in cal.free:
+            basis = "fitted"
+        elif name in fixed:
+            basis = f"set by hypothesis {cal.hypothesis!r}"
+        rows.append({"parameter": name, "value": getattr(cal.params, name), "basis": basis})
     return pd.DataFrame(rows)

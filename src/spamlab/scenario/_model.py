@@ -97,6 +97,19 @@ class Params:
         return day_number("2011-03-16") + self.takedown_hour / 24
 
 
+#: Where each non-fitted parameter's default comes from (a figure row or an assumption).
+PARAM_BASIS: dict[str, str] = {
+    "rustock_level": "row 1", "rustock_december": "row 7", "rustock_pause_level": "row 53",
+    "pause_start": "rows 53, 337", "pause_end": "rows 54, 337", "takedown_hour": "row 125",
+    "bagle_level": "row 8", "others_level": "assumption", "nonbot_level": "assumption",
+    "named_fraction": "assumption", "winter_trend": "assumption", "march_trend": "assumption",
+    "post_growth": "assumption", "holiday_depth": "assumption", "holiday_width_days": "assumption",
+    "weekend_factor": "rows 384, 219 (midpoint)", "day_offset_hours": "assumption (UTC days)",
+    "collateral": "assumption", "second_drop": "assumption", "second_time": "assumption",
+    "noise_sd": "assumption", "noise_ar1": "assumption",
+}
+
+
 @dataclass(frozen=True)
 class Source:
     """Daily base rates of one source, and an instant after which they are multiplied."""
