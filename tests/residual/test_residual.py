@@ -303,3 +303,10 @@ def test_consistency_marks_hedged_figures(table):
     out = residual.consistency(table).set_index("check")
     assert "1:upper" in out.loc["base implied by Rustock's output and March share", "bounds"]
     assert "361:upper" in out.loc["residual from the later ISTR levels", "bounds"]
+
+
+def test_as_many_as_reading_lies_between_13_and_13_82(table):
+    acc = residual.account(table, n_draws=500, assumptions=_fixed(rustock_readings=("stated_upper_bound",)))
+    adj = _adj(acc, "different_bases")  # a smaller Rustock leaves a larger residual
+    assert adj.min() >= 0 and adj.max() <= 13.82 - 13.0 + 1e-12
+    assert adj.max() - adj.min() > 0.5

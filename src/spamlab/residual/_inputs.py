@@ -21,6 +21,7 @@ NAIVE_IDS: tuple[int, int, int] = (5, 4, 1)
 #: Readings of Rustock's pre-takedown output (hypothesis 1), with the figure ids each uses.
 RUSTOCK_READINGS: dict[str, tuple[int, ...]] = {
     "stated_output": (1,),
+    "stated_upper_bound": (1, 148, 323),
     "march_share_on_week": (2, 5),
     "march_share_pre_takedown": (2, 4, 5, 125, 130),
     "kaspersky_share": (168, 169, 5),

@@ -30,6 +30,7 @@ class Published:
     before: float  # 5: average bn/day, week before the takedown
     after: float  # 4: bn/day, days after
     rustock: float  # 1: Rustock bn/day ("as many as")
+    rustock_floor: float  # 148, 323: the same report read as 13 ("more than 13" in 323)
     rustock_share: float  # 2: Rustock share of spam, March average (fraction)
     kaspersky_share: tuple[float, float]  # 168, 169: Rustock share 1-16 March (fractions)
     stop_hours: tuple[float, float]  # 125, 130: takedown hour of day, UTC
@@ -50,6 +51,7 @@ def read_published(table: pd.DataFrame) -> Published:
         before=figure(table, 5, "billion_per_day"),
         after=figure(table, 4, "billion_per_day"),
         rustock=figure(table, 1, "billion_per_day"),
+        rustock_floor=min(figure(table, 148, "billion_per_day"), figure(table, 323, "billion_per_day")),
         rustock_share=figure(table, 2, pct) / 100,
         kaspersky_share=(figure(table, 168, pct) / 100, figure(table, 169, pct) / 100),
         stop_hours=tuple(sorted((figure(table, 125, "hour_of_day_utc"),
@@ -87,6 +89,7 @@ def draw_inputs(pub: Published, asm: Assumptions, n: int, rng: np.random.Generat
         "weekend_ratio": rng.uniform(*pub.weekend_ratio, n),
         "rustock_reading": rng.choice(np.array(asm.rustock_readings), n),
         "kaspersky_share": rng.uniform(*pub.kaspersky_share, n),
+        "upper_bound_share": rng.random(n),
         "trend_reading": rng.choice(np.array(asm.trend_readings), n),
         "other_change": rng.uniform(*asm.other_botnets_change, n),
         "noise_cv": rng.uniform(*asm.daily_noise_cv, n),
@@ -118,6 +121,7 @@ def rustock_output(pub: Published, d: dict) -> np.ndarray:
     march_total = pre * pub.before + (31 - pre) * pub.after
     by_reading = {
         "stated_output": np.full(pre.shape, pub.rustock),
+        "stated_upper_bound": pub.rustock_floor + d["upper_bound_share"] * (pub.rustock - pub.rustock_floor),
         "march_share_on_week": np.full(pre.shape, pub.rustock_share * pub.before),
         "march_share_pre_takedown": pub.rustock_share * march_total / pre,
         "kaspersky_share": d["kaspersky_share"] * pub.before,
@@ -218,7 +222,8 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("different_bases", "different bases for Rustock's output", 1, (), ("rustock_readings",), bases,
-         "Rustock's pre-takedown output read as 13.82 (row 1), 28.5% of the 52 bn week (rows 2, 5), "
+         "Rustock's pre-takedown output read as 13.82 (row 1), 'as many as' 13.82 with 13 from rows "
+         "148/323 as the floor, 28.5% of the 52 bn week (rows 2, 5), "
          "the March share re-weighted to the pre-takedown days, or Kaspersky's 30-40% (rows 168-169)"),
     Step("partial_day", "partial first day in the after window", 2, (4, 14, 125, 130),
          ("p_after_includes_16th", "after_days"), partial_day,
