@@ -26,6 +26,11 @@ def its_frame(series: pd.DataFrame, pre_days: int = 42, post_days: int = 28) -> 
 
     The window starts ``pre_days`` days before 16 March and holds ``post_days``
     whole days from 17 March on.
+
+    Examples
+    --------
+    >>> its_frame(generate(Params(), seed=0), pre_days=14, post_days=7).shape
+    (22, 3)
     """
     if pre_days < 14 or post_days < 1:
         raise ParameterError(f"pre_days={pre_days}, post_days={post_days}: need >= 14 and >= 1")
@@ -45,7 +50,13 @@ def _step(frame: pd.DataFrame, y: str, cuts: list[str], errors: str, alpha: floa
 
 
 def day_shape(p: Params) -> dict[str, float]:
-    """Day-over-day percent changes of total volume, 15->16 ... 19->20 March (noise-free, UTC days)."""
+    """Day-over-day percent changes of total volume, 15->16 ... 19->20 March (noise-free, UTC days).
+
+    Examples
+    --------
+    >>> list(day_shape(Params()))[0]
+    'change_16_vs_15_pct'
+    """
     total = volumes(sources(p))["total"]
     days = pd.date_range("2011-03-15", "2011-03-20")
     return {f"change_{b:%d}_vs_{a:%d}_pct": float(100 * (total[b] / total[a] - 1))
@@ -182,7 +193,14 @@ def _check_power_args(effect: float, post_days: tuple[int, ...], series: tuple[s
 
 
 def days_needed(table: pd.DataFrame, target: float = 0.8) -> pd.Series:
-    """Fewest post days reaching ``target`` power per series (NaN if none in the table)."""
+    """Fewest post days reaching ``target`` power per series (NaN if none in the table).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"series": ["total"] * 2, "post_days": [3, 7], "power": [0.5, 0.9]})
+    >>> float(days_needed(t)["total"])
+    7.0
+    """
     ok = table[table["power"] >= target]
     first = ok.groupby("series")["post_days"].min()
     return first.reindex(table["series"].unique()).astype(float)
