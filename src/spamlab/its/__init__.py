@@ -22,5 +22,6 @@ from __future__ import annotations
 
 from spamlab.its.fit import fit
 from spamlab.its.results import ITSResult
+from spamlab.its.robustness import placebo, plot_sensitivity, sensitivity
 
-__all__ = ["ITSResult", "fit"]
+__all__ = ["ITSResult", "fit", "placebo", "plot_sensitivity", "sensitivity"]

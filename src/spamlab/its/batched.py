@@ -118,7 +118,7 @@ def glsar(x: np.ndarray, y: np.ndarray, maxiter: int, rtol: float) -> BatchFit:
     last = None
     active = np.ones(x.shape[0], dtype=bool)
     for i in range(maxiter - 1):
-        params = _whitened_ols(x, y, rho).params
+        params = whitened_ols(x, y, rho).params
         if i > 0:
             change = np.max(np.abs(last - params) / np.abs(last), axis=1)
             active &= ~(change < rtol)
@@ -127,10 +127,10 @@ def glsar(x: np.ndarray, y: np.ndarray, maxiter: int, rtol: float) -> BatchFit:
         last = params
         resid = y - np.einsum("knp,kp->kn", x, params)
         rho = np.where(active, yule_walker_ar1(resid), rho)
-    return _whitened_ols(x, y, rho)
+    return whitened_ols(x, y, rho)
 
 
-def _whitened_ols(x: np.ndarray, y: np.ndarray, rho: np.ndarray) -> BatchFit:
+def whitened_ols(x: np.ndarray, y: np.ndarray, rho: np.ndarray) -> BatchFit:
     wx = x[:, 1:] - rho[:, None, None] * x[:, :-1]
     wy = y[:, 1:] - rho[:, None] * y[:, :-1]
     return ols(wx, wy, rho)

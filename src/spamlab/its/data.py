@@ -192,7 +192,7 @@ def _outcome(frame: pd.DataFrame, y: str) -> np.ndarray:
 def _period_bounds(index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Start and end of every period in period units; raise if the axis is irregular."""
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or pd.infer_freq(index)
+        freq = frequency(index)
         if freq is None:
             raise DataError(f"time axis is not regular: {_first_irregular(index)}; "
                             "insert missing periods as rows with a NaN outcome")
@@ -204,6 +204,26 @@ def _period_bounds(index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"time axis is not regular: {_first_irregular(index)}")
     starts = (values - values[0]) / steps[0]
     return starts, starts + 1.0
+
+
+def frequency(index: pd.DatetimeIndex) -> pd.DateOffset | None:
+    """The index's regular frequency as an offset (``None`` when irregular).
+
+    Examples
+    --------
+    >>> frequency(pd.DatetimeIndex(["2011-01-01", "2011-01-02", "2011-01-03"])).freqstr
+    'D'
+    """
+    if index.freq is not None:
+        return index.freq
+    if len(index) < 3:
+        return None
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            found = pd.infer_freq(index)
+    except (KeyError, pd.errors.OptionError):  # pandas < 3.1 has no such option
+        found = pd.infer_freq(index)
+    return None if found is None else pd.tseries.frequencies.to_offset(found)
 
 
 def _first_irregular(index: pd.Index) -> str:
@@ -218,7 +238,7 @@ def _locate(index: pd.Index, item: object, starts: np.ndarray, ends: np.ndarray)
     """The interruption moment in period units (fractional inside a period)."""
     if isinstance(index, pd.DatetimeIndex):
         moment = _timestamp(item, index)
-        freq = pd.tseries.frequencies.to_offset(index.freq or pd.infer_freq(index))
+        freq = frequency(index)
         bounds = np.append(index.as_unit("ns").asi8, (index[-1] + freq).as_unit("ns").value)
         value = moment.as_unit("ns").value
     else:

@@ -56,7 +56,7 @@ def ar1_times(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
     ``b_t = q_t + rho b_{t+1}``, whose sum minus ``q`` is ``sum_s rho^|t-s| q_s``;
     dividing by ``1 - rho^2`` gives the stationary AR(1) covariance (unit innovations).
     """
-    r = rho.reshape(-1, *([1] * (q.ndim - 2)))
+    r = rho[:, None]
     forward = np.empty_like(q)
     backward = np.empty_like(q)
     forward[:, 0] = q[:, 0]
@@ -64,7 +64,7 @@ def ar1_times(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
     for t in range(1, q.shape[1]):
         forward[:, t] = q[:, t] + r * forward[:, t - 1]
         backward[:, -1 - t] = q[:, -1 - t] + r * backward[:, -t]
-    return (forward + backward - q) / (1 - r**2)
+    return (forward + backward - q) / (1 - rho[:, None, None] ** 2)
 
 
 def expected_lag1_autocorrelation(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -104,58 +104,68 @@ def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 200) -
 
 
 def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
-                         df_resid: float, step: float = 1e-5) -> np.ndarray:
+                         df_resid: float) -> np.ndarray:
     """Satterthwaite df ``(K, len(columns))`` for FGLS coefficients with estimated ``rho``.
 
-    ``Var(log V_jj) ~= (d log V_jj / d rho)^2 (1 - rho^2) / n + 2 / df_resid``,
-    ``V = (X~'X~)^-1`` of the Cochrane-Orcutt whitened design.
+    ``Var(log V_jj) ~= (d log V_jj / d rho)^2 (1 - rho^2) / n + 2 / df_resid`` with
+    ``V = (X~'X~)^-1`` for the Cochrane-Orcutt design ``X~ = X_1 - rho X_0``; the
+    derivative is analytic: ``dV/drho = V (X_0'X~ + X~'X_0) V``.
     """
     n = x.shape[1]
-
-    def log_diag(r: np.ndarray) -> np.ndarray:
-        wx = x[:, 1:] - r[:, None, None] * x[:, :-1]
-        inv = np.linalg.pinv(np.einsum("kni,knj->kij", wx, wx))
-        return np.log(inv[:, columns, columns])
-
-    slope = (log_diag(rho + step) - log_diag(rho - step)) / (2 * step)
+    lagged = x[:, :-1]
+    whitened = x[:, 1:] - rho[:, None, None] * lagged
+    inv = np.linalg.pinv(np.swapaxes(whitened, 1, 2) @ whitened)
+    cross = np.swapaxes(lagged, 1, 2) @ whitened
+    derivative = inv @ (cross + np.swapaxes(cross, 1, 2)) @ inv
+    slope = derivative[:, columns, columns] / inv[:, columns, columns]
     variance = slope**2 * ((1 - rho**2) / n)[:, None] + 2.0 / df_resid
     return 2.0 / variance
 
 
 def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
-                   use_correction: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                   use_correction: bool = True, chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
 
     Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
-    a t quantile with ``df[:, j]`` degrees of freedom.
+    a t quantile with ``df[:, j]`` degrees of freedom. Problems are processed
+    ``chunk`` at a time so the ``n x n`` work arrays stay in cache.
     """
     k_, n, p = x.shape
-    q = orthonormal_basis(x)
-    dense = _ar1_dense(rho, n)
-    sq = np.einsum("kab,kbj->kaj", dense, q)
-    qk = np.einsum("kni,kij->knj", q, np.einsum("kni,knj->kij", q, sq))
-    resid_cov = (dense - np.einsum("kai,kbi->kab", q, sq) - np.einsum("kai,kbi->kab", sq, q)
-                 + np.einsum("kai,kbi->kab", qk, q))
-    rows = np.linalg.pinv(x)[:, columns, :]
     correction = n / (n - p) if use_correction else 1.0
-    factors = np.empty((k_, len(columns)))
-    dfs = np.empty((k_, len(columns)))
-    for j in range(len(columns)):
+    rows = np.linalg.pinv(x)[:, columns, :]
+    out = np.empty((2, k_, len(columns)))
+    for start in range(0, k_, chunk):
+        part = slice(start, start + chunk)
+        out[:, part] = _hac_moments(x[part], rho[part], rows[part], lags, correction)
+    return out[0], out[1]
+
+
+def _hac_moments(x: np.ndarray, rho: np.ndarray, rows: np.ndarray, lags: int,
+                 correction: float) -> np.ndarray:
+    q = orthonormal_basis(x)
+    dense = _ar1_dense(rho, x.shape[1])
+    sq = dense @ q
+    # M S M = S - Q (SQ)' - (SQ) Q' + Q (Q'SQ) Q' = S + [Q, -SQ] @ [Q Q'SQ - SQ, Q]'
+    left = np.concatenate([q, -sq], axis=2)
+    right = np.concatenate([q @ (np.swapaxes(q, 1, 2) @ sq) - sq, q], axis=2)
+    resid_cov = dense + left @ np.swapaxes(right, 1, 2)
+    out = np.empty((2, x.shape[0], rows.shape[1]))
+    for j in range(rows.shape[1]):
         c = rows[:, j, :]
-        b = c[:, :, None] * resid_cov * c[:, None, :]
-        kb = _bartlett_apply(b, lags)
+        kb = _bartlett_apply(c[:, :, None] * resid_cov * c[:, None, :], lags)
         expected = np.einsum("kaa->k", kb) * correction
         variance = 2 * np.einsum("kab,kba->k", kb, kb) * correction**2
-        truth = np.einsum("ka,kab,kb->k", c, dense, c)
-        factors[:, j] = expected / truth
-        dfs[:, j] = 2 * expected**2 / variance
-    return factors, dfs
+        truth = np.einsum("ka,ka->k", c, (dense @ c[:, :, None])[:, :, 0])
+        out[0, :, j] = expected / truth
+        out[1, :, j] = 2 * expected**2 / variance
+    return out
 
 
 def _ar1_dense(rho: np.ndarray, n: int) -> np.ndarray:
+    """Stacked AR(1) covariances ``rho^|s-t| / (1 - rho^2)``, ``(K, n, n)``."""
     lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-    r = rho[:, None, None]
-    return r**lag / (1 - r**2)
+    powers = rho[:, None] ** np.arange(n)[None, :] / (1 - rho[:, None] ** 2)
+    return powers[:, lag]
 
 
 def _bartlett_apply(b: np.ndarray, lags: int) -> np.ndarray:

@@ -1,0 +1,173 @@
+"""Refit one segmented model at many interruption dates, batched.
+
+``scan_dates`` is the engine of :func:`spamlab.its.placebo` and of the date axis
+of :func:`spamlab.its.sensitivity`. For gaussian models with ``errors`` in
+``iid``/``hac``/``ar1`` it stacks the designs and solves them at once
+(:mod:`spamlab.its.batched`, :mod:`spamlab.its.smallsample`), giving the numbers
+``its.fit`` gives date by date; other models fall back to that loop.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> days = pd.date_range("2011-01-01", periods=60)
+>>> frame = pd.DataFrame({"v": np.sin(np.arange(60)) + 3 * (days >= "2011-02-10")}, index=days)
+>>> table = scan_dates(frame, "v", ["2011-02-05", "2011-02-10"])
+>>> int(table["estimate"].abs().idxmax())
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spamlab.its import batched, smallsample
+from spamlab.its import data as its_data
+from spamlab.its import design as its_design
+from spamlab.its.segmented import hac_lags, parse_errors
+
+SCAN_COLUMNS: tuple[str, ...] = (
+    "interruption", "estimate", "ci_low", "ci_high", "p_value", "scale", "coef", "std_err", "df",
+)
+
+
+def can_batch(options: dict[str, Any]) -> bool:
+    """Whether :func:`scan_dates` can solve these fit options in one batch."""
+    kind, _ = parse_errors(options.get("errors", "iid"))
+    return (options.get("family", "gaussian") == "gaussian"
+            and options.get("method", "segmented") == "segmented"
+            and kind in ("iid", "hac", "ar1"))
+
+
+def scan_dates(data: pd.DataFrame, y: str, dates: Sequence[object], batch: bool = True,
+               **options: Any) -> pd.DataFrame:
+    """Level change of a one-interruption model at each of ``dates``.
+
+    Parameters
+    ----------
+    data, y
+        As for :func:`spamlab.its.fit`.
+    dates
+        Candidate interruption moments (sorted, distinct).
+    batch
+        ``False`` forces the one-by-one ``its.fit`` loop (the reference).
+    **options
+        Further :func:`spamlab.its.fit` options (family, errors, seasonality, ...).
+
+    Returns
+    -------
+    DataFrame with one row per date: ``interruption, estimate, ci_low, ci_high,
+    p_value, scale, coef, std_err, df``.
+    """
+    if not batch or not can_batch(options):
+        return _loop(data, y, dates, options)
+    return _batched(data, y, list(dates), options)
+
+
+def _loop(data: pd.DataFrame, y: str, dates: Sequence[object], options: dict[str, Any]
+          ) -> pd.DataFrame:
+    from spamlab.its.fit import fit
+
+    rows = []
+    for date in dates:
+        effects = fit(data, y=y, interruptions=[date], **options).effects
+        row = effects[effects["kind"] == "level_change"].iloc[0]
+        rows.append({c: row[c] for c in SCAN_COLUMNS})
+    return pd.DataFrame(rows, columns=list(SCAN_COLUMNS))
+
+
+def _batched(data: pd.DataFrame, y: str, dates: list[object], options: dict[str, Any]
+             ) -> pd.DataFrame:
+    minimum = {k: options[k] for k in ("min_pre", "min_post") if k in options}
+    for date in (dates[0], dates[-1]):  # same validation (and messages) as its.fit
+        its_data.prepare(data, y, [date], time=options.get("time"), **minimum)
+    series = its_data.prepare(data, y, dates, time=options.get("time"), min_pre=0, min_post=0)
+    x, response, column = stacked_designs(series, options)
+    tests = level_tests(x, response, column, options.get("errors", "iid"),
+                        options.get("small_sample", True), options.get("alpha", 0.05))
+    log_scale = options.get("transform") == "log"
+    back = np.exp if log_scale else (lambda v: v)
+    return pd.DataFrame({
+        "interruption": list(series.labels), "estimate": back(tests["estimate"]),
+        "ci_low": back(tests["ci_low"]), "ci_high": back(tests["ci_high"]),
+        "p_value": tests["p_value"], "scale": "ratio" if log_scale else "difference",
+        "coef": tests["estimate"], "std_err": tests["std_err"], "df": tests["df"],
+    }, columns=list(SCAN_COLUMNS))
+
+
+def stacked_designs(series: its_data.PreparedSeries, options: dict[str, Any]
+                    ) -> tuple[np.ndarray, np.ndarray, int]:
+    """Designs ``(K, n, p)`` (one per cut of ``series``), the response and the level column."""
+    no_cut = its_data.PreparedSeries(series.frame, series.y, series.starts, series.ends, (), (),
+                                     series.is_datetime)
+    covariates = options.get("covariates", ())
+    base = its_design.build(no_cut, options.get("seasonality"), False,
+                            [covariates] if isinstance(covariates, str) else covariates,
+                            options.get("exposure"), options.get("trend", True))
+    head = 2 if options.get("trend", True) else 1
+    matrix = base.matrix.to_numpy()
+    extra = [np.stack([series.exposure_fraction(k) for k in range(len(series.cuts))])]
+    if options.get("slope_change"):
+        extra.append(np.stack([series.elapsed(k) for k in range(len(series.cuts))]))
+    k_ = len(series.cuts)
+    x = np.concatenate([np.broadcast_to(matrix[:, :head], (k_, *matrix[:, :head].shape)),
+                        np.stack(extra, axis=2),
+                        np.broadcast_to(matrix[:, head:], (k_, *matrix[:, head:].shape))], axis=2)
+    response = np.log(series.y) if options.get("transform") == "log" else series.y.copy()
+    if base.offset is not None:
+        response = response - base.offset
+    keep = ~np.isnan(response)
+    return x[:, keep], response[keep], head
+
+
+def level_tests(x: np.ndarray, y: np.ndarray, column: int, errors: str, small_sample: bool,
+                alpha: float) -> dict[str, np.ndarray]:
+    """Estimate, se, df, interval and p-value of coefficient ``column`` in each stacked fit.
+
+    Mirrors ``its.fit`` for gaussian ``errors`` ``iid``, ``hac`` and ``ar1``
+    (``y`` may be ``(n,)`` shared or ``(K, n)``).
+    """
+    kind, _ = parse_errors(errors)
+    fit = batched.ols(x, y)
+    df = np.full(fit.params.shape[0], float(fit.df_resid))
+    if kind == "iid":
+        cov = batched.cov_iid(fit)
+    elif kind == "hac":
+        lags = hac_lags(fit.x.shape[1])
+        cov = batched.cov_hac(fit, lags)
+        if small_sample:
+            rho = smallsample.bias_corrected_rho(fit.x, batched.yule_walker_ar1(fit.resid))
+            factor, dfs = smallsample.hac_adjustment(fit.x, rho, lags, [column])
+            cov = cov.copy()
+            cov[:, column, column] /= factor[:, 0]
+            df = dfs[:, 0]
+    else:
+        fit, df = _ar1_fit(fit, column, small_sample)
+        cov = batched.cov_iid(fit)
+    return _t_tests(fit.params[:, column], np.sqrt(cov[:, column, column]), df, alpha)
+
+
+def _ar1_fit(fit: batched.BatchFit, column: int, small_sample: bool
+             ) -> tuple[batched.BatchFit, np.ndarray]:
+    x, y = fit.x, fit.resid + np.einsum("knp,kp->kn", fit.x, fit.params)
+    if not small_sample:
+        from spamlab.its.segmented import GLSAR_MAXITER, GLSAR_RTOL
+
+        gls = batched.glsar(x, y, GLSAR_MAXITER, GLSAR_RTOL)
+        return gls, np.full(x.shape[0], float(gls.df_resid))
+    rho = smallsample.bias_corrected_rho(x, batched.yule_walker_ar1(fit.resid))
+    gls = batched.whitened_ols(x, y, rho)
+    return gls, smallsample.gls_satterthwaite_df(x, rho, [column], gls.df_resid)[:, 0]
+
+
+def _t_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray, alpha: float
+             ) -> dict[str, np.ndarray]:
+    from scipy import stats
+
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    return {"estimate": estimate, "std_err": se, "df": df, "ci_low": estimate - crit * se,
+            "ci_high": estimate + crit * se,
+            "p_value": 2 * stats.t.sf(np.abs(estimate / se), df)}
