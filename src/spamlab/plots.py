@@ -228,3 +228,37 @@ def hypotheses_side_by_side(
     return daily_series(frame.loc[start:end], title=title or f"{column} by hypothesis "
                         "(SYNTHETIC scenarios, not data)",
                         ylabel="billion messages per day (synthetic)", marks=marks)
+
+
+def placebo_dates(table: pd.DataFrame, title: str = "", ylabel: str = "level change") -> Figure:
+    """Placebo level changes by fake date with intervals; the real interruption in red.
+
+    ``table`` is the output of :func:`spamlab.its.placebo` (``interruption``,
+    ``estimate``, ``ci_low``, ``ci_high``, ``scale``, ``is_real``).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"interruption": ["2011-03-01", "2011-03-16"], "estimate": [1.0, 0.7],
+    ...                   "ci_low": [0.9, 0.6], "ci_high": [1.1, 0.8], "scale": ["ratio"] * 2,
+    ...                   "is_real": [False, True]})
+    >>> placebo_dates(t).axes[0].get_ylabel()
+    'level change (ratio)'
+    """
+    moments = pd.to_datetime(table["interruption"].astype(str), utc=True, format="mixed")
+    moments = moments.dt.tz_localize(None)
+    real = table["is_real"].to_numpy(dtype=bool)
+    scale = str(table["scale"].iloc[0])
+    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    for mask, colour, label in ((~real, "0.45", "placebo date (no intervention)"),
+                                (real, "tab:red", "the real interruption")):
+        part = table.loc[mask]
+        ax.errorbar(moments[mask], part["estimate"], fmt="o", color=colour, markersize=4,
+                    yerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]],
+                    capsize=2, label=label)
+    ax.axhline(1.0 if scale == "ratio" else 0.0, color="0.3", linewidth=0.8, linestyle="--")
+    ax.set_ylabel(f"{ylabel} ({scale})")
+    ax.set_xlabel("date of the (fake or real) interruption")
+    ax.set_title(title or "Placebo test: level changes at fake dates before the interruption")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
+    return fig

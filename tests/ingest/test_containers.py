@@ -184,3 +184,11 @@ def _archive(folder: Path, kind: str, members: dict[str, bytes]) -> Path:
 
 def _all_files(root: Path) -> list[str]:
     return [os.path.join(d, f) for d, _, files in os.walk(root) for f in files]
+
+
+def test_mbox_without_suffix_inside_a_folder_is_split(tmp_path: Path) -> None:
+    (tmp_path / "Inbox").write_bytes(mbox_bytes([MESSAGE, MESSAGE, MESSAGE]))
+    (tmp_path / "single.eml").write_bytes(b"From sender Mon Mar 14 10:00:00 2011\n" + MESSAGE)
+    seen = collect([tmp_path])
+    assert [m for _, m, _, _ in seen] == ["Inbox@0", "Inbox@120", "Inbox@240", "single.eml@0"]
+    assert all(d.startswith(b"Received:") for _, _, d, _ in seen)

@@ -20,8 +20,13 @@ True
 
 from __future__ import annotations
 
+from spamlab.its.breaks import breakpoints
 from spamlab.its.fit import fit
+from spamlab.its.power import minimum_detectable_effect, power
 from spamlab.its.results import ITSResult
 from spamlab.its.robustness import placebo, plot_sensitivity, sensitivity
 
-__all__ = ["ITSResult", "fit", "placebo", "plot_sensitivity", "sensitivity"]
+__all__ = [
+    "ITSResult", "breakpoints", "fit", "minimum_detectable_effect", "placebo",
+    "plot_sensitivity", "power", "sensitivity",
+]

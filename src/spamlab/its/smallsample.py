@@ -71,18 +71,22 @@ def expected_lag1_autocorrelation(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """``g(rho)``: Yule-Walker ratio of expected residual autocovariances under AR(1)."""
     n = q.shape[1]
     sq = ar1_times(q, rho)
-    k = np.einsum("kni,knj->kij", q, sq)
+    qt = np.swapaxes(q, 1, 2)
+    k = qt @ sq
     scale = 1.0 / (1 - rho**2)
-    trace0 = n * scale - np.einsum("kii->k", k)
-    qk = np.einsum("kni,kij->knj", q, k)
-    trace1 = ((n - 1) * rho * scale - np.einsum("kni,kni->k", q[:, 1:], sq[:, :-1])
-              - np.einsum("kni,kni->k", sq[:, 1:], q[:, :-1])
-              + np.einsum("kni,kni->k", qk[:, 1:], q[:, :-1]))
+    trace0 = n * scale - np.trace(k, axis1=1, axis2=2)
+    qk = q @ k
+    trace1 = ((n - 1) * rho * scale - _pair_sum(q[:, 1:], sq[:, :-1])
+              - _pair_sum(sq[:, 1:], q[:, :-1]) + _pair_sum(qk[:, 1:], q[:, :-1]))
     return (trace1 / (n - 1)) / (trace0 / n)
 
 
-def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 200) -> np.ndarray:
-    """Solve ``g(rho) = rho_hat`` per problem by fixed-point iteration (clipped to +-0.98).
+def _pair_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=(1, 2))
+
+
+def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 100) -> np.ndarray:
+    """Solve ``g(rho) = rho_hat`` per problem (secant iteration; clipped to +-0.98).
 
     Parameters
     ----------
@@ -93,13 +97,17 @@ def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 200) -
     """
     q = orthonormal_basis(x)
     rho_hat = np.asarray(rho_hat, dtype=float)
-    rho = np.clip(rho_hat, -RHO_LIMIT, RHO_LIMIT)
+    old = np.clip(rho_hat, -RHO_LIMIT, RHO_LIMIT)
+    gap_old = expected_lag1_autocorrelation(q, old) - rho_hat
+    rho = np.clip(old - gap_old, -RHO_LIMIT, RHO_LIMIT)
     for _ in range(maxiter):
-        step = rho_hat - expected_lag1_autocorrelation(q, rho)
-        new = np.clip(rho + step, -RHO_LIMIT, RHO_LIMIT)
+        gap = expected_lag1_autocorrelation(q, rho) - rho_hat
+        slope = np.where(rho != old, (gap - gap_old) / np.where(rho != old, rho - old, 1.0), 1.0)
+        slope = np.where(np.abs(slope) > 0.05, slope, 1.0)
+        new = np.clip(rho - gap / slope, -RHO_LIMIT, RHO_LIMIT)
         if np.all(np.abs(new - rho) < TOL):
             return new
-        rho = new
+        old, gap_old, rho = rho, gap, new
     return rho
 
 

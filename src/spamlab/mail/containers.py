@@ -35,7 +35,7 @@ import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -53,6 +53,7 @@ ARCHIVE_SUFFIXES: dict[str, str] = {
     ".tar.bz2": "tar", ".txz": "tar", ".tar.xz": "tar",
 }
 MBOX_SUFFIXES = (".mbox", ".mbx")
+_KNOWN_SUFFIXES = (*ARCHIVE_SUFFIXES, *MBOX_SUFFIXES)
 _MAGIC = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"),
           (b"\x1f\x8b", "tar"), (b"BZh", "tar"), (b"\xfd7zXZ\x00", "tar"))
 _READ_CHUNK = 1024 * 1024
@@ -140,21 +141,22 @@ def _walk_directory(root: Path) -> list[Container]:
         return [Container("maildir", root, base, _maildir_files(root))]
     found: list[Container] = []
     loose: list[str] = []
+    prefix = len(os.fspath(root)) + 1
     for directory, subdirs, files in os.walk(root):
         subdirs.sort()
-        here = Path(directory)
-        for sub in [s for s in subdirs if _is_maildir(here / s)]:
+        here = directory[prefix:].replace(os.sep, "/")
+        for sub in [s for s in subdirs if _is_maildir(Path(directory, s))]:
             subdirs.remove(sub)
-            label = f"{base}/{(here / sub).relative_to(root).as_posix()}"
-            found.append(Container("maildir", here / sub, label, _maildir_files(here / sub)))
+            label = f"{base}/{here}/{sub}" if here else f"{base}/{sub}"
+            found.append(Container("maildir", Path(directory, sub), label,
+                                   _maildir_files(Path(directory, sub))))
         for file_name in sorted(files):
-            full = here / file_name
-            relative = full.relative_to(root).as_posix()
+            relative = f"{here}/{file_name}" if here else file_name
             kind = _kind_from_name(file_name)
             if kind == "tree":
                 loose.append(relative)
             else:
-                found.append(Container(kind, full, f"{base}/{relative}"))
+                found.append(Container(kind, Path(directory, file_name), f"{base}/{relative}"))
     if loose:
         found.append(Container("tree", root, base, tuple(loose)))
     return sorted(found, key=lambda c: c.name)
@@ -176,12 +178,12 @@ def _maildir_files(root: Path) -> tuple[str, ...]:
 
 def _kind_from_name(name: str) -> str:
     lower = name.lower()
-    for suffix, kind in ARCHIVE_SUFFIXES.items():
-        if lower.endswith(suffix):
-            return kind
-    if lower.endswith(MBOX_SUFFIXES) or lower == "mbox":
+    if lower.endswith(_KNOWN_SUFFIXES):
+        for suffix, kind in ARCHIVE_SUFFIXES.items():
+            if lower.endswith(suffix):
+                return kind
         return "mbox"
-    return "tree"
+    return "mbox" if lower == "mbox" else "tree"
 
 
 def _sniff_file(path: Path) -> str:
@@ -217,9 +219,10 @@ def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
     tasks: list[Task] = []
     for container in containers:
         if container.kind in ("tree", "maildir"):
+            light = replace(container, files=())  # tasks are pickled: never ship the full list
             for first in range(0, len(container.files), files_per_task):
                 chunk = container.files[first:first + files_per_task]
-                tasks.append(Task(container, files=chunk, **limits))
+                tasks.append(Task(light, files=chunk, **limits))
         elif container.kind == "mbox":
             for start, stop in _mbox_ranges(container.path, mbox_bytes_per_task):
                 tasks.append(Task(container, start=start, stop=stop, **limits))
@@ -278,37 +281,50 @@ def read_task(task: Task, sink: MessageSink) -> int:
 
 
 def _read_files(task: Task, sink: MessageSink) -> int:
+    """One message per file; a file starting with a ``From `` line is read as an mbox."""
     root = os.fspath(task.container.path)
     want = task.header_limit + 4
+    count = 0
     for relative in task.files:
+        path = os.path.join(root, relative)
         try:
-            fd = os.open(os.path.join(root, relative), os.O_RDONLY)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                data = os.read(fd, want)
+            finally:
+                os.close(fd)
         except OSError:
             sink(relative, b"", "unreadable")
+            count += 1
             continue
-        try:
-            data = os.read(fd, want)
-        except OSError:
-            sink(relative, b"", "unreadable")
-            continue
-        finally:
-            os.close(fd)
-        sink(relative, data, "")
-    return len(task.files)
+        if data.startswith(b"From "):
+            count += _read_mbox_range(Path(path), 0, None, want, sink, f"{relative}@")
+        else:
+            sink(relative, data, "")
+            count += 1
+    return count
 
 
 def _read_mbox(task: Task, sink: MessageSink) -> int:
-    path = task.container.path
     if task.stop <= task.start:
         return 0
-    want = task.header_limit + 4
+    return _read_mbox_range(task.container.path, task.start, task.stop,
+                            task.header_limit + 4, sink, "@")
+
+
+def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: MessageSink,
+                     label: str) -> int:
+    """Messages of an mbox between byte offsets, labelled ``label + offset``."""
     count = 0
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        for start, stop in _mbox_messages(mm, task.start, task.stop):
-            line_end = mm.find(b"\n", start, stop)
-            body_start = stop if line_end == -1 else line_end + 1
-            sink(f"@{start}", mm[body_start:min(body_start + want, stop)], "")
-            count += 1
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return 0
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            for first, last in _mbox_messages(mm, start, len(mm) if stop is None else stop):
+                line_end = mm.find(b"\n", first, last)
+                body_start = last if line_end == -1 else line_end + 1
+                sink(f"{label}{first}", mm[body_start:min(body_start + want, last)], "")
+                count += 1
     return count
 
 
