@@ -173,6 +173,20 @@ def effects_side_by_side(results: Mapping[str, Any], kind: str = "level_change")
     return table[front + [c for c in ("model",) if c in table.columns]]
 
 
+def stack(tables: Mapping[str, pd.DataFrame], label: str = "case") -> pd.DataFrame:
+    """Several tables one under the other, each row tagged with its table's name in ``label``.
+
+    Examples
+    --------
+    >>> a, b = pd.DataFrame({"x": [1]}), pd.DataFrame({"x": [2, 3]})
+    >>> stack({"first": a, "second": b})["case"].tolist()
+    ['first', 'second', 'second']
+    """
+    parts = [table.assign(**{label: name}) for name, table in tables.items()]
+    stacked = pd.concat(parts, ignore_index=True)
+    return stacked[[label] + [c for c in stacked.columns if c != label]]
+
+
 def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """What reading and cleaning did to a :func:`daily_input` frame, one row per count.
 
