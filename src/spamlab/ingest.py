@@ -725,14 +725,14 @@ def _events_table(frame: Any) -> Any:
 
     arrival = pa.array(frame["arrival"].astype("float64").to_numpy(), from_pandas=True)
     arrival = arrival.cast(pa.int64()).cast(pa.timestamp("s", tz="UTC"))
-    text = {name: pa.array(frame[name].tolist(), type=pa.string())
+    text = {name: pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
             for name in ("container", "member", "status", "reason", "time_source", "tz_flag",
                          "message_id", "from_domain", "subject_hash", "sender_ip", "mailer")}
     return pa.table({
         "container": text["container"].dictionary_encode(), "member": text["member"],
         "status": text["status"].dictionary_encode(), "reason": text["reason"],
         "arrival": arrival, "time_source": text["time_source"], "tz_flag": text["tz_flag"],
-        "truncated": pa.array(frame["truncated"].tolist(), type=pa.bool_()),
+        "truncated": pa.array(frame["truncated"].to_numpy(dtype=bool), type=pa.bool_()),
         "message_id": text["message_id"], "from_domain": text["from_domain"],
         "subject_hash": text["subject_hash"], "sender_ip": text["sender_ip"],
         "mailer": text["mailer"],
@@ -745,18 +745,21 @@ def write_events(frame: Any, folder: Path) -> None:
     Rows are sorted by arrival, then input order, so files are deterministic.
     """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrival = frame["arrival"].to_numpy(dtype="float64", na_value=np.nan)
     days = _days(arrival, None)
     month = np.where(np.isnan(arrival), "none", days.astype("datetime64[M]").astype(str))
-    ordered = frame.assign(_month=month, _order=np.arange(len(frame)))
-    ordered = ordered.sort_values(["_month", "arrival", "_order"], kind="stable",
-                                  na_position="last")
-    for label, part in ordered.groupby("_month", sort=True):
+    order = np.lexsort((np.arange(len(frame)), arrival, month))  # month first, NaN last
+    table = _events_table(frame).take(pa.array(order))
+    labels, firsts = np.unique(month[order], return_index=True)
+    bounds = [*firsts.tolist(), len(frame)]
+    for label, first, last in zip(labels, bounds[:-1], bounds[1:]):
         target = folder / f"month={label}"
         target.mkdir(parents=True, exist_ok=True)
-        pq.write_table(_events_table(part), target / "part-0.parquet", compression="zstd")
+        pq.write_table(table.slice(first, last - first), target / "part-0.parquet",
+                       compression="zstd")
 
 
 def read_events(out: str | Path) -> Any:

@@ -56,15 +56,11 @@ def ar1_times(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
     ``b_t = q_t + rho b_{t+1}``, whose sum minus ``q`` is ``sum_s rho^|t-s| q_s``;
     dividing by ``1 - rho^2`` gives the stationary AR(1) covariance (unit innovations).
     """
-    r = rho[:, None]
-    forward = np.empty_like(q)
-    backward = np.empty_like(q)
-    forward[:, 0] = q[:, 0]
-    backward[:, -1] = q[:, -1]
+    both = np.stack([q, q[:, ::-1]])  # forward pass on q and on q reversed in time
+    r = rho[None, :, None]
     for t in range(1, q.shape[1]):
-        forward[:, t] = q[:, t] + r * forward[:, t - 1]
-        backward[:, -1 - t] = q[:, -1 - t] + r * backward[:, -t]
-    return (forward + backward - q) / (1 - rho[:, None, None] ** 2)
+        both[:, :, t] += r * both[:, :, t - 1]
+    return (both[0] + both[1][:, ::-1] - q) / (1 - rho[:, None, None] ** 2)
 
 
 def expected_lag1_autocorrelation(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -131,7 +127,7 @@ def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
 
 
 def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
-                   use_correction: bool = True, chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
+                   use_correction: bool = True, chunk: int = 16) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
 
     Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
@@ -160,7 +156,9 @@ def _hac_moments(x: np.ndarray, rho: np.ndarray, rows: np.ndarray, lags: int,
     out = np.empty((2, x.shape[0], rows.shape[1]))
     for j in range(rows.shape[1]):
         c = rows[:, j, :]
-        kb = _bartlett_apply(c[:, :, None] * resid_cov * c[:, None, :], lags)
+        scaled = resid_cov * c[:, :, None]
+        scaled *= c[:, None, :]
+        kb = _bartlett_apply(scaled, lags)
         expected = np.einsum("kaa->k", kb) * correction
         variance = 2 * np.einsum("kab,kba->k", kb, kb) * correction**2
         truth = np.einsum("ka,ka->k", c, (dense @ c[:, :, None])[:, :, 0])
@@ -181,6 +179,6 @@ def _bartlett_apply(b: np.ndarray, lags: int) -> np.ndarray:
     out = b.copy()
     for lag in range(1, lags + 1):
         weight = 1.0 - lag / (lags + 1.0)
-        out[:, lag:] += weight * b[:, :-lag]
-        out[:, :-lag] += weight * b[:, lag:]
+        np.add(out[:, lag:], weight * b[:, :-lag], out=out[:, lag:])
+        np.add(out[:, :-lag], weight * b[:, lag:], out=out[:, :-lag])
     return out

@@ -31,6 +31,7 @@ import itertools
 import lzma
 import mmap
 import os
+import re
 import tarfile
 import zipfile
 import zlib
@@ -57,6 +58,7 @@ _KNOWN_SUFFIXES = (*ARCHIVE_SUFFIXES, *MBOX_SUFFIXES)
 _MAGIC = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"),
           (b"\x1f\x8b", "tar"), (b"BZh", "tar"), (b"\xfd7zXZ\x00", "tar"))
 _READ_CHUNK = 1024 * 1024
+_SEPARATOR = re.compile(rb"(?:\n\n|\n\r\n)From ")
 
 
 @dataclass(frozen=True)
@@ -329,14 +331,18 @@ def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: 
 
 
 def _mbox_messages(mm: mmap.mmap, start: int, stop: int) -> Iterator[tuple[int, int]]:
-    """(start, stop) of each message between two separator offsets of an mbox."""
-    position = _next_from_line(mm, start, stop)
-    if position > start and mm[start:position].strip():
-        yield start, position  # text before the first separator: a message without From_ line
-    while position < stop:
-        following = _next_from_line(mm, position + 1, stop)
-        yield position, following
-        position = following
+    """(start, stop) of each message between two separator offsets of an mbox.
+
+    Separators are found in one regex pass: ``From `` at the start of the range
+    or after an empty line (LF or CRLF).
+    """
+    starts = [match.end() - 5 for match in _SEPARATOR.finditer(mm, start, stop)]
+    if mm[start:start + 5] == b"From ":
+        starts.insert(0, start)
+    elif mm[start:starts[0] if starts else stop].strip():
+        starts.insert(0, start)  # text before the first separator: a message without From_ line
+    starts.append(stop)
+    return itertools.pairwise(starts)
 
 
 def _bounded_read(stream: IO[bytes], want: int, limit: int) -> tuple[bytes, bool]:

@@ -62,13 +62,15 @@ _ISO = re.compile(
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=")
 _ENCODED_GAP = re.compile(rb"(\?=)\s+(=\?)")
 _BRACKET_IP = re.compile(rb"\[(?:IPv6:)?([0-9A-Fa-f:.]{2,45})\]")
+_IPV4 = re.compile(rb"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 _DOMAIN = re.compile(rb"@\s*([A-Za-z0-9][A-Za-z0-9.\-_]*)")
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
-_FIELD = re.compile(rb"\n([A-Za-z][A-Za-z0-9_-]*)[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)")
-_HEADER_START = re.compile(rb"(?:>?From [^\n]*\n)?[!-9;-~]+[ \t]*:")
-_WANTED = frozenset(
-    (b"received", b"date", b"message-id", b"from", b"subject", b"x-mailer", b"user-agent")
+_FIELD = re.compile(
+    rb"\n(received|date|message-id|from|subject|x-mailer|user-agent)[ \t]*:"
+    rb"([^\n]*(?:\n[ \t][^\n]*)*)",
+    re.IGNORECASE,
 )
+_HEADER_START = re.compile(rb"(?:>?From [^\n]*\n)?[!-9;-~]+[ \t]*:")
 
 
 @dataclass(frozen=True)
@@ -204,12 +206,11 @@ def _collect_fields(block: bytes) -> dict[bytes, list[bytes]]:
     found: dict[bytes, list[bytes]] = {}
     for name, value in _FIELD.findall(b"\n" + block):
         key = name.lower()
-        if key in _WANTED:
-            values = found.get(key)
-            if values is None:
-                found[key] = [value]
-            elif key == b"received":
-                values.append(value)
+        values = found.get(key)
+        if values is None:
+            found[key] = [value]
+        elif key == b"received":
+            values.append(value)
     return found
 
 
@@ -460,11 +461,11 @@ def _public_ip(text: bytes) -> str | None:
     """
     if b":" in text:
         return _public_ipv6(text)
-    parts = text.split(b".")
-    if len(parts) != 4 or not all(p.isdigit() and len(p) <= 3 for p in parts):
+    match = _IPV4.fullmatch(text)
+    if match is None:
         return None
-    a, b, c, d = (int(p) for p in parts)
-    if max(a, b, c, d) > 255 or _reserved_ipv4(a, b, c):
+    a, b, c, d = map(int, match.groups())
+    if a > 255 or b > 255 or c > 255 or d > 255 or _reserved_ipv4(a, b, c):
         return None
     return f"{a}.{b}.{c}.{d}"
 
