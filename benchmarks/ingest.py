@@ -140,6 +140,8 @@ def main() -> int:
             print(f"{label:6} {cat_rate:12,.0f} {base_rate:13,.0f} {our_rate:14,.0f} "
                   f"{our_rate / base_rate:9.1f} {ours / cat_seconds:11.1f}")
         print("targets: >= 10x stdlib; spamlab time <= 4x cat time")
+        print(f"load average (1/5/15 min) at the end: {os.getloadavg()}; the machine may be "
+              "shared, all three timings ran in this same run")
     return 0
 
 
