@@ -127,7 +127,7 @@ def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
 
 
 def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
-                   use_correction: bool = True, chunk: int = 16) -> tuple[np.ndarray, np.ndarray]:
+                   use_correction: bool = True, chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
 
     Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
