@@ -14,7 +14,8 @@ import pytest
 from spamlab import figures, run
 from spamlab.cli import main
 
-pytestmark = pytest.mark.notebook
+# one worker runs both module-scoped runs (under `pytest -n 2 --dist loadgroup`)
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("notebook_runs")]
 
 TRUE_RATIO = 0.6
 N_DAYS, N_PRE = 140, 100
