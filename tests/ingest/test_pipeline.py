@@ -229,12 +229,17 @@ def test_dask_engine_gives_identical_outputs(corpus: testing.CorpusTruth, refere
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
-                      silence_logs=50) as cluster, Client(cluster) as client:
-        ing.ingest(corpus.paths, tmp_path / "dask", engine="dask", scheduler=client,
-                   options=ing.IngestOptions(files_per_task=40))
-    for name in OUTPUTS:
-        assert (tmp_path / "dask" / name).read_bytes() == (reference_run / name).read_bytes()
-    assert _tree_bytes(tmp_path / "dask" / "events") == _tree_bytes(reference_run / "events")
+                      silence_logs=50) as cluster:
+        with Client(cluster) as client:
+            ing.ingest(corpus.paths, tmp_path / "dask", engine="dask", scheduler=client,
+                       options=ing.IngestOptions(files_per_task=40))
+        status = main(["ingest", *map(str, corpus.paths), "--out", str(tmp_path / "cli"),
+                       "--engine", "dask", "--scheduler", cluster.scheduler_address, "--quiet"])
+    assert status == 0
+    for out in (tmp_path / "dask", tmp_path / "cli"):
+        for name in OUTPUTS:
+            assert (out / name).read_bytes() == (reference_run / name).read_bytes()
+        assert _tree_bytes(out / "events") == _tree_bytes(reference_run / "events")
 
 
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
