@@ -192,3 +192,14 @@ def test_mbox_without_suffix_inside_a_folder_is_split(tmp_path: Path) -> None:
     seen = collect([tmp_path])
     assert [m for _, m, _, _ in seen] == ["Inbox@0", "Inbox@120", "Inbox@240", "single.eml@0"]
     assert all(d.startswith(b"Received:") for _, _, d, _ in seen)
+
+
+def test_inputs_sharing_a_label_are_refused(tmp_path: Path) -> None:
+    for parent in ("a", "b"):
+        (tmp_path / parent / "trap").mkdir(parents=True)
+        (tmp_path / parent / "trap" / "m").write_bytes(MESSAGE)
+    with pytest.raises(DataError, match="would both be labelled 'trap'"):
+        mc.discover([tmp_path / "a" / "trap", tmp_path / "b" / "trap"])
+    with pytest.raises(DataError, match="would both be labelled 'trap'"):
+        mc.discover([tmp_path / "a" / "trap", tmp_path / "a" / "trap"])
+    assert len(mc.discover([tmp_path])) == 1  # the common parent works

@@ -124,17 +124,25 @@ def discover(paths: Sequence[str | Path]) -> list[Container]:
             raise DataError(f"{raw}: input path does not exist")
         if path.is_dir():
             containers.extend(_walk_directory(path))
+        elif (kind := _sniff_file(path)) == "tree":  # a loose message: a one-file tree
+            containers.append(Container("tree", path.parent, path.name, (path.name,)))
         else:
-            containers.append(Container(_sniff_file(path), path, path.name,
-                                        (path.name,) if _sniff_file(path) == "tree" else ()))
-    return [_rebased(c) for c in containers]
+            containers.append(Container(kind, path, path.name))
+    _check_unique_names(containers)
+    return containers
 
 
-def _rebased(container: Container) -> Container:
-    """A single loose file given directly becomes a one-file tree rooted at its folder."""
-    if container.kind == "tree" and container.path.is_file():
-        return Container("tree", container.path.parent, container.name, container.files)
-    return container
+def _check_unique_names(containers: Sequence[Container]) -> None:
+    """Container names label every output row, so two inputs may not share one."""
+    seen: dict[str, Path] = {}
+    for container in containers:
+        other = seen.setdefault(container.name, container.path)
+        if other is not container.path:
+            raise DataError(
+                f"inputs {other} and {container.path} would both be labelled "
+                f"{container.name!r} (the same path twice, or two folders with the same name); "
+                "pass each input once, or their common parent folder"
+            )
 
 
 def _walk_directory(root: Path) -> list[Container]:
