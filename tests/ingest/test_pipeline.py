@@ -245,3 +245,32 @@ def test_dask_engine_gives_identical_outputs(corpus: testing.CorpusTruth, refere
 def _tree_bytes(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes()
             for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_truncated_and_oversized_headers(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "cut").write_bytes(_message("2011-03-13 03:30").split(b"\n\n")[0][:-3])
+    (folder / "big").write_bytes(b"X-Junk: " + b"y" * 3000 + b"\n" + _message("2011-03-13 03:30"))
+    (folder / "ok").write_bytes(_message("2011-03-13 04:30"))
+    result = ing.ingest([folder], tmp_path / "o", workers=1,
+                        options=ing.IngestOptions(header_limit=2048))
+    assert result.report["rejected"]["header_too_large"] == 1
+    assert (result.report["messages_counted"], result.report["truncated_counted"]) == (2, 1)
+    events = ing.read_events(tmp_path / "o").set_index("member")
+    assert bool(events.loc["cut", "truncated"]) and not bool(events.loc["ok", "truncated"])
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "daily_counts.csv"
+    ing.write_atomic(target, b"old")
+
+    def broken_replace(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ing.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        ing.write_atomic(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["daily_counts.csv"]
