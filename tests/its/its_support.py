@@ -56,3 +56,12 @@ def hand_design(frame: pd.DataFrame, slope: bool = False) -> pd.DataFrame:
 
 def level_row(res) -> pd.Series:
     return res.effects.set_index("kind").loc["level_change"]
+
+
+def ar1_matrix(rng: np.random.Generator, reps: int, n: int, phi: float) -> np.ndarray:
+    """``(reps, n)`` stationary AR(1) paths with unit innovations (vectorised over reps)."""
+    paths = np.empty((reps, n))
+    paths[:, 0] = rng.normal(0, 1 / np.sqrt(1 - phi**2), reps)
+    for t in range(1, n):
+        paths[:, t] = phi * paths[:, t - 1] + rng.normal(0, 1, reps)
+    return paths

@@ -302,14 +302,21 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str) -> Fitted:
         notes = ("Newton-Raphson failed; negative binomial fitted by BFGS",) + notes
     columns = list(x.columns)
     alpha = float(res.params["alpha"])
+    try:
+        cov = res.cov_params().loc[columns, columns]
+    except ValueError:
+        cov = None
+    if cov is None or not np.all(np.isfinite(cov.to_numpy())):
+        raise ParameterError(f"family='negbin': the fit has no usable covariance (dispersion "
+                             f"alpha = {alpha:.2g}; no overdispersion?); use family='poisson' "
+                             "or 'quasipoisson'")
     if alpha < 1e-4:
         notes += (f"no overdispersion found (alpha = {alpha:.2g}): family='poisson' is adequate",)
     mu = np.exp(x.to_numpy() @ res.params[columns].to_numpy() + offset)
     pearson = (yv - mu) / np.sqrt(mu + alpha * mu**2)
     name = "negative binomial (NB2), log link" + (
         f", Newey-West HAC ({hac_lags(len(yv))} lags)" if kind == "hac" else "")
-    return Fitted(res.params[columns], res.cov_params().loc[columns, columns], None, True,
-                  ("negbin", alpha), pearson, name, notes)
+    return Fitted(res.params[columns], cov, None, True, ("negbin", alpha), pearson, name, notes)
 
 
 def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[object, tuple[str, ...]]:

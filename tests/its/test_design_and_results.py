@@ -1,0 +1,147 @@
+"""Partial exposure, several interruptions, and the result object (words, figure, JSON)."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from spamlab import its
+from spamlab.errors import ParameterError
+from spamlab.its import data as its_data
+from spamlab.its import design as its_design
+
+
+def test_partial_day_fraction_and_ramp():
+    days = pd.DataFrame({"v": np.arange(20.0)}, index=pd.date_range("2011-03-06", periods=20))
+    matrix = its_design.build(its_data.prepare(days, "v", ["2011-03-16 14:45"]),
+                              slope_change=True).matrix
+    level = matrix["level[2011-03-16 14:45]"].to_numpy()
+    slope = matrix["slope[2011-03-16 14:45]"].to_numpy()
+    after = (24 * 60 - (14 * 60 + 45)) / (24 * 60)  # share of 16 March after 14:45
+    np.testing.assert_allclose(level[:10], 0.0)
+    np.testing.assert_allclose(level[10], after)
+    np.testing.assert_allclose(level[11:], 1.0)
+    np.testing.assert_allclose(slope[:11], 0.0)
+    np.testing.assert_allclose(slope[11:], np.arange(9) + after)  # days since 14:45 at each midnight
+    np.testing.assert_allclose(matrix["trend"], np.arange(1, 21))
+
+
+def test_partial_exposure_recovers_a_mid_day_drop():
+    """A drop at 18:00 removes 1/4 of that day's volume: the fraction must absorb it exactly."""
+    days = pd.date_range("2011-02-01", periods=60)
+    exposure = np.clip((days + pd.Timedelta(days=1) - pd.Timestamp("2011-03-16 18:00"))
+                       / pd.Timedelta(days=1), 0, 1)
+    volume = 40 + 0.1 * np.arange(60) - 8 * exposure
+    res = its.fit(pd.DataFrame({"v": volume}, index=days), y="v",
+                  interruptions=["2011-03-16 18:00"])
+    np.testing.assert_allclose(res.effects["estimate"].iloc[0], -8.0, atol=1e-9)
+
+
+def test_two_interruptions_in_one_model():
+    rng = np.random.default_rng(4)
+    days = pd.date_range("2010-12-01", periods=150)
+    truth = -6 * (days >= "2010-12-25") + 6 * (days >= "2011-01-10") - 15 * (days >= "2011-03-16")
+    frame = pd.DataFrame({"v": 60 + truth + rng.normal(0, 1, 150)}, index=days)
+    res = its.fit(frame, y="v", interruptions=["2010-12-25", "2011-01-10", "2011-03-16"])
+    np.testing.assert_allclose(res.effects["estimate"], [-6, 6, -15], atol=1.2)
+    assert list(res.effects["interruption"]) == ["2010-12-25", "2011-01-10", "2011-03-16"]
+    with pytest.raises(ParameterError, match="distinct and in time order"):
+        its.fit(frame, y="v", interruptions=["2011-03-16", "2010-12-25"])
+
+
+def test_monthly_trend_counts_periods():
+    months = pd.DataFrame({"v": np.arange(24.0) * 2}, index=pd.date_range("2010-01-01",
+                                                                         periods=24, freq="MS"))
+    res = its.fit(months, y="v", interruptions=["2011-01-01"])
+    np.testing.assert_allclose(res.params["trend"], 2.0, atol=1e-10)  # per month, not per day
+
+
+@pytest.fixture
+def result(daily):
+    gaps = daily.copy()
+    gaps.iloc[[20, 21], 0] = np.nan
+    return its.fit(gaps, y="volume", interruptions=["2011-03-16"], seasonality="dow", errors="iid")
+
+
+def test_summary_in_words(result):
+    text = result.summary()
+    row = result.level_change()
+    assert f"the level of volume fell by {abs(row['estimate']):.4g}" in text
+    assert f"95% CI {row['ci_low']:.4g} to {row['ci_high']:.4g}" in text
+    assert "Model: gaussian, OLS, iid errors" in text
+    assert "residual autocorrelation remains" in text  # AR(1) noise fitted as iid
+    assert "gaps in the data: 2 missing outcome value(s)" in text
+
+
+def test_summary_warns_about_few_pre_points():
+    days = pd.date_range("2011-03-01", periods=40)
+    frame = pd.DataFrame({"v": np.random.default_rng(0).normal(0, 1, 40)}, index=days)
+    res = its.fit(frame, y="v", interruptions=["2011-03-11"])
+    assert any("too few pre-period points: 10 observed" in w for w in res.warnings)
+    assert "too few pre-period points" in res.summary()
+
+
+def test_ratio_words_and_scale(daily):
+    res = its.fit(daily, y="count", interruptions=["2011-03-16"], family="quasipoisson")
+    row = res.level_change()
+    assert row["scale"] == "ratio" and 0 < row["ci_low"] < row["estimate"] < row["ci_high"]
+    assert f"fell by {100 * (1 - row['estimate']):.3g}% (ratio" in res.summary()
+
+
+def test_to_dict_is_json_ready(result):
+    payload = json.loads(json.dumps(result.to_dict()))
+    assert set(payload) == {"level_change", "model", "n_pre", "n_post", "warnings", "effects"}
+    assert set(payload["level_change"]) == {"estimate", "ci_low", "ci_high", "scale"}
+    assert payload["n_pre"] == 72 and payload["n_post"] == 76  # 74 pre days minus 2 gaps
+    assert payload["effects"][0]["kind"] == "level_change"
+    np.testing.assert_allclose(payload["level_change"]["estimate"], result.level_change()["estimate"])
+
+
+def test_counterfactual_columns_and_cumulative(result):
+    table = result.counterfactual
+    assert list(table.columns[:7]) == ["observed", "fitted", "counterfactual", "counterfactual_low",
+                                       "counterfactual_high", "counterfactual_mean_low",
+                                       "counterfactual_mean_high"]
+    assert table.index.equals(result.counterfactual.index)
+    post = table.index >= "2011-03-16"
+    assert (table.loc[~post, "cumulative_effect"] == 0).all()
+    expected = (table.loc[post, "observed"] - table.loc[post, "counterfactual"]).sum()
+    np.testing.assert_allclose(table["cumulative_effect"].iloc[-1], expected)
+    assert (table["counterfactual_low"] < table["counterfactual_mean_low"]).all()
+
+
+@pytest.mark.parametrize("family", ["poisson", "quasipoisson", "negbin"])
+def test_count_counterfactual_never_negative(family):
+    days = pd.date_range("2011-01-01", periods=90)
+    rng = np.random.default_rng(2)
+    mean = np.where(days >= "2011-03-01", 0.5, 2.0)
+    counts = rng.poisson(rng.gamma(2.0, mean / 2.0))  # overdispersed (negative binomial)
+    res = its.fit(pd.DataFrame({"n": counts}, index=days), y="n", interruptions=["2011-03-01"],
+                  family=family)
+    table = res.counterfactual
+    assert (table[["counterfactual", "counterfactual_low", "counterfactual_mean_low"]] >= 0).all().all()
+
+
+def test_plot_has_labelled_panels(result):
+    fig = result.plot()
+    assert isinstance(fig, Figure)
+    top, bottom = fig.axes[:2]
+    assert top.get_ylabel() == "volume" and bottom.get_xlabel()
+    assert "Interrupted time series of volume" in fig._suptitle.get_text()
+    labels = [t.get_text() for t in top.get_legend().get_texts()]
+    assert {"observed", "model fit", "counterfactual (no interruption)"} <= set(labels)
+    assert any("prediction band" in label for label in labels)
+    plt.close(fig)
+
+
+def test_negbin_without_overdispersion_is_a_clear_error():
+    days = pd.date_range("2011-01-01", periods=90)
+    counts = np.random.default_rng(2).poisson(np.where(days >= "2011-03-01", 0.5, 2.0))
+    frame = pd.DataFrame({"n": counts}, index=days)
+    with pytest.raises(ParameterError, match=r"no usable covariance .*use family='poisson'"):
+        its.fit(frame, y="n", interruptions=["2011-03-01"], family="negbin")
