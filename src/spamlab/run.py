@@ -378,12 +378,19 @@ def execute_notebook(
 
 
 def _kernel_config() -> Any:
-    """Kernel settings: local IPC sockets where the OS has them (no open TCP ports, no warning)."""
+    """Kernel settings: local IPC sockets where the OS has them (no open TCP ports, no warning).
+
+    The kernel's own log is limited to critical messages: jupyter_client interrupts
+    every kernel before shutting it down, which an idle ipykernel may log as an
+    alarming but harmless "KeyboardInterrupt caught in kernel". Errors in cells
+    reach the user through :class:`NotebookFailed`, not through this log.
+    """
     import os
 
     from traitlets.config import Config
 
     config = Config()
+    config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
     if os.name == "posix":
         config.KernelManager.transport = "ipc"
     return config
