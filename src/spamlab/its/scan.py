@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from spamlab.errors import ParameterError
 from spamlab.its import batched, smallsample
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
@@ -131,6 +132,8 @@ def level_tests(x: np.ndarray, y: np.ndarray, column: int, errors: str, small_sa
     (``y`` may be ``(n,)`` shared or ``(K, n)``).
     """
     kind, _ = parse_errors(errors)
+    if kind not in ("iid", "hac", "ar1"):
+        raise ParameterError(f"errors={errors!r}: batched fits support 'iid', 'hac' and 'ar1'")
     fit = batched.ols(x, y)
     df = np.full(fit.params.shape[0], float(fit.df_resid))
     if kind == "iid":

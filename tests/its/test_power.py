@@ -1,0 +1,77 @@
+"""Power by simulation: analytic white-noise answer, test size, monotonicity, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from its_support import ar1_matrix, daily_series
+from spamlab import its
+from spamlab.errors import ParameterError
+from spamlab.its.power import estimate_noise
+
+
+def white_noise(n: int = 120, sigma: float = 2.0, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"v": 30 + rng.normal(0, sigma, n)},
+                        index=pd.date_range("2011-01-01", periods=n))
+
+
+def test_white_noise_mde_matches_normal_theory():
+    data = white_noise()
+    post = 40
+    n = len(data) + post
+    x = np.column_stack([np.ones(n), np.arange(1, n + 1), np.arange(n) >= len(data)])
+    unit_se = np.sqrt(np.linalg.inv(x.T @ x)[2, 2])
+    sigma = np.std(data["v"] - np.polyval(np.polyfit(np.arange(120), data["v"], 1), np.arange(120)),
+                   ddof=2)
+    theory = (stats.t.ppf(0.975, n - 3) + stats.norm.ppf(0.8)) * sigma * unit_se
+    mde = its.minimum_detectable_effect(data, y="v", post_days=post, seasonality=None,
+                                        errors="iid", n_sims=800, seed=1)
+    assert mde == pytest.approx(theory, rel=0.12)
+    assert its.power(data, y="v", post_days=post, effect=-mde, seasonality=None, errors="iid",
+                     n_sims=800, seed=1) >= 0.8
+
+
+def test_size_under_ar1_noise():
+    data = daily_series(n=150, drop=0.0)
+    options = {"post_days": 30, "effect": 0.0, "n_sims": 400, "seed": 2}
+    assert its.power(data, y="volume", errors="hac", **options) < 0.09
+    assert its.power(data, y="volume", errors="ar1", **options) < 0.09
+    assert its.power(data, y="volume", errors="iid", **options) > 0.2  # iid ignores the AR(1)
+
+
+def test_power_grows_with_effect_and_post_days():
+    data = daily_series(n=150)
+    curve = its.power(data, y="volume", interruption="2011-03-16", post_days=30,
+                      effect=np.array([-0.5, -1.0, -2.0, -4.0]), errors="ar1")
+    assert np.all(np.diff(curve) >= 0) and curve[-1] > 0.95
+    short = its.minimum_detectable_effect(data, y="volume", interruption="2011-03-16",
+                                          post_days=7, errors="ar1")
+    long = its.minimum_detectable_effect(data, y="volume", interruption="2011-03-16",
+                                         post_days=60, errors="ar1")
+    assert short > long > 0
+
+
+def test_noise_model_recovers_ar1():
+    rng = np.random.default_rng(9)
+    days = pd.date_range("2010-01-01", periods=730)
+    data = pd.DataFrame({"v": 10 + 1.5 * ar1_matrix(rng, 1, 730, 0.6)[0]}, index=days)
+    noise = estimate_noise(data, "v", 10, {"seasonality": None, "trend": True})
+    assert noise.rho == pytest.approx(0.6, abs=0.05)
+    assert noise.sigma == pytest.approx(1.5, rel=0.08)
+    assert len(noise.baseline) == 740 and noise.n_pre == 730
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"post_days": 1}, "post_days=1 must be at least 3"),
+    ({"n_sims": 5}, "n_sims=5 is too small"),
+    ({"errors": "arma(1,1)"}, "batched fits support 'iid', 'hac' and 'ar1'"),
+])
+def test_power_bad_input(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        its.power(white_noise(), y="v", **{"post_days": 30, **kwargs})
+    with pytest.raises(ParameterError, match="target_power=1.2 must be between 0 and 1"):
+        its.minimum_detectable_effect(white_noise(), y="v", target_power=1.2)

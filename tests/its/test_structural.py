@@ -1,0 +1,64 @@
+"""method="structural" against a direct statsmodels UnobservedComponents computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.tsa.statespace.structural import UnobservedComponents
+
+from spamlab import its
+from spamlab.errors import ParameterError
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2011-01-01", periods=120)
+    weekly = np.array([0.0, 1.0, 1.5, 1.0, 0.5, -2.0, -2.0])[days.day_of_week]
+    control = 20 + np.cumsum(rng.normal(0, 0.3, 120))
+    volume = 0.5 * control + weekly - 6 * (days >= "2011-03-16 12:00") + rng.normal(0, 0.7, 120)
+    volume[[10, 50]] = np.nan
+    return pd.DataFrame({"volume": volume, "control": control}, index=days)
+
+
+def test_matches_unobserved_components(frame):
+    days = frame.index
+    level = np.clip((days + pd.Timedelta(days=1) - pd.Timestamp("2011-03-16 12:00"))
+                    / pd.Timedelta(days=1), 0, 1).to_numpy()
+    exog = np.column_stack([level, frame["control"]])
+    model = UnobservedComponents(frame["volume"].to_numpy(), level="llevel", seasonal=7,
+                                 exog=exog, mle_regression=False)
+    ref = model.fit(disp=False, maxiter=500)
+    beta, beta_cov = ref.smoothed_state[-2, -1], ref.smoothed_state_cov[-2, -2, -1]
+    res = its.fit(frame, y="volume", interruptions=["2011-03-16 12:00"], method="structural",
+                  seasonality="dow", covariates=["control"], trend=False)
+    row = res.level_change()
+    np.testing.assert_allclose(row["estimate"], beta, rtol=1e-6)
+    np.testing.assert_allclose(row["std_err"], np.sqrt(beta_cov), rtol=1e-6)
+    signal = np.einsum("kn,kn->n", model.ssm["design"][0], ref.smoothed_state)
+    np.testing.assert_allclose(res.counterfactual["counterfactual"], signal - beta * level,
+                               rtol=1e-6)
+    np.testing.assert_allclose(res.counterfactual["fitted"], signal, rtol=1e-6)
+    assert abs(row["estimate"] + 6) < 1.0
+    assert res.n_pre == 72 and "gaps in the data: 2" in res.summary()
+
+
+def test_structural_log_scale_reports_ratio(frame):
+    res = its.fit(frame, y="volume", interruptions=["2011-03-16"], method="structural",
+                  transform="log", seasonality="fourier:7:2", errors="ar1")
+    row = res.level_change()
+    assert row["scale"] == "ratio" and 0.3 < row["estimate"] < 0.6  # about 4 / 10
+    assert "AR(1) component" in res.model
+    band = res.counterfactual[["counterfactual_low", "counterfactual_high"]]
+    assert (band["counterfactual_low"] > 0).all() and (band.diff(axis=1).iloc[:, 1] > 0).all()
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"family": "poisson"}, "method='structural' is gaussian only"),
+    ({"errors": "hac"}, "errors='hac' is not available with method='structural'"),
+    ({"exposure": "control"}, "exposure= needs transform='log'"),
+])
+def test_structural_bad_options(frame, kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        its.fit(frame, y="volume", interruptions=["2011-03-16"], method="structural", **kwargs)
