@@ -97,7 +97,7 @@ report.save_figure(fig, run, inp.figure_name("counterfactual"))
 # model) and read the intervals as approximate. Warnings below say what the fit noticed.
 
 # %%
-res.diagnostics
+{key: value for key, value in res.diagnostics.items() if key != "acf"}
 
 # %%
 res.warnings
