@@ -77,8 +77,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date-col", default="date", help="date column of --data (default: date)")
     parser.add_argument("--value-col", default="count",
                         help="count/volume column of --data (default: count)")
-    parser.add_argument("--interruption", help="timestamp of the intervention, e.g. "
-                        "'2011-03-16 14:45' (read in --tz); default: the Rustock takedown")
+    parser.add_argument("--interruption", help="with --data (required): timestamp of the "
+                        "intervention, e.g. '2024-03-01 09:30', read in --tz unless it has an "
+                        "offset; without --data the Rustock takedown (16 Mar 2011 14:45 UTC)")
     parser.add_argument("--tz", default="UTC", help="time zone of --data dates and "
                         "--interruption when they carry none (default: UTC)")
     parser.add_argument("--name", help="run name, the folder under reports/ "
@@ -87,7 +88,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reports-dir", type=Path, help="where runs go (default: reports/)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="KEY=VALUE",
                         help="extra notebook parameter (VALUE read as JSON, else as text); "
-                        "repeatable, e.g. -p n_placebo=10")
+                        "repeatable, e.g. -p n_draws=2000")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK",
                         help="run only these of the planned notebooks (name or number, e.g. 03)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")

@@ -158,3 +158,15 @@ def test_versions_name_the_interpreter():
     row = dict(zip(table["package"], table["version"], strict=True))
     assert row["executable"].endswith("python") or "python" in row["executable"]
     assert row["numpy"] == np.__version__ and row["pandas"] == pd.__version__
+
+
+def test_the_command_line_prints_one_clear_line_and_exits_2(tmp_path, daily_csv, capsys):
+    from spamlab.cli import main
+
+    status = main(["run", "--data", str(daily_csv), "--date-col", "day", "--value-col", "spamz",
+                   "--interruption", "2024-02-01", "--reports-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.startswith("spamlab run: error: ") and err.count("\n") == 1
+    assert "value column 'spamz' not found; available columns: ['day', 'spam']" in err
+    assert not (tmp_path / "server").exists()  # nothing started
