@@ -121,3 +121,21 @@ def test_noise_residual_without_noise_is_the_hand_computed_residual():
     assert 0 <= noisy["p_at_least_naive"] <= 1
     with pytest.raises(ParameterError, match="n_sims=1"):
         scenario.noise_residual(p, n_sims=1)
+
+
+def test_engine_power_falls_and_mde_grows_with_noise():
+    out = scenario.engine_power(QUIET, effect=5.0, post_days=(7,), noise_sd=(0.03, 0.3), n_sims=60)
+    quiet, noisy = out.iloc[0], out.iloc[1]
+    assert quiet["power"] > noisy["power"]
+    assert quiet["mde"] < noisy["mde"]
+    # the two engine answers agree: a 5 bn/day drop is found with >= 80% power iff the MDE is <= 5
+    for _, row in out.iterrows():
+        assert (row["power"] >= 0.8) == (row["mde"] <= 5.0 + 0.25) or abs(row["mde"] - 5.0) < 0.5
+    assert "SYNTHETIC" in out.attrs["note"]
+
+
+def test_engine_power_bad_arguments():
+    with pytest.raises(ParameterError, match="column='rustock'"):
+        scenario.engine_power(column="rustock")
+    with pytest.raises(ParameterError, match="noise_sd"):
+        scenario.engine_power(noise_sd=(0.0,))

@@ -30,6 +30,7 @@ from spamlab.scenario._compare import (
     day_shape,
     days_needed,
     distinguish,
+    engine_power,
     its_frame,
     noise_residual,
     power,
@@ -39,6 +40,6 @@ from spamlab.scenario._plot import plot_series
 
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
-    "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "generate",
+    "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "engine_power", "generate",
     "its_frame", "noise_residual", "param_table", "plot_series", "power", "summary",
 ]
