@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from its_support import daily_series  # noqa: E402
+from its_support import daily_series
 
 
 @pytest.fixture

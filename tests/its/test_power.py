@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from its_support import ar1_matrix, daily_series
 from scipy import stats
 
-from its_support import ar1_matrix, daily_series
 from spamlab import its
 from spamlab.errors import ParameterError
 from spamlab.its.power import estimate_noise

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from its_support import DOW_EFFECT, ar1_matrix
+
 from spamlab import its
 from spamlab.its import data as its_data
 from spamlab.its.scan import level_tests, stacked_designs

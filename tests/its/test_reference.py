@@ -7,14 +7,14 @@ wrong trend, indicator, partial-day fraction or dummy coding makes these fail.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 import statsmodels.api as sm
+from its_support import CUT, hand_design, level_row
 from scipy import stats
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from spamlab import its
-from its_support import CUT, hand_design, level_row
+
 
 def check(res, coef: float, se: float, crit: float, log_scale: bool) -> None:
     row = level_row(res)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from its_support import daily_series
 from scipy import stats
 
-from its_support import daily_series
 from spamlab import its
 from spamlab.errors import ParameterError
 from spamlab.its.breaks import argmax_quantile, argmax_tail, optimal_breaks, scan_one_break

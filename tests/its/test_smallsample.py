@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 import statsmodels.api as sm
+from its_support import CUT, hand_design, level_row
 from scipy import optimize, stats
 from statsmodels.regression.linear_model import yule_walker
 
 from spamlab import its
-from its_support import CUT, hand_design, level_row
 
 
 def ar1_cov(rho: float, n: int) -> np.ndarray:

@@ -13,9 +13,9 @@ Examples
 --------
 >>> import numpy as np
 >>> x = np.c_[np.ones(5), np.arange(5.0)]
->>> fit = ols(x, np.array([[1.0, 3, 5, 7, 9], [0.0, 1, 2, 3, 4]]))
+>>> fit = ols(x, np.array([[1.0, 3, 5, 7, 9], [2.0, 3, 4, 5, 6]]))
 >>> fit.params.round(6).tolist()
-[[1.0, 2.0], [0.0, 1.0]]
+[[1.0, 2.0], [2.0, 1.0]]
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def ols(x: np.ndarray, y: np.ndarray, rho: np.ndarray | None = None) -> BatchFit
     params = np.einsum("kpn,kn->kp", pinv, y)
     resid = y - np.einsum("knp,kp->kn", x, params)
     xtx_inv = pinv @ np.swapaxes(pinv, 1, 2)
-    n, p = x.shape[1:]
+    n = x.shape[1]
     zeros = np.zeros(x.shape[0]) if rho is None else rho
     return BatchFit(x, params, resid, xtx_inv, n - np.linalg.matrix_rank(x[0]), zeros)
 

@@ -31,6 +31,7 @@ Examples
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
@@ -219,7 +220,7 @@ def _partial_change_breaks(values: np.ndarray, common: np.ndarray, n_breaks: int
 
 def _segment_design(n: int, breaks: list[int], common: np.ndarray) -> np.ndarray:
     bounds = [0, *breaks, n]
-    dummies = [(np.arange(n) >= a) & (np.arange(n) < b) for a, b in zip(bounds[:-1], bounds[1:])]
+    dummies = [(np.arange(n) >= a) & (np.arange(n) < b) for a, b in pairwise(bounds)]
     return np.column_stack([*dummies, common]).astype(float)
 
 

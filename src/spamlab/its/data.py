@@ -8,9 +8,9 @@ as explicit rows with a missing outcome; a missing row in the index is an error.
 Examples
 --------
 >>> import pandas as pd
->>> frame = pd.DataFrame({"v": range(10)}, index=pd.date_range("2011-03-10", periods=10))
+>>> frame = pd.DataFrame({"v": range(14)}, index=pd.date_range("2011-03-06", periods=14))
 >>> series = prepare(frame, y="v", interruptions=["2011-03-16 12:00"])
->>> float(series.exposure_fraction(0)[6])
+>>> float(series.exposure_fraction(0)[10])
 0.5
 """
 

@@ -110,11 +110,13 @@ def fit(
     series = its_data.prepare(data, y, interruptions, time=time, min_pre=min_pre, min_post=min_post)
     if not series.cuts:
         raise ParameterError("interruptions: give at least one interruption date")
-    options = dict(y=y, family=family, exposure=exposure, transform=transform,
-                   seasonality=seasonality, slope_change=slope_change, errors=errors,
-                   covariates=tuple([covariates] if isinstance(covariates, str) else covariates),
-                   method=method, alpha=alpha, time=time, trend=trend,
-                   small_sample=small_sample)
+    options = {
+        "y": y, "family": family, "exposure": exposure, "transform": transform,
+        "seasonality": seasonality, "slope_change": slope_change, "errors": errors,
+        "covariates": tuple([covariates] if isinstance(covariates, str) else covariates),
+        "method": method, "alpha": alpha, "time": time, "trend": trend,
+        "small_sample": small_sample,
+    }
     if method == "structural":
         from spamlab.its.structural import fit_structural
 
@@ -162,5 +164,5 @@ def autocorrelation_warnings(diagnostics: dict[str, Any], errors: str, alpha: fl
     advice = {"iid": "iid intervals are too narrow; use errors='ar1', 'arma(p,q)' or 'hac'",
               "hac": "HAC intervals allow for it, but consider errors='ar1' or 'arma(p,q)'"}
     hint = advice.get(str(errors).lower(), "consider a richer error model (arma(p,q))")
-    return [f"residual autocorrelation remains (Ljung-Box p = {p:.2g} at lag "
-            f"{diagnostics['ljung_box_lag']}): {hint}"]
+    lag = diagnostics["ljung_box_lag"]
+    return [f"residual autocorrelation remains (Ljung-Box p = {p:.2g} at lag {lag}): {hint}"]

@@ -7,8 +7,8 @@ Examples
 >>> frame = pd.DataFrame({"v": np.r_[np.full(30, 10.0), np.full(20, 6.0)] + np.sin(np.arange(50))},
 ...                      index=pd.date_range("2011-02-01", periods=50))
 >>> fig = its.fit(frame, y="v", interruptions=["2011-03-03"]).plot()
->>> len(fig.axes)
-2
+>>> len(fig.axes)  # two panels plus the twin axis of the cumulative effect
+3
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def plot_result(res: ITSResult, title: str | None = None) -> Figure:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True,
                                       height_ratios=(2, 1), layout="constrained")
     x = table.index
-    level = int(round(100 * (1 - res.alpha)))
+    level = round(100 * (1 - res.alpha))
     top.fill_between(x, table["counterfactual_low"], table["counterfactual_high"], color="C1",
                      alpha=0.25, label=f"counterfactual {level}% prediction band")
     top.plot(x, table["observed"], color="0.2", lw=1, marker=".", ms=3, label="observed")
@@ -67,7 +67,7 @@ def _mark_interruptions(res: ITSResult, axis: plt.Axes) -> None:
         axis.axvline(moment, color="0.4", ls=":", lw=1)
 
 
-def _moment(label: str, index):  # noqa: ANN001, ANN202 - pandas index / scalar
+def _moment(label: str, index):
     import pandas as pd
 
     if isinstance(index, pd.DatetimeIndex):

@@ -85,7 +85,7 @@ class ITSResult:
         """Plain-language report: effect(s) in words with intervals, model, warnings."""
         return _summary_text(self)
 
-    def plot(self, title: str | None = None):  # noqa: ANN201 - matplotlib Figure
+    def plot(self, title: str | None = None):
         """Figure: observed, fit, counterfactual band, pointwise and cumulative effect."""
         from spamlab.its.plotting import plot_result
 
@@ -162,7 +162,7 @@ def _effect_words(row: pd.Series, y: str, level: int) -> str:
 
 
 def _summary_text(res: ITSResult) -> str:
-    level = int(round(100 * (1 - res.alpha)))
+    level = round(100 * (1 - res.alpha))
     lines = [f"Interrupted time series of {res.y!r}", f"Model: {res.model}",
              f"Observations: {res.n_pre} before the first interruption, {res.n_post} at or after it."]
     lines += [_effect_words(row, res.y, level) for _, row in res.effects.iterrows()]

@@ -156,7 +156,7 @@ def _by_date(data: pd.DataFrame, y: str, series: its_data.PreparedSeries,
              shifts: Sequence[int], options: dict[str, Any]) -> pd.DataFrame:
     cut = series.cuts[0]
     dates, names = [], []
-    for shift in sorted(set(int(s) for s in shifts)):
+    for shift in sorted({int(s) for s in shifts}):
         row = int(np.floor(cut)) + shift
         if 0 < row < len(series.index):
             moment = series.index[row] if shift else series.labels[0]

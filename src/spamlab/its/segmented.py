@@ -30,7 +30,7 @@ arma(p,q)  gaussian only: regression with ARMA(p, q) errors by exact maximum lik
 Examples
 --------
 >>> hac_lags(180)
-6
+4
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def parse_errors(errors: str) -> tuple[str, tuple[int, int]]:
     >>> parse_errors("arma(2,1)")
     ('arma', (2, 1))
     >>> parse_errors("ar1")
-    ('arma', (1, 0))
+    ('ar1', (1, 0))
     """
     text = str(errors).replace(" ", "").lower()
     if text in ("iid", "hac"):
