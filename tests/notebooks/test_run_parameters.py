@@ -170,3 +170,24 @@ def test_the_command_line_prints_one_clear_line_and_exits_2(tmp_path, daily_csv,
     assert err.startswith("spamlab run: error: ") and err.count("\n") == 1
     assert "value column 'spamz' not found; available columns: ['day', 'spam']" in err
     assert not (tmp_path / "server").exists()  # nothing started
+
+
+def test_the_readme_commands_parse_and_name_real_notebooks():
+    import re
+    import shlex
+
+    from spamlab import paths
+
+    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    section = text.split("<!-- section: notebooks -->")[1].split("<!-- /section: notebooks -->")[0]
+    block = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1)
+    commands = [c.split("#")[0] for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+    assert len(commands) == 3
+    for command in commands:
+        argv = shlex.split(command)
+        assert argv[:2] == ["spamlab", "run"]
+        args = _args(*argv[2:])
+        assert run.select_notebooks(run.STORY_NOTEBOOKS if args.data is None
+                                    else run.YOUR_DATA_NOTEBOOKS, args.only)
+    for name in run.STORY_NOTEBOOKS + ("05-your-data",):
+        assert f"`{name}`" in section
