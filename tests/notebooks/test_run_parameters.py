@@ -181,7 +181,8 @@ def test_the_readme_commands_parse_and_name_real_notebooks():
     text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
     section = text.split("<!-- section: notebooks -->")[1].split("<!-- /section: notebooks -->")[0]
     block = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1)
-    commands = [c.split("#")[0] for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+    lines = [line.split("#")[0] for line in block.replace("\\\n", " ").splitlines()]
+    commands = [line for line in lines if line.strip()]
     assert len(commands) == 3
     for command in commands:
         argv = shlex.split(command)
