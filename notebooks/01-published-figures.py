@@ -64,7 +64,8 @@ figures.get(table, [1, 2, 3, 4, 5])[shown]
 #
 # Each vendor extrapolates "global" spam from its own spam traps and customers' mail, so their
 # totals differ by a factor of three to five at the same moment: Symantec speaks of tens of
-# billions a day, Commtouch about 150, Cisco 379 (August 2010), M86 230. McAfee's figure appears
+# billions a day (52 in the week before the takedown, #5), Commtouch about 150 (#326), Cisco 379
+# (August 2010, #83), M86 230 (2010, #275). McAfee's figure appears
 # both as 1.5 and as 1,500 billion a day (#240, #241): one copy must have confused billions with
 # trillions. Each bar below is one published figure over the period it covers (log scale).
 
@@ -81,11 +82,12 @@ report.save_figure(fig, run, "published-global-spam-per-day-by-vendor")
 #
 # ## The spam *rate*: a different quantity
 #
-# Many reports give spam as a percentage of all email rather than a count. A rate can barely move
-# while the volume collapses, because legitimate mail is a small and steady share; that is how a
-# "2%" change came to be misreported as the size of the Rustock drop. The monthly rates published
-# by Symantec and Kaspersky are patchy and, where several press copies quote the same month, not
-# always identical (dots: every published value; line: the monthly median).
+# Many reports give spam as a percentage of all email rather than a count. A rate moves much less
+# than the volume: if spam is 80% of all mail and its volume falls by a third while legitimate mail
+# stays put, the rate only drops to about 73% (illustrative arithmetic). Small changes in the rate
+# (#11, #26, #176: about 2%) were sometimes read as the size of the Rustock drop. The monthly rates
+# published by Symantec and Kaspersky are patchy and, where several press copies quote the same
+# month, not always identical (dots: every published value; line: the monthly median).
 
 # %%
 fig = plots.monthly_rates(table, marks=takedown,
@@ -96,8 +98,8 @@ report.save_figure(fig, run, "published-monthly-spam-rate-by-vendor")
 # ## How much did Rustock send?
 #
 # The sources disagree by more than a factor of three: 13.82 billion a day (#1, and #13, which
-# places the same number in 2010), around 30 (#139, #151), 44.1 in December 2010 (#7), and close
-# to 50. A claim of "14 billion each week" circulating in the press matches no source found: it
+# places the same number in 2010), around 30 (#139, #151), 44.1 in December 2010 (#7), and 50
+# (Commtouch, March 2011, #75). A claim of "14 billion each week" circulating in the press matches no source found: it
 # looks like a misreading of the daily 13.82.
 
 # %%
@@ -111,7 +113,7 @@ report.save_figure(fig, run, "published-rustock-output-per-day")
 # ## And what share of all spam was Rustock?
 #
 # Shares published for Rustock range from 17% (January 2011, #338) through 28.5% (March 2011
-# average, #2) to 47.5% (end of 2010) and more in some spam traps. Output and share only agree if
+# average, #2) to 47.5% (December 2010, #6) and 50-80% in CBL's spam traps (#126-#128). Output and share only agree if
 # the total they refer to is the same, which is one of the hypotheses notebook 03 tests.
 
 # %%
