@@ -336,7 +336,8 @@ def execute_plan(plan: RunPlan, stream: Any = None) -> dict[str, Any]:
         print(f"spamlab run: [{number}/{total}] {notebook} done in {seconds[notebook]:.1f} s",
               file=stream, flush=True)
     run_info = {"run": plan.name, "parameters": dict(plan.parameters),
-                "notebooks_run": list(plan.notebooks)}
+                "notebooks_run": list(plan.notebooks),
+                "figures": sorted(p.name for p in (plan.out_dir / "figures").glob("*.png"))}
     results = report.write_results(plan.out_dir, plan.planned or plan.notebooks, extra=run_info)
     log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
     (plan.out_dir / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")

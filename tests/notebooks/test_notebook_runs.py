@@ -87,6 +87,7 @@ def test_story_results_carry_the_residual_and_the_takedown_effect(story):
 def test_story_figures_are_named_by_content_and_scenario_ones_say_synthetic(story):
     folder, _ = story
     names = {p.stem for p in (folder / "figures").glob("*.png")}
+    assert sorted(f"{n}.png" for n in names) == story[1]["figures"]
     assert {"published-global-spam-per-day-by-vendor", "missing-5-billion-waterfall",
             "rustock-counterfactual-synthetic"} <= names
     assert all("synthetic" in n for n in names if n.startswith("rustock-"))
