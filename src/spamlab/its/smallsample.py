@@ -127,51 +127,90 @@ def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
 
 
 def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
-                   use_correction: bool = True, chunk: int = 8) -> tuple[np.ndarray, np.ndarray]:
+                   use_correction: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
 
     Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
-    a t quantile with ``df[:, j]`` degrees of freedom. Problems are processed
-    ``chunk`` at a time so the ``n x n`` work arrays stay in cache.
+    a t quantile with ``df[:, j]`` degrees of freedom. With ``c`` the coefficient's
+    row of ``pinv(X)``, ``D = diag(c)``, ``K`` the Bartlett weights and
+    ``M S M = S + L R'`` (``L = [Q, -SQ]``, ``R = [Q Q'SQ - SQ, Q]``),
+    ``E = tr(K D S D) + tr(K D L R' D)`` and
+    ``tr((K B)^2) = tr(KFKF) + 2 tr((KW)' F (KU)) + tr(((KW)' U)^2)`` with
+    ``B = D M S M D``, ``F = D S D``, ``U = D L``, ``W = D R``; every term costs
+    ``O(n lags^2 + n lags p)`` (see :func:`_trace_kfkf`), no ``n x n`` matrix is formed.
     """
-    k_, n, p = x.shape
+    n, p = x.shape[1:]
     correction = n / (n - p) if use_correction else 1.0
     rows = np.linalg.pinv(x)[:, columns, :]
-    out = np.empty((2, k_, len(columns)))
-    for start in range(0, k_, chunk):
-        part = slice(start, start + chunk)
-        out[:, part] = _hac_moments(x[part], rho[part], rows[part], lags, correction)
-    return out[0], out[1]
-
-
-def _hac_moments(x: np.ndarray, rho: np.ndarray, rows: np.ndarray, lags: int,
-                 correction: float) -> np.ndarray:
     q = orthonormal_basis(x)
-    dense = _ar1_dense(rho, x.shape[1])
-    sq = dense @ q
-    # M S M = S - Q (SQ)' - (SQ) Q' + Q (Q'SQ) Q' = S + [Q, -SQ] @ [Q Q'SQ - SQ, Q]'
+    sq = ar1_times(q, rho)
     left = np.concatenate([q, -sq], axis=2)
     right = np.concatenate([q @ (np.swapaxes(q, 1, 2) @ sq) - sq, q], axis=2)
-    resid_cov = dense + left @ np.swapaxes(right, 1, 2)
-    out = np.empty((2, x.shape[0], rows.shape[1]))
-    for j in range(rows.shape[1]):
+    factors = np.empty((x.shape[0], len(columns)))
+    dfs = np.empty_like(factors)
+    for j in range(len(columns)):
         c = rows[:, j, :]
-        scaled = resid_cov * c[:, :, None]
-        scaled *= c[:, None, :]
-        kb = _bartlett_apply(scaled, lags)
-        expected = np.einsum("kaa->k", kb) * correction
-        variance = 2 * np.einsum("kab,kba->k", kb, kb) * correction**2
-        truth = np.einsum("ka,ka->k", c, (dense @ c[:, :, None])[:, :, 0])
-        out[0, :, j] = expected / truth
-        out[1, :, j] = 2 * expected**2 / variance
+        u, w = left * c[:, :, None], right * c[:, :, None]
+        ku, kw = _bartlett_apply(u, lags), _bartlett_apply(w, lags)
+        expected = (_trace_kf(c, rho, lags) + np.sum(ku * w, axis=(1, 2))) * correction
+        fku = ar1_times(ku * c[:, :, None], rho) * c[:, :, None]
+        small = np.swapaxes(kw, 1, 2) @ u
+        trace = (_trace_kfkf(c, rho, lags) + 2 * np.sum(kw * fku, axis=(1, 2))
+                 + np.einsum("kij,kji->k", small, small))
+        truth = np.sum(c * ar1_times(c[:, :, None], rho)[:, :, 0], axis=1)
+        factors[:, j] = expected / truth
+        dfs[:, j] = 2 * expected**2 / (2 * trace * correction**2)
+    return factors, dfs
+
+
+def _shift(c: np.ndarray, lag: int) -> np.ndarray:
+    """``c[:, s + lag]`` with zeros outside the series."""
+    out = np.zeros_like(c)
+    n = c.shape[1]
+    if lag >= 0:
+        out[:, : n - lag] = c[:, lag:]
+    else:
+        out[:, -lag:] = c[:, : n + lag]
     return out
 
 
-def _ar1_dense(rho: np.ndarray, n: int) -> np.ndarray:
-    """Stacked AR(1) covariances ``rho^|s-t| / (1 - rho^2)``, ``(K, n, n)``."""
-    lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
-    powers = rho[:, None] ** np.arange(n)[None, :] / (1 - rho[:, None] ** 2)
-    return powers[:, lag]
+def _bartlett(lags: int) -> dict[int, float]:
+    return {lag: 1.0 - abs(lag) / (lags + 1.0) for lag in range(-lags, lags + 1)}
+
+
+def _trace_kf(c: np.ndarray, rho: np.ndarray, lags: int) -> np.ndarray:
+    """``tr(K D S D) = sum_l w_l rho^|l| sum_s c_s c_{s+l} / (1 - rho^2)``."""
+    total = np.sum(c * c, axis=1)
+    for lag in range(1, lags + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        total = total + 2 * weight * rho**lag * np.sum(c[:, :-lag] * c[:, lag:], axis=1)
+    return total / (1 - rho**2)
+
+
+def _trace_kfkf(c: np.ndarray, rho: np.ndarray, lags: int) -> np.ndarray:
+    """``tr(G D G D)`` for ``G = K D S`` in ``O(n lags^2)``.
+
+    Inside the band ``|s - t| <= lags`` the entries of ``G`` are summed directly.
+    Outside it every ``u`` in the kernel window lies on one side of ``t``, so
+    ``G_st = rho^(s-lags-t) a_s / (1-rho^2)`` below the band and
+    ``rho^(t-s-lags) b_s / (1-rho^2)`` above it; the off-band sum is then the
+    recursion ``h_s = rho^2 (h_{s-1} + b_{s-lags-1} c_{s-lags-1})``.
+    """
+    r = rho[:, None]
+    weights = _bartlett(lags)
+    shifted = {lag: _shift(c, lag) for lag in weights}
+    band = {d: sum(w * shifted[lag] * r ** abs(lag - d) for lag, w in weights.items())
+            for d in weights}
+    inside = sum(np.sum(band[d] * shifted[d] * _shift(band[-d], d) * c, axis=1) for d in weights)
+    a = sum(w * shifted[lag] * r ** (lag + lags) for lag, w in weights.items())
+    b = sum(w * shifted[lag] * r ** (lags - lag) for lag, w in weights.items()) * c
+    ac = a * c
+    h = np.zeros(c.shape[0])
+    outside = np.zeros(c.shape[0])
+    for s in range(lags + 1, c.shape[1]):
+        h = rho**2 * (h + b[:, s - lags - 1])
+        outside += ac[:, s] * h
+    return (inside + 2 * outside) / (1 - rho**2) ** 2
 
 
 def _bartlett_apply(b: np.ndarray, lags: int) -> np.ndarray:
