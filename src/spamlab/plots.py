@@ -20,6 +20,7 @@ from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -96,6 +97,23 @@ def _vendor_colours(vendors: Sequence[str]) -> dict[str, tuple[float, ...]]:
     return {vendor: palette(i % 10) for i, vendor in enumerate(sorted(set(vendors)))}
 
 
+def _label_ids(ax: plt.Axes, rows: pd.DataFrame, log: bool) -> None:
+    """``#id`` labels at the start of each bar; bars that would overlap share one label."""
+    values = rows["value_mid"].to_numpy(dtype=float)
+    height = np.log10(np.clip(values, 1e-9, None)) if log else values
+    span = float(np.ptp(height)) or 1.0
+    keys = list(zip(rows["period_start"].dt.to_period("M"), np.round(height / span * 30),
+                    strict=True))
+    groups: dict[tuple, list[int]] = {}
+    for key, figure_id in zip(keys, rows["id"], strict=True):
+        groups.setdefault(key, []).append(int(figure_id))
+    first = {key: i for i, key in reversed(list(enumerate(keys)))}
+    for key, ids in groups.items():
+        row = rows.iloc[first[key]]
+        ax.annotate(" ".join(f"#{i}" for i in ids), (row["period_start"], row["value_mid"]),
+                    textcoords="offset points", xytext=(2, 3), fontsize=7, color="0.25")
+
+
 def published_periods(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     title: str | None = None, log: bool = True, label_ids: bool = True, marks: Marks = (),
@@ -123,9 +141,8 @@ def published_periods(
             ax.fill_between([start, end], row["value_low"], row["value_high"], color=colour, alpha=0.2)
         if (end - start).days <= 1:
             ax.plot(start, row["value_mid"], "o", color=colour, markersize=5)
-        if label_ids:
-            ax.annotate(f"#{row['id']}", (start, row["value_mid"]), textcoords="offset points",
-                        xytext=(2, 3), fontsize=7, color=colour)
+    if label_ids:
+        _label_ids(ax, rows, log)
     for vendor, colour in colours.items():
         ax.plot([], [], color=colour, linewidth=3, label=vendor)
     _mark(ax, marks)
