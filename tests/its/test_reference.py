@@ -128,3 +128,30 @@ def test_counterfactual_band_matches_ols_prediction(daily):
     post = table.index >= "2011-03-16"
     expected = np.cumsum(np.where(post, daily["volume"] - pred["mean"], 0.0))
     np.testing.assert_allclose(table["cumulative_effect"], expected, rtol=1e-8, atol=1e-8)
+
+
+def test_quasipoisson_hac_is_the_poisson_sandwich(daily):
+    x = hand_design(daily)
+    ref = sm.GLM(daily["count"], x, family=sm.families.Poisson()).fit(
+        cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x))})
+    res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="quasipoisson",
+                  errors="hac")
+    check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
+
+
+def test_negbin_hac_matches_discrete_nb2(daily):
+    x = hand_design(daily)
+    ref = sm.NegativeBinomial(daily["nb_count"], x, loglike_method="nb2").fit(
+        disp=False, maxiter=100, method="newton", cov_type="HAC",
+        cov_kwds={"maxlags": nw_lags(len(x))})
+    res = its.fit(daily, y="nb_count", interruptions=[CUT], seasonality="dow", family="negbin",
+                  errors="hac")
+    check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
+
+
+def test_seasonality_list_combines_dummies_and_fourier(daily):
+    t = np.arange(len(daily), dtype=float)
+    x = hand_design(daily).assign(s1=np.sin(2 * np.pi * t / 30.5), c1=np.cos(2 * np.pi * t / 30.5))
+    ref = sm.OLS(daily["volume"], x).fit()
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality=["dow", "fourier:30.5:1"])
+    np.testing.assert_allclose(level_row(res)["estimate"], ref.params["level"], rtol=1e-6)

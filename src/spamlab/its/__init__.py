@@ -11,6 +11,13 @@ placebo, breakpoints, sensitivity, plot_sensitivity
 power, minimum_detectable_effect
     Power of a level-change test by simulation from a series' noise structure.
 
+Modules: ``data`` (validation, time axis, partial exposure), ``design`` (regressors),
+``segmented`` (statsmodels fits per family/errors), ``smallsample`` (AR(1)/HAC
+small-sample corrections), ``structural`` (state space), ``counterfactual``,
+``results`` (:class:`ITSResult`), ``diagnostics``, ``plotting``, ``batched`` and
+``scan`` (stacked least squares for scans), ``robustness`` (placebo, sensitivity),
+``breaks`` (breakpoints), ``power``.
+
 Examples
 --------
 >>> from spamlab import its
