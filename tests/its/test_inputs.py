@@ -150,3 +150,14 @@ def test_period_and_integer_axes():
     assert by_period.effects["interruption"].iloc[0] == "2009-09"
     assert by_year.effects["interruption"].iloc[0] == "2000"
     np.testing.assert_allclose(by_period.effects["estimate"], by_year.effects["estimate"], rtol=1e-12)
+
+
+def test_scalar_interruption_types_and_gap_note():
+    data = frame()
+    moments = ["2011-02-10", pd.Timestamp("2011-02-10"), np.datetime64("2011-02-10"),
+               pd.Timestamp("2011-02-10").to_pydatetime()]
+    values = [its.fit(data, y="volume", interruptions=m).effects["estimate"].iloc[0] for m in moments]
+    np.testing.assert_allclose(values, values[0], rtol=1e-12)
+    data.iloc[5, 0] = np.nan
+    res = its.fit(data, y="volume", interruptions="2011-02-10", errors="hac")
+    assert any("joining the rows on either side of each gap" in w for w in res.warnings)

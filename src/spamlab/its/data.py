@@ -122,9 +122,9 @@ def prepare(
 
 
 def _as_list(interruptions: Sequence[object] | object) -> list[object]:
-    if isinstance(interruptions, (str, bytes, pd.Timestamp, int, float, np.number)):
-        return [interruptions]
-    return list(interruptions)  # type: ignore[arg-type]
+    if isinstance(interruptions, (list, tuple, pd.Index, pd.Series, np.ndarray)):
+        return list(interruptions)
+    return [interruptions]
 
 
 def _label(item: object) -> str:

@@ -203,7 +203,14 @@ def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: 
         name += f", small-sample adjusted under AR(1) rho={rho[0]:.3f}"
     return Fitted(res.params, cov, res.df_resid, transform == "log",
                   ("gaussian", float(res.scale)), np.asarray(res.resid),
-                  _gauss_name(name + ")", transform), (), term_df)
+                  _gauss_name(name + ")", transform), _gap_note(response), term_df)
+
+
+def _gap_note(response: np.ndarray) -> tuple[str, ...]:
+    """Autocorrelation-aware errors treat rows on either side of a gap as neighbours."""
+    if not np.isnan(response).any():
+        return ()
+    return ("autocorrelation was estimated joining the rows on either side of each gap",)
 
 
 def _corrected_rho(x: np.ndarray, resid: np.ndarray) -> np.ndarray:
@@ -243,10 +250,9 @@ def _fit_glsar(design: Design, response: np.ndarray, transform: str | None,
     rho_value = float(np.atleast_1d(model.rho)[0])
     variance = float(res.scale) / max(1e-12, 1 - rho_value**2)
     name = _gauss_name(f"feasible GLS with AR(1) errors (rho={rho_value:.3f}, {how})", transform)
-    notes = () if np.isnan(response).sum() == 0 else (
-        "AR(1) errors were estimated ignoring the gaps (rows joined across missing values)",)
     return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
-                  ("gaussian", variance), np.asarray(res.wresid), name, notes, term_df)
+                  ("gaussian", variance), np.asarray(res.wresid), name, _gap_note(response),
+                  term_df)
 
 
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
