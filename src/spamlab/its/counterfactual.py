@@ -16,7 +16,7 @@ Log-scale models (log link or ``transform="log"``) are back-transformed with
 Examples
 --------
 >>> import numpy as np
->>> bounds = _band(np.array([0.0]), np.array([1.0]), 1.96, log_scale=True)
+>>> bounds = band(np.array([0.0]), np.array([1.0]), 1.96, log_scale=True)
 >>> [round(float(b[0]), 3) for b in bounds]
 [0.141, 7.099]
 """
@@ -40,8 +40,9 @@ def critical_value(alpha: float, df_resid: float | None) -> float:
     return float(stats.t.ppf(1 - alpha / 2, df_resid))
 
 
-def _band(center: np.ndarray, se: np.ndarray, crit: float, log_scale: bool
-          ) -> tuple[np.ndarray, np.ndarray]:
+def band(center: np.ndarray, se: np.ndarray, crit: float, log_scale: bool
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """``center -/+ crit * se``, exponentiated on a log scale."""
     low, high = center - crit * se, center + crit * se
     return (np.exp(low), np.exp(high)) if log_scale else (low, high)
 
@@ -70,11 +71,11 @@ def counterfactual_table(design: Design, fitted: Fitted, y: np.ndarray, post: np
     eta_fit, _ = linear_predictor(design, fitted, design.matrix)
     eta, se = linear_predictor(design, fitted, design.counterfactual_matrix())
     inverse = np.exp if fitted.log_scale else (lambda v: v)
-    mean_low, mean_high = _band(eta, se, crit, fitted.log_scale)
+    mean_low, mean_high = band(eta, se, crit, fitted.log_scale)
     obs_low, obs_high = _observation_band(eta, se, fitted, crit, alpha, seed)
     counterfactual = inverse(eta)
     effect = y - counterfactual
-    cumulative = np.where(post, np.nancumsum(np.where(post, effect, 0.0)), 0.0)
+    cumulative = cumulative_effect(effect, post)
     return pd.DataFrame({
         "observed": y, "fitted": inverse(eta_fit), "counterfactual": counterfactual,
         "counterfactual_low": obs_low, "counterfactual_high": obs_high,
@@ -83,11 +84,22 @@ def counterfactual_table(design: Design, fitted: Fitted, y: np.ndarray, post: np
     }, index=design.matrix.index)
 
 
+def cumulative_effect(effect: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """Running sum of ``effect`` from the first post row (0 before; missing values add 0).
+
+    Examples
+    --------
+    >>> cumulative_effect(np.array([1.0, -2.0, np.nan, -3.0]), np.array([False, True, True, True]))
+    array([ 0., -2., -2., -5.])
+    """
+    return np.where(post, np.nancumsum(np.where(post, effect, 0.0)), 0.0)
+
+
 def _observation_band(eta: np.ndarray, se: np.ndarray, fitted: Fitted, crit: float,
                       alpha: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     kind, value = fitted.noise
     if kind == "gaussian":
-        return _band(eta, np.sqrt(se**2 + value), crit, fitted.log_scale)
+        return band(eta, np.sqrt(se**2 + value), crit, fitted.log_scale)
     rng = np.random.default_rng(seed)
     mu = np.exp(eta[None, :] + se[None, :] * rng.standard_normal((N_DRAWS, 1)))
     draws = _count_noise(rng, mu, kind, value)

@@ -131,11 +131,12 @@ def fit(
     diagnostics = residual_diagnostics(fitted.residuals)
     notes = list(fitted.notes) + data_warnings(series, len(design.matrix.columns))
     notes += autocorrelation_warnings(diagnostics, errors, alpha)
-    return ITSResult(effects, table, fitted.description, y, *_counts(series), tuple(notes),
+    return ITSResult(effects, table, fitted.description, y, *observed_counts(series), tuple(notes),
                      diagnostics, fitted.params, fitted.cov, alpha, options)
 
 
-def _counts(series: its_data.PreparedSeries) -> tuple[int, int]:
+def observed_counts(series: its_data.PreparedSeries) -> tuple[int, int]:
+    """Observed outcomes before the first interruption and at/after it (partial periods count as post)."""
     observed = ~np.isnan(series.y)
     post = series.is_post()
     return int((observed & ~post).sum()), int((observed & post).sum())
@@ -144,7 +145,7 @@ def _counts(series: its_data.PreparedSeries) -> tuple[int, int]:
 def data_warnings(series: its_data.PreparedSeries, n_params: int) -> list[str]:
     """Cautions about the data: few pre-period points, gaps (missing outcomes)."""
     notes = []
-    n_pre, _ = _counts(series)
+    n_pre, _ = observed_counts(series)
     if n_pre < max(FEW_PRE, 2 * n_params):
         notes.append(f"too few pre-period points: {n_pre} observed before the first "
                      f"interruption for {n_params} parameters; the baseline is fragile")

@@ -37,6 +37,7 @@ from scipy import stats
 from spamlab.errors import ParameterError
 from spamlab.its import batched, smallsample
 from spamlab.its import data as its_data
+from spamlab.its.robustness import moment_label
 from spamlab.its.scan import level_tests, stacked_designs
 
 
@@ -91,7 +92,7 @@ def simulate(data: pd.DataFrame, y: str = "volume", post_days: int = 30, *,
     rng = np.random.default_rng(seed)
     series = ar1_paths(rng, int(n_sims), len(noise.baseline), noise.rho, noise.sigma)
     extended = _extended(pre, y, int(post_days))
-    design_series = its_data.prepare(extended, y, [_label(extended.index[noise.n_pre])],
+    design_series = its_data.prepare(extended, y, [moment_label(extended.index[noise.n_pre])],
                                      min_pre=0, min_post=0)
     x, _, column = stacked_designs(design_series, options)
     tests = level_tests(x[0], series + noise.baseline, column, errors, small_sample, alpha)
@@ -200,9 +201,3 @@ def _extended(pre: pd.DataFrame, y: str, post_days: int) -> pd.DataFrame:
     frame = pd.DataFrame({y: np.r_[pre[y].to_numpy(float), np.zeros(post_days)]},
                          index=index.append(new))
     return frame
-
-
-def _label(value: object) -> object:
-    from spamlab.its.robustness import moment_label
-
-    return moment_label(value)

@@ -42,7 +42,7 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from spamlab.errors import DataError, ParameterError
 from spamlab.its import design as its_design
-from spamlab.its.counterfactual import critical_value
+from spamlab.its.counterfactual import band, critical_value, cumulative_effect
 from spamlab.its.data import PreparedSeries
 from spamlab.its.diagnostics import residual_diagnostics
 from spamlab.its.results import ITSResult, effects_table
@@ -52,8 +52,9 @@ from spamlab.its.segmented import parse_errors
 def fit_structural(series: PreparedSeries, options: dict[str, Any], seed: int = 0) -> ITSResult:
     """Fit the structural model described in the module docstring (called by ``its.fit``)."""
     response, offset = _structural_response(series, options)
-    design = its_design.build(series, None, options["slope_change"], options["covariates"],
-                              None, trend=False).matrix.drop(columns="const")
+    built = its_design.build(series, None, options["slope_change"], options["covariates"],
+                             None, trend=False)
+    design = built.matrix.drop(columns="const")
     model = UnobservedComponents(response - offset, exog=design.to_numpy(),
                                  mle_regression=False, **_components(series, options))
     with warnings.catch_warnings(record=True) as caught:
@@ -62,18 +63,18 @@ def fit_structural(series: PreparedSeries, options: dict[str, Any], seed: int = 
     notes = [f"optimizer: {w.message}" for w in caught]
     exog_states = list(range(model.k_states - design.shape[1], model.k_states))
     params, cov = _regression_states(res, exog_states, list(design.columns))
-    terms = tuple((label, kind, column) for label, kind, column in _terms(series, options))
+    terms = built.terms
     log_scale = options["transform"] == "log"
     effects = effects_table(terms, params, cov, {}, log_scale, options["alpha"])
     table = _counterfactual(res, model, exog_states, design, terms, series, offset, options)
     burn = res.loglikelihood_burn
     diagnostics = residual_diagnostics(np.asarray(res.standardized_forecasts_error[0])[burn:])
-    from spamlab.its.fit import _counts, autocorrelation_warnings, data_warnings
+    from spamlab.its.fit import autocorrelation_warnings, data_warnings, observed_counts
 
     notes += data_warnings(series, model.k_states + len(res.params))
     notes += autocorrelation_warnings(diagnostics, "structural", options["alpha"])
     name = _describe(model, options)
-    return ITSResult(effects, table, name, options["y"], *_counts(series), tuple(notes),
+    return ITSResult(effects, table, name, options["y"], *observed_counts(series), tuple(notes),
                      diagnostics, params, cov, options["alpha"], options)
 
 
@@ -119,15 +120,6 @@ def _components(series: PreparedSeries, options: dict[str, Any]) -> dict[str, An
     return parts
 
 
-def _terms(series: PreparedSeries, options: dict[str, Any]) -> list[tuple[str, str, str]]:
-    out = []
-    for label in series.labels:
-        out.append((label, "level_change", f"level[{label}]"))
-        if options["slope_change"]:
-            out.append((label, "slope_change", f"slope[{label}]"))
-    return out
-
-
 def _regression_states(res: Any, states: list[int], names: list[str]
                        ) -> tuple[pd.Series, pd.DataFrame]:
     last = res.smoothed_state.shape[1] - 1
@@ -149,17 +141,16 @@ def _counterfactual(res: Any, model: UnobservedComponents, exog_states: list[int
     mean_var = np.clip(np.einsum("nk,nkl,nl->n", z, covs, z), 0.0, None)
     noise = float(res.params[list(model.param_names).index("sigma2.irregular")])
     crit = critical_value(options["alpha"], None)
-    back = np.exp if options["transform"] == "log" else (lambda v: v)
-    post = series.is_post()
+    log_scale = options["transform"] == "log"
+    back = np.exp if log_scale else (lambda v: v)
+    obs_low, obs_high = band(mean, np.sqrt(mean_var + noise), crit, log_scale)
+    mean_low, mean_high = band(mean, np.sqrt(mean_var), crit, log_scale)
     effect = series.y - back(mean)
     return pd.DataFrame({
         "observed": series.y, "fitted": back(fitted), "counterfactual": back(mean),
-        "counterfactual_low": back(mean - crit * np.sqrt(mean_var + noise)),
-        "counterfactual_high": back(mean + crit * np.sqrt(mean_var + noise)),
-        "counterfactual_mean_low": back(mean - crit * np.sqrt(mean_var)),
-        "counterfactual_mean_high": back(mean + crit * np.sqrt(mean_var)),
-        "effect": effect,
-        "cumulative_effect": np.where(post, np.nancumsum(np.where(post, effect, 0.0)), 0.0),
+        "counterfactual_low": obs_low, "counterfactual_high": obs_high,
+        "counterfactual_mean_low": mean_low, "counterfactual_mean_high": mean_high,
+        "effect": effect, "cumulative_effect": cumulative_effect(effect, series.is_post()),
     }, index=series.index)
 
 
