@@ -144,6 +144,11 @@ def test_gaps_between_containers_are_empty_not_zero(tmp_path: Path) -> None:
     ]
     assert result.report["days"] == {"timezone": "UTC", "first": "2011-03-01",
                                      "last": "2011-03-07", "listed": 7, "covered": 5, "gaps": 2}
+    from spamlab import series  # the foundation's reader takes the file as it is
+
+    volume = series.read(tmp_path / "out" / "daily_counts.csv", tz="UTC")["volume"]
+    assert volume.isna().tolist() == [False, False, False, True, True, False, False]
+    assert volume.sum() == 4
 
 
 def test_local_time_zone_moves_day_boundaries(tmp_path: Path) -> None:
