@@ -434,40 +434,46 @@ def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, task: Task,
 
 
 def _read_7z(task: Task, sink: MessageSink) -> int:
+    """Members of a 7z archive, streamed: each member's head goes to ``sink`` as it completes.
+
+    The archive is opened from a file object, which makes py7zr extract
+    sequentially (a deterministic order); nothing is written to disk.
+    """
     import py7zr  # imported lazily: only 7z inputs need it
 
+    name = task.container.name
+    factory = _HeadFactory(task.header_limit + 4, task.member_limit, sink)
     try:
-        with py7zr.SevenZipFile(task.container.path, mode="r") as archive:
+        with open(task.container.path, "rb") as handle, \
+                py7zr.SevenZipFile(handle, mode="r") as archive:
             members = [f for f in archive.files if not f.is_directory]
-            factory = _HeadFactory(task.header_limit + 4, task.member_limit)
-            oversize = {f.filename for f in members if f.uncompressed > task.member_limit}
-            if len(oversize) < len(members):
-                archive.extract(targets=[f.filename for f in members
-                                         if f.filename not in oversize], factory=factory)
-    except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, OSError, EOFError, ValueError,
+            wanted = [f.filename for f in members if f.uncompressed <= task.member_limit]
+            for member in members:
+                if member.uncompressed > task.member_limit:
+                    sink(member.filename, b"", "member_too_large")
+            if wanted:
+                archive.extract(targets=wanted, factory=factory)
+    except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, py7zr.PasswordRequired,
+            py7zr.UnsupportedCompressionMethodError, OSError, EOFError, ValueError,
             lzma.LZMAError) as exc:
-        raise DataError(f"{task.container.name}: not a readable 7z archive ({exc})") from None
-    heads = factory.heads_in_order()
-    if len(heads) != len(members) - len(oversize):
-        raise DataError(f"{task.container.name}: 7z archive yielded {len(heads)} of "
-                        f"{len(members) - len(oversize)} members")
-    position = 0
-    for member in members:
-        if member.filename in oversize:
-            sink(member.filename, b"", "member_too_large")
-            continue
-        data, too_large = heads[position]
-        position += 1
-        sink(member.filename, data, "member_too_large" if too_large else "")
+        raise DataError(f"{name}: not a readable 7z archive ({exc})") from None
+    if factory.completed != len(wanted):
+        raise DataError(f"{name}: 7z archive yielded {factory.completed} of {len(wanted)} members")
     return len(members)
 
 
 class _HeadWriter:
-    """py7zr writer keeping only the first ``want`` bytes of a member and its total size."""
+    """py7zr writer keeping the first ``want`` bytes of a member and counting the rest.
 
-    def __init__(self, want: int, limit: int) -> None:
-        self.want, self.limit, self.total = want, limit, 0
+    When py7zr closes it (the member is complete), the head goes to ``on_close``.
+    """
+
+    def __init__(self, label: str, want: int, limit: int,
+                 on_close: Callable[[str, bytes, bool], None]) -> None:
+        self.label, self.want, self.limit, self.on_close = label, want, limit, on_close
+        self.total = 0
         self.head = bytearray()
+        self.done = False
 
     def write(self, data: bytes | bytearray) -> int:
         room = self.want - len(self.head)
@@ -489,20 +495,24 @@ class _HeadWriter:
         return self.total
 
     def close(self) -> None:
-        return None
+        if not self.done:
+            self.done = True
+            self.on_close(self.label, bytes(self.head), self.total > self.limit)
+            self.head = bytearray()
 
 
 class _HeadFactory:
-    """py7zr writer factory: one :class:`_HeadWriter` per member, in extraction order."""
+    """py7zr writer factory: one :class:`_HeadWriter` per member, reporting to ``sink``."""
 
-    def __init__(self, want: int, limit: int) -> None:
-        self.want, self.limit = want, limit
-        self.writers: list[_HeadWriter] = []
+    def __init__(self, want: int, limit: int, sink: MessageSink) -> None:
+        self.want, self.limit, self.sink = want, limit, sink
+        self.prefix = Path.cwd().as_posix().rstrip("/") + "/"
+        self.completed = 0
 
     def create(self, filename: str) -> _HeadWriter:
-        writer = _HeadWriter(self.want, self.limit)
-        self.writers.append(writer)
-        return writer
+        label = filename.removeprefix(self.prefix)
+        return _HeadWriter(label, self.want, self.limit, self._finished)
 
-    def heads_in_order(self) -> list[tuple[bytes, bool]]:
-        return [(bytes(w.head), w.total > w.limit) for w in self.writers]
+    def _finished(self, label: str, head: bytes, too_large: bool) -> None:
+        self.completed += 1
+        self.sink(label, head, "member_too_large" if too_large else "")
