@@ -169,3 +169,13 @@ def test_sensitivity_interval_matches_t_quantile():
     half = stats.t.ppf(0.975, ref.df_resid) * ref.bse[2]
     np.testing.assert_allclose([row["ci_low"], row["ci_high"]],
                                [ref.params[2] - half, ref.params[2] + half], rtol=1e-8)
+
+
+def test_sensitivity_keeps_time_of_day_and_reports_skipped_shifts():
+    data = daily_series(n=90, cut="2011-03-16")
+    table = its.sensitivity(data, y="volume", interruptions=["2011-03-16 14:45"],
+                            shifts=(-80, -1, 0, 1, 40), pre_windows=[74], specifications={})
+    dates = table[table["varied"] == "interruption"]
+    assert list(dates["interruption"]) == ["2011-03-15 14:45:00", "2011-03-16 14:45",
+                                           "2011-03-17 14:45:00"]
+    assert table.attrs["skipped_shifts"] == [-80, 40]

@@ -237,7 +237,7 @@ def _first_irregular(index: pd.Index) -> str:
 def _locate(index: pd.Index, item: object, starts: np.ndarray, ends: np.ndarray) -> float:
     """The interruption moment in period units (fractional inside a period)."""
     if isinstance(index, pd.DatetimeIndex):
-        moment = _timestamp(item, index)
+        moment = as_timestamp(item, index)
         freq = frequency(index)
         bounds = np.append(index.as_unit("ns").asi8, (index[-1] + freq).as_unit("ns").value)
         value = moment.as_unit("ns").value
@@ -256,7 +256,8 @@ def _locate(index: pd.Index, item: object, starts: np.ndarray, ends: np.ndarray)
     return float(starts[row] + (value - bounds[row]) / (bounds[row + 1] - bounds[row]))
 
 
-def _timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
+def as_timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
+    """``item`` as a timestamp in the index's zone (naive items are read in that zone)."""
     try:
         moment = pd.Timestamp(item)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -138,13 +138,17 @@ def sensitivity(data: pd.DataFrame, y: str = "volume",
     -------
     Tidy DataFrame: ``varied`` (``'interruption' | 'pre_window' | 'specification'``),
     ``setting``, ``interruption``, ``estimate, ci_low, ci_high, p_value, scale``.
+    ``attrs["skipped_shifts"]`` lists date shifts left out because they leave too
+    few points before/after or cross another interruption.
     """
     series = its_data.prepare(data, y, interruptions, time=options.get("time"),
                               **_minimums(options))
-    parts = [_by_date(data, y, series, shifts, options),
-             _by_window(data, y, series, interruptions, pre_windows, options),
+    by_date = _by_date(data, y, series, shifts, options)
+    parts = [by_date, _by_window(data, y, series, interruptions, pre_windows, options),
              _by_specification(data, y, series, interruptions, specifications, options)]
-    return pd.concat(parts, ignore_index=True)
+    table = pd.concat(parts, ignore_index=True)
+    table.attrs["skipped_shifts"] = by_date.attrs["skipped_shifts"]
+    return table
 
 
 def _row(varied: str, setting: str, effect: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,23 +158,41 @@ def _row(varied: str, setting: str, effect: Mapping[str, Any]) -> dict[str, Any]
 
 def _by_date(data: pd.DataFrame, y: str, series: its_data.PreparedSeries,
              shifts: Sequence[int], options: dict[str, Any]) -> pd.DataFrame:
-    cut = series.cuts[0]
-    dates, names = [], []
+    """The first interruption moved by whole periods (time of day kept); inadmissible moves skipped."""
+    rest = list(series.labels[1:])
+    dates, names, skipped = [], [], []
     for shift in sorted({int(s) for s in shifts}):
-        row = int(np.floor(cut)) + shift
-        if 0 < row < len(series.index):
-            moment = series.index[row] if shift else series.labels[0]
-            dates.append(moment_label(moment))
-            names.append(f"{shift:+d} periods")
-    if len(series.cuts) > 1:
+        try:
+            moment = series.labels[0] if shift == 0 else _shifted(series, shift)
+            its_data.prepare(data, y, [moment, *rest], time=options.get("time"),
+                             **_minimums(options))
+        except (ParameterError, IndexError):
+            skipped.append(shift)
+            continue
+        dates.append(moment)
+        names.append(f"{shift:+d} periods")
+    if rest:
         from spamlab.its.fit import fit
 
-        rest = list(series.labels[1:])
-        rows = [_row("interruption", n, fit(data, y=y, interruptions=[d, *rest], **options)
-                     .level_change(0)) for n, d in zip(names, dates)]
-        return pd.DataFrame(rows)
-    table = scan_dates(data, y, dates, **options)
-    return pd.DataFrame([_row("interruption", n, r) for n, (_, r) in zip(names, table.iterrows())])
+        effects = [fit(data, y=y, interruptions=[d, *rest], **options).level_change(0)
+                   for d in dates]
+    else:
+        effects = [row for _, row in scan_dates(data, y, dates, **options).iterrows()]
+    table = pd.DataFrame([_row("interruption", n, e) for n, e in zip(names, effects)])
+    table.attrs["skipped_shifts"] = skipped
+    return table
+
+
+def _shifted(series: its_data.PreparedSeries, shift: int) -> object:
+    """The first interruption moved by ``shift`` periods, keeping its offset inside the period."""
+    start = int(np.floor(series.cuts[0]))
+    index = series.index
+    if not 0 <= start + shift < len(index):
+        raise IndexError(shift)
+    if not series.is_datetime:
+        return index[start + shift] + (series.cuts[0] - start) * (index[1] - index[0])
+    offset = its_data.as_timestamp(series.labels[0], index) - index[start]
+    return moment_label(index[start + shift] + offset)
 
 
 def _by_window(data: pd.DataFrame, y: str, series: its_data.PreparedSeries,
