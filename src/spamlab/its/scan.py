@@ -125,12 +125,20 @@ def stacked_designs(series: its_data.PreparedSeries, options: dict[str, Any]
 
 
 def level_tests(x: np.ndarray, y: np.ndarray, column: int, errors: str, small_sample: bool,
-                alpha: float) -> dict[str, np.ndarray]:
+                alpha: float, chunk: int = 128) -> dict[str, np.ndarray]:
     """Estimate, se, df, interval and p-value of coefficient ``column`` in each stacked fit.
 
     Mirrors ``its.fit`` for gaussian ``errors`` ``iid``, ``hac`` and ``ar1``
-    (``y`` may be ``(n,)`` shared or ``(K, n)``).
+    (``x`` ``(n, p)`` shared or ``(K, n, p)``; ``y`` ``(n,)`` shared or ``(K, n)``),
+    ``chunk`` problems at a time to bound memory.
     """
+    stacks = max(x.shape[0] if x.ndim == 3 else 1, y.shape[0] if y.ndim == 2 else 1)
+    if stacks > chunk:
+        pieces = [level_tests(x[i:i + chunk] if x.ndim == 3 else x,
+                              y[i:i + chunk] if y.ndim == 2 else y,
+                              column, errors, small_sample, alpha, chunk)
+                  for i in range(0, stacks, chunk)]
+        return {key: np.concatenate([p[key] for p in pieces]) for key in pieces[0]}
     kind, _ = parse_errors(errors)
     if kind not in ("iid", "hac", "ar1"):
         raise ParameterError(f"errors={errors!r}: batched fits support 'iid', 'hac' and 'ar1'")

@@ -127,7 +127,7 @@ def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
 
 
 def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
-                   use_correction: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                   use_correction: bool = True, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
 
     Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
@@ -138,7 +138,12 @@ def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int]
     ``tr((K B)^2) = tr(KFKF) + 2 tr((KW)' F (KU)) + tr(((KW)' U)^2)`` with
     ``B = D M S M D``, ``F = D S D``, ``U = D L``, ``W = D R``; every term costs
     ``O(n lags^2 + n lags p)`` (see :func:`_trace_kfkf`), no ``n x n`` matrix is formed.
+    Problems are processed ``chunk`` at a time to bound memory.
     """
+    if x.shape[0] > chunk:
+        parts = [hac_adjustment(x[i:i + chunk], rho[i:i + chunk], lags, columns, use_correction,
+                                chunk) for i in range(0, x.shape[0], chunk)]
+        return np.concatenate([f for f, _ in parts]), np.concatenate([d for _, d in parts])
     n, p = x.shape[1:]
     correction = n / (n - p) if use_correction else 1.0
     rows = np.linalg.pinv(x)[:, columns, :]
