@@ -110,7 +110,8 @@ def prepare(
     values = _outcome(frame, y)
     starts, ends = _period_bounds(frame.index)
     items = _as_list(interruptions)
-    cuts = tuple(_locate(frame.index, item, starts, ends) for item in items)
+    bounds = _boundaries(frame.index)
+    cuts = tuple(_locate(frame.index, item, starts, bounds) for item in items)
     labels = tuple(_label(item) for item in items)
     if list(cuts) != sorted(cuts) or len(set(cuts)) != len(cuts):
         raise ParameterError(f"interruptions must be distinct and in time order, got {labels}")
@@ -234,21 +235,25 @@ def _first_irregular(index: pd.Index) -> str:
     return f"step before row {row} ({index[row]!r}) differs from the usual step"
 
 
-def _locate(index: pd.Index, item: object, starts: np.ndarray, ends: np.ndarray) -> float:
+def _boundaries(index: pd.Index) -> np.ndarray:
+    """Start of every period plus the end of the last, as numbers (ns for datetimes)."""
+    if isinstance(index, pd.DatetimeIndex):
+        end = (index[-1] + frequency(index)).as_unit("ns").value
+        return np.append(index.as_unit("ns").asi8, end).astype(float)
+    numbers = index.to_numpy(float)
+    return np.append(numbers, numbers[-1] + (numbers[1] - numbers[0]))
+
+
+def _locate(index: pd.Index, item: object, starts: np.ndarray, bounds: np.ndarray) -> float:
     """The interruption moment in period units (fractional inside a period)."""
     if isinstance(index, pd.DatetimeIndex):
-        moment = as_timestamp(item, index)
-        freq = frequency(index)
-        bounds = np.append(index.as_unit("ns").asi8, (index[-1] + freq).as_unit("ns").value)
-        value = moment.as_unit("ns").value
+        value = float(as_timestamp(item, index).as_unit("ns").value)
     else:
         try:
             value = float(item)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             raise ParameterError(f"interruption {item!r} is not a number, but the time axis is "
                                  "numeric") from None
-        numbers = index.to_numpy(float)
-        bounds = np.append(numbers, numbers[-1] + (numbers[1] - numbers[0]))
     if not bounds[0] < value < bounds[-1]:
         raise ParameterError(f"interruption {_label(item)!r} is outside the data "
                              f"({index[0]} .. {index[-1]}): it needs data before and after it")
