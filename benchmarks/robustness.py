@@ -6,7 +6,9 @@ noise, a level drop on day 121):
 * placebo in time: every admissible fake date in the pre-period;
 * interruption-date scan: the level change at every admissible date +-30 days
   around the real one;
-* unknown break: the one-break least-squares scan with day-of-week terms.
+* unknown break: the one-break least-squares scan with day-of-week terms;
+* power: 400 simulated no-effect series of 120 pre + 30 post days, each fitted
+  (the minimum detectable effect and the power at any effect follow from them).
 
 Each error model is run twice, batched (``batch=True``) and as the naive loop of
 single statsmodels fits (``batch=False``); the script prints both wall times, their
@@ -25,6 +27,7 @@ import pandas as pd
 
 from spamlab import its
 from spamlab.its.breaks import scan_one_break
+from spamlab.its.power import simulate
 from spamlab.its.scan import scan_dates
 
 NUMBERS = ["estimate", "ci_low", "ci_high", "p_value", "coef", "std_err", "df"]
@@ -51,7 +54,10 @@ def suite(data: pd.DataFrame, batch: bool, errors: str) -> list[np.ndarray]:
     scan = scan_dates(data, "synthetic_volume", dates, batch=batch, **options)
     dummies = pd.get_dummies(data.index.day_of_week, drop_first=True).to_numpy(float)
     ssr = scan_one_break(data["synthetic_volume"].to_numpy(), dummies, 27, batch=batch)
-    return [placebo[NUMBERS].to_numpy(float), scan[NUMBERS].to_numpy(float), ssr]
+    sims = simulate(data, "synthetic_volume", 30, interruption=cut, errors=errors, n_sims=400,
+                    batch=batch)
+    return [placebo[NUMBERS].to_numpy(float), scan[NUMBERS].to_numpy(float), ssr,
+            np.column_stack([sims.estimate, sims.std_err, sims.critical])]
 
 
 def timed(data: pd.DataFrame, batch: bool, errors: str, repeat: int) -> tuple[float, list]:
@@ -66,10 +72,10 @@ def timed(data: pd.DataFrame, batch: bool, errors: str, repeat: int) -> tuple[fl
 def main() -> None:
     data = synthetic_series()
     print(f"robustness suite on {len(data)} synthetic daily points "
-          "(placebo + date scan + one-break scan)")
+          "(placebo + date scan + one-break scan + power simulation)")
     print(f"{'errors':8s} {'naive loop s':>12s} {'batched s':>10s} {'ratio':>7s} {'max |diff|':>11s}")
     for errors in ("iid", "hac", "ar1"):
-        naive, reference = timed(data, False, errors, repeat=2)
+        naive, reference = timed(data, False, errors, repeat=1)
         fast, numbers = timed(data, True, errors, repeat=3)
         diff = max(float(np.nanmax(np.abs(a - b))) for a, b in zip(numbers, reference))
         print(f"{errors:8s} {naive:12.3f} {fast:10.3f} {naive / fast:7.1f} {diff:11.2e}")

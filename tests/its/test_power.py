@@ -75,3 +75,15 @@ def test_power_bad_input(kwargs, message):
         its.power(white_noise(), y="v", **{"post_days": 30, **kwargs})
     with pytest.raises(ParameterError, match="target_power=1.2 must be between 0 and 1"):
         its.minimum_detectable_effect(white_noise(), y="v", target_power=1.2)
+
+
+@pytest.mark.parametrize("errors", ["iid", "hac", "ar1"])
+def test_batched_simulation_equals_one_by_one_fits(errors):
+    from spamlab.its.power import simulate
+
+    data = daily_series(n=100)
+    options = {"post_days": 20, "errors": errors, "n_sims": 20, "seed": 4}
+    fast = simulate(data, "volume", **options)
+    slow = simulate(data, "volume", batch=False, **options)
+    for key in ("estimate", "std_err", "critical"):
+        np.testing.assert_allclose(getattr(fast, key), getattr(slow, key), rtol=1e-8, atol=1e-12)

@@ -78,13 +78,30 @@ def ols(x: np.ndarray, y: np.ndarray, rho: np.ndarray | None = None) -> BatchFit
     [[2.0]]
     """
     x, y = _stack(x, y)
-    pinv = np.linalg.pinv(x)
-    params = np.einsum("kpn,kn->kp", pinv, y)
-    resid = y - np.einsum("knp,kp->kn", x, params)
-    xtx_inv = pinv @ np.swapaxes(pinv, 1, 2)
+    pinv = stacked_pinv(x)
+    if is_shared(x):  # one design, many outcomes: plain matrix products
+        params = y @ pinv[0].T
+        resid = y - params @ x[0].T
+        xtx_inv = np.broadcast_to(pinv[0] @ pinv[0].T, (x.shape[0], x.shape[2], x.shape[2]))
+    else:
+        params = np.einsum("kpn,kn->kp", pinv, y)
+        resid = y - np.einsum("knp,kp->kn", x, params)
+        xtx_inv = pinv @ np.swapaxes(pinv, 1, 2)
     n = x.shape[1]
     zeros = np.zeros(x.shape[0]) if rho is None else rho
     return BatchFit(x, params, resid, xtx_inv, n - np.linalg.matrix_rank(x[0]), zeros)
+
+
+def is_shared(x: np.ndarray) -> bool:
+    """Whether a stack repeats one matrix (a broadcast view or a single problem)."""
+    return x.shape[0] == 1 or x.strides[0] == 0
+
+
+def stacked_pinv(x: np.ndarray) -> np.ndarray:
+    """Moore-Penrose inverses of a stack, computed once when the stack repeats one matrix."""
+    if is_shared(x):
+        return np.broadcast_to(np.linalg.pinv(x[0]), (x.shape[0], x.shape[2], x.shape[1]))
+    return np.linalg.pinv(x)
 
 
 def cov_iid(fit: BatchFit) -> np.ndarray:

@@ -80,8 +80,13 @@ class Simulation:
 def simulate(data: pd.DataFrame, y: str = "volume", post_days: int = 30, *,
              interruption: object | None = None, seasonality: str | list[str] | None = "dow",
              errors: str = "hac", trend: bool = True, alpha: float = 0.05, n_sims: int = 400,
-             seed: int = 0, small_sample: bool = True, time: str | None = None) -> Simulation:
-    """Simulate ``n_sims`` no-effect series and fit them (see module docstring)."""
+             seed: int = 0, small_sample: bool = True, time: str | None = None,
+             batch: bool = True) -> Simulation:
+    """Simulate ``n_sims`` no-effect series and fit them (see module docstring).
+
+    ``batch=False`` fits the replications one by one with :func:`spamlab.its.fit`
+    (the reference the batched numbers are tested against).
+    """
     if int(post_days) < its_data.MIN_POST:
         raise ParameterError(f"post_days={post_days!r} must be at least {its_data.MIN_POST}")
     if int(n_sims) < 20:
@@ -94,10 +99,24 @@ def simulate(data: pd.DataFrame, y: str = "volume", post_days: int = 30, *,
     extended = _extended(pre, y, int(post_days))
     design_series = its_data.prepare(extended, y, [moment_label(extended.index[noise.n_pre])],
                                      min_pre=0, min_post=0)
-    x, _, column = stacked_designs(design_series, options)
-    tests = level_tests(x[0], series + noise.baseline, column, errors, small_sample, alpha)
+    outcomes = series + noise.baseline
+    if batch:
+        x, _, column = stacked_designs(design_series, options)
+        tests = level_tests(x[0], outcomes, column, errors, small_sample, alpha)
+    else:
+        tests = _fit_one_by_one(extended, y, design_series.labels[0], outcomes,
+                                {**options, "small_sample": small_sample, "alpha": alpha})
     crit = stats.t.ppf(1 - alpha / 2, tests["df"])
     return Simulation(tests["estimate"], tests["std_err"], np.asarray(crit))
+
+
+def _fit_one_by_one(frame: pd.DataFrame, y: str, cut: str, outcomes: np.ndarray,
+                    options: dict[str, Any]) -> dict[str, np.ndarray]:
+    from spamlab.its.fit import fit
+
+    rows = [fit(frame.assign(**{y: values}), y=y, interruptions=[cut], min_pre=0, min_post=0,
+                **options).level_change() for values in outcomes]
+    return {key: np.array([row[key] for row in rows]) for key in ("estimate", "std_err", "df")}
 
 
 def power(data: pd.DataFrame, y: str = "volume", post_days: int = 30,

@@ -39,14 +39,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from spamlab.its.batched import is_shared, stacked_pinv
+
 RHO_LIMIT: float = 0.98
 TOL: float = 1e-12
 
 
 def orthonormal_basis(x: np.ndarray) -> np.ndarray:
     """Orthonormal basis ``Q`` (``K, n, p``) of each design's column space."""
-    q, _ = np.linalg.qr(np.asarray(x, dtype=float))
-    return q
+    x = np.asarray(x, dtype=float)
+    if is_shared(x):
+        return np.broadcast_to(np.linalg.qr(x[0])[0], x.shape)
+    return np.linalg.qr(x)[0]
 
 
 def ar1_times(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -175,7 +179,7 @@ def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int]
         return np.concatenate([f for f, _ in parts]), np.concatenate([d for _, d in parts])
     n, p = x.shape[1:]
     correction = n / (n - p) if use_correction else 1.0
-    rows = np.linalg.pinv(x)[:, columns, :]
+    rows = stacked_pinv(x)[:, columns, :]
     q = orthonormal_basis(x)
     sq = ar1_times(q, rho)
     left = np.concatenate([q, -sq], axis=2)
