@@ -74,23 +74,30 @@ REJECT_REASONS = ("empty", "unreadable", "member_too_large", "not_a_regular_file
 
 @dataclass(frozen=True)
 class TaskResult:
-    """One row per message of a task, as columns, plus the files the task read.
+    """One row per message of a task, as an Arrow table, plus the files the task read.
 
-    ``arrival`` holds epoch seconds or ``None``; ``reason`` is ``""`` for a
-    message that parsed, else the rejection reason. ``error`` is non-empty when
-    the container could not be read to the end (the rows read so far are kept).
+    ``table`` has the columns of :func:`shard_schema`: ``arrival`` holds epoch
+    seconds or null; ``reason`` is ``""`` for a message that parsed, else the
+    rejection reason. ``error`` is non-empty when the container could not be read
+    to the end (the rows read so far are kept). An Arrow table travels between
+    processes as a few buffers, so results are cheap to send back from workers.
     """
 
     container: str
     kind: str
     files_read: int
-    columns: dict[str, list[Any]]
+    table: Any = field(repr=False)  # pyarrow.Table (pyarrow imported lazily)
     error: str = ""
 
     @property
     def n_messages(self) -> int:
         """Messages (rows) in this result."""
-        return len(self.columns["member"])
+        return int(self.table.num_rows)
+
+    @property
+    def columns(self) -> dict[str, list[Any]]:
+        """The rows as Python lists, by column name (for inspection and tests)."""
+        return dict(self.table.to_pydict())
 
 
 @dataclass(frozen=True)
@@ -222,10 +229,30 @@ def parse_task(task: mc.Task) -> TaskResult:
         mc.read_task(task, _message_sink(rows, task.header_limit))
     except DataError as exc:
         error = str(exc)
-    names = ("member", "reason", "truncated", *SCAN_FIELDS)
-    columns = [list(values) for values in zip(*rows)] if rows else [[] for _ in names]
     return TaskResult(task.container.name, task.container.kind, task.files_read,
-                      dict(zip(names, columns)), error)
+                      rows_to_table(rows), error)
+
+
+#: Order of the values in the rows built by :func:`parse_task`.
+ROW_FIELDS = ("member", "reason", "truncated", *SCAN_FIELDS)
+
+
+def rows_to_table(rows: Sequence[tuple[Any, ...]]) -> Any:
+    """An Arrow table (:func:`shard_schema`) of rows ordered as :data:`ROW_FIELDS`.
+
+    Examples
+    --------
+    >>> rows_to_table([("m1", "", False, 1298973600, "date", "", None, None, None, None,
+    ...                 None)]).column("arrival").to_pylist()
+    [1298973600]
+    """
+    import pyarrow as pa
+
+    schema = shard_schema()
+    columns = list(zip(*rows)) if rows else [() for _ in ROW_FIELDS]
+    arrays = dict(zip(ROW_FIELDS, columns))
+    return pa.table({name: pa.array(arrays[name], type=schema.field(name).type)
+                     for name in schema.names}, schema=schema)
 
 
 _REJECTED_FIELDS = (None, "", "", None, None, None, None, None)
@@ -254,8 +281,8 @@ def _parse_message(data: bytes, header_limit: int, want: int) -> tuple[tuple[Any
     block = header_block(data, header_limit)
     if block is None:
         return _REJECTED_FIELDS, "header_too_large", False
-    if not block.strip():
-        return _REJECTED_FIELDS, "not_a_message" if data.strip() else "empty", False
+    if not block or block.isspace():  # (bytes.isspace: every byte is what strip() removes)
+        return _REJECTED_FIELDS, "not_a_message" if data and not data.isspace() else "empty", False
     truncated = len(block) == len(data) and len(data) < want
     if not looks_like_header(block):
         return _REJECTED_FIELDS, "not_a_message", truncated
@@ -343,6 +370,9 @@ def _run_local(tasks: list[mc.Task], indices: list[int], workers: int | None,
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     context = _process_context()
+    if context.get_start_method() == "fork":
+        import pandas  # noqa: F401  (pyarrow imports it on first use: load it once, before forking)
+        import pyarrow  # noqa: F401
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context) as pool:
         futures = {pool.submit(parse_task, task): index for index, task in zip(indices, tasks)}
         for future in as_completed(futures):
@@ -429,7 +459,8 @@ def replace_directory(target: Path, build: Callable[[Path], None]) -> None:
 # ---------------------------------------------------------------- checkpoint shards
 
 
-def _shard_schema() -> Any:
+def shard_schema() -> Any:
+    """Arrow schema of a task result: the text columns, ``arrival`` (int64), ``truncated``."""
     import pyarrow as pa
 
     fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
@@ -440,14 +471,12 @@ def save_shard(result: TaskResult, path: Path) -> None:
     """Save one task's result as an Arrow IPC file, atomically."""
     import pyarrow as pa
 
-    schema = _shard_schema().with_metadata({
+    table = result.table.replace_schema_metadata({
         "container": result.container, "kind": result.kind,
         "files_read": str(result.files_read), "version": str(SHARD_VERSION),
     })
-    table = pa.table({name: pa.array(result.columns[name], type=schema.field(name).type)
-                      for name in schema.names}, schema=schema)
     sink = pa.BufferOutputStream()
-    with pa.ipc.new_file(sink, schema) as writer:
+    with pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
     write_atomic(path, sink.getvalue().to_pybytes(), durable=False)
 
@@ -464,10 +493,10 @@ def load_shard(path: Path) -> TaskResult | None:
     except (pa.ArrowInvalid, OSError):
         return None
     meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
-    if meta.get("version") != str(SHARD_VERSION):
+    if meta.get("version") != str(SHARD_VERSION) or not table.schema.equals(shard_schema()):
         return None
     return TaskResult(meta["container"], meta["kind"], int(meta["files_read"]),
-                      table.to_pydict())
+                      table.replace_schema_metadata(None))
 
 
 # ---------------------------------------------------------------- merge and outputs
@@ -478,11 +507,12 @@ def finish(shards: Sequence[TaskResult], out: Path, options: IngestOptions) -> I
 
     The report is written last, so its presence marks a complete run.
     """
-    frame = classify(combine(shards), options)
+    table = concat_shards(shards)
+    frame = classify(combine(shards, table, _RULE_COLUMNS), options)
     daily = daily_counts(frame, options.tz)
     report = build_report(shards, frame, daily, options)
     out.mkdir(parents=True, exist_ok=True)
-    replace_directory(out / "events", lambda staging: write_events(frame, staging))
+    replace_directory(out / "events", lambda staging: write_events(frame, staging, table))
     csv = daily.to_csv(index=False, lineterminator="\n", na_rep="")
     write_atomic(out / "daily_counts.csv", csv.encode("utf-8"))
     text = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
@@ -490,22 +520,42 @@ def finish(shards: Sequence[TaskResult], out: Path, options: IngestOptions) -> I
     return IngestResult(out, report, daily)
 
 
-def combine(shards: Sequence[TaskResult]) -> Any:
-    """One DataFrame of all messages in task order, with ``container`` and ``kind`` columns."""
+def concat_shards(shards: Sequence[TaskResult]) -> Any:
+    """All task results as one Arrow table (:func:`shard_schema`), in task order."""
+    import pyarrow as pa
+
+    if not shards:
+        return shard_schema().empty_table()
+    return pa.concat_tables([shard.table for shard in shards])
+
+
+def combine(shards: Sequence[TaskResult], table: Any = None,
+            text_columns: Sequence[str] = TEXT_COLUMNS) -> Any:
+    """One DataFrame of all messages in task order, with ``container`` and ``kind`` columns.
+
+    Text columns hold Python ``str``/``None`` (object dtype), ``arrival`` is
+    ``Int64`` and ``truncated`` bool. ``table`` is :func:`concat_shards` of
+    ``shards`` when the caller already has it; ``text_columns`` limits the text
+    columns converted to Python objects.
+    """
+    import numpy as np
     import pandas as pd
 
-    parts = []
-    for shard in shards:
-        part = pd.DataFrame({name: shard.columns[name] for name in (*TEXT_COLUMNS, "truncated")},
-                            dtype=object)
-        part["arrival"] = pd.array(shard.columns["arrival"], dtype="Int64")
-        part["truncated"] = part["truncated"].astype(bool)
-        part.insert(0, "container", shard.container)
-        part.insert(1, "kind", shard.kind)
-        parts.append(part)
-    if not parts:
+    if not shards:
         return _empty_frame()
-    return pd.concat(parts, ignore_index=True)
+    table = concat_shards(shards) if table is None else table
+    sizes = [shard.n_messages for shard in shards]
+    columns: dict[str, Any] = {
+        "container": np.repeat(np.array([s.container for s in shards], dtype=object), sizes),
+        "kind": np.repeat(np.array([s.kind for s in shards], dtype=object), sizes),
+    }
+    for name in text_columns:
+        columns[name] = table.column(name).to_numpy(zero_copy_only=False).astype(object)
+    columns["truncated"] = table.column("truncated").to_numpy(zero_copy_only=False).astype(bool)
+    arrival = table.column("arrival")
+    columns["arrival"] = pd.arrays.IntegerArray(
+        arrival.fill_null(0).to_numpy().astype("int64"), arrival.is_null().to_numpy())
+    return pd.DataFrame(columns)
 
 
 def _empty_frame() -> Any:
@@ -719,41 +769,66 @@ def _parameters(options: IngestOptions) -> dict[str, Any]:
     }
 
 
-def _events_table(frame: Any) -> Any:
-    """The Arrow table of events, in output column order and types."""
+#: Text columns that the date rules, duplicates, counts and report need as Python objects.
+_RULE_COLUMNS = ("reason", "message_id", "time_source", "tz_flag")
+#: Event columns that :func:`classify` leaves as parsed (taken from the shards when given).
+_PARSED_TEXT = ("member", "time_source", "tz_flag", "message_id", "from_domain", "subject_hash",
+                "sender_ip", "mailer")
+
+
+def _events_table(frame: Any, source: Any = None) -> Any:
+    """The Arrow table of events, in output column order and types.
+
+    ``source`` (:func:`concat_shards`, same rows) supplies the parsed columns
+    without a round trip through Python objects.
+    """
     import pyarrow as pa
 
-    arrival = pa.array(frame["arrival"].astype("float64").to_numpy(), from_pandas=True)
-    arrival = arrival.cast(pa.int64()).cast(pa.timestamp("s", tz="UTC"))
+    if source is None:
+        arrival = pa.array(frame["arrival"].astype("float64").to_numpy(), from_pandas=True)
+        arrival = arrival.cast(pa.int64())
+        parsed = {name: pa.array(frame[name].to_numpy(dtype=object), type=pa.string(),
+                                 from_pandas=True) for name in _PARSED_TEXT}
+        truncated = pa.array(frame["truncated"].to_numpy(dtype=bool), type=pa.bool_())
+    else:
+        source = source.combine_chunks()
+        arrival = source.column("arrival").chunk(0) if len(source) else pa.array([], pa.int64())
+        parsed = {name: source.column(name) for name in _PARSED_TEXT}
+        truncated = source.column("truncated")
+    arrival = arrival.cast(pa.timestamp("s", tz="UTC"))
     text = {name: pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-            for name in ("container", "member", "status", "reason", "time_source", "tz_flag",
-                         "message_id", "from_domain", "subject_hash", "sender_ip", "mailer")}
+            for name in ("container", "status", "reason")}
+    text.update(parsed)
     return pa.table({
         "container": text["container"].dictionary_encode(), "member": text["member"],
         "status": text["status"].dictionary_encode(), "reason": text["reason"],
         "arrival": arrival, "time_source": text["time_source"], "tz_flag": text["tz_flag"],
-        "truncated": pa.array(frame["truncated"].to_numpy(dtype=bool), type=pa.bool_()),
+        "truncated": truncated,
         "message_id": text["message_id"], "from_domain": text["from_domain"],
         "subject_hash": text["subject_hash"], "sender_ip": text["sender_ip"],
         "mailer": text["mailer"],
     })
 
 
-def write_events(frame: Any, folder: Path) -> None:
+def write_events(frame: Any, folder: Path, source: Any = None) -> None:
     """Write events as ``folder/month=YYYY-MM/part-0.parquet`` (UTC month; ``none`` if undated).
 
     Rows are sorted by arrival, then input order, so files are deterministic.
+    ``source`` is the :func:`concat_shards` table of the same rows, if at hand.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrival = frame["arrival"].to_numpy(dtype="float64", na_value=np.nan)
-    days = _days(arrival, None)
-    month = np.where(np.isnan(arrival), "none", days.astype("datetime64[M]").astype(str))
-    order = np.lexsort((np.arange(len(frame)), arrival, month))  # month first, NaN last
-    table = _events_table(frame).take(pa.array(order))
-    labels, firsts = np.unique(month[order], return_index=True)
+    undated = np.isnan(arrival)
+    months = _days(arrival, None).astype("datetime64[M]").astype("int64")
+    months[undated] = np.iinfo("int64").max  # "none" sorts after every YYYY-MM
+    order = np.lexsort((np.arange(len(frame)), arrival, months))  # month first, NaN last
+    table = _events_table(frame, source).take(pa.array(order)).combine_chunks()
+    codes, firsts = np.unique(months[order], return_index=True)
+    labels = ["none" if undated[order[first]] else
+              str(np.datetime64(int(code), "M")) for code, first in zip(codes, firsts)]
     bounds = [*firsts.tolist(), len(frame)]
     for label, first, last in zip(labels, bounds[:-1], bounds[1:]):
         target = folder / f"month={label}"

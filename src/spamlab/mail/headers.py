@@ -70,6 +70,9 @@ _FIELD = re.compile(
     rb"([^\n]*(?:\n[ \t][^\n]*)*)",
     re.IGNORECASE,
 )
+#: First octets of every IPv4 range that :func:`_reserved_ipv4` rejects below 224.
+_SPECIAL_FIRST_OCTETS = frozenset((0, 10, 100, 127, 169, 172, 192, 198, 203))
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 _HEADER_START = re.compile(rb"(?:>?From [^\n]*\n)?[!-9;-~]+[ \t]*:")
 
 
@@ -125,10 +128,35 @@ def header_block(data: bytes, limit: int = HEADER_LIMIT) -> bytes | None:
     without a blank line (a truncated or header-only message), or ``None`` when
     the block exceeds ``limit``.
 
+    Notes
+    -----
+    One regex search finds the first LF or CRLF blank line; a blank line close
+    to ``limit`` goes through :func:`header_block_careful`, which defines the
+    result (the two agree on every input; the tests check it).
+
     Examples
     --------
     >>> header_block(b"A: 1\\r\\nB: 2\\r\\n\\r\\nbody")
     b'A: 1\\r\\nB: 2\\r\\n'
+    """
+    match = _BLANK_LINE.search(data, 0, limit + 3)
+    if match is None:
+        return data if len(data) <= limit else None
+    end = match.start()
+    if end > limit - 8:
+        return header_block_careful(data, limit)
+    if match.end() - end == 3 and data[end + 3:end + 4] == b"\n":
+        end += 2  # LF CR LF LF: the careful rule takes the LF LF pair two bytes on
+    return data[:end + 1]
+
+
+def header_block_careful(data: bytes, limit: int = HEADER_LIMIT) -> bytes | None:
+    """Reference version of :func:`header_block` (two plain searches, exact at the limit).
+
+    Examples
+    --------
+    >>> header_block_careful(b"A: 1\\nB: 2\\n\\nbody")
+    b'A: 1\\nB: 2\\n'
     """
     end = data.find(b"\n\n", 0, limit + 2)
     crlf = data.find(b"\n\r\n", 0, end if end != -1 else limit + 3)
@@ -185,48 +213,47 @@ def scan_header_block(block: bytes) -> tuple[int | None, str, str, str | None, s
     >>> scan_header_block(b"Date: 1 Mar 2011 00:00 +0000\\n")[:3]
     (1298937600, 'date', '')
     """
-    fields = _collect_fields(block)
-    arrival, source, tz_flag = _arrival(fields)
+    first, received = _collect_fields(block)
+    arrival, source, tz_flag = _arrival(received, first.get(b"date"))
+    mailer = first.get(b"x-mailer")
     return (
         arrival, source, tz_flag,
-        _message_id(fields.get(b"message-id")),
-        _from_domain(fields.get(b"from")),
-        _subject_hash(fields.get(b"subject")),
-        _sender_ip(fields.get(b"received", ())),
-        _mailer(fields.get(b"x-mailer") or fields.get(b"user-agent")),
+        _message_id(first.get(b"message-id")),
+        _from_domain(first.get(b"from")),
+        _subject_hash(first.get(b"subject")),
+        _sender_ip(received),
+        _mailer(mailer if mailer is not None else first.get(b"user-agent")),
     )
 
 
-def _collect_fields(block: bytes) -> dict[bytes, list[bytes]]:
-    """Map each wanted lower-case field name to its raw values, top to bottom.
+def _collect_fields(block: bytes) -> tuple[dict[bytes, bytes], list[bytes]]:
+    """The first raw value of each wanted lower-case field name, and all ``Received`` values.
 
-    Values keep their folding (CRLF/LF plus whitespace); only ``Received`` keeps
-    every occurrence, the other fields keep their first.
+    Values keep their folding (CRLF/LF plus whitespace); ``Received`` values are
+    listed top to bottom.
     """
-    found: dict[bytes, list[bytes]] = {}
+    first: dict[bytes, bytes] = {}
+    received: list[bytes] = []
     for name, value in _FIELD.findall(b"\n" + block):
         key = name.lower()
-        values = found.get(key)
-        if values is None:
-            found[key] = [value]
-        elif key == b"received":
-            values.append(value)
-    return found
+        if key == b"received":
+            received.append(value)
+        elif key not in first:
+            first[key] = value
+    return first, received
 
 
-def _arrival(fields: dict[bytes, list[bytes]]) -> tuple[int | None, str, str]:
+def _arrival(received: list[bytes], date: bytes | None) -> tuple[int | None, str, str]:
     """(epoch, source, tz flag) from the topmost Received date, else the Date header."""
-    received = fields.get(b"received")
     if received:
         top = received[0]
         semi = top.rfind(b";")
         if semi != -1:
-            parsed = _parse_date_cached(top[semi + 1:].strip())
+            parsed = _parse_date_text(top[semi + 1:].strip())
             if parsed is not None:
                 return parsed[0], "received", parsed[1]
-    date = fields.get(b"date")
-    if date:
-        parsed = _parse_date_cached(date[0].strip())
+    if date is not None:
+        parsed = _parse_date_text(date.strip())
         if parsed is not None:
             return parsed[0], "date", parsed[1]
     return None, "", ""
@@ -254,20 +281,39 @@ def parse_date(value: bytes) -> ParsedDate | None:
     >>> parse_date(b"yesterday") is None
     True
     """
-    parsed = _parse_date_cached(value.strip())
+    parsed = _parse_date_text(value.strip())
     return None if parsed is None else ParsedDate(*parsed)
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_date_cached(text: bytes) -> tuple[int, str] | None:
-    """(epoch, tz flag) of a stripped date text; cached because traps see repeats."""
+def _parse_date_text(text: bytes) -> tuple[int, str] | None:
+    """(epoch, tz flag) of a stripped date text.
+
+    The common RFC 5322 form is split into its calendar day and zone, which are
+    converted once per distinct value (:func:`_day_start`; traps see the same
+    days and zones over and over), and its clock time, added arithmetically.
+    """
     match = _RFC_DATE.match(text)
-    if match:
-        day, mon, year, hour, minute, second, sign, offset, zone = match.groups()
-        return _build_date(
-            _full_year(year), _MONTHS.get(mon.lower()), int(day), int(hour), int(minute),
-            int(second or 0), _zone_offset(sign, offset, zone),
-        )
+    if match is None:
+        return _parse_other_date(text)
+    day, mon, year, hour, minute, second, sign, offset, zone = match.groups()
+    start = _day_start(day, mon, year, sign, offset, zone)
+    hours, minutes, seconds = int(hour), int(minute), int(second or 0)
+    if start is None or hours > 23 or minutes > 59 or seconds > 60:
+        return None
+    return start[0] + hours * 3600 + minutes * 60 + min(seconds, 59), start[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_start(day: bytes, mon: bytes, year: bytes, sign: bytes | None, offset: bytes | None,
+               zone: bytes | None) -> tuple[int, str] | None:
+    """(epoch of 00:00:00 local time on that day, tz flag), or ``None`` for an invalid day."""
+    return _build_date(_full_year(year), _MONTHS.get(mon.lower()), int(day), 0, 0, 0,
+                       _zone_offset(sign, offset, zone))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_other_date(text: bytes) -> tuple[int, str] | None:
+    """Dates not in the common RFC 5322 form: asctime, ISO 8601, then the stdlib parser."""
     match = _ASCTIME.match(text)
     if match:
         mon, day, hour, minute, second, zone, year = match.groups()
@@ -402,17 +448,16 @@ def _to_text(raw: bytes, charset: str) -> str:
             return raw.decode("latin-1")
 
 
-def _message_id(values: list[bytes] | None) -> str | None:
-    if not values:
+def _message_id(value: bytes | None) -> str | None:
+    if value is None:
         return None
-    text = _to_text(b"".join(values[0].split()), "utf-8")
+    text = _to_text(b"".join(value.split()), "utf-8")
     return text[:998] or None
 
 
-def _from_domain(values: list[bytes] | None) -> str | None:
-    if not values:
+def _from_domain(value: bytes | None) -> str | None:
+    if value is None:
         return None
-    value = values[0]
     angle = value.rfind(b"<")
     match = _DOMAIN.search(value, angle if angle != -1 else 0)
     if match is None:
@@ -420,23 +465,25 @@ def _from_domain(values: list[bytes] | None) -> str | None:
     return _to_text(match.group(1).rstrip(b".").lower(), "latin-1") or None
 
 
-def _subject_hash(values: list[bytes] | None) -> str | None:
-    if not values:
+@functools.lru_cache(maxsize=8192)  # campaigns repeat subjects and mailers
+def _subject_hash(value: bytes | None) -> str | None:
+    if value is None:
         return None
-    raw = b" ".join(values[0].split())
+    raw = b" ".join(value.split())
     if raw.isascii() and b"=?" not in raw:
         return hashlib.blake2b(raw, digest_size=8).hexdigest()
     subject = decode_words(raw)
     return hashlib.blake2b(subject.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
-def _mailer(values: list[bytes] | None) -> str | None:
-    if not values:
+@functools.lru_cache(maxsize=8192)  # campaigns repeat subjects and mailers
+def _mailer(value: bytes | None) -> str | None:
+    if value is None:
         return None
-    return decode_words(values[0])[:200] or None
+    return decode_words(value)[:200] or None
 
 
-def _sender_ip(received: list[bytes] | tuple[()]) -> str | None:
+def _sender_ip(received: list[bytes]) -> str | None:
     """The connecting IP of the first external hop: topmost public bracketed IP in a ``from`` clause."""
     for value in received:
         by = value.find(b" by ")
@@ -465,7 +512,9 @@ def _public_ip(text: bytes) -> str | None:
     if match is None:
         return None
     a, b, c, d = map(int, match.groups())
-    if a > 255 or b > 255 or c > 255 or d > 255 or _reserved_ipv4(a, b, c):
+    if a > 255 or b > 255 or c > 255 or d > 255:
+        return None
+    if (a in _SPECIAL_FIRST_OCTETS or a >= 224) and _reserved_ipv4(a, b, c):
         return None
     return f"{a}.{b}.{c}.{d}"
 
