@@ -102,6 +102,16 @@ def test_to_dict_is_json_ready(result):
     np.testing.assert_allclose(payload["level_change"]["estimate"], result.level_change()["estimate"])
 
 
+def test_to_dict_picks_the_requested_interruption():
+    days = pd.date_range("2010-12-01", periods=120)
+    values = 30 - 3 * (days >= "2010-12-25") - 9 * (days >= "2011-03-16") + np.sin(np.arange(120))
+    res = its.fit(pd.DataFrame({"v": values}, index=days), y="v",
+                  interruptions=["2010-12-25", "2011-03-16"])
+    by_label = res.to_dict("2011-03-16")["level_change"]["estimate"]
+    assert by_label == res.to_dict(-1)["level_change"]["estimate"] == res.effects["estimate"].iloc[1]
+    assert res.to_dict()["level_change"]["estimate"] == res.effects["estimate"].iloc[0]
+
+
 def test_counterfactual_columns_and_cumulative(result):
     table = result.counterfactual
     assert list(table.columns[:7]) == ["observed", "fitted", "counterfactual", "counterfactual_low",

@@ -91,9 +91,10 @@ class ITSResult:
 
         return plot_result(self, title=title)
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (first interruption's level change, model, warnings, effects)."""
-        first = self.level_change(0)
+    def to_dict(self, interruption: int | str = 0) -> dict[str, Any]:
+        """JSON-ready summary: the level change at ``interruption`` (position or label;
+        default the first), the model, observation counts, warnings and all effects."""
+        first = self.level_change(interruption)
         return {
             "level_change": {k: _json_value(first[k])
                              for k in ("estimate", "ci_low", "ci_high", "scale")},
