@@ -352,7 +352,20 @@ def _prune(checkpoints: Path, keep: set[str]) -> None:
             shard.unlink(missing_ok=True)
 
 
+class _NoProgress:
+    """Stands in for a disabled tqdm bar (a tqdm object, even disabled, starts a monitor
+    thread, and a live thread makes the next run in this process spawn its workers)."""
+
+    def update(self, n: int = 1) -> None:
+        """Ignore progress."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 def _progress_bar(enabled: bool, initial: int) -> Any:
+    if not (enabled and sys.stderr.isatty()):
+        return _NoProgress()
     from tqdm import tqdm
 
     return tqdm(total=None, initial=initial, unit="msg", unit_scale=True, desc="ingest",
