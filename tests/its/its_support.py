@@ -55,7 +55,10 @@ def hand_design(frame: pd.DataFrame, slope: bool = False) -> pd.DataFrame:
 
 
 def level_row(res) -> pd.Series:
-    return res.effects.set_index("kind").loc["level_change"]
+    """The level-change row: contract columns of ``effects`` plus ``coef, std_err, df``."""
+    row = res.effects.set_index("kind").loc["level_change"]
+    extra = res.inference.set_index("kind").loc["level_change", ["coef", "std_err", "df"]]
+    return pd.concat([row, extra])
 
 
 def ar1_matrix(rng: np.random.Generator, reps: int, n: int, phi: float) -> np.ndarray:

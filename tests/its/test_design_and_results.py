@@ -114,15 +114,17 @@ def test_to_dict_picks_the_requested_interruption():
 
 def test_counterfactual_columns_and_cumulative(result):
     table = result.counterfactual
-    assert list(table.columns[:7]) == ["observed", "fitted", "counterfactual", "counterfactual_low",
-                                       "counterfactual_high", "counterfactual_mean_low",
-                                       "counterfactual_mean_high"]
+    assert list(table.columns) == ["observed", "fitted", "counterfactual", "counterfactual_low",
+                                   "counterfactual_high", "effect", "cumulative_effect"]
+    assert list(result.effects.columns) == ["interruption", "kind", "estimate", "ci_low",
+                                            "ci_high", "p_value", "scale"]
     assert table.index.equals(result.counterfactual.index)
     post = table.index >= "2011-03-16"
     assert (table.loc[~post, "cumulative_effect"] == 0).all()
     expected = (table.loc[post, "observed"] - table.loc[post, "counterfactual"]).sum()
     np.testing.assert_allclose(table["cumulative_effect"].iloc[-1], expected)
-    assert (table["counterfactual_low"] < table["counterfactual_mean_low"]).all()
+    assert (table["counterfactual_low"] < result.mean_band["counterfactual_mean_low"]).all()
+    assert result.mean_band.index.equals(table.index)
 
 
 @pytest.mark.parametrize("family", ["poisson", "quasipoisson", "negbin"])
@@ -134,7 +136,8 @@ def test_count_counterfactual_never_negative(family):
     res = its.fit(pd.DataFrame({"n": counts}, index=days), y="n", interruptions=["2011-03-01"],
                   family=family)
     table = res.counterfactual
-    assert (table[["counterfactual", "counterfactual_low", "counterfactual_mean_low"]] >= 0).all().all()
+    assert (table[["counterfactual", "counterfactual_low"]] >= 0).all().all()
+    assert (res.mean_band["counterfactual_mean_low"] >= 0).all()
 
 
 def test_plot_has_labelled_panels(result):

@@ -121,7 +121,8 @@ def test_counterfactual_band_matches_ols_prediction(daily):
     pred = ref.get_prediction(x.assign(level=0.0)).summary_frame(alpha=0.05)
     table = res.counterfactual
     np.testing.assert_allclose(table["counterfactual"], pred["mean"], rtol=1e-8)
-    np.testing.assert_allclose(table["counterfactual_mean_low"], pred["mean_ci_lower"], rtol=1e-8)
+    np.testing.assert_allclose(res.mean_band["counterfactual_mean_low"], pred["mean_ci_lower"],
+                               rtol=1e-8)
     np.testing.assert_allclose(table["counterfactual_low"], pred["obs_ci_lower"], rtol=1e-8)
     np.testing.assert_allclose(table["counterfactual_high"], pred["obs_ci_upper"], rtol=1e-8)
     np.testing.assert_allclose(table["fitted"], ref.fittedvalues, rtol=1e-8)

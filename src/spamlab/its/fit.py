@@ -26,7 +26,7 @@ from spamlab.its import data as its_data
 from spamlab.its import design as its_design
 from spamlab.its.counterfactual import counterfactual_table
 from spamlab.its.diagnostics import residual_diagnostics
-from spamlab.its.results import ITSResult, effects_table
+from spamlab.its.results import ITSResult, assemble, effects_table
 from spamlab.its.segmented import fit_segmented, parse_errors
 
 METHODS: tuple[str, ...] = ("segmented", "structural")
@@ -131,8 +131,8 @@ def fit(
     diagnostics = residual_diagnostics(fitted.residuals)
     notes = list(fitted.notes) + data_warnings(series, len(design.matrix.columns))
     notes += autocorrelation_warnings(diagnostics, errors, alpha)
-    return ITSResult(effects, table, fitted.description, y, *observed_counts(series), tuple(notes),
-                     diagnostics, fitted.params, fitted.cov, alpha, options)
+    return assemble(effects, table, fitted.description, y, observed_counts(series), tuple(notes),
+                    diagnostics, fitted.params, fitted.cov, options)
 
 
 def observed_counts(series: its_data.PreparedSeries) -> tuple[int, int]:

@@ -26,6 +26,12 @@ from spamlab.its.counterfactual import critical_value
 EFFECT_COLUMNS: tuple[str, ...] = (
     "interruption", "kind", "estimate", "ci_low", "ci_high", "p_value", "scale",
 )
+INFERENCE_COLUMNS: tuple[str, ...] = ("coef", "std_err", "df")
+COUNTERFACTUAL_COLUMNS: tuple[str, ...] = (
+    "observed", "fitted", "counterfactual", "counterfactual_low", "counterfactual_high",
+    "effect", "cumulative_effect",
+)
+MEAN_BAND_COLUMNS: tuple[str, ...] = ("counterfactual_mean_low", "counterfactual_mean_high")
 
 
 @dataclass(frozen=True)
@@ -36,15 +42,12 @@ class ITSResult:
     ----------
     effects
         One row per (interruption, kind) with columns ``interruption, kind,
-        estimate, ci_low, ci_high, p_value, scale`` plus ``coef``, ``std_err``
-        (on the model's linear scale) and ``df`` (t degrees of freedom; ``inf``
-        for normal intervals). ``scale`` is ``'ratio'`` (``exp(coef)``)
-        for log links and ``transform='log'``, else ``'difference'``.
+        estimate, ci_low, ci_high, p_value, scale``. ``scale`` is ``'ratio'``
+        (``exp(coef)``) for log links and ``transform='log'``, else ``'difference'``.
     counterfactual
         On the data's index: ``observed, fitted, counterfactual,
-        counterfactual_low, counterfactual_high`` (observation prediction band),
-        ``counterfactual_mean_low/high`` (band of the expected value),
-        ``effect, cumulative_effect``.
+        counterfactual_low, counterfactual_high`` (prediction band for an
+        observation without the interruption), ``effect, cumulative_effect``.
     model
         Description of the model fitted.
     y
@@ -59,6 +62,14 @@ class ITSResult:
         All coefficients and their covariance (linear scale).
     alpha
         1 - confidence level of the intervals.
+    options
+        The options :func:`spamlab.its.fit` was called with.
+    inference
+        Rows aligned with ``effects``: ``interruption, kind, coef, std_err, df``
+        (linear scale; ``df`` the t degrees of freedom, ``inf`` for normal intervals).
+    mean_band
+        ``counterfactual_mean_low/high``: band of the expected value without the
+        interruption (parameter uncertainty only), on the data's index.
     """
 
     effects: pd.DataFrame
@@ -73,13 +84,19 @@ class ITSResult:
     cov: pd.DataFrame
     alpha: float = 0.05
     options: dict[str, Any] = field(default_factory=dict)
+    inference: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mean_band: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def level_change(self, interruption: int | str = 0) -> pd.Series:
-        """The ``level_change`` row of one interruption (by position or label)."""
-        rows = self.effects[self.effects["kind"] == "level_change"]
-        if isinstance(interruption, int):
-            return rows.iloc[interruption]
-        return rows[rows["interruption"] == interruption].iloc[0]
+        """The ``level_change`` row of one interruption (position or label), with
+        ``coef``, ``std_err`` and ``df`` from :attr:`inference` appended."""
+        rows = self.effects.index[self.effects["kind"] == "level_change"]
+        if isinstance(interruption, (int, np.integer)):
+            pick = rows[interruption]
+        else:
+            pick = rows[self.effects.loc[rows, "interruption"] == str(interruption)][0]
+        extra = self.inference.loc[pick, list(INFERENCE_COLUMNS)] if len(self.inference) else None
+        return self.effects.loc[pick] if extra is None else pd.concat([self.effects.loc[pick], extra])
 
     def summary(self) -> str:
         """Plain-language report: effect(s) in words with intervals, model, warnings."""
@@ -105,6 +122,21 @@ class ITSResult:
             "effects": [{k: _json_value(v) for k, v in row.items()}
                         for row in self.effects.to_dict(orient="records")],
         }
+
+
+def assemble(effects: pd.DataFrame, table: pd.DataFrame, model: str, y: str,
+             counts: tuple[int, int], notes: tuple[str, ...], diagnostics: dict[str, Any],
+             params: pd.Series, cov: pd.DataFrame, options: dict[str, Any]) -> ITSResult:
+    """An :class:`ITSResult` from the full effects and counterfactual tables.
+
+    Splits the contract columns (``effects``, ``counterfactual``) from the extras
+    (``inference``: coef/std_err/df; ``mean_band``).
+    """
+    return ITSResult(
+        effects[list(EFFECT_COLUMNS)], table[list(COUNTERFACTUAL_COLUMNS)], model, y, *counts,
+        notes, diagnostics, params, cov, options["alpha"], options,
+        inference=effects[["interruption", "kind", *INFERENCE_COLUMNS]],
+        mean_band=table[list(MEAN_BAND_COLUMNS)])
 
 
 def _json_value(value: Any) -> Any:

@@ -74,8 +74,7 @@ def _loop(data: pd.DataFrame, y: str, dates: Sequence[object], options: dict[str
 
     rows = []
     for date in dates:
-        effects = fit(data, y=y, interruptions=[date], **options).effects
-        row = effects[effects["kind"] == "level_change"].iloc[0]
+        row = fit(data, y=y, interruptions=[date], **options).level_change()
         rows.append({c: row[c] for c in SCAN_COLUMNS})
     return pd.DataFrame(rows, columns=list(SCAN_COLUMNS))
 

@@ -45,7 +45,7 @@ from spamlab.its import design as its_design
 from spamlab.its.counterfactual import band, critical_value, cumulative_effect
 from spamlab.its.data import PreparedSeries
 from spamlab.its.diagnostics import residual_diagnostics
-from spamlab.its.results import ITSResult, effects_table
+from spamlab.its.results import ITSResult, assemble, effects_table
 from spamlab.its.segmented import parse_errors
 
 
@@ -74,8 +74,8 @@ def fit_structural(series: PreparedSeries, options: dict[str, Any], seed: int = 
     notes += data_warnings(series, model.k_states + len(res.params))
     notes += autocorrelation_warnings(diagnostics, "structural", options["alpha"])
     name = _describe(model, options)
-    return ITSResult(effects, table, name, options["y"], *observed_counts(series), tuple(notes),
-                     diagnostics, params, cov, options["alpha"], options)
+    return assemble(effects, table, name, options["y"], observed_counts(series), tuple(notes),
+                    diagnostics, params, cov, options)
 
 
 def _structural_response(series: PreparedSeries, options: dict[str, Any]
