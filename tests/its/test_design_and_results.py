@@ -158,3 +158,14 @@ def test_negbin_without_overdispersion_is_a_clear_error():
     frame = pd.DataFrame({"n": counts}, index=days)
     with pytest.raises(ParameterError, match=r"no usable covariance .*use family='poisson'"):
         its.fit(frame, y="n", interruptions=["2011-03-01"], family="negbin")
+
+
+def test_exact_fit_is_flagged_not_diagnosed():
+    days = pd.date_range("2011-01-01", periods=30)
+    frame = pd.DataFrame({"v": 5.0 - 2 * (np.arange(30) >= 20)}, index=days)
+    res = its.fit(frame, y="v", interruptions=["2011-01-21"], errors="hac")
+    assert res.warnings == ("the model fits the data exactly (residuals are rounding noise): "
+                            "intervals and diagnostics are meaningless",)
+    assert res.diagnostics == {"exact_fit": True}
+    np.testing.assert_allclose(res.level_change()["estimate"], -2.0)
+    assert "Ljung-Box" not in res.summary()

@@ -5,7 +5,7 @@ Examples
 >>> import numpy as np
 >>> d = residual_diagnostics(np.random.default_rng(0).standard_normal(200))
 >>> sorted(d)
-['acf', 'durbin_watson', 'ljung_box_lag', 'ljung_box_p', 'ljung_box_stat']
+['acf', 'durbin_watson', 'exact_fit', 'ljung_box_lag', 'ljung_box_p', 'ljung_box_stat']
 """
 
 from __future__ import annotations
@@ -21,19 +21,25 @@ def ljung_box_lag(n: int) -> int:
     return max(1, min(10, n // 5))
 
 
-def residual_diagnostics(residuals: np.ndarray) -> dict[str, object]:
+def residual_diagnostics(residuals: np.ndarray, scale: float = 1.0) -> dict[str, object]:
     """Ljung-Box statistic and p-value, Durbin-Watson and ACF (up to 20 lags) of ``residuals``.
 
     Parameters
     ----------
     residuals
         Residuals in time order (missing values removed).
+    scale
+        Typical size of the outcome; residuals below ``1e-9 * scale`` mean an
+        exact fit (``exact_fit`` is then True and the tests are not computed).
     """
     resid = np.asarray(residuals, dtype=float)
     resid = resid[np.isfinite(resid)]
+    if np.max(np.abs(resid), initial=0.0) <= 1e-9 * max(scale, 1e-300):
+        return {"exact_fit": True}
     lag = ljung_box_lag(len(resid))
     box = acorr_ljungbox(resid, lags=[lag])
     return {
+        "exact_fit": False,
         "ljung_box_lag": lag,
         "ljung_box_stat": float(box["lb_stat"].iloc[0]),
         "ljung_box_p": float(box["lb_pvalue"].iloc[0]),

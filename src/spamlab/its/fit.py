@@ -128,11 +128,17 @@ def fit(
     dfs = {column: fitted.df_for(column) for column in design.interruption_columns}
     effects = effects_table(design.terms, fitted.params, fitted.cov, dfs, fitted.log_scale, alpha)
     table = counterfactual_table(design, fitted, series.y, series.is_post(), alpha, seed)
-    diagnostics = residual_diagnostics(fitted.residuals)
+    diagnostics = residual_diagnostics(fitted.residuals, _outcome_scale(series.y, transform))
     notes = list(fitted.notes) + data_warnings(series, len(design.matrix.columns))
     notes += autocorrelation_warnings(diagnostics, errors, alpha)
     return assemble(effects, table, fitted.description, y, observed_counts(series), tuple(notes),
                     diagnostics, fitted.params, fitted.cov, options)
+
+
+def _outcome_scale(y: np.ndarray, transform: str | None) -> float:
+    """Typical size of the modelled outcome (for the exact-fit check)."""
+    values = np.log(y[y > 0]) if transform == "log" else y[~np.isnan(y)]
+    return float(np.max(np.abs(values), initial=0.0)) if len(values) else 1.0
 
 
 def observed_counts(series: its_data.PreparedSeries) -> tuple[int, int]:
@@ -159,6 +165,9 @@ def data_warnings(series: its_data.PreparedSeries, n_params: int) -> list[str]:
 
 def autocorrelation_warnings(diagnostics: dict[str, Any], errors: str, alpha: float) -> list[str]:
     """A caution when the Ljung-Box test rejects white-noise residuals at level ``alpha``."""
+    if diagnostics.get("exact_fit"):
+        return ["the model fits the data exactly (residuals are rounding noise): "
+                "intervals and diagnostics are meaningless"]
     p = diagnostics.get("ljung_box_p")
     if p is None or not p < alpha:
         return []
