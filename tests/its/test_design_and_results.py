@@ -164,8 +164,9 @@ def test_exact_fit_is_flagged_not_diagnosed():
     days = pd.date_range("2011-01-01", periods=30)
     frame = pd.DataFrame({"v": 5.0 - 2 * (np.arange(30) >= 20)}, index=days)
     res = its.fit(frame, y="v", interruptions=["2011-01-21"], errors="hac")
-    assert res.warnings == ("the model fits the data exactly (residuals are rounding noise): "
-                            "intervals and diagnostics are meaningless",)
+    message = ("the model fits the data exactly (residuals are rounding noise): "
+               "intervals and diagnostics are meaningless")
+    assert res.warnings == (message,)
     assert res.diagnostics == {"exact_fit": True}
     np.testing.assert_allclose(res.level_change()["estimate"], -2.0)
     assert "Ljung-Box" not in res.summary()

@@ -31,6 +31,8 @@ from spamlab.its.segmented import fit_segmented, parse_errors
 
 METHODS: tuple[str, ...] = ("segmented", "structural")
 FEW_PRE: int = 20
+EXACT_FIT: str = ("the model fits the data exactly (residuals are rounding noise): "
+                  "intervals and diagnostics are meaningless")
 
 
 def fit(
@@ -166,8 +168,7 @@ def data_warnings(series: its_data.PreparedSeries, n_params: int) -> list[str]:
 def autocorrelation_warnings(diagnostics: dict[str, Any], errors: str, alpha: float) -> list[str]:
     """A caution when the Ljung-Box test rejects white-noise residuals at level ``alpha``."""
     if diagnostics.get("exact_fit"):
-        return ["the model fits the data exactly (residuals are rounding noise): "
-                "intervals and diagnostics are meaningless"]
+        return [EXACT_FIT]
     p = diagnostics.get("ljung_box_p")
     if p is None or not p < alpha:
         return []
