@@ -126,7 +126,7 @@ class IngestOptions:
     member_limit: int = mc.MEMBER_LIMIT
     not_after: int | None = None
     files_per_task: int = 2000
-    mbox_bytes_per_task: int = 32 * 1024 * 1024
+    mbox_bytes_per_task: int = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ def _sniff_file(path: Path) -> str:
 
 
 def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
-               mbox_bytes_per_task: int = 32 * 1024 * 1024, header_limit: int = HEADER_LIMIT,
+               mbox_bytes_per_task: int = 8 * 1024 * 1024, header_limit: int = HEADER_LIMIT,
                member_limit: int = MEMBER_LIMIT) -> list[Task]:
     """Cut containers into tasks of bounded size, in a deterministic order.
 

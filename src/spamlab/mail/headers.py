@@ -62,6 +62,8 @@ _ISO = re.compile(
 _ENCODED_WORD = re.compile(rb"=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=")
 _ENCODED_GAP = re.compile(rb"(\?=)\s+(=\?)")
 _BRACKET_IP = re.compile(rb"\[(?:IPv6:)?([0-9A-Fa-f:.]{2,45})\]")
+_OCTET = rb"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_CANONICAL_IPV4 = re.compile(rb"\.".join([_OCTET] * 4))
 _IPV4 = re.compile(rb"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
 _DOMAIN = re.compile(rb"@\s*([A-Za-z0-9][A-Za-z0-9.\-_]*)")
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
@@ -508,6 +510,14 @@ def _public_ip(text: bytes) -> str | None:
     """
     if b":" in text:
         return _public_ipv6(text)
+    canonical = _CANONICAL_IPV4.fullmatch(text)
+    if canonical is not None:  # four octets 0-255 without leading zeros: the usual case
+        first = int(canonical.group(1))
+        if first in _SPECIAL_FIRST_OCTETS or first >= 224:
+            second, third = int(canonical.group(2)), int(canonical.group(3))
+            if _reserved_ipv4(first, second, third):
+                return None
+        return text.decode("ascii")
     match = _IPV4.fullmatch(text)
     if match is None:
         return None
