@@ -179,3 +179,23 @@ def test_sensitivity_keeps_time_of_day_and_reports_skipped_shifts():
     assert list(dates["interruption"]) == ["2011-03-15 14:45:00", "2011-03-16 14:45",
                                            "2011-03-17 14:45:00"]
     assert table.attrs["skipped_shifts"] == [-80, 40]
+
+
+@pytest.mark.slow
+def test_break_date_sets_cover_under_ar1_noise_with_hac():
+    from its_support import ar1_matrix
+
+    rng = np.random.default_rng(3)
+    n, reps = 180, 300
+    days = pd.date_range("2011-01-01", periods=n)
+    noise = ar1_matrix(rng, reps, n, 0.5)
+    hits = {"iid": 0, "hac": 0}
+    for k in range(reps):
+        frame = pd.DataFrame({"v": 20 - 2.5 * (np.arange(n) >= 100) + noise[k]}, index=days)
+        for errors in hits:
+            row = its.breakpoints(frame, y="v", errors=errors).iloc[0]
+            hits[errors] += row["ci_low"] <= days[100] <= row["ci_high"]
+    assert hits["hac"] / reps >= 0.91  # nominal 95%; Bai's set with the long-run variance
+    assert hits["iid"] < hits["hac"]  # the iid variance ignores the autocorrelation
+    with pytest.raises(ParameterError, match="breakpoints supports 'iid' or 'hac'"):
+        its.breakpoints(frame, y="v", errors="ar1")

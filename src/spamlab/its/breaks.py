@@ -15,7 +15,7 @@ the usual trimming).
   estimate of ``gamma`` given the breaks until the breaks no longer move.
 * Confidence set for each date: Bai (1997),
   ``k_hat -/+ (floor(c / L) + 1)`` with ``L = delta^2 / sigma^2`` (shift over
-  residual variance) and ``c`` the ``1 - alpha/2`` quantile of
+  residual variance, or over the long-run variance with ``errors="hac"``) and ``c`` the ``1 - alpha/2`` quantile of
   ``argmax_s W(s) - |s|/2`` (two-sided Brownian motion), whose distribution
   function is known in closed form (``c = 11.03`` for 95%).
 
@@ -73,7 +73,7 @@ def argmax_quantile(alpha: float = 0.05) -> float:
 def breakpoints(data: pd.DataFrame, y: str = "volume", n_breaks: int = 1,
                 min_size: int | None = None, seasonality: str | list[str] | None = None, *,
                 trend: bool = False, time: str | None = None, alpha: float = 0.05,
-                batch: bool = True) -> pd.DataFrame:
+                errors: str = "iid", batch: bool = True) -> pd.DataFrame:
     """Estimate ``n_breaks`` level breaks and a confidence set for each date.
 
     Parameters
@@ -88,6 +88,12 @@ def breakpoints(data: pd.DataFrame, y: str = "volume", n_breaks: int = 1,
         Common (non-breaking) regressors.
     alpha
         Confidence sets are ``1 - alpha``.
+    errors
+        ``"iid"``: Bai's interval with the residual variance; ``"hac"``: with the
+        long-run (Newey-West, Bartlett, ``floor(4 (n/100)^(2/9))`` lags) variance
+        of the residuals, which Bai (1997) allows for serially correlated errors
+        (wider sets when the noise is positively autocorrelated). The break dates
+        themselves do not depend on it.
     batch
         ``False`` scores one-break candidates with one statsmodels OLS fit each (reference).
 
@@ -113,7 +119,9 @@ def breakpoints(data: pd.DataFrame, y: str = "volume", n_breaks: int = 1,
         breaks = [int(np.nanargmin(ssr))]
     else:
         breaks = _partial_change_breaks(values, common, n_breaks, size)
-    table = _confidence_table(values, common, breaks, series.index[observed], alpha)
+    if errors not in ("iid", "hac"):
+        raise ParameterError(f"errors={errors!r}: breakpoints supports 'iid' or 'hac'")
+    table = _confidence_table(values, common, breaks, series.index[observed], alpha, errors)
     table.attrs.update(min_size=size, n_missing=int((~observed).sum()),
                        ssr=_ssr_given(values, common, breaks))
     if n_breaks == 1:
@@ -230,11 +238,11 @@ def _ssr_given(values: np.ndarray, common: np.ndarray, breaks: list[int]) -> flo
 
 
 def _confidence_table(values: np.ndarray, common: np.ndarray, breaks: list[int],
-                      labels: pd.Index, alpha: float) -> pd.DataFrame:
+                      labels: pd.Index, alpha: float, errors: str) -> pd.DataFrame:
     n = len(values)
     fit = batched.ols(_segment_design(n, breaks, common), values)
     levels = fit.params[0, : len(breaks) + 1]
-    sigma2 = float(fit.scale[0])
+    sigma2 = float(fit.scale[0]) if errors == "iid" else long_run_variance(fit.resid[0])
     c = argmax_quantile(alpha)
     rows = []
     for j, k in enumerate(breaks):
@@ -244,6 +252,24 @@ def _confidence_table(values: np.ndarray, common: np.ndarray, breaks: list[int],
         rows.append({"break_at": _label(labels[k]), "ci_low": _label(labels[low]),
                      "ci_high": _label(labels[high]), "shift": shift, "position": k})
     return pd.DataFrame(rows, columns=["break_at", "ci_low", "ci_high", "shift", "position"])
+
+
+def long_run_variance(resid: np.ndarray, lags: int | None = None) -> float:
+    """Newey-West (Bartlett) long-run variance of ``resid`` (default ``hac_lags(n)`` lags).
+
+    Examples
+    --------
+    >>> round(long_run_variance(np.array([1.0, -1.0] * 50), lags=1), 3)
+    0.01
+    """
+    from spamlab.its.segmented import hac_lags
+
+    n = len(resid)
+    lags = hac_lags(n) if lags is None else lags
+    total = float(resid @ resid) / n
+    for lag in range(1, lags + 1):
+        total += 2 * (1 - lag / (lags + 1)) * float(resid[lag:] @ resid[:-lag]) / n
+    return total
 
 
 def _label(value: object) -> object:
