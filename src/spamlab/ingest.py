@@ -558,12 +558,20 @@ def combine(shards: Sequence[TaskResult], table: Any = None,
         return _empty_frame()
     table = concat_shards(shards) if table is None else table
     sizes = [shard.n_messages for shard in shards]
+    # Object Series on purpose: pandas 3 would otherwise re-encode every text column as
+    # Arrow strings (a full copy), and the rules below work on Python objects.
     columns: dict[str, Any] = {
-        "container": np.repeat(np.array([s.container for s in shards], dtype=object), sizes),
-        "kind": np.repeat(np.array([s.kind for s in shards], dtype=object), sizes),
+        "container": pd.Series(np.repeat(np.array([s.container for s in shards], dtype=object),
+                                         sizes), dtype=object),
+        "kind": pd.Series(np.repeat(np.array([s.kind for s in shards], dtype=object), sizes),
+                          dtype=object),
     }
     for name in text_columns:
-        columns[name] = table.column(name).to_numpy(zero_copy_only=False).astype(object)
+        if name in _FLAG_COLUMNS:  # only compared with constants: Arrow strings, no copy
+            columns[name] = table.column(name).to_pandas()
+        else:
+            columns[name] = pd.Series(table.column(name).to_numpy(zero_copy_only=False),
+                                      dtype=object)
     columns["truncated"] = table.column("truncated").to_numpy(zero_copy_only=False).astype(bool)
     arrival = table.column("arrival")
     columns["arrival"] = pd.arrays.IntegerArray(
@@ -590,6 +598,7 @@ def classify(frame: Any, options: IngestOptions) -> Any:
     import time
 
     import numpy as np
+    import pandas as pd
 
     frame = frame.copy()
     not_after = options.not_after if options.not_after is not None else int(time.time())
@@ -601,7 +610,7 @@ def classify(frame: Any, options: IngestOptions) -> Any:
     duplicate = mark_duplicates(frame["message_id"].to_numpy(), arrival, valid,
                                 options.duplicate_window)
     status = np.where(valid, np.where(duplicate, "duplicate", "counted"), "rejected")
-    frame["status"] = status.astype(object)
+    frame["status"] = pd.Series(status, index=frame.index, dtype=object)
     return frame
 
 
@@ -782,8 +791,10 @@ def _parameters(options: IngestOptions) -> dict[str, Any]:
     }
 
 
-#: Text columns that the date rules, duplicates, counts and report need as Python objects.
+#: Text columns that the date rules, duplicates, counts and report need.
 _RULE_COLUMNS = ("reason", "message_id", "time_source", "tz_flag")
+#: Text columns with a few constant values, kept as (Arrow-backed) pandas strings.
+_FLAG_COLUMNS = ("time_source", "tz_flag")
 #: Event columns that :func:`classify` leaves as parsed (taken from the shards when given).
 _PARSED_TEXT = ("member", "time_source", "tz_flag", "message_id", "from_domain", "subject_hash",
                 "sender_ip", "mailer")
@@ -843,11 +854,19 @@ def write_events(frame: Any, folder: Path, source: Any = None) -> None:
     labels = ["none" if undated[order[first]] else
               str(np.datetime64(int(code), "M")) for code, first in zip(codes, firsts)]
     bounds = [*firsts.tolist(), len(frame)]
-    for label, first, last in zip(labels, bounds[:-1], bounds[1:]):
+
+    def write(label: str, first: int, last: int) -> None:
         target = folder / f"month={label}"
         target.mkdir(parents=True, exist_ok=True)
         pq.write_table(table.slice(first, last - first), target / "part-0.parquet",
                        compression="zstd")
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Parquet encoding and zstd run without the GIL: months are written in parallel.
+    with ThreadPoolExecutor(max_workers=min(len(labels), os.cpu_count() or 1) or 1) as pool:
+        for done in [pool.submit(write, *part) for part in zip(labels, bounds[:-1], bounds[1:])]:
+            done.result()
 
 
 def read_events(out: str | Path) -> Any:
