@@ -139,16 +139,13 @@ def _scenario_input(seed: int, hypothesis: str) -> DailyInput:
 
 
 def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str, Any]:
-    """``res.to_dict()`` with ``level_change`` taken at ``interruption``, plus ``extra`` entries.
+    """``res.to_dict(interruption)`` plus the interruption's label and ``extra`` entries.
 
-    ``ITSResult.to_dict`` reports the first interruption; with a pause before the
-    takedown the headline is a later one. ``interruption`` is a position or the
-    label it was given to ``its.fit``.
+    With a pause before the takedown the headline is a later interruption;
+    ``interruption`` is a position or the label it was given to ``its.fit``.
     """
-    summary = res.to_dict()
-    row = res.level_change(interruption)
-    summary["level_change"] = {k: jsonable(row[k]) for k in ("estimate", "ci_low", "ci_high", "scale")}
-    summary["interruption"] = str(row["interruption"])
+    summary = res.to_dict(interruption)
+    summary["interruption"] = str(res.level_change(interruption)["interruption"])
     return {**summary, **jsonable(extra)}
 
 

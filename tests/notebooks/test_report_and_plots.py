@@ -47,24 +47,19 @@ def test_scenario_input_is_labelled_synthetic_everywhere():
 
 
 def test_its_summary_takes_the_named_interruption():
-    effects = pd.DataFrame({
-        "interruption": ["2010-12-25", "2011-03-16"], "kind": ["level_change"] * 2,
-        "estimate": [0.5, 0.7], "ci_low": [0.4, 0.6], "ci_high": [0.6, 0.8], "scale": ["ratio"] * 2})
+    from spamlab import its
 
-    class Fake:  # stands in for ITSResult: to_dict reports the first interruption
-        def to_dict(self):
-            return {"level_change": {"estimate": 0.5}, "model": "m", "n_pre": 1, "n_post": 2,
-                    "warnings": []}
-
-        def level_change(self, which):
-            rows = effects[effects["kind"] == "level_change"]
-            return rows.iloc[which] if isinstance(which, int) else rows[
-                rows["interruption"] == which].iloc[0]
-
-    summary = report.its_summary(Fake(), "2011-03-16", data="x.csv")
-    assert summary["level_change"] == {"estimate": 0.7, "ci_low": 0.6, "ci_high": 0.8,
-                                       "scale": "ratio"}
-    assert summary["interruption"] == "2011-03-16" and summary["data"] == "x.csv"
+    days = pd.date_range("2024-01-01", periods=90, freq="D", tz="UTC")
+    level = np.where(days >= "2024-02-01", 0.5, 1.0) * np.where(days >= "2024-03-01", 0.8, 1.0)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"volume": 1000 * level * np.exp(rng.normal(0, 0.02, 90))}, index=days)
+    res = its.fit(frame, interruptions=["2024-02-01", "2024-03-01"], transform="log")
+    summary = report.its_summary(res, "2024-03-01", data="x.csv")
+    row = res.effects[(res.effects["kind"] == "level_change")
+                      & (res.effects["interruption"] == "2024-03-01")].iloc[0]
+    assert summary["level_change"]["estimate"] == pytest.approx(float(row["estimate"]))
+    assert summary["level_change"]["ci_low"] < 0.8 < summary["level_change"]["ci_high"]
+    assert summary["interruption"] == "2024-03-01" and summary["data"] == "x.csv"
 
 
 def test_stack_and_side_by_side_label_their_blocks():
