@@ -93,9 +93,10 @@ report.save_figure(fig, run, "missing-5-billion-waterfall")
 #
 # The printout states the remaining residual with its interval. An interval that spans zero means
 # the published figures are *compatible* with no unexplained spam at all, but also with a residual
-# larger than the naive 5 billion: the figures cannot tell these apart. The widest single
-# contributions come from the reading of Rustock's output (hypothesis 1) and the trend
-# (hypothesis 4), both of which daily data would pin down.
+# larger than the naive 5 billion: the figures cannot tell these apart. Compare the interval
+# widths in the table above: the reading of Rustock's output (hypothesis 1) dominates, followed by
+# the measurement noise (6) and the trend (4). Per-source daily data would pin down the first and
+# the last; the noise of window means shrinks only with more, and more finely timed, data.
 
 # %%
 remaining = acc.remaining
