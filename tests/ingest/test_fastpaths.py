@@ -102,19 +102,31 @@ def test_short_first_read_gives_the_same_rows_as_reading_64k(tmp_path: Path) -> 
     assert reasons["whitespace_then_text"] == "not_a_message"
 
 
-def test_pipeline_rows_equal_a_per_message_recomputation(tmp_path: Path) -> None:
+_LONG_HEADERS = (
+    b"Date: 1 Mar 2011 10:00 +0000\nX-Pad: " + b"p" * 9000 + b"\n\nbody\n",
+    b"Date: 1 Mar 2011 10:00 +0000\r\nX-Pad: " + b"p" * 9000 + b"\r\n\r\nbody\r\n",
+    b" \n" * 5000 + b"Subject: late\n\nbody\n",
+    b"Date: 1 Mar 2011 10:00 +0000\nX: " + b"q" * 8152 + b"\n\n" + b"z" * 99 + b"\n",
+)
+
+
+@pytest.mark.parametrize("header_limit", [HEADER_LIMIT, 2000, 100])
+def test_pipeline_rows_equal_a_per_message_recomputation(tmp_path: Path,
+                                                         header_limit: int) -> None:
     """Every row of parse_task equals parsing that message's bytes on their own."""
-    messages = testing.synthetic_messages(300, seed=9, malformed_share=0.3)
+    messages = [m.data for m in testing.synthetic_messages(300, seed=9, malformed_share=0.3)]
+    messages[100:100] = _LONG_HEADERS
     mbox = tmp_path / "trap.mbox"
-    mbox.write_bytes(testing.mbox_bytes([m.data for m in messages]))
-    tasks = mc.plan_tasks(mc.discover([mbox]), mbox_bytes_per_task=8192)
+    mbox.write_bytes(testing.mbox_bytes(messages))
+    tasks = mc.plan_tasks(mc.discover([mbox]), mbox_bytes_per_task=8192,
+                          header_limit=header_limit)
     columns = ing.concat_shards([ing.parse_task(task) for task in tasks]).to_pydict()
     assert len(columns["member"]) == len(messages)
     expected: list[tuple] = []
-    sink = ing._message_sink(expected, HEADER_LIMIT)
+    sink = ing._message_sink(expected, header_limit)
     for message in messages:  # as mbox_bytes stores it: newline-terminated, blank line after
-        data = message.data + (b"\n" if message.data and not message.data.endswith(b"\n") else b"")
-        sink("", (data + b"\n")[:HEADER_LIMIT + 4], "")
+        data = message + (b"\n" if message and not message.endswith(b"\n") else b"")
+        sink("", (data + b"\n")[:header_limit + 4], "")
     for index, row in enumerate(expected):
         got = tuple(columns[name][index] for name in ing.ROW_FIELDS)
         assert got[1:] == row[1:], (index, got, row)

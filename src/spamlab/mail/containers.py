@@ -336,9 +336,7 @@ def read_head(fd: int, want: int) -> bytes:
     8192
     """
     data = os.read(fd, min(want, FIRST_READ))
-    if len(data) < FIRST_READ or want <= FIRST_READ:
-        return data
-    if (b"\n\n" in data or b"\n\r\n" in data) and not data.isspace():
+    if head_is_enough(data, want):
         return data
     parts, total = [data], len(data)
     while total < want:
@@ -348,6 +346,22 @@ def read_head(fd: int, want: int) -> bytes:
         parts.append(chunk)
         total += len(chunk)
     return b"".join(parts)
+
+
+def head_is_enough(data: bytes, want: int) -> bool:
+    """True when the first :data:`FIRST_READ` bytes of a message (``data``) decide its parse.
+
+    That is when the message is shorter, when no more than that was wanted, or
+    when the bytes hold a blank line (the end of the header) and not only whitespace.
+
+    Examples
+    --------
+    >>> head_is_enough(b"Subject: x\\n\\nbody", 65540), head_is_enough(b"x" * FIRST_READ, 65540)
+    (True, False)
+    """
+    if len(data) < FIRST_READ or want <= FIRST_READ:
+        return True
+    return (b"\n\n" in data or b"\n\r\n" in data) and not data.isspace()
 
 
 def _read_mbox(task: Task, sink: MessageSink) -> int:
@@ -365,10 +379,14 @@ def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: 
         if os.fstat(handle.fileno()).st_size == 0:
             return 0
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            first_read = min(want, FIRST_READ)
             for first, last in _mbox_messages(mm, start, len(mm) if stop is None else stop):
                 line_end = mm.find(b"\n", first, last)
                 body_start = last if line_end == -1 else line_end + 1
-                sink(f"{label}{first}", mm[body_start:min(body_start + want, last)], "")
+                head = mm[body_start:min(body_start + first_read, last)]
+                if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
+                    head = mm[body_start:min(body_start + want, last)]
+                sink(f"{label}{first}", head, "")
                 count += 1
     return count
 
