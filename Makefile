@@ -34,7 +34,7 @@ bench: $(STAMP) ## run the benchmarks in benchmarks/ (not part of CI)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: $(STAMP) ## ruff over the library, tests and notebooks
-	$(VENV)/bin/ruff check src tests notebooks benchmarks
+	$(VENV)/bin/ruff check src tests notebooks benchmarks tools
 
 notebooks: $(STAMP) ## regenerate notebooks/*.ipynb from the jupytext .py sources
 	$(VENV)/bin/jupytext --to ipynb notebooks/[0-9]*.py

@@ -56,7 +56,6 @@ run_name = "rustock"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-# ruff: noqa: B018 - a cell's bare last expression is its displayed output
 from spamlab import its, plots, report
 
 run = report.run_dir(run_name, reports_dir)

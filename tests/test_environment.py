@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import tomllib
 from pathlib import Path
 
@@ -26,9 +27,12 @@ def test_every_dependency_is_pinned_in_constraints() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     deps = project["dependencies"] + project["optional-dependencies"]["dev"]
     pinned = {
-        line.split("==")[0].strip().lower().replace("_", "-")
+        line.split("==")[0].strip().lower().replace("_", "-").replace(".", "-")
         for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
         if "==" in line
     }
-    names = {dep.split("[")[0].split(">")[0].split("=")[0].split("<")[0].strip().lower() for dep in deps}
+    names = {
+        re.split(r"[\[<>=!~ ]", dep, maxsplit=1)[0].lower().replace("_", "-").replace(".", "-")
+        for dep in deps
+    }
     assert names - pinned == set(), f"dependencies without an exact pin: {sorted(names - pinned)}"

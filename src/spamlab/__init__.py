@@ -23,12 +23,11 @@ from types import ModuleType
 
 __version__ = "0.1.0"
 
-_SUBMODULES = frozenset(
-    {
-        "paths", "figures", "series", "clean", "mail", "ingest", "events", "its",
-        "scenario", "residual", "plots", "report", "cli", "testing", "fetch", "errors",
-    }
-)
+__all__ = [
+    "__version__", "clean", "cli", "errors", "events", "fetch", "figures", "ingest", "its",
+    "mail", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+]
+_SUBMODULES = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> ModuleType:
@@ -36,5 +35,3 @@ def __getattr__(name: str) -> ModuleType:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'spamlab' has no attribute {name!r}")
 
-
-__all__ = sorted(_SUBMODULES) + ["__version__"]

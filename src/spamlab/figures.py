@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -384,7 +385,7 @@ def contradictions(table: pd.DataFrame) -> pd.DataFrame:
     """
     parts = [_query_group(table, group) for group in CONTRADICTION_GROUPS]
     result = pd.concat(parts, ignore_index=True)
-    result["vendor"] = result["publisher"].str.replace(r"^The\s+", "", regex=True).str.split().str[0]
+    result["vendor"] = result["publisher"].map(vendor)
     result["bound"] = result["qualifier"].map(bound)
     rate = result["unit"].isin(list(PER_DAY_FACTORS))
     result["bn_per_day"] = np.nan
@@ -408,3 +409,39 @@ def _query_group(table: pd.DataFrame, group: ContradictionGroup) -> pd.DataFrame
                & table["entity"].str.fullmatch(group.entity_pattern)
                & in_time)
     return table.loc[matches].assign(group=group.name, question=group.question)
+
+
+#: Former or alternative names of one organisation, mapped to the name used in plots and tables.
+VENDOR_ALIASES: dict[str, str] = {
+    "MessageLabs": "Symantec",      # part of Symantec since 2008
+    "Marshal": "M86",               # Marshal8e6 became M86 Security in 2009
+    "Marshal8e6": "M86",
+    "IronPort": "Cisco",            # Cisco's mail-security line
+}
+
+
+def vendor(publisher: str) -> str:
+    """The organisation whose measurement a figure reports.
+
+    The publisher column names the outlet and, in parentheses, how the figure
+    was read ("via Softpedia", "citing Microsoft"). The vendor is the first
+    word before the parentheses (a leading "The" skipped), unless the outlet
+    only *cites* someone, in which case the cited organisation is the vendor.
+    Known former names are merged (:data:`VENDOR_ALIASES`).
+
+    Examples
+    --------
+    >>> vendor("Symantec MessageLabs (via Softpedia)")
+    'Symantec'
+    >>> vendor("Redmond Magazine (citing Microsoft)")
+    'Microsoft'
+    >>> vendor("MessageLabs (via Computerwoche/PC World)")
+    'Symantec'
+    """
+    cited = re.search(r"\(citing (?:the )?([^)\s]+)", publisher, flags=re.IGNORECASE)
+    head = cited.group(1) if cited else publisher.split("(")[0].strip().strip('"')
+    words = head.split()
+    if len(words) > 1 and words[0].lower() == "the":
+        words = words[1:]
+    name = words[0].rstrip(",") if words else publisher
+    return VENDOR_ALIASES.get(name, name)

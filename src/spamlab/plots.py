@@ -24,27 +24,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from spamlab import figures
 from spamlab.errors import ParameterError
 
 #: (timestamp, label) pairs drawn as vertical lines
 Marks = Sequence[tuple[pd.Timestamp | str, str]]
 _UNIT_LABELS = {"billion_per_day": "billion messages per day", "percent": "percent"}
-
-
-def vendor_of(publisher: str) -> str:
-    """The organisation behind a figure: the first word of the publisher before any '(...)'.
-
-    Examples
-    --------
-    >>> vendor_of("Symantec MessageLabs (via Softpedia)")
-    'Symantec'
-    >>> vendor_of("The Verge (citing Symantec report)")
-    'Verge'
-    """
-    words = publisher.split(" (")[0].split()
-    if len(words) > 1 and words[0].lower() == "the":
-        words = words[1:]
-    return words[0] if words else publisher
 
 
 def published_rows(
@@ -70,7 +55,7 @@ def published_rows(
     rows = table.loc[wanted & table["period_start"].notna()].copy()
     if rows.empty:
         raise ParameterError(f"no dated rows with metric={metric!r}, entity={entity!r}, unit={unit!r}")
-    rows["vendor"] = rows["publisher"].map(vendor_of)
+    rows["vendor"] = rows["publisher"].map(figures.vendor)
     rows["period_end"] = rows["period_end"].fillna(rows["period_start"])
     return rows.sort_values(["period_start", "id"])
 

@@ -180,3 +180,27 @@ def test_contradictions_come_from_queries_not_ids(table):
 def test_module_examples_run():
     result = doctest.testmod(figures, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize(
+    ("publisher", "expected"),
+    [
+        ("Symantec MessageLabs (via Softpedia)", "Symantec"),
+        ("MessageLabs (via Computerwoche/PC World)", "Symantec"),
+        ("Redmond Magazine (citing Microsoft)", "Microsoft"),
+        ("The Times (via k4media)", "Times"),
+        ("Marshal8e6 (via okamalo blog)", "M86"),
+        ("M86 Security (via Network World / MailRadar)", "M86"),
+        ('"IronPort (via CircleID', "Cisco"),
+        ("Cloudmark blog", "Cloudmark"),
+    ],
+)
+def test_vendor_names_the_measuring_organisation(publisher: str, expected: str) -> None:
+    assert figures.vendor(publisher) == expected
+
+
+def test_every_published_row_has_a_vendor() -> None:
+    table = figures.load()
+    vendors = table["publisher"].map(figures.vendor)
+    assert vendors.str.len().gt(0).all()
+    assert not vendors.str.contains(r"[()]").any()
