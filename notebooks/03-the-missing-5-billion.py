@@ -43,6 +43,7 @@ from spamlab import figures, plots, report, residual, scenario
 run = report.run_dir(run_name, reports_dir)
 table = figures.load()
 acc = residual.account(table, seed=seed, n_draws=n_draws)
+residual_table_csv = residual.write_table(acc)  # data/processed/residual_table.csv
 figures.get(table, [5, 4, 1])[["id", "publisher", "period_start", "period_end", "metric",
                                "value", "unit", "qualifier"]]
 

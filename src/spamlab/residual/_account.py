@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -187,7 +188,9 @@ def write_table(acc: Accounting, path: str | Path | None = None) -> Path:
 
     path = Path(path) if path is not None else paths.data_processed() / "residual_table.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    acc.table.to_csv(path, index=False, float_format="%.4f")
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    acc.table.to_csv(partial, index=False, float_format="%.4f")
+    os.replace(partial, path)  # atomic: a reader never sees half a table
     return path
 
 
