@@ -110,18 +110,34 @@ def cov_iid(fit: BatchFit) -> np.ndarray:
 
 
 def cov_hac(fit: BatchFit, lags: int, use_correction: bool = True) -> np.ndarray:
-    """Newey-West (Bartlett) sandwich per fit, as ``OLS.fit(cov_type="HAC")``."""
+    """Newey-West (Bartlett) sandwich per fit, as ``OLS.fit(cov_type="HAC")``.
+
+    The meat ``sum_(s,t) w_|s-t| g_s g_t'`` is ``G' (K G)`` with the banded
+    Bartlett weights ``K`` applied by shifted adds: one stacked matrix product.
+    """
     scores = fit.x * fit.resid[:, :, None]
-    meat = np.einsum("kni,knj->kij", scores, scores)
-    for lag in range(1, lags + 1):
-        weight = 1.0 - lag / (lags + 1.0)
-        cross = np.einsum("kni,knj->kij", scores[:, lag:], scores[:, :-lag])
-        meat += weight * (cross + np.swapaxes(cross, 1, 2))
+    meat = np.swapaxes(scores, 1, 2) @ bartlett_apply(scores, lags)
     cov = fit.xtx_inv @ meat @ fit.xtx_inv
     if use_correction:
         n, p = fit.x.shape[1:]
         cov *= n / (n - p)
     return cov
+
+
+def bartlett_apply(b: np.ndarray, lags: int) -> np.ndarray:
+    """``K @ b`` per stacked problem, ``K_st = 1 - |s-t| / (lags + 1)`` inside the band, else 0.
+
+    Examples
+    --------
+    >>> bartlett_apply(np.array([[[1.0], [0.0], [0.0]]]), 1)[0, :, 0].tolist()
+    [1.0, 0.5, 0.0]
+    """
+    out = b.copy()
+    for lag in range(1, lags + 1):
+        weight = 1.0 - lag / (lags + 1.0)
+        np.add(out[:, lag:], weight * b[:, :-lag], out=out[:, lag:])
+        np.add(out[:, :-lag], weight * b[:, lag:], out=out[:, :-lag])
+    return out
 
 
 def glsar(x: np.ndarray, y: np.ndarray, maxiter: int, rtol: float) -> BatchFit:

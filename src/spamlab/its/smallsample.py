@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spamlab.its.batched import is_shared, stacked_pinv
+from spamlab.its.batched import bartlett_apply, is_shared, stacked_pinv
 
 RHO_LIMIT: float = 0.98
 TOL: float = 1e-12
@@ -67,6 +67,11 @@ def ar1_times(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
     forward = _ar1_filter(q, rho, 8)
     backward = _ar1_filter(q[:, ::-1], rho, 8)[:, ::-1]
     return (forward + backward - q) / (1 - rho[:, None, None] ** 2)
+
+
+def powers(rho: np.ndarray, n: int) -> np.ndarray:
+    """``rho_k^d`` for ``d = 0 .. n-1``, ``(K, n)``."""
+    return np.asarray(rho, dtype=float)[:, None] ** np.arange(n)
 
 
 def _ar1_fft(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -97,21 +102,69 @@ def _ar1_filter(q: np.ndarray, rho: np.ndarray, block: int) -> np.ndarray:
 
 
 def expected_lag1_autocorrelation(q: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """``g(rho)``: Yule-Walker ratio of expected residual autocovariances under AR(1)."""
+    """``g(rho)``: Yule-Walker ratio of expected residual autocovariances under AR(1).
+
+    ``q`` is an orthonormal basis stack ``(K, n, p)`` (see :func:`lag1_polynomials`).
+    """
+    return lag1_ratio(lag1_polynomials(q), rho)
+
+
+def lag1_polynomials(q: np.ndarray) -> np.ndarray:
+    """Coefficients ``(K, 2, n)`` of ``tr(M S M)`` and ``tr(J M S M)`` as polynomials in ``rho``.
+
+    With ``S = sum_d rho^d E_d / (1 - rho^2)`` (``E_d`` the 0/1 matrix of entries
+    ``d`` apart), ``tr(A S) (1 - rho^2) = sum_d rho^d a_d`` where ``a_d`` sums the
+    two ``d``-th off-diagonals of ``A``. Here ``A = M = I - QQ'`` and
+    ``A = M J M = J + U V'`` (``J`` the lag-one shift, ``U = [Q, -Q_+]``,
+    ``V = [Q Q_+'Q - Q_-, Q]``, ``Q_+``/``Q_-`` the rows one period ahead/behind);
+    the off-diagonal sums of ``QQ'`` and ``UV'`` are column cross-correlations
+    (FFT, ``O(n log n p)`` once per design), and every later evaluation of
+    ``g(rho)`` costs ``O(n)`` per problem. A shared stack gives ``K = 1``.
+    """
+    q = q[:1] if is_shared(q) else q
     n = q.shape[1]
-    sq = ar1_times(q, rho)
-    qt = np.swapaxes(q, 1, 2)
-    k = qt @ sq
-    scale = 1.0 / (1 - rho**2)
-    trace0 = n * scale - np.trace(k, axis1=1, axis2=2)
-    qk = q @ k
-    trace1 = ((n - 1) * rho * scale - _pair_sum(q[:, 1:], sq[:, :-1])
-              - _pair_sum(sq[:, 1:], q[:, :-1]) + _pair_sum(qk[:, 1:], q[:, :-1]))
-    return (trace1 / (n - 1)) / (trace0 / n)
+    ahead = np.zeros_like(q)
+    ahead[:, :-1] = q[:, 1:]
+    behind = np.zeros_like(q)
+    behind[:, 1:] = q[:, :-1]
+    coupling = np.swapaxes(q, 1, 2) @ ahead
+    left = np.concatenate([q, -ahead], axis=2)
+    right = np.concatenate([q @ np.swapaxes(coupling, 1, 2) - behind, q], axis=2)
+    lag_one = offset_sums(left, right)
+    lag_one[:, 1] += n - 1
+    zero = -offset_sums(q, q)
+    zero[:, 0] += n
+    return np.stack([zero, lag_one], axis=1)
 
 
-def _pair_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return (a * b).sum(axis=(1, 2))
+def lag1_ratio(coefficients: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """``g(rho)`` from :func:`lag1_polynomials` coefficients (``K`` or 1 designs)."""
+    n = coefficients.shape[2]
+    values = np.einsum("kcd,kd->kc", coefficients, powers(rho, n)) if coefficients.shape[0] > 1 \
+        else powers(rho, n) @ coefficients[0].T
+    return (values[:, 1] / (n - 1)) / (values[:, 0] / n)
+
+
+def offset_sums(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``s_d = sum_i A[i, i+d] + A[i+d, i]`` (``s_0`` the trace) of ``A = u v'``, ``(K, n)``.
+
+    ``u``, ``v`` are ``(K, n, r)``; the sums are cross-correlations of their
+    columns, computed by FFT without forming ``A``.
+
+    Examples
+    --------
+    >>> u = np.arange(6.0).reshape(1, 3, 2)
+    >>> a = u[0] @ u[0].T
+    >>> np.allclose(offset_sums(u, u)[0], [np.trace(a), 2 * np.trace(a, 1), 2 * np.trace(a, 2)])
+    True
+    """
+    n = u.shape[1]
+    spectrum = np.einsum("knr,knr->kn", np.fft.rfft(u, 2 * n, axis=1).conj(),
+                         np.fft.rfft(v, 2 * n, axis=1))
+    by_lag = np.fft.irfft(spectrum, 2 * n, axis=1)  # index d: sum_i u_i v_(i+d); 2n-d: lag -d
+    out = by_lag[:, :n].copy()
+    out[:, 1:] += by_lag[:, :n:-1]
+    return out
 
 
 def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 100) -> np.ndarray:
@@ -124,13 +177,13 @@ def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 100) -
     rho_hat
         Yule-Walker lag-1 autocorrelation of those residuals, ``(K,)``.
     """
-    q = orthonormal_basis(x)
+    coefficients = lag1_polynomials(orthonormal_basis(x))
     rho_hat = np.asarray(rho_hat, dtype=float)
     old = np.clip(rho_hat, -RHO_LIMIT, RHO_LIMIT)
-    gap_old = expected_lag1_autocorrelation(q, old) - rho_hat
+    gap_old = lag1_ratio(coefficients, old) - rho_hat
     rho = np.clip(old - gap_old, -RHO_LIMIT, RHO_LIMIT)
     for _ in range(maxiter):
-        gap = expected_lag1_autocorrelation(q, rho) - rho_hat
+        gap = lag1_ratio(coefficients, rho) - rho_hat
         slope = np.where(rho != old, (gap - gap_old) / np.where(rho != old, rho - old, 1.0), 1.0)
         slope = np.where(np.abs(slope) > 0.05, slope, 1.0)
         new = np.clip(rho - gap / slope, -RHO_LIMIT, RHO_LIMIT)
@@ -160,17 +213,20 @@ def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
 
 
 def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
-                   use_correction: bool = True, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
+                   use_correction: bool = True, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
 
     Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
     a t quantile with ``df[:, j]`` degrees of freedom. With ``c`` the coefficient's
     row of ``pinv(X)``, ``D = diag(c)``, ``K`` the Bartlett weights and
-    ``M S M = S + L R'`` (``L = [Q, -SQ]``, ``R = [Q Q'SQ - SQ, Q]``),
+    ``M S M = S + L R'`` (``L = [Q, -SQ]``, ``R = [Q A - SQ, Q]``, ``A = Q'SQ``),
     ``E = tr(K D S D) + tr(K D L R' D)`` and
     ``tr((K B)^2) = tr(KFKF) + 2 tr((KW)' F (KU)) + tr(((KW)' U)^2)`` with
     ``B = D M S M D``, ``F = D S D``, ``U = D L``, ``W = D R``; every term costs
     ``O(n lags^2 + n lags p)`` (see :func:`_trace_kfkf`), no ``n x n`` matrix is formed.
+    The design-only pieces (``Q``, ``c``, ``K D Q``, the polynomial of ``c'Sc``)
+    are computed once per distinct design (once for a broadcast stack), and
+    ``K W = [K D Q A - K D S Q, K D Q]`` needs only ``K D S Q`` per problem.
     Problems are processed ``chunk`` at a time to bound memory.
     """
     if x.shape[0] > chunk:
@@ -179,26 +235,48 @@ def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int]
         return np.concatenate([f for f, _ in parts]), np.concatenate([d for _, d in parts])
     n, p = x.shape[1:]
     correction = n / (n - p) if use_correction else 1.0
-    rows = stacked_pinv(x)[:, columns, :]
-    q = orthonormal_basis(x)
-    sq = ar1_times(q, rho)
-    left = np.concatenate([q, -sq], axis=2)
-    right = np.concatenate([q @ (np.swapaxes(q, 1, 2) @ sq) - sq, q], axis=2)
-    factors = np.empty((x.shape[0], len(columns)))
+    design = x[:1] if is_shared(x) else x  # leading axis 1 broadcasts over the problems
+    rows = stacked_pinv(design)[:, columns, :]
+    q = orthonormal_basis(design)
+    sq = ar1_times(np.broadcast_to(q, (len(rho), n, p)), rho)
+    a = np.swapaxes(q, 1, 2) @ sq
+    factors = np.empty((len(rho), len(columns)))
     dfs = np.empty_like(factors)
     for j in range(len(columns)):
-        c = rows[:, j, :]
-        u, w = left * c[:, :, None], right * c[:, :, None]
-        ku, kw = _bartlett_apply(u, lags), _bartlett_apply(w, lags)
-        expected = (_trace_kf(c, rho, lags) + np.sum(ku * w, axis=(1, 2))) * correction
-        fku = ar1_times(ku * c[:, :, None], rho) * c[:, :, None]
-        small = np.swapaxes(kw, 1, 2) @ u
-        trace = (_trace_kfkf(c, rho, lags) + 2 * np.sum(kw * fku, axis=(1, 2))
-                 + np.einsum("kij,kji->k", small, small))
-        truth = np.sum(c * ar1_times(c[:, :, None], rho)[:, :, 0], axis=1)
-        factors[:, j] = expected / truth
-        dfs[:, j] = 2 * expected**2 / (2 * trace * correction**2)
+        c = rows[:, j, :, None]
+        expected, trace = _hac_traces(q, sq, a, c, rho, lags)
+        truth = np.sum(powers(rho, n) * offset_sums(c, c), axis=1) / (1 - rho**2)
+        factors[:, j] = expected * correction / truth
+        dfs[:, j] = expected**2 / trace
     return factors, dfs
+
+
+def _hac_traces(q: np.ndarray, sq: np.ndarray, a: np.ndarray, c: np.ndarray, rho: np.ndarray,
+                lags: int) -> tuple[np.ndarray, np.ndarray]:
+    """``tr(K B)`` and ``tr((K B)^2)`` of :func:`hac_adjustment` from ``p x p`` blocks.
+
+    With ``G = (DQ)'K(DQ)`` (per design), ``H = (DQ)'K(DSQ)``, ``T = (DSQ)'K(DSQ)`` and
+    ``L = (KDQ)' F (KDQ)``: ``tr(K D L R' D) = tr(G A) - 2 tr(H)``,
+    ``tr((KW)' F (KU)) = tr(A L) - 2 tr((KDSQ)' F (KDQ))`` and
+    ``(KW)' U = [[A G - H', H - A H], [G, -H]]`` (all symmetric but ``H``).
+    """
+    qc, sqc = q * c, sq * c
+    kdq, kdsq = bartlett_apply(qc, lags), bartlett_apply(sqc, lags)
+    g = np.swapaxes(qc, 1, 2) @ kdq
+    h = np.swapaxes(kdq, 1, 2) @ sqc
+    t = np.swapaxes(kdsq, 1, 2) @ sqc
+    diag_h = np.trace(h, axis1=1, axis2=2)
+    cc = np.broadcast_to(c[:, :, 0], (len(rho), c.shape[1]))
+    expected = _trace_kf(cc, rho, lags) + np.sum(g * a, axis=(1, 2)) - 2 * diag_h
+    fkdq = ar1_times(np.broadcast_to(kdq * c, sq.shape), rho) * c
+    cross = (np.sum(a * (np.swapaxes(kdq, 1, 2) @ fkdq), axis=(1, 2))
+             - 2 * np.sum(kdsq * fkdq, axis=(1, 2)))
+    ah = a @ h
+    small = np.concatenate([
+        np.concatenate([a @ g - np.swapaxes(h, 1, 2), t - ah], axis=2),
+        np.concatenate([np.broadcast_to(g, h.shape), -h], axis=2)], axis=1)
+    trace = (_trace_kfkf(cc, rho, lags) + 2 * cross + np.einsum("kij,kji->k", small, small))
+    return expected, trace
 
 
 def _shift(c: np.ndarray, lag: int) -> np.ndarray:
@@ -249,13 +327,3 @@ def _trace_kfkf(c: np.ndarray, rho: np.ndarray, lags: int) -> np.ndarray:
         h = rho**2 * (h + b[:, s - lags - 1])
         outside += ac[:, s] * h
     return (inside + 2 * outside) / (1 - rho**2) ** 2
-
-
-def _bartlett_apply(b: np.ndarray, lags: int) -> np.ndarray:
-    """``K_bartlett @ B`` for the banded Bartlett weight matrix (rows shifted and weighted)."""
-    out = b.copy()
-    for lag in range(1, lags + 1):
-        weight = 1.0 - lag / (lags + 1.0)
-        np.add(out[:, lag:], weight * b[:, :-lag], out=out[:, lag:])
-        np.add(out[:, :-lag], weight * b[:, lag:], out=out[:, :-lag])
-    return out
