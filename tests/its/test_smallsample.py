@@ -80,3 +80,46 @@ def test_hac_small_sample_matches_bell_mccaffrey_dense(daily):
     np.testing.assert_allclose(row["std_err"], se, rtol=1e-6)
     np.testing.assert_allclose(row["df"], df, rtol=1e-6)
     assert factor < 1, "Newey-West is biased down under positive autocorrelation"
+
+
+def dense_hac_adjustment(x: np.ndarray, rho: float, lags: int, column: int) -> tuple[float, float]:
+    """Bell-McCaffrey factor and df for one design with explicit n x n matrices."""
+    n, p = x.shape
+    s = ar1_cov(rho, n)
+    resid_maker = np.eye(n) - x @ np.linalg.pinv(x)
+    a = resid_maker @ s @ resid_maker
+    c = np.linalg.pinv(x)[column]
+    weights = np.clip(1 - np.abs(np.subtract.outer(np.arange(n), np.arange(n))) / (lags + 1), 0, None)
+    w = np.outer(c, c) * weights
+    correction = n / (n - p)
+    expected = np.sum(w * a) * correction
+    return expected / (c @ s @ c), 2 * expected**2 / (2 * np.trace(w @ a @ w @ a) * correction**2)
+
+
+def dense_lag1_ratio(x: np.ndarray, rho: float) -> float:
+    n = x.shape[0]
+    resid_maker = np.eye(n) - x @ np.linalg.pinv(x)
+    a = resid_maker @ ar1_cov(rho, n) @ resid_maker
+    return (np.trace(a, offset=1) / (n - 1)) / (np.trace(a) / n)
+
+
+def test_stacked_corrections_match_dense_formulas_per_problem():
+    """Distinct designs (a scan) and one broadcast design (a simulation) against dense algebra."""
+    from spamlab.its import smallsample
+
+    rng = np.random.default_rng(7)
+    n = 60
+    base = np.c_[np.ones(n), np.arange(n), rng.normal(size=(n, 3))]
+    scan = np.stack([np.insert(base, 2, np.arange(n) >= cut, axis=1) for cut in (15, 30, 44)])
+    shared = np.broadcast_to(scan[1], (4, n, 6))
+    for x, rho in [(scan, np.array([0.6, -0.3, 0.2])), (shared, np.array([0.1, 0.5, 0.85, -0.4]))]:
+        factors, dfs = smallsample.hac_adjustment(x, rho, 3, [2, 4])
+        rho_hat = np.minimum(rho, 0.5)  # g(0.98) caps what a short series can reach
+        fitted = smallsample.bias_corrected_rho(x, rho_hat)
+        for k in range(len(rho)):
+            for j, column in enumerate([2, 4]):
+                np.testing.assert_allclose([factors[k, j], dfs[k, j]],
+                                           dense_hac_adjustment(x[k], rho[k], 3, column),
+                                           rtol=1e-10)
+            assert abs(fitted[k]) < smallsample.RHO_LIMIT
+            np.testing.assert_allclose(dense_lag1_ratio(x[k], fitted[k]), rho_hat[k], atol=1e-11)
