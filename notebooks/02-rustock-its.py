@@ -104,7 +104,7 @@ res_takedown = its.fit(window, y=inp.y, interruptions=[interruption], family=fam
                        transform=transform, seasonality=seasonality, errors=errors,
                        slope_change=slope_change, seed=seed)
 fig = res_takedown.plot(title=f"Daily volume around the takedown: observed, fitted and "
-                              f"counterfactual{inp.title_tag}")
+                              f"counterfactual{inp.title_tag}", ylabel=inp.unit)
 report.save_figure(fig, run, inp.figure_name("counterfactual"))
 
 # %% [markdown]

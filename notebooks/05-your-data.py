@@ -85,7 +85,7 @@ res.effects
 print(res.summary())
 
 # %%
-fig = res.plot(title=f"Observed and counterfactual daily volume{inp.title_tag}")
+fig = res.plot(title=f"Observed and counterfactual daily volume{inp.title_tag}", ylabel=inp.unit)
 report.save_figure(fig, run, inp.figure_name("counterfactual"))
 
 # %% [markdown]

@@ -170,3 +170,18 @@ def test_exact_fit_is_flagged_not_diagnosed():
     assert res.diagnostics == {"exact_fit": True}
     np.testing.assert_allclose(res.level_change()["estimate"], -2.0)
     assert "Ljung-Box" not in res.summary()
+
+
+def test_plot_labels_axes_with_the_unit_given() -> None:
+    index = pd.date_range("2011-01-01", periods=60, freq="D", tz="UTC")
+    noise = np.random.default_rng(3).normal(0, 1, 60)
+    frame = pd.DataFrame({"volume": 50 + noise - 10 * (np.arange(60) >= 30)}, index=index)
+    res = its.fit(frame, y="volume", interruptions=[index[30]])
+    fig = res.plot(ylabel="billion messages per day")
+    labels = [axis.get_ylabel() for axis in fig.axes]
+    plt.close(fig)
+    assert labels[0] == "billion messages per day"
+    assert "billion messages per day" in labels[1] and "cumulative" in labels[2]
+    default = res.plot()
+    assert default.axes[0].get_ylabel() == "volume"
+    plt.close(default)

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from spamlab.its.results import ITSResult
 
 
-def plot_result(res: ITSResult, title: str | None = None) -> Figure:
+def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None) -> Figure:
     """Two panels: observed, fit and counterfactual band; pointwise and cumulative effect.
 
     Parameters
@@ -28,6 +28,9 @@ def plot_result(res: ITSResult, title: str | None = None) -> Figure:
         A fitted :class:`~spamlab.its.results.ITSResult`.
     title
         Figure title; defaults to the outcome and model.
+    ylabel
+        The outcome with its unit, e.g. ``"billion messages per day"``; defaults
+        to the outcome column's name. The effect panels use the same unit.
     """
     table = res.counterfactual
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True,
@@ -42,14 +45,15 @@ def plot_result(res: ITSResult, title: str | None = None) -> Figure:
              label="counterfactual (no interruption)")
     _mark_interruptions(res, top)
     _mark_interruptions(res, bottom)
-    top.set_ylabel(res.y)
+    outcome = ylabel or res.y
+    top.set_ylabel(outcome)
     top.legend(loc="best", fontsize="small")
     bottom.plot(x, table["effect"], color="C3", lw=1, label="pointwise effect (observed - counterfactual)")
     bottom.axhline(0, color="0.5", lw=0.8)
-    bottom.set_ylabel(f"effect on {res.y}")
+    bottom.set_ylabel(f"effect ({outcome})" if ylabel else f"effect on {res.y}")
     twin = bottom.twinx()
     twin.plot(x, table["cumulative_effect"], color="C4", lw=1.5, label="cumulative effect")
-    twin.set_ylabel("cumulative effect")
+    twin.set_ylabel("cumulative effect (sum of the pointwise effects)")
     handles = bottom.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     bottom.legend(handles, [h.get_label() for h in handles], loc="best", fontsize="small")
     bottom.set_xlabel(table.index.name or "time")

@@ -102,11 +102,14 @@ class ITSResult:
         """Plain-language report: effect(s) in words with intervals, model, warnings."""
         return _summary_text(self)
 
-    def plot(self, title: str | None = None):
-        """Figure: observed, fit, counterfactual band, pointwise and cumulative effect."""
+    def plot(self, title: str | None = None, ylabel: str | None = None):
+        """Figure: observed, fit, counterfactual band, pointwise and cumulative effect.
+
+        ``ylabel`` names the outcome with its unit (default: the column name).
+        """
         from spamlab.its.plotting import plot_result
 
-        return plot_result(self, title=title)
+        return plot_result(self, title=title, ylabel=ylabel)
 
     def to_dict(self, interruption: int | str = 0) -> dict[str, Any]:
         """JSON-ready summary: the level change at ``interruption`` (position or label;
