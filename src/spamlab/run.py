@@ -28,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from spamlab import paths, report
+from spamlab import paths, report, series
 from spamlab.errors import ParameterError, SpamlabError
 
 STORY_NOTEBOOKS: tuple[str, ...] = (
@@ -255,17 +255,8 @@ def parse_timestamp(text: str, tz: str) -> pd.Timestamp:
     >>> parse_timestamp("2011-03-16 10:45", "America/New_York").isoformat()
     '2011-03-16T14:45:00+00:00'
     """
-    try:
-        moment = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        raise ParameterError(f"--interruption {text!r} is not a date or timestamp") from None
-    if moment is pd.NaT:
-        raise ParameterError(f"--interruption {text!r} is not a date or timestamp")
-    try:
-        moment = moment.tz_localize(tz) if moment.tzinfo is None else moment
-    except (KeyError, ValueError, TypeError) as exc:  # unknown zones raise KeyError subclasses
-        raise ParameterError(f"--tz {tz!r} is not a time zone ({exc})") from None
-    return moment.tz_convert("UTC")
+    zone = series.check_timezone(tz, "--tz")
+    return series.as_timestamp(text, "--interruption", zone).tz_convert("UTC")
 
 
 def notebook_parameters(source: Path) -> set[str]:

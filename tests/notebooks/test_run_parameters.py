@@ -80,7 +80,7 @@ def test_interruption_required_and_parsed(tmp_path, daily_csv):
         run.plan_run(_args(*base))
     with pytest.raises(ParameterError, match="'last tuesday' is not a date"):
         run.plan_run(_args(*base, "--interruption", "last tuesday"))
-    with pytest.raises(ParameterError, match="--tz 'Mars/Olympus' is not a time zone"):
+    with pytest.raises(ParameterError, match="--tz='Mars/Olympus' is not a known time zone"):
         run.parse_timestamp("2024-02-01", "Mars/Olympus")
 
 
