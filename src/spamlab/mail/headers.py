@@ -27,7 +27,9 @@ import calendar
 import functools
 import hashlib
 import ipaddress
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_tz
 
@@ -226,6 +228,56 @@ def scan_header_block(block: bytes) -> tuple[int | None, str, str, str | None, s
         _sender_ip(received),
         _mailer(mailer if mailer is not None else first.get(b"user-agent")),
     )
+
+
+#: The scan fields of a message that was rejected before its header was read.
+REJECTED_FIELDS = (None, "", "", None, None, None, None, None)
+
+#: A scanned message as a row: (member, rejection reason or "", truncated flag, *scan fields).
+Row = tuple[str, str, bool, int | None, str, str, str | None, str | None, str | None,
+            str | None, str | None]
+
+
+def scan_row_python(member: str, data: bytes, header_limit: int, want: int) -> Row:
+    """One message's row from its first bytes (the reference for :data:`scan_row`).
+
+    Parameters
+    ----------
+    member
+        Label of the message in its container, copied to the row.
+    data
+        The first ``want`` bytes of the message (fewer if it is shorter); a
+        leading mbox ``From `` line is skipped.
+    header_limit
+        Largest accepted header block; a longer one is rejected as ``header_too_large``.
+    want
+        How many bytes the reader was asked for (``header_limit + 4``); a block
+        that ends the data before ``want`` bytes means a truncated message.
+
+    Returns
+    -------
+    ``(member, reason, truncated, *SCAN_FIELDS)``; ``reason`` is ``""``,
+    ``"header_too_large"``, ``"empty"``, ``"not_a_message"`` or ``"no_timestamp"``.
+
+    Examples
+    --------
+    >>> scan_row_python("m1", b"Date: 1 Mar 2011 00:00 +0000\\n\\nhi", HEADER_LIMIT,
+    ...                 HEADER_LIMIT + 4)[:6]
+    ('m1', '', False, 1298937600, 'date', '')
+    """
+    if data.startswith(b"From "):  # a single message saved with its mbox From_ line
+        data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
+    block = header_block(data, header_limit)
+    if block is None:
+        return (member, "header_too_large", False, *REJECTED_FIELDS)
+    if not block or block.isspace():  # (bytes.isspace: every byte is what strip() removes)
+        reason = "not_a_message" if data and not data.isspace() else "empty"
+        return (member, reason, False, *REJECTED_FIELDS)
+    truncated = len(block) == len(data) and len(data) < want
+    if not looks_like_header(block):
+        return (member, "not_a_message", truncated, *REJECTED_FIELDS)
+    fields = scan_header_block(block)
+    return (member, "" if fields[0] is not None else "no_timestamp", truncated, *fields)
 
 
 def _collect_fields(block: bytes) -> tuple[dict[bytes, bytes], list[bytes]]:
@@ -547,3 +599,31 @@ def _public_ipv6(text: bytes) -> str | None:
     except ValueError:
         return None
     return str(address) if address.is_global and not address.is_multicast else None
+
+
+def _compiled_scan_row() -> Callable[[str, bytes, int, int], Row] | None:
+    """The compiled :func:`scan_row_python` (``spamlab.mail._scan``), or ``None``.
+
+    It is ``None`` when the extension was not built (no C compiler at install
+    time) or when the environment variable ``SPAMLAB_PURE_PYTHON`` is set to a
+    non-empty value other than ``0``. The compiled code handles the common
+    cases and calls back into this module for every other one, so both give
+    the same rows (tests/ingest/test_scan_equivalence.py).
+    """
+    if os.environ.get("SPAMLAB_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from spamlab.mail import _scan  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _scan.configure(fallback=scan_row_python, parse_date_text=_parse_date_text,
+                    message_id=_message_id, subject_hash=_subject_hash, mailer=_mailer,
+                    public_ip=_public_ip)
+    return _scan.scan_row
+
+
+_COMPILED_SCAN_ROW = _compiled_scan_row()
+#: ``scan_row(member, data, header_limit, want)``: :func:`scan_row_python`, compiled when available.
+scan_row: Callable[[str, bytes, int, int], Row] = _COMPILED_SCAN_ROW or scan_row_python
+#: Which implementation :data:`scan_row` is: ``"compiled"`` or ``"python"``.
+SCANNER = "compiled" if _COMPILED_SCAN_ROW is not None else "python"
