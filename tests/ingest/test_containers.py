@@ -81,8 +81,12 @@ def test_mbox_splits_only_on_separator_lines_and_chunks_agree(tmp_path: Path) ->
 
 def test_mbox_text_before_first_separator_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "odd.mbox"
-    path.write_bytes(b"Subject: orphan\n\nx\n\n" + mbox_bytes([MESSAGE]))
-    assert len(collect([path])) == 2
+    path.write_bytes(b"Received: from a by trap; 1 Mar 2011 10:00 +0000\nSubject: orphan\n\nx\n\n"
+                     + mbox_bytes([MESSAGE]))
+    seen = collect([path])
+    assert len(seen) == 2
+    assert seen[0][2].startswith(b"Received: from a by trap;")  # no line is taken for a From_ line
+    assert seen[1][2].startswith(b"Received: from x by trap;")  # the From_ line is skipped
 
 
 def test_zip_member_names_are_never_used_as_paths(tmp_path: Path) -> None:

@@ -381,8 +381,10 @@ def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: 
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
             first_read = min(want, FIRST_READ)
             for first, last in _mbox_messages(mm, start, len(mm) if stop is None else stop):
-                line_end = mm.find(b"\n", first, last)
-                body_start = last if line_end == -1 else line_end + 1
+                body_start = first
+                if mm[first:first + 5] == b"From ":  # (text before the first separator has none)
+                    line_end = mm.find(b"\n", first, last)
+                    body_start = last if line_end == -1 else line_end + 1
                 head = mm[body_start:min(body_start + first_read, last)]
                 if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
                     head = mm[body_start:min(body_start + want, last)]
