@@ -53,7 +53,7 @@ from typing import Any
 
 from spamlab.errors import DataError, ParameterError
 from spamlab.mail import containers as mc
-from spamlab.mail.headers import HEADER_LIMIT, REJECTED_FIELDS, SCAN_FIELDS, scan_row
+from spamlab.mail.headers import HEADER_LIMIT, REJECTED_FIELDS, SCAN_FIELDS, scan_mbox, scan_row
 
 #: Earliest accepted arrival (1990-01-01 UTC); earlier dates are rejected as ``before_1990``.
 EARLIEST = 631152000
@@ -283,6 +283,13 @@ def _message_sink(rows: list[tuple[Any, ...]],
             return
         append(scan_row(member, data, header_limit, want))
 
+    if scan_mbox is not None:
+        def mbox_range(buffer: Any, start: int, stop: int, label: str) -> int:
+            found = scan_mbox(buffer, start, stop, label, header_limit, want, mc.FIRST_READ)
+            rows.extend(found)
+            return len(found)
+
+        sink.mbox_range = mbox_range  # type: ignore[attr-defined]
     return sink
 
 

@@ -291,3 +291,99 @@ def test_ingest_outputs_are_byte_identical_with_and_without_the_compiled_scanner
     report = json.loads(outputs["compiled"]["ingest_report.json"])
     assert report["messages_seen"] == 400 and report["messages_counted"] > 200
     assert any(name.startswith("events/") for name in outputs["compiled"])
+
+
+def _mbox_rows(path: Path, start: int, stop: int | None, limit: int, bulk: bool) -> list[tuple]:
+    """Rows of an mbox byte range, through the compiled range reader or one message at a time."""
+    from spamlab import ingest
+    from spamlab.mail import containers
+
+    rows: list[tuple] = []
+    sink = ingest._message_sink(rows, limit)
+    if not bulk:
+        def sink_one(member: str, data: bytes, problem: str) -> None:  # no mbox_range attribute
+            rows.append(scan_row_python(member, data, limit, limit + 4))
+        count = containers._read_mbox_range(path, start, stop, limit + 4, sink_one, "@")
+    else:
+        assert hasattr(sink, "mbox_range")
+        count = containers._read_mbox_range(path, start, stop, limit + 4, sink, "@")
+    assert count == len(rows)
+    return rows
+
+
+_MBOX_PIECES = st.sampled_from([
+    b"From a@b Wed Mar 16 10:00:00 2011\n", b"From \n", b"From", b">From x\n", b"\n", b"\r\n",
+    b"\n\n", b"\n\r\n", b" \n", b"Date: 1 Mar 2011 10:00 +0000\n", b"Subject: s\n",
+    b"Received: from a ([8.8.8.8]) by b; 2 Mar 2011 10:00 +0000\n", b"body text\n",
+    b"Message-ID: <m@x>\n", b"X-Pad: " + b"p" * 120 + b"\n",
+])
+
+
+@needs_compiled
+@settings(max_examples=600, deadline=None)
+@given(st.lists(_MBOX_PIECES, max_size=40).map(b"".join), st.data(),
+       st.sampled_from([HEADER_LIMIT, 100, 30]))
+def test_mbox_ranges_give_identical_rows(content: bytes, data: st.DataObject, limit: int) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "trap.mbox"
+        path.write_bytes(content)
+        start = data.draw(st.integers(0, len(content)))
+        stop = data.draw(st.one_of(st.none(), st.integers(start, len(content))))
+        if content:  # (an empty file is never mapped)
+            assert _mbox_rows(path, start, stop, limit, bulk=True) == \
+                _mbox_rows(path, start, stop, limit, bulk=False)
+
+
+@needs_compiled
+@pytest.mark.parametrize("limit", [HEADER_LIMIT, 2000, 100])
+def test_synthetic_mbox_gives_identical_rows(tmp_path: Path, limit: int) -> None:
+    messages = [m.data for m in testing.synthetic_messages(800, seed=5, malformed_share=0.3)]
+    messages[100:100] = [  # headers longer than the first 8 KiB read
+        b"Date: 1 Mar 2011 10:00 +0000\nX-Pad: " + b"p" * 9000 + b"\n\nbody\n",
+        b"Date: 1 Mar 2011 10:00 +0000\r\nX-Pad: " + b"p" * 9000 + b"\r\n\r\nbody\r\n",
+        b" \n" * 5000 + b"Subject: late\n\nbody\n",
+        b"Date: 1 Mar 2011 10:00 +0000\nX: " + b"q" * 8152 + b"\n\n" + b"z" * 99 + b"\n",
+        b"Date: 1 Mar 2011 10:00 +0000\nX: " + b"q" * 70000 + b"\n\nz\n",
+        b"\n" * 9000 + b"Subject: late\n\nbody\n",
+    ]
+    messages.insert(0, b"Received: from a by b; 1 Mar 2011 10:00 +0000\nSubject: orphan\n\nx\n")
+    path = tmp_path / "trap.mbox"
+    content = testing.mbox_bytes(messages[1:])
+    path.write_bytes(messages[0] + b"\n" + content)
+    rows = _mbox_rows(path, 0, None, limit, bulk=True)
+    assert len(rows) == len(messages)
+    assert rows == _mbox_rows(path, 0, None, limit, bulk=False)
+    crlf = tmp_path / "crlf.mbox"
+    crlf.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    assert _mbox_rows(crlf, 0, None, limit, bulk=True) == \
+        _mbox_rows(crlf, 0, None, limit, bulk=False)
+
+
+@needs_compiled
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_every_start_and_stop_of_a_small_mbox_gives_identical_rows(tmp_path: Path,
+                                                                    newline: bytes) -> None:
+    """Ranges that start inside separators, messages and orphan text, exhaustively."""
+    content = (b"ab\n\nFrom a Wed Mar 16 10:00:00 2011\nDate: 1 Mar 2011 10:00 +0000\n\nhi\n"
+               b"From x in the body\n\n\nFrom b\nSubject: s\n\n\r\nFrom c\n"
+               b"Received: from q ([8.8.8.8]) by r; 2 Mar 2011 10:00 +0000\n\nend\n")
+    content = content.replace(b"\n", newline)
+    path = tmp_path / "small.mbox"
+    path.write_bytes(content)
+    for start in range(len(content) + 1):
+        for stop in {None, len(content), start, min(start + 7, len(content)),
+                     (start + len(content)) // 2}:
+            assert _mbox_rows(path, start, stop, 40, bulk=True) == \
+                _mbox_rows(path, start, stop, 40, bulk=False), (start, stop)
+
+
+@needs_compiled
+def test_scan_mbox_checks_its_range() -> None:
+    from spamlab.mail import _scan  # type: ignore[attr-defined]
+
+    with pytest.raises(ValueError, match="bad range 5..3"):
+        _scan.scan_mbox(b"From x\n\nhi\n", 5, 3, "@", 100, 104, 8192)
+    with pytest.raises(ValueError, match="bad range 0..99 of a 11-byte buffer"):
+        _scan.scan_mbox(b"From x\n\nhi\n", 0, 99, "@", 100, 104, 8192)

@@ -574,39 +574,40 @@ static int starts_with_field(span block) {
     return pos < block.n && block.p[pos] == ':';
 }
 
-static PyObject *fallback(PyObject *const *args) {
-    return PyObject_Vectorcall(py_fallback, args, 4, NULL);
+/* scan_row_python(member, data, limit, want), with data made from the span when not given. */
+static PyObject *fallback(PyObject *member, span data, PyObject *data_object, Py_ssize_t limit,
+                          Py_ssize_t want) {
+    PyObject *args[4] = {member, data_object, PyLong_FromSsize_t(limit), PyLong_FromSsize_t(want)};
+    PyObject *result = NULL;
+    if (args[1] == NULL) args[1] = PyBytes_FromStringAndSize(data.p, data.n);
+    else Py_INCREF(args[1]);
+    if (args[1] != NULL && args[2] != NULL && args[3] != NULL)
+        result = PyObject_Vectorcall(py_fallback, args, 4, NULL);
+    Py_XDECREF(args[1]);
+    Py_XDECREF(args[2]);
+    Py_XDECREF(args[3]);
+    return result;
 }
 
-static PyObject *scan_row(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "scan_row(member, data, header_limit, want)");
-        return NULL;
-    }
-    if (py_fallback == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "spamlab.mail._scan.configure() was not called");
-        return NULL;
-    }
-    if (!PyBytes_Check(args[1])) return fallback(args);
-    Py_ssize_t limit = PyLong_AsSsize_t(args[2]);
-    Py_ssize_t want = PyLong_AsSsize_t(args[3]);
-    if ((limit == -1 || want == -1) && PyErr_Occurred()) return NULL;
-    span data = {PyBytes_AS_STRING(args[1]), PyBytes_GET_SIZE(args[1])};
+/* The row of one message (see scan_row); data_object is the bytes behind data, or NULL. */
+static PyObject *row_for(PyObject *member, span data, PyObject *data_object, Py_ssize_t limit,
+                         Py_ssize_t want) {
+    span whole = data;
     if (data.n >= 5 && memcmp(data.p, "From ", 5) == 0) {
         const char *newline = memchr(data.p, '\n', data.n);
-        if (newline == NULL) return fallback(args);
+        if (newline == NULL) return fallback(member, whole, data_object, limit, want);
         data.n -= newline + 1 - data.p;
         data.p = newline + 1;
     }
     span block;
     if (!usual_header_block(data, limit, &block) || block.n == 0 || only_space(block))
-        return fallback(args);
+        return fallback(member, whole, data_object, limit, want);
     if ((block.n >= 5 && memcmp(block.p, "From ", 5) == 0)
         || (block.n >= 6 && memcmp(block.p, ">From ", 6) == 0) || !starts_with_field(block))
-        return fallback(args);
+        return fallback(member, whole, data_object, limit, want);
     int truncated = block.n == data.n && data.n < want;
     fields f;
-    if (collect_fields(block, &f)) return fallback(args);
+    if (collect_fields(block, &f)) return fallback(member, whole, data_object, limit, want);
 
     int64_t epoch = 0;
     PyObject *flag = s_empty, *owner = NULL, *source = s_empty;
@@ -636,8 +637,8 @@ static PyObject *scan_row(PyObject *Py_UNUSED(module), PyObject *const *args, Py
         Py_XDECREF(owner);
         return NULL;
     }
-    Py_INCREF(args[0]);
-    PyTuple_SET_ITEM(row, 0, args[0]);
+    Py_INCREF(member);
+    PyTuple_SET_ITEM(row, 0, member);
     PyObject *reason = parsed ? s_empty : s_no_timestamp;
     Py_INCREF(reason);
     PyTuple_SET_ITEM(row, 1, reason);
@@ -678,6 +679,116 @@ error:
     return NULL;
 }
 
+static int configured(void) {
+    if (py_fallback != NULL) return 1;
+    PyErr_SetString(PyExc_RuntimeError, "spamlab.mail._scan.configure() was not called");
+    return 0;
+}
+
+static PyObject *scan_row(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "scan_row(member, data, header_limit, want)");
+        return NULL;
+    }
+    if (!configured()) return NULL;
+    Py_ssize_t limit = PyLong_AsSsize_t(args[2]);
+    Py_ssize_t want = PyLong_AsSsize_t(args[3]);
+    if ((limit == -1 || want == -1) && PyErr_Occurred()) return NULL;
+    if (!PyBytes_Check(args[1])) return PyObject_Vectorcall(py_fallback, args, 4, NULL);
+    span data = {PyBytes_AS_STRING(args[1]), PyBytes_GET_SIZE(args[1])};
+    return row_for(args[0], data, args[1], limit, want);
+}
+
+/* containers.head_is_enough */
+static int head_is_enough(span head, Py_ssize_t want, Py_ssize_t first_read) {
+    if (head.n < first_read || want <= first_read) return 1;
+    int blank = 0;
+    for (const char *p = head.p, *end = head.p + head.n; !blank;) {
+        const char *newline = memchr(p, '\n', end - p);
+        if (newline == NULL) break;
+        if (newline + 1 < end && newline[1] == '\n') blank = 1;
+        else if (newline + 2 < end && newline[1] == '\r' && newline[2] == '\n') blank = 1;
+        p = newline + 1;
+    }
+    return blank && !only_space(head);
+}
+
+/* Offset of the next "From " at or after position that follows LF LF or LF CR LF at or after
+ * start (containers._SEPARATOR), with the whole match before stop; -1 if none. */
+static Py_ssize_t next_separator(const char *buffer, Py_ssize_t position, Py_ssize_t start,
+                                 Py_ssize_t stop) {
+    while (position + 5 <= stop) {
+        const char *hit = memchr(buffer + position, 'F', stop - 4 - position);
+        if (hit == NULL) return -1;
+        Py_ssize_t at = hit - buffer;
+        if (memcmp(hit, "From ", 5) == 0 && at >= 1 && buffer[at - 1] == '\n'
+            && ((at - 2 >= start && buffer[at - 2] == '\n')
+                || (at - 3 >= start && buffer[at - 2] == '\r' && buffer[at - 3] == '\n')))
+            return at;
+        position = at + 1;
+    }
+    return -1;
+}
+
+static PyObject *mbox_rows(const char *buffer, Py_ssize_t size, Py_ssize_t start, Py_ssize_t stop,
+                           PyObject *label, Py_ssize_t limit, Py_ssize_t want,
+                           Py_ssize_t first_read_size) {
+    PyObject *rows = PyList_New(0);
+    if (rows == NULL) return NULL;
+    Py_ssize_t first = next_separator(buffer, start, start, stop);
+    int starts_with_from = start + 5 <= size && memcmp(buffer + start, "From ", 5) == 0;
+    if (starts_with_from) {
+        first = start;
+    } else {  /* text before the first separator is a message when it is not only whitespace */
+        span before = {buffer + start, (first == -1 ? stop : first) - start};
+        if (before.n > 0 && !only_space(before)) first = start;
+    }
+    Py_ssize_t read_size = want < first_read_size ? want : first_read_size;
+    while (first != -1) {
+        Py_ssize_t next = next_separator(buffer, first == start ? start : first + 5, start, stop);
+        Py_ssize_t last = next == -1 ? stop : next;
+        Py_ssize_t body = first;
+        if (first + 5 <= size && memcmp(buffer + first, "From ", 5) == 0) {
+            const char *newline = memchr(buffer + first, '\n', last - first);
+            body = newline == NULL ? last : newline - buffer + 1;
+        }
+        span head = {buffer + body, (body + read_size < last ? body + read_size : last) - body};
+        if (!head_is_enough(head, want, first_read_size))
+            head.n = (body + want < last ? body + want : last) - body;
+        PyObject *member = PyUnicode_FromFormat("%U%zd", label, first);
+        PyObject *row = member == NULL ? NULL : row_for(member, head, NULL, limit, want);
+        Py_XDECREF(member);
+        if (row == NULL || PyList_Append(rows, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        Py_DECREF(row);
+        first = next;
+    }
+    return rows;
+}
+
+static PyObject *scan_mbox(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *source, *label;
+    Py_ssize_t start, stop, limit, want, first_read_size;
+    if (!PyArg_ParseTuple(args, "OnnUnnn:scan_mbox", &source, &start, &stop, &label, &limit, &want,
+                          &first_read_size))
+        return NULL;
+    if (!configured()) return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(source, &view, PyBUF_SIMPLE) < 0) return NULL;
+    PyObject *rows = NULL;
+    if (start < 0 || stop > view.len || start > stop || first_read_size < 1) {
+        PyErr_Format(PyExc_ValueError, "scan_mbox: bad range %zd..%zd of a %zd-byte buffer",
+                     start, stop, view.len);
+    } else {
+        rows = mbox_rows(view.buf, view.len, start, stop, label, limit, want, first_read_size);
+    }
+    PyBuffer_Release(&view);
+    return rows;
+}
+
 static PyObject *configure(PyObject *Py_UNUSED(module), PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"fallback", "parse_date_text", "message_id", "subject_hash",
                                "mailer", "public_ip", NULL};
@@ -705,6 +816,9 @@ static PyMethodDef methods[] = {
     {"scan_row", (PyCFunction)(void (*)(void))scan_row, METH_FASTCALL,
      "scan_row(member, data, header_limit, want) -> row; same result as "
      "spamlab.mail.headers.scan_row_python."},
+    {"scan_mbox", (PyCFunction)scan_mbox, METH_VARARGS,
+     "scan_mbox(buffer, start, stop, label, header_limit, want, first_read) -> rows of the "
+     "messages between two offsets of an mbox, as spamlab.mail.containers reads them."},
     {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
      "Set the Python helpers that define the unusual cases."},
     {NULL, NULL, 0, NULL},

@@ -47,6 +47,9 @@ from spamlab.mail.headers import HEADER_LIMIT
 MEMBER_LIMIT = 64 * 1024 * 1024
 
 #: Callback receiving (member label, first bytes of the message, problem or "").
+#: A sink may also have a ``mbox_range(buffer, start, stop, label)`` method that
+#: handles a whole byte range of an mbox and returns its message count; it must
+#: give what calling the sink once per message would (see :func:`_read_mbox_range`).
 MessageSink = Callable[[str, bytes, str], None]
 
 ARCHIVE_SUFFIXES: dict[str, str] = {
@@ -379,6 +382,9 @@ def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: 
         if os.fstat(handle.fileno()).st_size == 0:
             return 0
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+            bulk = getattr(sink, "mbox_range", None)
+            if bulk is not None:  # the sink reads the range itself (the compiled scanner)
+                return bulk(mm, start, len(mm) if stop is None else stop, label)
             first_read = min(want, FIRST_READ)
             for first, last in _mbox_messages(mm, start, len(mm) if stop is None else stop):
                 body_start = first

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_tz
+from typing import Any
 
 #: Default cap on the header block, in bytes; longer blocks are rejected.
 HEADER_LIMIT = 64 * 1024
@@ -601,8 +602,8 @@ def _public_ipv6(text: bytes) -> str | None:
     return str(address) if address.is_global and not address.is_multicast else None
 
 
-def _compiled_scan_row() -> Callable[[str, bytes, int, int], Row] | None:
-    """The compiled :func:`scan_row_python` (``spamlab.mail._scan``), or ``None``.
+def _compiled_scanner() -> Any:
+    """The compiled scanner module ``spamlab.mail._scan``, configured, or ``None``.
 
     It is ``None`` when the extension was not built (no C compiler at install
     time) or when the environment variable ``SPAMLAB_PURE_PYTHON`` is set to a
@@ -619,11 +620,17 @@ def _compiled_scan_row() -> Callable[[str, bytes, int, int], Row] | None:
     _scan.configure(fallback=scan_row_python, parse_date_text=_parse_date_text,
                     message_id=_message_id, subject_hash=_subject_hash, mailer=_mailer,
                     public_ip=_public_ip)
-    return _scan.scan_row
+    return _scan
 
 
-_COMPILED_SCAN_ROW = _compiled_scan_row()
+_COMPILED = _compiled_scanner()
+_COMPILED_SCAN_ROW: Callable[[str, bytes, int, int], Row] | None = (
+    None if _COMPILED is None else _COMPILED.scan_row)
 #: ``scan_row(member, data, header_limit, want)``: :func:`scan_row_python`, compiled when available.
 scan_row: Callable[[str, bytes, int, int], Row] = _COMPILED_SCAN_ROW or scan_row_python
+#: ``scan_mbox(buffer, start, stop, label, header_limit, want, first_read)``: the rows of the
+#: messages of an mbox byte range, as :mod:`spamlab.mail.containers` would hand them to
+#: :data:`scan_row`, labelled ``label + offset``; ``None`` without the compiled scanner.
+scan_mbox: Callable[..., list[Row]] | None = None if _COMPILED is None else _COMPILED.scan_mbox
 #: Which implementation :data:`scan_row` is: ``"compiled"`` or ``"python"``.
-SCANNER = "compiled" if _COMPILED_SCAN_ROW is not None else "python"
+SCANNER = "compiled" if _COMPILED is not None else "python"
