@@ -207,3 +207,100 @@ def test_inputs_sharing_a_label_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="would both be labelled 'trap'"):
         mc.discover([tmp_path / "a" / "trap", tmp_path / "a" / "trap"])
     assert len(mc.discover([tmp_path])) == 1  # the common parent works
+
+
+SEVENZIP_FIXTURES = sorted((Path(__file__).parent / "fixtures" / "sevenzip").glob("*.7z"))
+
+
+def _seven_zip_calls(path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch,
+                     **plan: int) -> tuple[list[tuple[str, bytes, str]], str]:
+    """Sink calls of reading one 7z archive, and the error (if any), by one of the two readers."""
+    monkeypatch.setattr(mc, "FAST_7Z", fast)
+    calls: list[tuple[str, bytes, str]] = []
+    task = mc.plan_tasks(mc.discover([path]), **plan)[0]
+    try:
+        count = mc.read_task(task, lambda m, d, p: calls.append((m, d, p)))
+    except DataError as exc:
+        return calls, type(exc).__name__
+    assert count == len(calls)
+    return calls, ""
+
+
+def _uses_folder_reader(path: Path) -> bool:
+    with py7zr.SevenZipFile(path) as archive:
+        members = [f for f in archive.files if not f.is_directory]
+        return mc._7z_folder_plan(archive, members) is not None
+
+
+@pytest.mark.parametrize("path", SEVENZIP_FIXTURES, ids=lambda p: p.name)
+def test_7zip_archives_read_alike_by_folder_and_by_py7zr(path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = _seven_zip_calls(path, True, monkeypatch, member_limit=2000)
+    slow = _seven_zip_calls(path, False, monkeypatch, member_limit=2000)
+    assert fast == slow
+    assert _uses_folder_reader(path) == (path.name != "bcj2.7z")
+    calls, error = fast
+    if path.name in ("bcj2.7z", "aes.7z"):
+        assert error == "DataError"
+    elif path.name.startswith("empties"):
+        assert [c[0] for c in calls] == ["a_empty", "m/empty2", "z_empty", "b/msg", "m/msg", "zz"]
+    else:
+        assert not error
+        assert calls[0] == ("big", b"", "member_too_large")
+        assert calls[1] == ("sub/empty", b"", "")
+        assert [c[0] for c in calls[2:]] == ["cur/1", "sub/2", "sub/deep/3"]
+        assert calls[2][1].startswith(b"Received: from a ([8.8.8.8])")
+
+
+def test_py7zr_written_corpus_reads_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spamlab import testing
+
+    truth = testing.write_corpus(tmp_path, 300, formats=("7z",), seed=8, malformed_share=0.3)
+    path = truth.paths[0]
+    assert _uses_folder_reader(path)
+    for limits in ({}, {"header_limit": 50}, {"member_limit": 900}):
+        fast = _seven_zip_calls(path, True, monkeypatch, **limits)
+        assert fast == _seven_zip_calls(path, False, monkeypatch, **limits)
+        assert len(fast[0]) == 300 and not fast[1]
+
+
+def test_7z_member_failing_its_crc_is_an_error(tmp_path: Path) -> None:
+    data = (Path(__file__).parent / "fixtures" / "sevenzip" / "copy.7z").read_bytes()
+    position = data.index(b"body one")  # stored uncompressed: flip a byte of cur/1
+    broken = tmp_path / "broken.7z"
+    broken.write_bytes(data[:position] + b"B" + data[position + 1:])
+    task = mc.plan_tasks(mc.discover([broken]))[0]
+    with pytest.raises(DataError, match=r"broken.7z: member cur/1 fails its CRC check"):
+        mc.read_task(task, lambda m, d, p: None)
+
+
+def test_truncated_7z_is_an_error_naming_it(tmp_path: Path) -> None:
+    data = (Path(__file__).parent / "fixtures" / "sevenzip" / "nonsolid.7z").read_bytes()
+    cut = tmp_path / "cut.7z"
+    cut.write_bytes(data[:len(data) // 3])
+    task = mc.plan_tasks(mc.discover([cut]))[0]
+    with pytest.raises(DataError, match="cut.7z"):
+        mc.read_task(task, lambda m, d, p: None)
+
+
+def test_large_7z_member_over_the_limit_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
+    path = tmp_path / "bomb.7z"
+    with py7zr.SevenZipFile(path, "w") as archive:
+        archive.writestr(b"Date: 1 Mar 2011 10:00 +0000\n\nfirst\n", "a")
+        archive.writestr(b"\0" * (64 * 1024 * 1024), "b")  # 64 MiB that compress to a few KiB
+        archive.writestr(b"Date: 2 Mar 2011 10:00 +0000\n\nlast\n", "c")
+    assert path.stat().st_size < 200_000
+    assert _uses_folder_reader(path)
+    task = mc.plan_tasks(mc.discover([path]), member_limit=1024 * 1024)[0]
+    calls: list[tuple[str, bytes, str]] = []
+    tracemalloc.start()
+    try:
+        mc.read_task(task, lambda m, d, p: calls.append((m, d, p)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [(m, p) for m, _, p in calls] == [("b", "member_too_large"), ("a", ""), ("c", "")]
+    assert calls[2][1].endswith(b"last\n")
+    assert peak < 32 * 1024 * 1024, peak  # the LZMA2 dictionary (16 MiB) and 1 MiB steps

@@ -497,30 +497,128 @@ def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, task: Task,
 def _read_7z(task: Task, sink: MessageSink) -> int:
     """Members of a 7z archive, streamed: each member's head goes to ``sink`` as it completes.
 
-    The archive is opened from a file object, which makes py7zr extract
-    sequentially (a deterministic order); nothing is written to disk.
+    Archives of plain files in simple folders (what 7-Zip and py7zr write) are
+    decompressed folder by folder and cut into members here
+    (:func:`_read_7z_folders`), which is several times faster than py7zr's
+    per-member extraction; anything else goes through py7zr
+    (:func:`_read_7z_py7zr`). Both hand ``sink`` the same calls in the same
+    order (tests/ingest/test_containers.py compares them). Nothing is written
+    to disk.
     """
     import py7zr  # imported lazily: only 7z inputs need it
 
     name = task.container.name
-    factory = _HeadFactory(task.header_limit + 4, task.member_limit, sink)
     try:
         with open(task.container.path, "rb") as handle, \
                 py7zr.SevenZipFile(handle, mode="r") as archive:
             members = [f for f in archive.files if not f.is_directory]
-            wanted = [f.filename for f in members if f.uncompressed <= task.member_limit]
             for member in members:
                 if member.uncompressed > task.member_limit:
                     sink(member.filename, b"", "member_too_large")
-            if wanted:
-                archive.extract(targets=wanted, factory=factory)
+            plan = _7z_folder_plan(archive, members) if FAST_7Z else None
+            if plan is None:
+                _read_7z_py7zr(archive, members, task, sink)
+            else:
+                for member in members:  # py7zr creates empty files before any stream
+                    if member.emptystream:
+                        sink(member.filename, b"", "")
+                _read_7z_folders(archive, handle, plan, task, sink)
     except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, py7zr.PasswordRequired,
             py7zr.UnsupportedCompressionMethodError, OSError, EOFError, ValueError,
             lzma.LZMAError) as exc:
         raise DataError(f"{name}: not a readable 7z archive ({exc})") from None
-    if factory.completed != len(wanted):
-        raise DataError(f"{name}: 7z archive yielded {factory.completed} of {len(wanted)} members")
     return len(members)
+
+
+def _read_7z_py7zr(archive: object, members: list, task: Task, sink: MessageSink) -> None:
+    """The general 7z reader: py7zr extracts into :class:`_HeadWriter` objects."""
+    wanted = [f.filename for f in members if f.uncompressed <= task.member_limit]
+    factory = _HeadFactory(task.header_limit + 4, task.member_limit, sink)
+    if wanted:
+        archive.extract(targets=wanted, factory=factory)  # type: ignore[attr-defined]
+    if factory.completed != len(wanted):
+        raise DataError(f"{task.container.name}: 7z archive yielded {factory.completed} of "
+                        f"{len(wanted)} members")
+
+
+def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, list]] | None:
+    """(folder, offset of its packed stream, its members) for each folder, or ``None``.
+
+    ``None`` sends the archive to py7zr: when a member is a link or has a name
+    that py7zr would rewrite, or when a folder has more than one packed stream
+    or the file table does not add up. Empty files (no stream) are in no folder.
+    """
+    header = archive.header  # type: ignore[attr-defined]
+    streams = getattr(header, "main_streams", None)
+    if streams is None or streams.substreamsinfo is None or not members:
+        return None
+    for member in members:
+        name = member.filename
+        if (member.is_symlink or not name or name.startswith("/")
+                or "\\" in name or "\x00" in name or ".." in name.split("/")):
+            return None
+    members = [m for m in members if not m.emptystream]
+    folders = streams.unpackinfo.folders
+    counts = streams.substreamsinfo.num_unpackstreams_folders
+    packs = streams.packinfo
+    if len(counts) != len(folders) or sum(counts) != len(members) \
+            or len(packs.packpositions) < len(folders) + 1:
+        return None
+    plan, first = [], 0
+    base = archive.afterheader + packs.packpos  # type: ignore[attr-defined]
+    for index, (folder, count) in enumerate(zip(folders, counts)):
+        chunk = members[first:first + count]
+        first += count
+        if len(folder.packed_indices) != 1 \
+                or sum(m.uncompressed for m in chunk) != folder.get_unpack_size():
+            return None
+        plan.append((folder, base + packs.packpositions[index], chunk))
+    return plan
+
+
+#: Read simple 7z archives folder by folder (:func:`_read_7z_folders`); ``False`` sends every
+#: archive through py7zr's extraction (the tests compare the two).
+FAST_7Z = True
+#: Bytes of decompressed 7z data handled per step (bounds the memory a member can take).
+_7Z_STEP = 1024 * 1024
+
+
+def _read_7z_folders(archive: object, handle: IO[bytes], plan: list, task: Task,
+                     sink: MessageSink) -> None:
+    """Decompress each folder once and cut it into members by the sizes in the header.
+
+    Members over the limit are decompressed but not kept (their rejection was
+    reported already). Each member's CRC is checked when the archive has one.
+    """
+    from py7zr.compressor import SevenZipDecompressor
+
+    want = task.header_limit + 4
+    name = task.container.name
+    packs = archive.header.main_streams.packinfo  # type: ignore[attr-defined]
+    for index, (folder, offset, members) in enumerate(plan):
+        handle.seek(offset)
+        decompressor = SevenZipDecompressor(folder.coders, packs.packsizes[index],
+                                            folder.unpacksizes, folder.crc)
+        buffer, position = b"", 0
+        for member in members:
+            size, crc, head = member.uncompressed, 0, bytearray()
+            check = member.crc32 is not None
+            while size > 0:
+                if position == len(buffer):
+                    buffer, position = decompressor.decompress(handle, _7Z_STEP), 0
+                    if not buffer:
+                        raise DataError(f"{name}: 7z archive ends inside member {member.filename}")
+                piece = memoryview(buffer)[position:position + size]
+                position += len(piece)
+                size -= len(piece)
+                if len(head) < want:
+                    head += piece[:want - len(head)]
+                if check:
+                    crc = zlib.crc32(piece, crc)
+            if check and crc != member.crc32:
+                raise DataError(f"{name}: member {member.filename} fails its CRC check")
+            if member.uncompressed <= task.member_limit:
+                sink(member.filename, bytes(head), "")
 
 
 class _HeadWriter:
