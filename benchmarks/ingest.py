@@ -13,7 +13,11 @@ tree and as an mbox, in a temporary folder, then times in the same run:
 Prints messages/s for each and the ratios. Two floors are measured as well, to
 show what the targets leave room for: the start-up floor (``spamlab ingest`` of an
 empty mbox: interpreter, imports, empty outputs) and, for the tree, the read floor
-(two processes that only open, read 8 KiB and close every file, no parsing). Usage::
+(two processes that only open, read 8 KiB and close every file, no parsing).
+
+Finally, the first ``--sevenzip-messages`` messages (default 50,000) are packed into one
+7z archive (LZMA2, fast preset), and one worker reads it in-process, once with
+spamlab's folder-by-folder reader and once through py7zr's extraction. Usage::
 
     python benchmarks/ingest.py [--messages 200000] [--baseline-sample 50000] [--repeat 3]
 
@@ -159,12 +163,44 @@ def time_startup_floor(folder: Path, repeat: int) -> float:
     return min(time_spamlab(empty, folder / "out-empty")[0] for _ in range(repeat))
 
 
+def time_sevenzip(folder: Path, n_messages: int, repeat: int) -> tuple[float, float, int]:
+    """Seconds to parse a 7z archive of ``n_messages`` with each 7z reader, best of ``repeat``."""
+    import lzma
+
+    import py7zr
+
+    from spamlab import ingest
+    from spamlab.mail import containers
+
+    messages = testing.synthetic_messages(n_messages, seed=2011, body_bytes=1500)
+    path = folder / "spam.7z"
+    with py7zr.SevenZipFile(path, "w", filters=[{"id": lzma.FILTER_LZMA2, "preset": 1}]) as archive:
+        for index, message in enumerate(messages):
+            archive.writestr(message.data, f"spam/{index:07d}.eml")
+    task = containers.plan_tasks(containers.discover([path]))[0]
+    ingest.parse_task(task)  # untimed: first use imports pyarrow
+    seconds = {}
+    for fast in (True, False):
+        containers.FAST_7Z = fast
+        best = float("inf")
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = ingest.parse_task(task)
+            best = min(best, time.perf_counter() - start)
+            assert result.n_messages == n_messages and not result.error
+        seconds[fast] = best
+    containers.FAST_7Z = True
+    return seconds[True], seconds[False], n_messages
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--baseline-sample", type=int, default=50_000,
                         help="messages timed by the stdlib baseline (default 50,000)")
     parser.add_argument("--repeat", type=int, default=3, help="best of this many runs")
+    parser.add_argument("--sevenzip-messages", type=int, default=50_000,
+                        help="messages in the 7z archive (default 50,000; 0 skips it)")
     args = parser.parse_args()
     n, repeat = args.messages, args.repeat
     sample = min(args.baseline_sample, n)
@@ -213,6 +249,11 @@ def main() -> int:
             print(f"  {label}: 10x stdlib allows {budget:.2f} s, 4x cat allows "
                   f"{4 * cat_seconds:.2f} s; the floors above take {floor:.2f} s before any "
                   "header is parsed or any output row written")
+        if args.sevenzip_messages > 0:
+            fast, slow, count = time_sevenzip(folder, min(args.sevenzip_messages, n), repeat)
+            print(f"7z archive of {count:,} messages, one worker, in-process: folder reader "
+                  f"{count / fast:,.0f} msg/s, py7zr extraction {count / slow:,.0f} msg/s "
+                  f"({slow / fast:.1f}x)")
         print(f"load average (1/5/15 min) at the end: {os.getloadavg()}; the machine may be "
               "shared, all three timings ran in this same run")
     return 0
