@@ -104,3 +104,38 @@ def test_structural_recovers_drop_with_gaps():
     assert np.isnan(res.counterfactual["observed"].iloc[30])
     assert np.isfinite(res.counterfactual["counterfactual"]).all()
     assert any("gaps in the data: 3" in w for w in res.warnings)
+
+
+def _count_coverage(family: str, n_days: int, reps: int, seed: int) -> dict[bool, float]:
+    """Coverage of the 95% ratio interval, with and without the small-sample adjustment.
+
+    Counts around 1,000 a day with a weekly cycle, a drop to 70% after two thirds
+    of the days and AR(1) log-scale noise (phi 0.5, sd 0.1); for ``negbin`` also
+    gamma-Poisson overdispersion (shape 20).
+    """
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2011-01-01", periods=n_days, tz="UTC")
+    cut, truth = days[2 * n_days // 3], 0.7
+    noise = 0.1 * ar1_matrix(rng, reps, n_days, 0.5) * np.sqrt(1 - 0.5**2)
+    hits: dict[bool, list[bool]] = {True: [], False: []}
+    for k in range(reps):
+        mean = 1000 * np.exp(0.05 * DOW_EFFECT[days.day_of_week] + noise[k]) \
+            * np.where(days >= cut, truth, 1.0)
+        if family == "negbin":
+            mean = mean * rng.gamma(20.0, 1 / 20.0, n_days)
+        frame = pd.DataFrame({"n": rng.poisson(mean)}, index=days)
+        for small_sample, found in hits.items():
+            row = its.fit(frame, y="n", interruptions=[str(cut)], family=family,
+                          seasonality="dow", errors="hac",
+                          small_sample=small_sample).level_change()
+            found.append(row["ci_low"] <= truth <= row["ci_high"])
+    return {key: float(np.mean(value)) for key, value in hits.items()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("family", "n_days", "reps"), [("quasipoisson", 120, 300),
+                                                        ("negbin", 90, 120)])
+def test_count_hac_covers_with_small_sample_adjustment(family, n_days, reps):
+    cover = _count_coverage(family, n_days, reps, seed=2011)
+    assert 0.92 <= cover[True] <= 0.98, cover
+    assert cover[False] < 0.92 and cover[False] < cover[True] - 0.03, cover

@@ -81,7 +81,7 @@ def test_poisson_with_exposure_matches_glm(daily, errors):
     ref = model.fit() if errors == "iid" else model.fit(
         cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x))})
     res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="poisson",
-                  exposure="mailboxes", errors=errors)
+                  exposure="mailboxes", errors=errors, small_sample=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -136,7 +136,7 @@ def test_quasipoisson_hac_is_the_poisson_sandwich(daily):
     ref = sm.GLM(daily["count"], x, family=sm.families.Poisson()).fit(
         cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x))})
     res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="quasipoisson",
-                  errors="hac")
+                  errors="hac", small_sample=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -146,7 +146,7 @@ def test_negbin_hac_matches_discrete_nb2(daily):
         disp=False, maxiter=100, method="newton", cov_type="HAC",
         cov_kwds={"maxlags": nw_lags(len(x))})
     res = its.fit(daily, y="nb_count", interruptions=[CUT], seasonality="dow", family="negbin",
-                  errors="hac")
+                  errors="hac", small_sample=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -156,3 +156,62 @@ def test_seasonality_list_combines_dummies_and_fourier(daily):
     ref = sm.OLS(daily["volume"], x).fit()
     res = its.fit(daily, y="volume", interruptions=[CUT], seasonality=["dow", "fourier:30.5:1"])
     np.testing.assert_allclose(level_row(res)["estimate"], ref.params["level"], rtol=1e-6)
+
+
+def _dense_hac_adjustment(working: np.ndarray, rho: float, lags: int, column: int
+                          ) -> tuple[float, float]:
+    """Bias factor and Satterthwaite df of a Newey-West variance (no n/(n-p)), with n x n matrices.
+
+    Under AR(1) errors with correlation ``S``, residuals ``M e`` and ``c`` the
+    coefficient's row of ``pinv(X)``: ``V_NW = e'M D K D M e`` with ``D = diag(c)``
+    and ``K`` the Bartlett weights, so ``E = tr(D K D M S M)``, ``Var = 2 tr((D K D M S M)^2)``
+    and the true variance is ``c'Sc``.
+    """
+    n = len(working)
+    gaps = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    s = rho**gaps
+    k = np.where(gaps <= lags, 1 - gaps / (lags + 1), 0.0)
+    pinv = np.linalg.pinv(working)
+    m = np.eye(n) - working @ pinv
+    d = np.diag(pinv[column])
+    a = d @ k @ d @ m @ s @ m
+    expected = np.trace(a)
+    return expected / (pinv[column] @ s @ pinv[column]), expected**2 / np.trace(a @ a)
+
+
+@pytest.mark.parametrize("family", ["quasipoisson", "negbin"])
+def test_count_hac_small_sample_is_the_working_linear_model_adjustment(daily, family):
+    """Poisson/NB2 HAC: the OLS adjustment on sqrt(w) X and Pearson residuals, computed densely."""
+    from spamlab.its.batched import yule_walker_ar1
+    from spamlab.its.smallsample import bias_corrected_rho
+
+    x = hand_design(daily)
+    lags = nw_lags(len(x))
+    if family == "quasipoisson":
+        y = daily["count"].to_numpy(dtype=float)
+        ref = sm.GLM(y, x, family=sm.families.Poisson()).fit(cov_type="HAC",
+                                                             cov_kwds={"maxlags": lags})
+        mu = np.asarray(ref.mu)
+        weights, pearson = mu, (y - mu) / np.sqrt(mu)
+    else:
+        y = daily["nb_count"].to_numpy(dtype=float)
+        ref = sm.NegativeBinomial(y, x, loglike_method="nb2").fit(
+            disp=False, maxiter=100, method="newton", cov_type="HAC", cov_kwds={"maxlags": lags})
+        alpha = ref.params["alpha"]
+        mu = np.exp(x.to_numpy() @ ref.params[x.columns].to_numpy())
+        weights, pearson = mu / (1 + alpha * mu), (y - mu) / np.sqrt(mu + alpha * mu**2)
+    working = x.to_numpy() * np.sqrt(weights)[:, None]
+    rho = bias_corrected_rho(working[None], yule_walker_ar1(pearson[None]))[0]
+    factor, df = _dense_hac_adjustment(working, rho, lags, list(x.columns).index("level"))
+    assert factor < 1  # positive autocorrelation: plain Newey-West is too small
+    res = its.fit(daily, y="count" if family == "quasipoisson" else "nb_count",
+                  interruptions=[CUT], seasonality="dow", family=family, errors="hac")
+    row = level_row(res)
+    np.testing.assert_allclose(row["std_err"], ref.bse["level"] / np.sqrt(factor), rtol=1e-6)
+    np.testing.assert_allclose(row["df"], df, rtol=1e-6)
+    crit = stats.t.ppf(0.975, df)
+    coef = ref.params["level"]
+    np.testing.assert_allclose([row["ci_low"], row["ci_high"]],
+                               np.exp([coef - crit * row["std_err"], coef + crit * row["std_err"]]),
+                               rtol=1e-6)
+    assert "small-sample adjusted" in res.model

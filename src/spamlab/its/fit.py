@@ -91,8 +91,9 @@ def fit(
         Time column, linear trend on/off, minimum observed points before the
         first interruption and after each, seed of simulated count bands.
     small_sample
-        Small-sample corrections for gaussian ``errors="hac"`` and ``"ar1"``
-        (see :mod:`spamlab.its.smallsample`); ``False`` gives statsmodels' plain
+        Small-sample corrections for ``errors="hac"`` (every family; count models
+        through their working linear model) and gaussian ``"ar1"`` (see
+        :mod:`spamlab.its.smallsample`); ``False`` gives statsmodels' plain
         Newey-West and iterated ``GLSAR`` intervals.
 
     Returns

@@ -18,7 +18,10 @@ hac        Newey-West (Bartlett kernel) with ``hac_lags(n)`` lags (the Newey-Wes
            rule ``floor(4 (n/100)^(2/9))``). OLS: n/(n-p) correction, and with
            ``small_sample=True`` (default) the Bell-McCaffrey style bias factor and
            Satterthwaite t df of :mod:`spamlab.its.smallsample` for the interruption
-           terms. GLM/NB: plain Newey-West, normal intervals.
+           terms. Poisson/quasi-Poisson: Newey-West without n/(n-p) (as statsmodels),
+           and with ``small_sample=True`` the same adjustment computed on the
+           working linear model (design ``sqrt(w) X`` with the working weights
+           ``w``, Pearson residuals); the same for NB2 (``w = mu / (1 + alpha mu)``).
 ar1        gaussian only: feasible GLS with AR(1) errors (Cochrane-Orcutt, as
            statsmodels ``GLSAR``). ``small_sample=True``: rho from the OLS residuals,
            bias-corrected (:func:`~spamlab.its.smallsample.bias_corrected_rho`), and
@@ -147,8 +150,8 @@ def fit_segmented(design: Design, y: np.ndarray, family: str, transform: str | N
             return _fit_arma(design, response, transform, order)
         return _fit_ols(design, response, transform, kind, small_sample)
     if family == "negbin":
-        return _fit_negbin(design, response, kind)
-    return _fit_poisson(design, response, family == "quasipoisson", kind)
+        return _fit_negbin(design, response, kind, small_sample)
+    return _fit_poisson(design, response, family == "quasipoisson", kind, small_sample)
 
 
 def _check_family(family: str, transform: str | None, kind: str, design: Design) -> None:
@@ -194,16 +197,38 @@ def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: 
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     cov, term_df, name = res.cov_params(), {}, f"OLS, Newey-West HAC standard errors ({lags} lags"
     if small_sample:
-        columns = design.interruption_columns
-        rho = _corrected_rho(x.to_numpy(), np.asarray(res.resid))
-        factors, dfs = smallsample.hac_adjustment(x.to_numpy()[None], rho, lags,
-                                                  [list(x.columns).index(c) for c in columns])
-        cov = _rescale(cov, dict(zip(columns, factors[0])))
-        term_df = dict(zip(columns, dfs[0]))
-        name += f", small-sample adjusted under AR(1) rho={rho[0]:.3f}"
+        cov, term_df, rho = _small_sample_hac(x, np.asarray(res.resid), np.ones(len(yv)), cov,
+                                              design.interruption_columns, lags, True)
+        name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
     return Fitted(res.params, cov, res.df_resid, transform == "log",
                   ("gaussian", float(res.scale)), np.asarray(res.resid),
                   _gauss_name(name + ")", transform), _gap_note(response), term_df)
+
+
+def _small_sample_hac(x: pd.DataFrame, resid: np.ndarray, weights: np.ndarray, cov: pd.DataFrame,
+                      columns: list[str], lags: int, use_correction: bool,
+                      ) -> tuple[pd.DataFrame, dict[str, float], float]:
+    """Newey-West ``cov`` with the bias factors and Satterthwaite df of the interruption terms.
+
+    The corrections (:func:`~spamlab.its.smallsample.hac_adjustment`) are those of
+    the linear model with design ``sqrt(weights) * X`` and residuals ``resid``.
+    For OLS the weights are 1 and ``resid`` the residuals. For a GLM or NB2 fit
+    they are the working weights and the Pearson residuals at the estimate: the
+    score of row ``i`` is then ``sqrt(w_i) x_i`` times its Pearson residual and
+    the bread ``X'WX``, so the GLM sandwich is that linear model's sandwich, and
+    Pearson residuals are approximately its residual maker applied to
+    standardized errors (the working model, as in small-sample corrections
+    for GEE). ``use_correction`` says whether ``cov`` carries the ``n/(n-p)``
+    factor (statsmodels: OLS yes, GLM and NB no). Returns the adjusted
+    covariance, the df per column, and the bias-corrected AR(1) coefficient.
+    """
+    working = x.to_numpy() * np.sqrt(weights)[:, None]
+    rho = _corrected_rho(working, resid)
+    factors, dfs = smallsample.hac_adjustment(working[None], rho, lags,
+                                              [list(x.columns).index(c) for c in columns],
+                                              use_correction=use_correction)
+    return (_rescale(cov, dict(zip(columns, factors[0]))), dict(zip(columns, dfs[0])),
+            float(rho[0]))
 
 
 def _gap_note(response: np.ndarray) -> tuple[str, ...]:
@@ -278,25 +303,32 @@ def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
                   resid[~np.isnan(resid)], name, notes)
 
 
-def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str) -> Fitted:
+def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
+                 small_sample: bool) -> Fitted:
     yv, x, offset = _rows(design, response)
     model = sm.GLM(yv, x, family=sm.families.Poisson(), offset=offset)
     plain = model.fit(scale="X2" if quasi else None, use_t=quasi)
-    res = plain
+    res, cov, term_df, notes = plain, plain.cov_params(), {}, ()
+    name = ("quasi-Poisson (Pearson dispersion)" if quasi else "Poisson") + " GLM, log link"
     if kind == "hac":
         lags = hac_lags(len(yv))
         res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+        cov, name, notes = res.cov_params(), name + f", Newey-West HAC ({lags} lags", \
+            _gap_note(response)
+        if small_sample:
+            mu = np.asarray(res.mu)
+            cov, term_df, rho = _small_sample_hac(x, (yv - mu) / np.sqrt(mu), mu, cov,
+                                                  design.interruption_columns, lags, False)
+            name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
+        name += ")"
     dispersion = float(plain.scale) if quasi else 1.0
-    name = "quasi-Poisson (Pearson dispersion)" if quasi else "Poisson"
-    name += f" GLM, log link, Newey-West HAC ({hac_lags(len(yv))} lags)" if kind == "hac" \
-        else " GLM, log link"
     noise = ("quasipoisson", dispersion) if quasi else ("poisson", 1.0)
     df = plain.df_resid if (quasi and kind != "hac") else None
-    return Fitted(res.params, res.cov_params(), df, True, noise,
-                  np.asarray(plain.resid_pearson), name)
+    return Fitted(res.params, cov, df, True, noise, np.asarray(plain.resid_pearson), name, notes,
+                  term_df)
 
 
-def _fit_negbin(design: Design, response: np.ndarray, kind: str) -> Fitted:
+def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: bool) -> Fitted:
     yv, x, offset = _rows(design, response)
     model = sm.NegativeBinomial(yv, x, offset=offset, loglike_method="nb2")
     options: dict[str, object] = {"disp": False, "maxiter": 200}
@@ -320,9 +352,18 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str) -> Fitted:
         notes += (f"no overdispersion found (alpha = {alpha:.2g}): family='poisson' is adequate",)
     mu = np.exp(x.to_numpy() @ res.params[columns].to_numpy() + offset)
     pearson = (yv - mu) / np.sqrt(mu + alpha * mu**2)
-    name = "negative binomial (NB2), log link" + (
-        f", Newey-West HAC ({hac_lags(len(yv))} lags)" if kind == "hac" else "")
-    return Fitted(res.params[columns], cov, None, True, ("negbin", alpha), pearson, name, notes)
+    name, term_df = "negative binomial (NB2), log link", {}
+    if kind == "hac":
+        lags = hac_lags(len(yv))
+        name += f", Newey-West HAC ({lags} lags"
+        notes += _gap_note(response)
+        if small_sample:
+            cov, term_df, rho = _small_sample_hac(x, pearson, mu / (1 + alpha * mu), cov,
+                                                  design.interruption_columns, lags, False)
+            name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
+        name += ")"
+    return Fitted(res.params[columns], cov, None, True, ("negbin", alpha), pearson, name, notes,
+                  term_df)
 
 
 def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[object, tuple[str, ...]]:
