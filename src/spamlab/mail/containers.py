@@ -545,8 +545,9 @@ def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, l
     """(folder, offset of its packed stream, its members) for each folder, or ``None``.
 
     ``None`` sends the archive to py7zr: when a member is a link or has a name
-    that py7zr would rewrite, or when a folder has more than one packed stream
-    or the file table does not add up. Empty files (no stream) are in no folder.
+    that py7zr would rewrite, when a folder has more than one packed stream or a
+    coder outside :data:`_STDLIB_7Z_METHODS`, or when the file table does not add
+    up. Empty files (no stream) are in no folder.
     """
     header = archive.header  # type: ignore[attr-defined]
     streams = getattr(header, "main_streams", None)
@@ -569,6 +570,9 @@ def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, l
     for index, (folder, count) in enumerate(zip(folders, counts)):
         chunk = members[first:first + count]
         first += count
+        methods = [bytes(coder["method"]) for coder in folder.coders]
+        if not set(methods) <= _STDLIB_7Z_METHODS or (_LZMA1 in methods and _BCJ_X86 in methods):
+            return None  # (py7zr pairs LZMA with BCJ through the third-party bcj module)
         if len(folder.packed_indices) != 1 \
                 or sum(m.uncompressed for m in chunk) != folder.get_unpack_size():
             return None
@@ -579,6 +583,13 @@ def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, l
 #: Read simple 7z archives folder by folder (:func:`_read_7z_folders`); ``False`` sends every
 #: archive through py7zr's extraction (the tests compare the two).
 FAST_7Z = True
+_LZMA1, _BCJ_X86 = b"\x03\x01\x01", b"\x03\x03\x01\x03"
+#: 7z coders the folder reader takes: those py7zr decodes with the standard library's lzma,
+#: zlib and bz2 (LZMA2, LZMA, Delta, BCJ x86, Copy, Deflate, BZip2). Archives using other
+#: coders (PPMd, Zstandard, Brotli, Deflate64, ARM filters, AES) go through py7zr's own
+#: extraction: in testing, the PPMd decoder (pyppmd) once aborted the process when used this way.
+_STDLIB_7Z_METHODS = frozenset({b"!", _LZMA1, b"\x03", _BCJ_X86, b"\x00", b"\x04\x01\x08",
+                                b"\x04\x02\x02"})
 #: Bytes of decompressed 7z data handled per step (bounds the memory a member can take).
 _7Z_STEP = 1024 * 1024
 
