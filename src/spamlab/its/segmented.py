@@ -313,14 +313,10 @@ def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
     if kind == "hac":
         lags = hac_lags(len(yv))
         res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
-        cov, name, notes = res.cov_params(), name + f", Newey-West HAC ({lags} lags", \
-            _gap_note(response)
-        if small_sample:
-            mu = np.asarray(res.mu)
-            cov, term_df, rho = _small_sample_hac(x, (yv - mu) / np.sqrt(mu), mu, cov,
-                                                  design.interruption_columns, lags, False)
-            name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
-        name += ")"
+        mu = np.asarray(res.mu)
+        cov, term_df, described = _count_hac(x, (yv - mu) / np.sqrt(mu), mu, res.cov_params(),
+                                             design, lags, small_sample)
+        name, notes = name + described, _gap_note(response)
     dispersion = float(plain.scale) if quasi else 1.0
     noise = ("quasipoisson", dispersion) if quasi else ("poisson", 1.0)
     df = plain.df_resid if (quasi and kind != "hac") else None
@@ -354,16 +350,24 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: b
     pearson = (yv - mu) / np.sqrt(mu + alpha * mu**2)
     name, term_df = "negative binomial (NB2), log link", {}
     if kind == "hac":
-        lags = hac_lags(len(yv))
-        name += f", Newey-West HAC ({lags} lags"
-        notes += _gap_note(response)
-        if small_sample:
-            cov, term_df, rho = _small_sample_hac(x, pearson, mu / (1 + alpha * mu), cov,
-                                                  design.interruption_columns, lags, False)
-            name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
-        name += ")"
+        cov, term_df, described = _count_hac(x, pearson, mu / (1 + alpha * mu), cov, design,
+                                             hac_lags(len(yv)), small_sample)
+        name, notes = name + described, notes + _gap_note(response)
     return Fitted(res.params[columns], cov, None, True, ("negbin", alpha), pearson, name, notes,
                   term_df)
+
+
+def _count_hac(x: pd.DataFrame, pearson: np.ndarray, weights: np.ndarray, cov: pd.DataFrame,
+               design: Design, lags: int, small_sample: bool,
+               ) -> tuple[pd.DataFrame, dict[str, float], str]:
+    """A count model's Newey-West ``cov`` (statsmodels: no ``n/(n-p)``), small-sample adjusted
+    on request (:func:`_small_sample_hac`), with its df and the text for the model name."""
+    described, term_df = f", Newey-West HAC ({lags} lags", {}
+    if small_sample:
+        cov, term_df, rho = _small_sample_hac(x, pearson, weights, cov,
+                                              design.interruption_columns, lags, False)
+        described += f", small-sample adjusted under AR(1) rho={rho:.3f}"
+    return cov, term_df, described + ")"
 
 
 def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[object, tuple[str, ...]]:

@@ -522,7 +522,7 @@ def _read_7z(task: Task, sink: MessageSink) -> int:
                 for member in members:  # py7zr creates empty files before any stream
                     if member.emptystream:
                         sink(member.filename, b"", "")
-                _read_7z_folders(archive, handle, plan, task, sink)
+                _read_7z_folders(handle, plan, task, sink)
     except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, py7zr.PasswordRequired,
             py7zr.UnsupportedCompressionMethodError, OSError, EOFError, ValueError,
             lzma.LZMAError) as exc:
@@ -541,8 +541,8 @@ def _read_7z_py7zr(archive: object, members: list, task: Task, sink: MessageSink
                         f"{len(wanted)} members")
 
 
-def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, list]] | None:
-    """(folder, offset of its packed stream, its members) for each folder, or ``None``.
+def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, int, list]] | None:
+    """(folder, offset and size of its packed stream, its members) per folder, or ``None``.
 
     ``None`` sends the archive to py7zr: when a member is a link or has a name
     that py7zr would rewrite, when a folder has more than one packed stream or a
@@ -576,7 +576,7 @@ def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, l
         if len(folder.packed_indices) != 1 \
                 or sum(m.uncompressed for m in chunk) != folder.get_unpack_size():
             return None
-        plan.append((folder, base + packs.packpositions[index], chunk))
+        plan.append((folder, base + packs.packpositions[index], packs.packsizes[index], chunk))
     return plan
 
 
@@ -594,8 +594,7 @@ _STDLIB_7Z_METHODS = frozenset({b"!", _LZMA1, b"\x03", _BCJ_X86, b"\x00", b"\x04
 _7Z_STEP = 1024 * 1024
 
 
-def _read_7z_folders(archive: object, handle: IO[bytes], plan: list, task: Task,
-                     sink: MessageSink) -> None:
+def _read_7z_folders(handle: IO[bytes], plan: list, task: Task, sink: MessageSink) -> None:
     """Decompress each folder once and cut it into members by the sizes in the header.
 
     Members over the limit are decompressed but not kept (their rejection was
@@ -605,11 +604,10 @@ def _read_7z_folders(archive: object, handle: IO[bytes], plan: list, task: Task,
 
     want = task.header_limit + 4
     name = task.container.name
-    packs = archive.header.main_streams.packinfo  # type: ignore[attr-defined]
-    for index, (folder, offset, members) in enumerate(plan):
+    for folder, offset, packed_size, members in plan:
         handle.seek(offset)
-        decompressor = SevenZipDecompressor(folder.coders, packs.packsizes[index],
-                                            folder.unpacksizes, folder.crc)
+        decompressor = SevenZipDecompressor(folder.coders, packed_size, folder.unpacksizes,
+                                            folder.crc)
         buffer, position = b"", 0
         for member in members:
             size, crc, head = member.uncompressed, 0, bytearray()
