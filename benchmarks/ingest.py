@@ -7,8 +7,7 @@ tree and as an mbox, in a temporary folder, then times in the same run:
 (b) a baseline loop with the standard library (``email.message_from_binary_file`` +
     ``parsedate_to_datetime`` on the topmost Received date, falling back to Date),
 (c) ``spamlab ingest --engine local`` as a user runs it (a fresh output folder, so
-    no checkpoint is reused; process start-up and output writing included), with the
-    compiled header scanner and, for comparison, with ``SPAMLAB_PURE_PYTHON=1``.
+    no checkpoint is reused; process start-up and output writing included).
 
 Prints messages/s for each and the ratios. Two floors are measured as well, to
 show what the targets leave room for: the start-up floor (``spamlab ingest`` of an
@@ -31,24 +30,25 @@ from __future__ import annotations
 import argparse
 import email
 import email.policy
+import json
+import lzma
 import mailbox
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import py7zr
+
 from spamlab import testing
-
-
-def scanner() -> str:
-    """Which header scanner ``spamlab ingest`` uses here (``compiled`` or ``python``)."""
-    from spamlab.mail import headers
-
-    return headers.SCANNER
+from spamlab.ingest.parse import parse_task
+from spamlab.mail import containers
 
 
 def generate(folder: Path, n_messages: int) -> tuple[Path, Path, int]:
@@ -114,18 +114,14 @@ def time_baseline_mbox(mbox: Path, limit: int) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
-def time_spamlab(inputs: Path, out: Path, pure_python: bool = False) -> tuple[float, dict, float]:
+def time_spamlab(inputs: Path, out: Path) -> tuple[float, dict, float]:
     """Wall seconds, the report, and the CPU seconds (user + system, all processes) of one run."""
-    import json
-    import resource
-
     shutil.rmtree(out, ignore_errors=True)
     command = [str(Path(sys.executable).with_name("spamlab")), "ingest", str(inputs), "--out",
                str(out), "--engine", "local", "--quiet"]
-    env = {**os.environ, "SPAMLAB_PURE_PYTHON": "1" if pure_python else "0"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, check=True, env=env)
+    subprocess.run(command, check=True)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -142,8 +138,6 @@ def _read_heads(paths: list[str]) -> int:
 
 def time_read_floor(tree: Path, repeat: int) -> float:
     """Seconds for two processes to open, read 8 KiB of and close every file of the tree."""
-    from concurrent.futures import ProcessPoolExecutor
-
     files = sorted(str(p) for p in tree.rglob("*.eml"))
     halves = [files[0::2], files[1::2]]
     with ProcessPoolExecutor(2) as pool:
@@ -165,27 +159,20 @@ def time_startup_floor(folder: Path, repeat: int) -> float:
 
 def time_sevenzip(folder: Path, n_messages: int, repeat: int) -> tuple[float, float, int]:
     """Seconds to parse a 7z archive of ``n_messages`` with each 7z reader, best of ``repeat``."""
-    import lzma
-
-    import py7zr
-
-    from spamlab import ingest
-    from spamlab.mail import containers
-
     messages = testing.synthetic_messages(n_messages, seed=2011, body_bytes=1500)
     path = folder / "spam.7z"
     with py7zr.SevenZipFile(path, "w", filters=[{"id": lzma.FILTER_LZMA2, "preset": 1}]) as archive:
         for index, message in enumerate(messages):
             archive.writestr(message.data, f"spam/{index:07d}.eml")
     task = containers.plan_tasks(containers.discover([path]))[0]
-    ingest.parse_task(task)  # untimed: first use imports pyarrow
+    parse_task(task)  # untimed: warms the caches
     seconds = {}
     for fast in (True, False):
         containers.FAST_7Z = fast
         best = float("inf")
         for _ in range(repeat):
             start = time.perf_counter()
-            result = ingest.parse_task(task)
+            result = parse_task(task)
             best = min(best, time.perf_counter() - start)
             assert result.n_messages == n_messages and not result.error
         seconds[fast] = best
@@ -221,21 +208,16 @@ def main() -> int:
                 (time_spamlab(inputs, folder / f"out-{label}") for _ in range(repeat)),
                 key=lambda run: run[0])
             assert report["messages_seen"] == n, report["messages_seen"]
-            pure = min(time_spamlab(inputs, folder / f"out-{label}", pure_python=True)[0]
-                       for _ in range(repeat))
             rows.append((label, n / cat_seconds, base_count / base_seconds, n / ours,
-                         cat_seconds, ours, cpu, n / pure))
+                         cat_seconds, ours, cpu))
         startup = time_startup_floor(folder, repeat)
         read_floor = time_read_floor(tree, repeat)
-        print(f"best of {repeat} runs each; stdlib timed on {sample:,} messages; "
-              f"scanner: {scanner()}")
+        print(f"best of {repeat} runs each; stdlib timed on {sample:,} messages")
         print(f"{'input':6} {'cat msg/s':>12} {'stdlib msg/s':>13} {'spamlab msg/s':>14} "
-              f"{'x stdlib':>9} {'x cat time':>11} {'spamlab s':>10} {'CPU s':>6} "
-              f"{'pure-Python msg/s':>18}")
-        for label, cat_rate, base_rate, our_rate, cat_seconds, ours, cpu, pure_rate in rows:
+              f"{'x stdlib':>9} {'x cat time':>11} {'spamlab s':>10} {'CPU s':>6}")
+        for label, cat_rate, base_rate, our_rate, cat_seconds, ours, cpu in rows:
             print(f"{label:6} {cat_rate:12,.0f} {base_rate:13,.0f} {our_rate:14,.0f} "
-                  f"{our_rate / base_rate:9.1f} {ours / cat_seconds:11.1f} {ours:10.2f} {cpu:6.2f} "
-                  f"{pure_rate:18,.0f}")
+                  f"{our_rate / base_rate:9.1f} {ours / cat_seconds:11.1f} {ours:10.2f} {cpu:6.2f}")
         print("CPU s: user + system seconds of the spamlab run, all its processes; with 2 cores "
               "free, wall time can approach CPU s / 2")
         print("targets: >= 10x stdlib; spamlab time <= 4x cat time")

@@ -27,8 +27,8 @@ import pandas as pd
 
 from spamlab import its
 from spamlab.its.breaks import scan_one_break
-from spamlab.its.power import simulate
 from spamlab.its.scan import scan_dates
+from spamlab.its.simulation import simulate
 
 NUMBERS = ["estimate", "ci_low", "ci_high", "p_value", "coef", "std_err", "df"]
 
@@ -47,16 +47,16 @@ def synthetic_series(n: int = 180, seed: int = 0) -> pd.DataFrame:
 
 def suite(data: pd.DataFrame, batch: bool, errors: str) -> list[np.ndarray]:
     """Run the three scans; return their numbers for comparison."""
-    options = {"seasonality": "dow", "errors": errors}
-    cut = data.index[120]
-    placebo = its.placebo(data, y="synthetic_volume", interruptions=[cut], batch=batch, **options)
+    model = its.Specification(seasonality="dow", errors=errors)
+    y, cut = "synthetic_volume", data.index[120]
+    placebo = its.placebo(data, y=y, interruptions=[cut], spec=model, batch=batch)
     dates = [d.strftime("%Y-%m-%d") for d in data.index[90:151]]
-    scan = scan_dates(data, "synthetic_volume", dates, batch=batch, **options)
+    scan = scan_dates(data, dates, y=y, spec=model, batch=batch)
     dummies = pd.get_dummies(data.index.day_of_week, drop_first=True).to_numpy(float)
-    ssr = scan_one_break(data["synthetic_volume"].to_numpy(), dummies, 27, batch=batch)
-    sims = simulate(data, "synthetic_volume", 30, interruption=cut, errors=errors, n_sims=400,
+    ssr = scan_one_break(data[y].to_numpy(), dummies, 27, batch=batch)
+    sims = simulate(data, y=y, spec=model, post_days=30, interruptions=cut, n_sims=400,
                     batch=batch)
-    return [placebo[NUMBERS].to_numpy(float), scan[NUMBERS].to_numpy(float), ssr,
+    return [placebo.table[NUMBERS].to_numpy(float), scan[NUMBERS].to_numpy(float), ssr,
             np.column_stack([sims.estimate, sims.std_err, sims.critical])]
 
 

@@ -39,9 +39,9 @@ run_name = "rustock"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import figures, plots, report
+from spamlab import figures, paths, plots, report
 
-run = report.run_dir(run_name, reports_dir)
+run = report.run_dir(run_name, reports_dir or paths.reports())
 table = figures.load()
 takedown = [(interruption, "Rustock takedown")]
 shown = ["id", "publisher", "period_start", "period_end", "metric", "entity", "value_low",

@@ -56,10 +56,11 @@ run_name = "rustock"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import its, plots, report
+from spamlab import inputs, its, paths, plots, report
 
-run = report.run_dir(run_name, reports_dir)
-inp = report.daily_input(data, date_col, value_col, tz, seed, hypothesis)
+run = report.run_dir(run_name, reports_dir or paths.reports())
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, seed=seed,
+                        hypothesis=hypothesis)
 interruptions = [*pause_interruptions, interruption]
 marks = [(moment, "interruption") for moment in interruptions]
 print(f"{inp.label}: {len(inp.frame)} days, {inp.frame.index[0]:%d %b %Y} to "
@@ -76,11 +77,13 @@ report.save_figure(fig, run, inp.figure_name("daily-volume"))
 # Two rows per interruption. The *level change* is the ratio of the volume just after the
 # interruption to the volume the preceding segment's course predicts (a log-scale model, so 0.7
 # means 30% less); the *slope change* is the change in the daily growth factor. Each comes with
-# its 95% interval. The takedown is the last interruption.
+# its 95% interval. The takedown is the last interruption. The model is stated once, as a
+# specification, and every fit below reuses it.
 
 # %%
-res = its.fit(inp.frame, y=inp.y, interruptions=interruptions, family=family, transform=transform,
-              seasonality=seasonality, errors=errors, slope_change=slope_change, seed=seed)
+model = its.Specification(family=family, transform=transform, seasonality=seasonality,
+                          errors=errors, slope_change=slope_change, seed=seed)
+res = its.fit(inp.frame, y=inp.y, interruptions=interruptions, spec=model)
 res.effects
 
 # %% [markdown]
@@ -100,9 +103,7 @@ print(res.summary())
 
 # %%
 window = inp.frame.loc[takedown_window[0]:takedown_window[1]]
-res_takedown = its.fit(window, y=inp.y, interruptions=[interruption], family=family,
-                       transform=transform, seasonality=seasonality, errors=errors,
-                       slope_change=slope_change, seed=seed)
+res_takedown = its.fit(window, y=inp.y, interruptions=[interruption], spec=model)
 fig = res_takedown.plot(title=f"Daily volume around the takedown: observed, fitted and "
                               f"counterfactual{inp.title_tag}", ylabel=inp.unit)
 report.save_figure(fig, run, inp.figure_name("counterfactual"))
@@ -115,9 +116,7 @@ report.save_figure(fig, run, inp.figure_name("counterfactual"))
 # days. The first rows repeat the whole-series model for comparison.
 
 # %%
-res_iid = its.fit(window, y=inp.y, interruptions=[interruption], family=family,
-                  transform=transform, seasonality=seasonality, errors="iid",
-                  slope_change=slope_change, seed=seed)
+res_iid = its.fit(window, y=inp.y, interruptions=[interruption], spec=model, errors="iid")
 report.effects_side_by_side({"whole series": res, f"takedown window, {errors} errors": res_takedown,
                              "takedown window, independent errors": res_iid}).round(3)
 

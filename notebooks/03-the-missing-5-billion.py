@@ -38,12 +38,12 @@ run_name = "rustock"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import figures, plots, report, residual, scenario
+from spamlab import figures, paths, plots, report, residual, scenario
 
-run = report.run_dir(run_name, reports_dir)
+run = report.run_dir(run_name, reports_dir or paths.reports())
 table = figures.load()
 acc = residual.account(table, seed=seed, n_draws=n_draws)
-residual_table_csv = residual.write_table(acc)  # data/processed/residual_table.csv
+residual_table_csv = residual.write_table(acc, run / "residual_table.csv")
 figures.get(table, [5, 4, 1])[["id", "publisher", "period_start", "period_end", "metric",
                                "value", "unit", "qualifier"]]
 
@@ -86,7 +86,7 @@ residual.consistency(table).round(3)
 acc.table.round(2)
 
 # %%
-fig = residual.plot_waterfall(acc)
+fig = plots.plot_waterfall(acc)
 report.save_figure(fig, run, "missing-5-billion-waterfall")
 
 # %% [markdown]
@@ -122,7 +122,7 @@ cals = scenario.calibrate_all(seed=seed)
 scenario.summary(cals).round(3)
 
 # %%
-fig = scenario.plot_series(cals["combined"])
+fig = plots.plot_series(cals["combined"])
 report.save_figure(fig, run, "scenario-combined-by-source-synthetic")
 
 # %% [markdown]
@@ -138,7 +138,7 @@ report.save_figure(fig, run, "scenario-combined-by-source-synthetic")
 # with 95% intervals.
 
 # %%
-scenario.distinguish(cals)[["hypothesis", "true_non_rustock_drop", "total_step",
+scenario.distinguish(cals)[["hypothesis", "true_non_rustock_step", "total_step",
                             "non_rustock_step", "non_rustock_step_low", "non_rustock_step_high",
                             "second_step_in_total", "second_step_in_total_low",
                             "second_step_in_total_high"]].round(2)

@@ -51,13 +51,14 @@ run_name = "rustock"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import its, plots, report
+from spamlab import inputs, its, paths, plots, report
 
-run = report.run_dir(run_name, reports_dir)
-inp = report.daily_input(data, date_col, value_col, tz, seed, hypothesis)
+run = report.run_dir(run_name, reports_dir or paths.reports())
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, seed=seed,
+                        hypothesis=hypothesis)
 window = inp.frame.loc[takedown_window[0]:takedown_window[1]]
-model = {"family": family, "transform": transform, "seasonality": seasonality, "errors": errors,
-         "slope_change": slope_change}
+model = its.Specification(family=family, transform=transform, seasonality=seasonality,
+                          errors=errors, slope_change=slope_change, seed=seed)
 print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to "
       f"{window.index[-1]:%d %b %Y}; model {model}")
 
@@ -69,14 +70,14 @@ print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to 
 # among all of them (1 = largest) gives a permutation-style p-value: rank / (number of dates).
 
 # %%
-placebo = its.placebo(window, y=inp.y, interruptions=[interruption], **model)
-fig = plots.placebo_dates(placebo, title=f"Placebo test: level changes at fake dates before the "
-                                         f"interruption{inp.title_tag}")
+placebo = its.placebo(window, y=inp.y, interruptions=[interruption], spec=model)
+fig = plots.placebo_dates(placebo.table, title=f"Placebo test: level changes at fake dates "
+                                               f"before the interruption{inp.title_tag}")
 report.save_figure(fig, run, inp.figure_name("placebo-dates"))
 
 # %%
-print(f"the real level change ranks {placebo.attrs['real_rank']} of "
-      f"{placebo.attrs['n_placebo'] + 1}; rank p-value {placebo.attrs['rank_p_value']:.3f}")
+print(f"the real level change ranks {placebo.real_rank} of {placebo.n_placebo + 1}; "
+      f"rank p-value {placebo.rank_p_value:.3f}")
 
 # %% [markdown]
 # ## 2. Where would a search put the break?
@@ -92,7 +93,7 @@ print(f"the real level change ranks {placebo.attrs['real_rank']} of "
 # %%
 breaks = report.stack({
     f"{n} break(s), {'with' if trend else 'no'} trend": its.breakpoints(
-        window, y=inp.y, n_breaks=n, seasonality=seasonality, trend=trend)
+        window, y=inp.y, n_breaks=n, seasonality=seasonality, trend=trend).table
     for n in (1, 2) for trend in (False, True)}, label="search")
 breaks
 
@@ -104,12 +105,13 @@ breaks
 # keeps its size; an effect that appears only for one setting should not be trusted.
 
 # %%
-sensitivity = its.sensitivity(window, y=inp.y, interruptions=[interruption], **model)
-fig = its.plot_sensitivity(sensitivity, title=f"Sensitivity of the level change{inp.title_tag}")
+sensitivity = its.sensitivity(window, y=inp.y, interruptions=[interruption], spec=model)
+fig = plots.plot_sensitivity(sensitivity.table,
+                             title=f"Sensitivity of the level change{inp.title_tag}")
 report.save_figure(fig, run, inp.figure_name("sensitivity-of-level-change"))
 
 # %%
-sensitivity.round(3)
+sensitivity.table.round(3)
 
 # %% [markdown]
 # ## 4. Power: how big a drop could these data show?
@@ -119,12 +121,14 @@ sensitivity.round(3)
 # the time, for several lengths of the post-period. For the Rustock question, keep in mind that a
 # second source stopping *at the same moment* as Rustock adds to the same step and cannot be told
 # apart in daily totals at all; only a drop at another time, or per-source data, can separate it
-# (notebook 03, "what data would settle it").
+# (notebook 03, "what data would settle it"). The simulation uses the model above on the
+# series' own unit (no log, no slope change) with HAC errors; the answer is signed like every
+# effect, observed minus counterfactual, so a fall is negative.
 
 # %%
 detectable = {days: its.minimum_detectable_effect(
-    window, y=inp.y, post_days=days, interruption=interruption, seasonality=seasonality,
-    errors="hac", n_sims=n_sims, seed=seed) for days in post_days}
+    window, y=inp.y, post_days=days, interruptions=interruption, n_sims=n_sims, spec=model,
+    transform=None, slope_change=False, errors="hac") for days in post_days}
 detectable
 
 # %% [markdown]
@@ -132,9 +136,9 @@ detectable
 
 # %%
 report.write_fragment(run, "04-robustness", {
-    "placebo": {key: placebo.attrs[key] for key in ("real_rank", "n_placebo", "rank_p_value")},
+    "placebo": placebo.to_dict(),
     "breakpoints": breaks,
-    "sensitivity": sensitivity,
+    "sensitivity": sensitivity.table,
     "minimum_detectable_drop": {"unit": inp.unit, "target_power": 0.8,
                                 "by_post_days": detectable},
 })

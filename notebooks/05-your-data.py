@@ -42,10 +42,10 @@ run_name = "your-data"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import its, plots, report
+from spamlab import inputs, its, paths, plots, report
 
-run = report.run_dir(run_name, reports_dir)
-inp = report.daily_input(data, date_col, value_col, tz, seed)
+run = report.run_dir(run_name, reports_dir or paths.reports())
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, seed=seed)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
       f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}")
 
@@ -57,7 +57,7 @@ print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%
 # them before deciding anything.
 
 # %%
-report.cleaning_summary(inp.frame)
+inputs.cleaning_summary(inp.frame)
 
 # %%
 inp.frame[inp.frame["is_outlier"]]

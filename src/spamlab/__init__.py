@@ -24,7 +24,7 @@ from types import ModuleType
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "clean", "cli", "errors", "events", "fetch", "figures", "ingest", "its",
+    "__version__", "clean", "cli", "errors", "events", "figures", "ingest", "its",
     "mail", "paths", "plots", "report", "residual", "scenario", "series", "testing",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}

@@ -13,7 +13,7 @@ written, no row is deleted and no gap is zero-filled.
 * :func:`mark_partial` adds ``coverage``, the fraction of each bin inside the
   period the data actually observed, and ``is_partial``.
 * :func:`flag_outliers` adds a boolean flag from a robust rolling rule.
-* :func:`harmonise_units` converts a column to billions (or millions, or
+* :func:`harmonize_units` converts a column to billions (or millions, or
   single messages) per day, reusing :func:`spamlab.figures.to_per_day`.
 
 Examples
@@ -228,7 +228,7 @@ def _bound(given: str | pd.Timestamp | None, recorded: str | None, name: str, tz
         raise ParameterError(f"mark_partial: pass {name}= (the frame's attrs do not record the observed period)")
     return as_timestamp(value, name, tz)
 
-def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 15, k: float = 5.0,
+def flag_outliers(frame: pd.DataFrame, y: str = "volume", *, window: int = 15, k: float = 5.0,
                   period: int | None = None, flag: str = "is_outlier") -> pd.DataFrame:
     """Flag values far from a rolling median, in units of the rolling MAD; never deletes.
 
@@ -248,8 +248,8 @@ def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 
     ----------
     frame
         A regular series (e.g. from :func:`regularize`).
-    column
-        Column to check.
+    y
+        The value column to check.
     window
         Observations in the centred window (odd; with ``period``, counted in
         cycles, e.g. 5 = the same weekday in five consecutive weeks).
@@ -268,15 +268,15 @@ def flag_outliers(frame: pd.DataFrame, column: str = "volume", *, window: int = 
     >>> flag_outliers(f, window=5)["is_outlier"].tolist()
     [False, False, False, False, True, False, False, False, False]
     """
-    if column not in frame.columns:
-        raise DataError(f"flag_outliers: column {column!r} not found; available: {list(frame.columns)}")
+    if y not in frame.columns:
+        raise DataError(f"flag_outliers: column {y!r} not found; available: {list(frame.columns)}")
     if window < 3 or window % 2 == 0:
         raise ParameterError(f"flag_outliers: window={window} must be an odd integer >= 3")
     if k <= 0:
         raise ParameterError(f"flag_outliers: k={k} must be positive")
     if period is not None and period < 2:
         raise ParameterError(f"flag_outliers: period={period} must be an integer >= 2 or None")
-    values = pd.Series(frame[column].to_numpy(dtype=float))
+    values = pd.Series(frame[y].to_numpy(dtype=float))
     phase = np.arange(len(values)) % (period or 1)
     score = values.groupby(phase).transform(lambda part: _robust_score(part, window))
     result = frame.copy()
@@ -306,16 +306,16 @@ def _robust_score(values: pd.Series, window: int) -> pd.Series:
     return pd.Series(np.where(np.isnan(deviation), np.nan, score), index=values.index)
 
 
-def harmonise_units(frame: pd.DataFrame, column: str, unit: str, *, to: str = "billion_per_day",
+def harmonize_units(frame: pd.DataFrame, y: str, unit: str, *, to: str = "billion_per_day",
                     name: str | None = None) -> pd.DataFrame:
-    """Add ``column`` converted to billions (or millions, or messages) per day.
+    """Add column ``y`` converted to billions (or millions, or messages) per day.
 
     Parameters
     ----------
     frame
         Time-indexed frame.
-    column
-        Column to convert (kept unchanged).
+    y
+        The value column to convert (kept unchanged).
     unit
         Its unit: any unit :func:`spamlab.figures.to_per_day` knows
         (``"billion_per_day"``, ``"per_hour"``, ``"per_week"``, ...) or
@@ -326,27 +326,27 @@ def harmonise_units(frame: pd.DataFrame, column: str, unit: str, *, to: str = "b
     to
         ``"billion_per_day"`` (default), ``"million_per_day"`` or ``"per_day"``.
     name
-        New column's name; default ``f"{column}_{to}"``.
+        New column's name; default ``f"{y}_{to}"``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> f = pd.DataFrame({"volume": [2.4e10]}, index=pd.DatetimeIndex(["2011-03-16"], tz="UTC"))
-    >>> harmonise_units(f, "volume", "per_day")["volume_billion_per_day"].tolist()
+    >>> harmonize_units(f, "volume", "per_day")["volume_billion_per_day"].tolist()
     [24.0]
     """
     scale = {"billion_per_day": 1.0, "million_per_day": 1e3, "per_day": 1e9}
     if to not in scale:
-        raise ParameterError(f"harmonise_units: to={to!r}; expected one of {list(scale)}")
-    if column not in frame.columns:
-        raise DataError(f"harmonise_units: column {column!r} not found; available: {list(frame.columns)}")
-    values = frame[column].to_numpy(dtype=float)
+        raise ParameterError(f"harmonize_units: to={to!r}; expected one of {list(scale)}")
+    if y not in frame.columns:
+        raise DataError(f"harmonize_units: column {y!r} not found; available: {list(frame.columns)}")
+    values = frame[y].to_numpy(dtype=float)
     if unit == "count_per_bin":
-        per_day = values / _bin_days(frame, "harmonise_units") * figures.to_per_day(1.0, "per_day")
+        per_day = values / _bin_days(frame, "harmonize_units") * figures.to_per_day(1.0, "per_day")
     else:
         per_day = figures.to_per_day(values, unit)
     result = frame.copy()
-    result[name or f"{column}_{to}"] = per_day * scale[to]
+    result[name or f"{y}_{to}"] = per_day * scale[to]
     return result
 
 

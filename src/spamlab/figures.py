@@ -219,7 +219,7 @@ def to_per_day(value: float | np.ndarray | pd.Series, unit: str,
     """
     if unit not in PER_DAY_FACTORS:
         raise ParameterError(f"unit {unit!r} is not a rate; convertible units: {sorted(PER_DAY_FACTORS)}")
-    factor = PER_DAY_FACTORS[unit]
+    factor: float | np.ndarray = PER_DAY_FACTORS[unit]
     if days is not None and unit in ("per_month", "count_per_month", "billion_per_month"):
         factor = factor * DAYS_PER_MONTH / np.asarray(days, dtype=float)
     result = value * factor
@@ -274,13 +274,15 @@ class Implied:
 
 def _rate_row(row: pd.Series) -> tuple[float, float, float]:
     unit = str(row["unit"])
-    return tuple(to_per_day(float(row[c]), unit) for c in ("value_mid", "value_low", "value_high"))
+    mid, low, high = (float(to_per_day(float(row[c]), unit)) for c in ("value_mid", "value_low", "value_high"))
+    return mid, low, high
 
 
 def _share_row(row: pd.Series) -> tuple[float, float, float]:
     if row["unit"] != "percent":
         raise ParameterError(f"figure {int(row['id'])} has unit {row['unit']!r}; a share must be in percent")
-    return tuple(float(row[c]) / 100 for c in ("value_mid", "value_low", "value_high"))
+    mid, low, high = (float(row[c]) / 100 for c in ("value_mid", "value_low", "value_high"))
+    return mid, low, high
 
 
 def implied_volume(share_row: pd.Series, total_row: pd.Series) -> Implied:
@@ -335,7 +337,7 @@ class ContradictionGroup:
     # after the takedown day (a change measured across it); False: overlap the window, or be undated
 
 
-#: The contradictions of DOMAIN.md, as queries (metric, entity, period) rather than values.
+#: The contradiction groups of docs/domain.md, as queries (metric, entity, period) rather than values.
 CONTRADICTION_GROUPS: tuple[ContradictionGroup, ...] = (
     ContradictionGroup(
         "vendor_scale", ("spam_volume_per_day",), r"global( \(.*\))?", ("2010-01-01", "2011-12-31"),
@@ -358,7 +360,7 @@ CONTRADICTION_GROUPS: tuple[ContradictionGroup, ...] = (
 
 
 def contradictions(table: pd.DataFrame) -> pd.DataFrame:
-    """Figures that contradict each other, grouped as in DOMAIN.md, found by querying the table.
+    """Figures that contradict each other, grouped as in ``docs/domain.md``, found by querying the table.
 
     Groups (see :data:`CONTRADICTION_GROUPS` for the exact queries):
     ``vendor_scale`` (global spam per day by vendor, 2010-2011),

@@ -1,15 +1,19 @@
-"""Reports: where a run's outputs go, figures, result fragments, results.json, HTML, versions.
+"""What the notebooks write: figures, result fragments, results.json, HTML, versions, tables.
 
 A *run* is one folder, ``reports/<name>/``, holding the executed notebooks, their
 HTML, ``figures/`` and ``results.json``. Each notebook writes its own result
 *fragment* (``fragments/<notebook>.json``); :func:`write_results` merges the
-fragments into ``results.json`` once every notebook has run.
+fragments into ``results.json`` once every notebook has run. :func:`its_summary`,
+:func:`effects_side_by_side` and :func:`stack` shape results into the tables and
+dictionaries the notebooks show and record.
+
+What the notebooks *read* is :mod:`spamlab.inputs`.
 
 Examples
 --------
 >>> import tempfile, matplotlib.pyplot as plt
 >>> from spamlab import report
->>> run = report.run_dir("demo", reports_root=tempfile.mkdtemp())
+>>> run = report.run_dir("demo", tempfile.mkdtemp())
 >>> fig, ax = plt.subplots()
 >>> _ = report.save_figure(fig, run, "empty-axes")
 >>> sorted(p.name for p in (run / "figures").iterdir())
@@ -29,14 +33,13 @@ import platform
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from spamlab import paths
 from spamlab.errors import ParameterError
 
 #: packages whose versions every notebook records in its closing cell
@@ -46,96 +49,6 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
 )
 _FIGURE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-
-
-@dataclass(frozen=True)
-class DailyInput:
-    """The daily series a notebook analyses, with what it is.
-
-    Attributes
-    ----------
-    frame : regular daily frame: ``volume``, ``n_obs``, ``n_missing``, ``is_gap``,
-        ``is_outlier`` (flagged, never removed)
-    label : where the numbers come from, for titles and text
-    synthetic : True for the calibrated scenario (a model, not data about 2011)
-    unit : unit of ``volume`` in words
-    slug : short name starting every figure file name (``rustock``, or the file's stem)
-    y : the outcome column (``volume``; ``total_synthetic`` for the scenario)
-    """
-
-    frame: pd.DataFrame
-    label: str
-    synthetic: bool
-    unit: str
-    slug: str
-    y: str = "volume"
-
-    def figure_name(self, what: str) -> str:
-        """File name of a figure showing ``what``: ``<slug>-<what>[-synthetic]``.
-
-        Examples
-        --------
-        >>> DailyInput(pd.DataFrame(), "scenario", True, "bn", "rustock").figure_name("counterfactual")
-        'rustock-counterfactual-synthetic'
-        """
-        return f"{self.slug}-{what}{self.suffix}"
-
-    @property
-    def suffix(self) -> str:
-        """``"-synthetic"`` for the scenario, else ``""``: appended to figure names."""
-        return "-synthetic" if self.synthetic else ""
-
-    @property
-    def title_tag(self) -> str:
-        """``" (SYNTHETIC scenario)"`` for the scenario, else ``" (<label>)"``: appended to titles."""
-        return " (SYNTHETIC scenario, not data)" if self.synthetic else f" ({self.label})"
-
-
-def daily_input(
-    data: str | Path | None = None, date_col: str = "date", value_col: str = "count",
-    tz: str = "UTC", seed: int = 0, hypothesis: str = "baseline",
-) -> DailyInput:
-    """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
-
-    A file is read with :func:`spamlab.series.read`, binned into days of time
-    zone ``tz`` with :func:`spamlab.clean.regularize` (gaps stay NaN, flagged
-    ``is_gap``) and checked with :func:`spamlab.clean.flag_outliers` (weekly
-    phase; flagged, not removed). Without a file the total of
-    :func:`spamlab.scenario.calibrate` is used and labelled synthetic.
-
-    Examples
-    --------
-    >>> import pandas as pd, tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "counts.csv"
-    >>> days = pd.date_range("2024-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
-    >>> pd.DataFrame({"date": days, "count": range(30)}).to_csv(path, index=False)
-    >>> inp = daily_input(path)
-    >>> len(inp.frame), inp.synthetic, inp.suffix
-    (30, False, '')
-    """
-    if data is None:
-        return _scenario_input(seed, hypothesis)
-    from spamlab import clean, series
-
-    raw = series.read(data, date=date_col, value=value_col, tz=tz)
-    daily = clean.flag_outliers(clean.regularize(raw, freq="D", tz=tz, how="sum"), "volume",
-                                period=7, window=5)
-    slug = re.sub(r"[^a-z0-9]+", "-", Path(data).stem.lower()).strip("-") or "your-data"
-    return DailyInput(daily, Path(data).name, False, "messages per day", slug)
-
-
-def _scenario_input(seed: int, hypothesis: str) -> DailyInput:
-    """The calibrated scenario's daily series (UTC days), labelled synthetic."""
-    from spamlab import clean, scenario
-
-    cal = scenario.calibrate(hypothesis, seed=seed)
-    frame = cal.series.tz_localize("UTC") if cal.series.index.tz is None else cal.series.copy()
-    frame = clean.flag_outliers(frame, "total_synthetic", period=7, window=5)
-    frame["is_gap"] = frame["total_synthetic"].isna()
-    frame.attrs.update(cal.series.attrs)
-    label = f"SYNTHETIC scenario '{hypothesis}', calibrated to published figures"
-    return DailyInput(frame, label, True, str(frame.attrs.get("units", "billion messages per day")),
-                      "rustock", "total_synthetic")
 
 
 def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str, Any]:
@@ -184,39 +97,16 @@ def stack(tables: Mapping[str, pd.DataFrame], label: str = "case") -> pd.DataFra
     return stacked[[label] + [c for c in stacked.columns if c != label]]
 
 
-def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """What reading and cleaning did to a :func:`daily_input` frame, one row per count.
-
-    Examples
-    --------
-    >>> idx = pd.date_range("2024-01-01", periods=3, freq="D", tz="UTC")
-    >>> f = pd.DataFrame({"volume": [1.0, float("nan"), 3.0], "is_gap": [False, True, False],
-    ...                   "is_outlier": [False, False, True]}, index=idx)
-    >>> cleaning_summary(f).set_index("what")["count"].to_dict()["days without data (gaps, left empty)"]
-    1
-    """
-    rejected = frame.attrs.get("rejections", {}) or {}
-    rows = [
-        ("rows read from the file", frame.attrs.get("n_rows", len(frame))),
-        ("rows rejected (by reason: see attrs)", sum(rejected.values())),
-        ("rows with an empty value", frame.attrs.get("n_missing", 0)),
-        ("rows merged into one per timestamp", frame.attrs.get("n_aggregated", 0)),
-        ("days in the series", len(frame)),
-        ("days without data (gaps, left empty)", int(frame.get("is_gap", pd.Series(dtype=bool)).sum())),
-        ("days flagged as outliers (kept)", int(frame.get("is_outlier", pd.Series(dtype=bool)).sum())),
-    ]
-    return pd.DataFrame(rows, columns=["what", "count"])
-
-
-def run_dir(name: str, reports_root: str | Path | None = None) -> Path:
-    """The folder of run ``name`` (``reports/<name>/``), created if missing.
+def run_dir(name: str, reports_root: str | Path) -> Path:
+    """The folder of run ``name`` (``<reports_root>/<name>/``), created if missing.
 
     Parameters
     ----------
     name
         Run name: letters, digits, ``.``, ``_`` and ``-``; no path separators.
     reports_root
-        Parent folder; defaults to :func:`spamlab.paths.reports`.
+        Parent folder; the notebooks and ``spamlab run`` pass
+        :func:`spamlab.paths.reports` unless told otherwise.
 
     Examples
     --------
@@ -228,8 +118,7 @@ def run_dir(name: str, reports_root: str | Path | None = None) -> Path:
         raise ParameterError(
             f"run name {name!r} is not usable as a folder name: use letters, digits, '.', '_', '-'"
         )
-    root = Path(reports_root) if reports_root is not None else paths.reports()
-    folder = root / name
+    folder = Path(reports_root) / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -260,8 +149,6 @@ def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Any:
     >>> (Path(folder) / "figures" / "blank.png").is_file()
     True
     """
-    import matplotlib.pyplot as plt
-
     if not _FIGURE_NAME.match(name):
         raise ParameterError(
             f"figure name {name!r}: use lowercase words joined by hyphens, without extension"
@@ -411,6 +298,8 @@ def export_html(notebook: str | Path) -> Path:
     >>> export_html("reports/rustock/01-published-figures.ipynb")  # doctest: +SKIP
     PosixPath('reports/rustock/01-published-figures.html')
     """
+    # Imported here on purpose: nbconvert takes seconds to load, and every notebook imports
+    # this module in its own kernel, where nothing is exported.
     import nbformat
     from nbconvert import HTMLExporter
 

@@ -72,8 +72,8 @@ class _Rows:
 
 def read(
     source: str | Path | pd.DataFrame,
-    date: str | None = None,
-    value: str | None = None,
+    date_col: str | None = None,
+    value_col: str | None = None,
     *,
     tz: str | None = None,
     aggregate: str | None = None,
@@ -90,9 +90,10 @@ def read(
     source
         A CSV file (any suffix but ``.parquet``/``.pq``; compressed files by
         suffix), a Parquet file, or a DataFrame (a DatetimeIndex is used as
-        the date column when ``date`` is not given).
-    date, value
-        Column names, matched ignoring case and surrounding whitespace. When
+        the date column when ``date_col`` is not given).
+    date_col, value_col
+        Names of the date and value columns of the file (or frame),
+        matched ignoring case and surrounding whitespace. When
         omitted, the single column named like a date (``date``, ``day``,
         ``time``, ``timestamp``, ...) or a count (``count``, ``value``,
         ``volume``, ``messages``, ...) is used.
@@ -136,19 +137,19 @@ def read(
     >>> import pandas as pd
     >>> raw = pd.DataFrame({"when": ["2011-03-16T10:30+01:00", "2011-03-16T09:30Z"],
     ...                     "n": [1, 2]})
-    >>> read(raw, date="when", value="n", aggregate="sum")["volume"].iloc[0]
+    >>> read(raw, date_col="when", value_col="n", aggregate="sum")["volume"].iloc[0]
     np.float64(3.0)
     """
     _check_options(aggregate, on_bad_rows, tz)
     frame, lines, label, line_word = _load(source, encoding, sep)
-    date_col = _resolve(frame, date, DATE_CANDIDATES, "date", label)
-    value_col = _resolve(frame, value, VALUE_CANDIDATES, "value", label)
-    rows = _Rows(frame[[date_col, value_col]], lines, label, line_word, on_bad_rows == "drop")
-    times, tz_used = _parse_times(rows, date_col, tz, date_format)
-    values = _parse_values(rows, value_col)
+    date_name = _resolve(frame, date_col, DATE_CANDIDATES, "date", label)
+    value_name = _resolve(frame, value_col, VALUE_CANDIDATES, "value", label)
+    rows = _Rows(frame[[date_name, value_name]], lines, label, line_word, on_bad_rows == "drop")
+    times, tz_used = _parse_times(rows, date_name, tz, date_format)
+    values = _parse_values(rows, value_name)
     result, n_merged = _merge_duplicates(rows, times, values, aggregate, name)
     result.attrs.update({
-        "source": label, "date_column": date_col, "value_column": value_col, "tz": tz_used,
+        "source": label, "date_column": date_name, "value_column": value_name, "tz": tz_used,
         "n_rows": len(lines), "n_missing": int(result[name].isna().sum()),
         "n_aggregated": n_merged, "aggregate": aggregate,
         "rejections": {reason: len(bad) for reason, bad in rows.rejections.items()},
@@ -291,8 +292,8 @@ def _resolve(frame: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...
         return found[0]
     if not found:
         raise DataError(f"{label}: no {role} column found (looked for {list(candidates)}); "
-                        f"pass {role}= one of the available columns: {available}")
-    raise DataError(f"{label}: several possible {role} columns {found}; pass {role}= to choose one")
+                        f"pass {role}_col= one of the available columns: {available}")
+    raise DataError(f"{label}: several possible {role} columns {found}; pass {role}_col= to choose one")
 
 
 def _parse_times(rows: _Rows, column: str, tz: str | None, date_format: str) -> tuple[pd.Series, str]:
@@ -320,7 +321,10 @@ def _parse_times(rows: _Rows, column: str, tz: str | None, date_format: str) -> 
         f" (or is not a valid local time in {tz})" if tz and tz.upper() != "UTC" and not aware.all() else "")
     rows.reject(stamps.isna().to_numpy(), reason, hint)
     stamps = stamps.loc[rows.frame.index]
-    zone = tz if not aware.any() else ("offsets in the data" if aware.all() else f"offsets in the data, else {tz}")
+    if aware.all():
+        zone = "offsets in the data"
+    else:  # some timestamps are naive, so tz was given (checked above)
+        zone = f"offsets in the data, else {tz}" if aware.any() else f"{tz}"
     return stamps, zone
 
 

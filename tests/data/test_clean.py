@@ -175,7 +175,7 @@ def test_flag_outliers_false_alarm_rate_on_pure_noise():
 def test_flag_outliers_errors():
     frame = _weekly_series(days=14)
     with pytest.raises(DataError, match="column 'count' not found"):
-        clean.flag_outliers(frame, "count")
+        clean.flag_outliers(frame, y="count")
     with pytest.raises(ParameterError, match="window=4 must be an odd integer"):
         clean.flag_outliers(frame, window=4)
     with pytest.raises(ParameterError, match="k=0"):
@@ -184,29 +184,29 @@ def test_flag_outliers_errors():
         clean.flag_outliers(frame, period=1)
 
 
-def test_harmonise_units_by_hand():
+def test_harmonize_units_by_hand():
     days = _frame(pd.date_range("2011-03-14", periods=2, freq="D", tz="UTC"), [2.4e10, 3.3e10])
-    out = clean.harmonise_units(days, "volume", "per_day")
+    out = clean.harmonize_units(days, "volume", "per_day")
     assert out["volume_billion_per_day"].tolist() == pytest.approx([24.0, 33.0])
-    per_bin = clean.harmonise_units(clean.regularize(days), "volume", "count_per_bin", to="million_per_day")
+    per_bin = clean.harmonize_units(clean.regularize(days), "volume", "count_per_bin", to="million_per_day")
     assert per_bin["volume_million_per_day"].tolist() == pytest.approx([24_000.0, 33_000.0])
     # monthly counts: each month divided by its own length (28 and 31 days)
     months = clean.regularize(_frame(["2011-02-10", "2011-03-10"], [28e9, 62e9]), freq="MS")
-    assert clean.harmonise_units(months, "volume", "count_per_bin")["volume_billion_per_day"].tolist() == \
+    assert clean.harmonize_units(months, "volume", "count_per_bin")["volume_billion_per_day"].tolist() == \
         pytest.approx([1.0, 2.0])
-    hourly = clean.harmonise_units(days, "volume", "per_hour", name="bn")
+    hourly = clean.harmonize_units(days, "volume", "per_hour", name="bn")
     assert hourly["bn"].iloc[0] == pytest.approx(2.4e10 * 24 / 1e9)
 
 
-def test_harmonise_units_errors():
+def test_harmonize_units_errors():
     days = _frame(pd.date_range("2011-03-14", periods=2, freq="D", tz="UTC"), [1, 2])
     with pytest.raises(ParameterError, match="to='per_week'"):
-        clean.harmonise_units(days, "volume", "per_day", to="per_week")
+        clean.harmonize_units(days, "volume", "per_day", to="per_week")
     with pytest.raises(ParameterError, match="'percent' is not a rate"):
-        clean.harmonise_units(days, "volume", "percent")
+        clean.harmonize_units(days, "volume", "percent")
     irregular = _frame(["2011-03-14", "2011-03-20"], [1, 2])
     with pytest.raises(DataError, match="cannot tell the bin length"):
-        clean.harmonise_units(irregular, "volume", "count_per_bin")
+        clean.harmonize_units(irregular, "volume", "count_per_bin")
 
 
 def test_module_examples_run():

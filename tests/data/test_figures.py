@@ -134,7 +134,7 @@ def test_implied_numbers_by_hand(table):
     assert base.figure_ids == (1, 2)
     bagle = figures.implied_total(table.loc[8], table.loc[18])
     assert bagle.estimate == pytest.approx(8.31 / 0.172)
-    # DOMAIN.md hypothesis 1: both give a base near 48.5, not the 52 of row 5
+    # docs/domain.md, hypothesis H1: both give a base near 48.5, not the 52 of row 5
     assert abs(base.estimate - bagle.estimate) < 0.5 and base.estimate < figures.value(table, 5) - 3
     share = figures.implied_volume(table.loc[2], table.loc[5])
     assert share.estimate == pytest.approx(0.285 * 52)

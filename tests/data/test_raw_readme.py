@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from spamlab import paths
+from spamlab import figures, paths
 
 CHECKSUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](\S+)$")
 NOT_DATA = {"README.md", ".gitkeep"}
@@ -54,8 +54,6 @@ def test_checker_notices_a_changed_file(tmp_path):
 
 
 def test_every_column_of_the_figures_table_is_described():
-    from spamlab import figures
-
     text = (paths.data_raw() / "README.md").read_text(encoding="utf-8")
     undocumented = [c for c in figures.COLUMNS if f"`{c}`" not in text]
     assert not undocumented

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamlab import series
+from spamlab import clean, series, testing
 from spamlab.errors import DataError, ParameterError
+from spamlab.ingest import ingest
 
 
 def _csv(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -40,7 +41,8 @@ def test_reads_ingest_daily_counts_with_extra_columns(tmp_path):
 
 def test_column_names_match_ignoring_case_and_spaces(tmp_path):
     path = _csv(tmp_path, " Arrival Time ;SPAM\n2011-03-16 10:00;3\n")
-    frame = series.read(path, date="arrival time", value="spam", tz="UTC", sep=";", name="spam")
+    frame = series.read(path, date_col="arrival time", value_col="spam", tz="UTC", sep=";",
+                        name="spam")
     assert frame["spam"].tolist() == [3.0]
     assert frame.attrs["date_column"] == " Arrival Time "
 
@@ -170,10 +172,10 @@ def test_columns_missing_or_ambiguous(tmp_path):
     path = _csv(tmp_path, "day,count,volume\n2011-03-14,1,2\n")
     with pytest.raises(DataError, match=r"value column 'total' not found; available columns: "
                                         r"\['day', 'count', 'volume'\]"):
-        series.read(path, value="total", tz="UTC")
-    with pytest.raises(DataError, match=r"several possible value columns \['count', 'volume'\]; pass value="):
+        series.read(path, value_col="total", tz="UTC")
+    with pytest.raises(DataError, match=r"several possible value columns \['count', 'volume'\]; pass value_col="):
         series.read(path, tz="UTC")
-    with pytest.raises(DataError, match=r"no date column found .* pass date= one of the available"):
+    with pytest.raises(DataError, match=r"no date column found .* pass date_col= one of the available"):
         series.read(_csv(tmp_path, "when,count\n2011-03-14,1\n", "x.csv"), tz="UTC")
 
 
@@ -223,9 +225,6 @@ def test_module_examples_run():
 
 
 def test_reads_the_daily_counts_that_spamlab_ingest_writes(tmp_path):
-    from spamlab import clean, testing
-    from spamlab.ingest import ingest
-
     truth = testing.write_corpus(tmp_path / "trap", n_messages=60, formats=("tree", "mbox"), seed=1)
     ingest([tmp_path / "trap"], tmp_path / "out", workers=1)
     frame = series.read(tmp_path / "out" / "daily_counts.csv", tz="UTC")

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamlab import ingest as ing
 from spamlab import testing
+from spamlab.ingest.parse import ROW_FIELDS, message_sink, parse_task
+from spamlab.ingest.pipeline import concat_shards
 from spamlab.mail import containers as mc
 from spamlab.mail.headers import HEADER_LIMIT, header_block, header_block_careful, parse_date
 
@@ -70,7 +71,7 @@ def test_day_cache_keeps_every_validity_rule(text: bytes, expected: int | None) 
 
 def _head_rows(folder: Path, names: list[str], read: object) -> list[tuple]:
     rows: list[tuple] = []
-    sink = ing._message_sink(rows, HEADER_LIMIT)
+    sink = message_sink(rows, HEADER_LIMIT)
     for name in names:
         fd = os.open(folder / name, os.O_RDONLY)
         try:
@@ -120,13 +121,13 @@ def test_pipeline_rows_equal_a_per_message_recomputation(tmp_path: Path,
     mbox.write_bytes(testing.mbox_bytes(messages))
     tasks = mc.plan_tasks(mc.discover([mbox]), mbox_bytes_per_task=8192,
                           header_limit=header_limit)
-    columns = ing.concat_shards([ing.parse_task(task) for task in tasks]).to_pydict()
+    columns = concat_shards([parse_task(task) for task in tasks]).to_pydict()
     assert len(columns["member"]) == len(messages)
     expected: list[tuple] = []
-    sink = ing._message_sink(expected, header_limit)
+    sink = message_sink(expected, header_limit)
     for message in messages:  # as mbox_bytes stores it: newline-terminated, blank line after
         data = message + (b"\n" if message and not message.endswith(b"\n") else b"")
         sink("", (data + b"\n")[:header_limit + 4], "")
     for index, row in enumerate(expected):
-        got = tuple(columns[name][index] for name in ing.ROW_FIELDS)
+        got = tuple(columns[name][index] for name in ROW_FIELDS)
         assert got[1:] == row[1:], (index, got, row)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from spamlab import fetch
 from spamlab.cli import main
+from spamlab.cli.fetch import parse_months
 from spamlab.errors import DataError, ParameterError
+from spamlab.ingest import fetch
 
 FILES = {"2011-01.7z": bytes(range(256)) * 400, "2011-02.7z": b"february archive" * 1000}
 
@@ -120,8 +121,8 @@ def test_bad_checksum_file_and_months_are_named(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="sums: line 1: expected 'SHA256  NAME'"):
         fetch.read_checksums(tmp_path / "sums")
     with pytest.raises(ParameterError, match="ends before it starts"):
-        fetch.parse_months("2011-06..2011-01")
-    assert fetch.parse_months("2011-03,2011-01..2011-02") == ["2011-01", "2011-02", "2011-03"]
+        parse_months("2011-06..2011-01")
+    assert parse_months("2011-03,2011-01..2011-02") == ["2011-01", "2011-02", "2011-03"]
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import ipaddress
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -13,11 +16,15 @@ from hypothesis import strategies as st
 
 from spamlab import testing
 from spamlab.mail.headers import (
+    HEADER_LIMIT,
+    SCAN_FIELDS,
+    _public_ip,
     decode_words,
     header_block,
     looks_like_header,
     parse_date,
     parse_header_block,
+    scan_row,
 )
 
 
@@ -146,11 +153,6 @@ def test_non_utf8_and_encoded_from_do_not_break_parsing() -> None:
 
 
 def test_public_ip_agrees_with_ipaddress() -> None:
-    import ipaddress
-    import random
-
-    from spamlab.mail.headers import _public_ip
-
     rng = random.Random(0)
     for _ in range(20000):
         first = rng.choice([rng.randrange(256), 0, 10, 100, 127, 169, 172, 192, 198, 203, 224])
@@ -164,3 +166,66 @@ def test_public_ip_agrees_with_ipaddress() -> None:
     assert _public_ip(b"2a00:1450::1") == "2a00:1450::1"
     assert _public_ip(b"fe80::1") is None
     assert _public_ip(b"999.1.1.1") is None and _public_ip(b"1.2.3") is None
+
+
+BOUNDARY_ADDRESSES = [
+    "0.1.2.3", "1.0.0.0", "9.255.255.255", "10.0.0.1", "11.0.0.1", "100.63.255.255", "100.64.0.0",
+    "100.127.255.255", "100.128.0.0", "126.255.255.255", "127.0.0.1", "128.0.0.1", "169.253.1.1",
+    "169.254.1.1", "169.255.1.1", "172.15.255.255", "172.16.0.0", "172.31.255.255", "172.32.0.0",
+    "192.0.1.1", "192.0.2.1", "192.0.3.1", "192.167.1.1", "192.168.1.1", "192.169.1.1",
+    "198.17.1.1", "198.18.1.1", "198.19.1.1", "198.20.1.1", "198.51.99.1", "198.51.100.1",
+    "198.51.101.1", "203.0.112.1", "203.0.113.1", "203.0.114.1", "203.1.113.1", "223.255.255.255",
+    "224.0.0.1", "255.255.255.255", "2001:db8::1", "2a00:1450:4001::1", "::1", "fe80::1",
+    "ff02::1", "2001:4860:4860::8888",
+]
+
+
+@pytest.mark.parametrize("address", BOUNDARY_ADDRESSES)
+def test_sender_ip_at_range_boundaries_agrees_with_ipaddress(address: str) -> None:
+    parsed = ipaddress.ip_address(address)
+    expected = str(parsed) if parsed.is_global and not parsed.is_multicast else None
+    block = f"Received: from x ([{address}]) by y; 1 Mar 2011 10:00 +0000\n".encode()
+    assert parse_header_block(block).sender_ip == expected
+
+
+@pytest.mark.parametrize(("address", "expected"), [
+    ("256.1.1.1", None), ("1.2.3", None), ("1.2.3.4.", None),
+    ("001.2.3.4", "1.2.3.4"), ("1.02.3.4", "1.2.3.4"),  # leading zeros: read as decimal
+])
+def test_malformed_addresses_are_rejected_or_normalized(address: str, expected: str | None) -> None:
+    block = f"Received: from x ([{address}]) by y; 1 Mar 2011 10:00 +0000\n".encode()
+    assert parse_header_block(block).sender_ip == expected
+
+
+def test_subject_hash_is_blake2b_of_the_unfolded_subject_at_every_block_boundary() -> None:
+    for length in [*range(300), 1023, 1024, 1025, 4000, 4094, 4095, 4096]:
+        subject = (b"spam offer " * 400)[:length].strip()
+        fields = parse_header_block(b"Subject: " + subject + b"\nDate: 1 Mar 2011 10:00 +0000\n")
+        expected = hashlib.blake2b(b" ".join(subject.split()), digest_size=8).hexdigest()
+        assert fields.subject_hash == expected, length
+
+
+_NAMES = st.sampled_from([b"Received", b"received", b"RECEIVED ", b"Date", b"date\t", b"Message-ID",
+                          b"From", b"Subject", b"X-Mailer", b"User-Agent", b"X-Other", b"Dated"])
+_PIECES = st.sampled_from([
+    b" ", b"\t", b";", b"@", b"<", b">", b"[", b"]", b"IPv6:", b"=?", b"?=", b"\xe9", b"\xff",
+    b"from", b" by ", b"Mar", b"Wed,", b"16", b"2011", b"10:00", b"23:59:59", b"+0100", b"-0000",
+    b"+9900", b"GMT", b"Z", b"-", b"91.198.174.192", b"10.0.0.1", b"01.2.3.4", b"2001:db8::1",
+    b"=?utf-8?q?Gr=C3=BC=C3=9Fe?=", b"=?utf-8?b?w6k=?=", b"=?bad?x?y?=", b"\r", b"\n ", b"256.1.1.1",
+])
+_LINE = st.tuples(_NAMES, st.sampled_from([b":", b" :", b""]),
+                  st.lists(_PIECES, max_size=14).map(b"".join)).map(b"".join)
+_REASONS = {"", "header_too_large", "empty", "not_a_message", "no_timestamp"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE, max_size=12), st.sampled_from([b"\n", b"\r\n"]),
+       st.sampled_from([b"", b"From spammer Wed Mar 16 10:00:00 2011\n", b" ", b">From x\n"]),
+       st.sampled_from([HEADER_LIMIT, 200, 60]))
+def test_any_header_block_gives_a_well_formed_row(lines: list[bytes], newline: bytes,
+                                                  prefix: bytes, limit: int) -> None:
+    data = prefix + newline.join(lines) + newline + newline + b"body"
+    row = scan_row("m", data[:limit + 4], limit, limit + 4)
+    assert len(row) == 3 + len(SCAN_FIELDS) and row[0] == "m" and row[1] in _REASONS
+    assert (row[1] == "") == (row[3] is not None)  # parsed exactly when an arrival was found
+    assert row[4] in ("received", "date", "") and row[5] in ("", "missing", "absurd")

@@ -14,6 +14,8 @@ from spamlab import ingest as ing
 from spamlab import testing
 from spamlab.cli import main
 from spamlab.errors import ParameterError
+from spamlab.ingest import checkpoints, engines, outputs
+from spamlab.mail import containers
 from spamlab.testing import mbox_bytes
 
 OUTPUTS = ("daily_counts.csv", "ingest_report.json")
@@ -77,7 +79,7 @@ def test_interrupted_run_resumes_from_checkpoints(corpus: testing.CorpusTruth,
                                                   reference_run: Path, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     options = ing.IngestOptions(files_per_task=20)
-    real = ing.parse_task
+    real = engines.parse_task
     calls: list[str] = []
     crash = [True]
 
@@ -87,12 +89,12 @@ def test_interrupted_run_resumes_from_checkpoints(corpus: testing.CorpusTruth,
             raise RuntimeError("simulated crash")
         return real(task)
 
-    monkeypatch.setattr(ing, "parse_task", flaky)
+    monkeypatch.setattr(engines, "parse_task", flaky)
     with pytest.raises(RuntimeError, match="simulated crash"):
         ing.ingest(corpus.paths, tmp_path / "out", workers=1, options=options)
     assert not (tmp_path / "out" / "ingest_report.json").exists()
-    assert len(list((tmp_path / "out" / ing.CHECKPOINT_DIR).glob("*.arrow"))) == 3
-    total_tasks = len(ing.mc.plan_tasks(ing.mc.discover(corpus.paths), files_per_task=20))
+    assert len(list((tmp_path / "out" / checkpoints.CHECKPOINT_DIR).glob("*.arrow"))) == 3
+    total_tasks = len(containers.plan_tasks(containers.discover(corpus.paths), files_per_task=20))
     calls.clear()
     crash[0] = False
     ing.ingest(corpus.paths, tmp_path / "out", workers=1, options=options)
@@ -269,13 +271,13 @@ def test_truncated_and_oversized_headers(tmp_path: Path) -> None:
 def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "daily_counts.csv"
-    ing.write_atomic(target, b"old")
+    outputs.write_atomic(target, b"old")
 
     def broken_replace(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(ing.os, "replace", broken_replace)
+    monkeypatch.setattr(outputs.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        ing.write_atomic(target, b"new")
+        outputs.write_atomic(target, b"new")
     assert target.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["daily_counts.csv"]

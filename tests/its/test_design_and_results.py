@@ -185,3 +185,44 @@ def test_plot_labels_axes_with_the_unit_given() -> None:
     default = res.plot()
     assert default.axes[0].get_ylabel() == "volume"
     plt.close(default)
+
+
+def test_level_change_of_a_date_that_is_not_an_interruption(result):
+    with pytest.raises(ParameterError, match=r"interruption='2011-03-17' is not an interruption "
+                                             r"of this fit; its interruptions are \['2011-03-16'\]"):
+        result.level_change("2011-03-17")
+    with pytest.raises(ParameterError, match=r"interruption=3: this fit has 1 interruption"):
+        result.to_dict(3)
+    assert result.level_change("2011-03-16")["estimate"] == result.effects["estimate"].iloc[0]
+
+
+def test_short_repr_and_compact_html(result):
+    text = repr(result)
+    row = result.effects.iloc[0]
+    assert text.startswith("ITSResult of 'volume': gaussian, OLS, iid errors")
+    assert f"level_change at 2011-03-16: {row['estimate']:.4g}" in text
+    assert len(text.splitlines()) == 3
+    page = result._repr_html_()
+    assert page.count("<table") == 1 and page.count("<tr") == len(result.effects) + 1
+    assert "gaussian, OLS, iid errors" in page and len(page) < 1500
+
+
+def test_result_keeps_the_model_it_fitted(result):
+    assert result.spec == its.Specification(seasonality="dow", errors="iid")
+    assert result.alpha == 0.05 and result.interruptions == ["2011-03-16"]
+    ols = result.model_result  # the statsmodels fit, for experts
+    np.testing.assert_allclose(ols.params.to_numpy(), result.params.to_numpy())
+    assert result.df_resid == ols.df_resid == result.n_pre + result.n_post - len(result.params)
+
+
+def test_one_specification_serves_fit_and_keywords_override_it(daily):
+    model = its.Specification(seasonality="dow", errors="hac")
+    by_spec = its.fit(daily, y="volume", interruptions=["2011-03-16"], spec=model)
+    by_keywords = its.fit(daily, y="volume", interruptions=["2011-03-16"], seasonality="dow",
+                          errors="hac")
+    pd.testing.assert_frame_equal(by_spec.effects, by_keywords.effects)
+    iid = its.fit(daily, y="volume", interruptions=["2011-03-16"], spec=model, errors="iid")
+    assert iid.spec.errors == "iid" and iid.spec.seasonality == "dow"
+    assert "OLS, iid errors" in iid.model
+    with pytest.raises(TypeError):
+        its.fit(daily, "volume", ["2011-03-16"])  # everything after data is keyword-only

@@ -161,3 +161,26 @@ def test_scalar_interruption_types_and_gap_note():
     data.iloc[5, 0] = np.nan
     res = its.fit(data, y="volume", interruptions="2011-02-10", errors="hac")
     assert any("joining the rows on either side of each gap" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"seasonality": ["dow", "weekly"]}, r"seasonality 'weekly' is unknown"),
+    ({"slope_change": "yes"}, r"slope_change='yes' must be True or False"),
+    ({"min_pre": -1}, r"min_pre=-1 must be a whole number >= 0"),
+    ({"covariates": [3]}, r"covariates: 3 is not a column name"),
+    ({"alpha": "5%"}, r"alpha='5%' must be between 0 and 1"),
+    ({"method": "structural", "errors": "arma(1,1)"}, r"errors='arma\(1,1\)' is not available"),
+])
+def test_specification_is_validated_once_when_made(kwargs, message):
+    with pytest.raises(ParameterError, match=message):
+        its.Specification(**kwargs)
+
+
+def test_specification_normalises_lists_and_names_unknown_options():
+    spec = its.Specification(seasonality=["dow"], covariates="control")
+    assert spec.seasonality == ("dow",) and spec.covariates == ("control",)
+    assert hash(spec) == hash(its.Specification(seasonality=("dow",), covariates=["control"]))
+    with pytest.raises(ParameterError, match=r"unknown model option\(s\) \['errrors'\]"):
+        its.fit(frame(), y="volume", interruptions=["2011-02-10"], errrors="hac")
+    with pytest.raises(ParameterError, match="spec= must be an its.Specification, got dict"):
+        its.fit(frame(), y="volume", interruptions=["2011-02-10"], spec={"errors": "hac"})

@@ -29,8 +29,8 @@ def simulated(reps: int, seed: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
 def batch_fit(errors: str, reps: int = REPS, seed: int = 20110316) -> dict[str, np.ndarray]:
     days, y = simulated(reps, seed)
     series = its_data.prepare(pd.DataFrame({"v": y[0]}, index=days), "v", [CUT])
-    x, _, column = stacked_designs(series, {"seasonality": "dow"})
-    return level_tests(x[0], y, column, errors, small_sample=True, alpha=0.05)
+    x, _, column = stacked_designs(series, its.Specification(seasonality="dow"))
+    return level_tests(x[0], y, column, its.Specification(errors=errors))
 
 
 @pytest.mark.parametrize("errors", ["iid", "hac", "ar1"])
@@ -68,8 +68,8 @@ def test_iid_intervals_under_cover_with_ar1_noise():
 def test_plain_newey_west_under_covers_without_small_sample_correction():
     days, y = simulated(REPS, 20110316)
     series = its_data.prepare(pd.DataFrame({"v": y[0]}, index=days), "v", [CUT])
-    x, _, column = stacked_designs(series, {"seasonality": "dow"})
-    plain = level_tests(x[0], y, column, "hac", small_sample=False, alpha=0.05)
+    x, _, column = stacked_designs(series, its.Specification(seasonality="dow"))
+    plain = level_tests(x[0], y, column, its.Specification(errors="hac", small_sample=False))
     assert coverage(plain) < 0.93 <= coverage(batch_fit("hac"))
 
 

@@ -44,6 +44,9 @@ def test_gaussian_matches_ols(daily, errors, transform):
     crit = stats.t.ppf(0.975, ref.df_resid)
     check(res, ref.params["level"], ref.bse["level"], crit, transform == "log")
     np.testing.assert_allclose(level_row(res)["p_value"], ref.pvalues["level"], rtol=1e-6)
+    np.testing.assert_allclose(res.model_result.params.to_numpy(), ref.params.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(res.cov.to_numpy(), ref.cov_params().to_numpy(), rtol=1e-8)
+    assert res.df_resid == ref.df_resid == len(x) - x.shape[1] and res.rho is None
 
 
 def test_slope_change_matches_ols(daily):
@@ -62,6 +65,8 @@ def test_ar1_matches_glsar(daily):
     res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="ar1",
                   small_sample=False)
     check(res, ref.params["level"], ref.bse["level"], stats.t.ppf(0.975, ref.df_resid), False)
+    assert res.rho == pytest.approx(float(model.rho[0]), rel=1e-10)
+    assert res.df_resid == ref.df_resid
 
 
 def test_arma_matches_sarimax(daily):

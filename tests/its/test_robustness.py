@@ -10,10 +10,10 @@ import statsmodels.api as sm
 from its_support import daily_series
 from scipy import stats
 
-from spamlab import its
+from spamlab import its, plots
 from spamlab.errors import ParameterError
 from spamlab.its.breaks import argmax_quantile, argmax_tail, optimal_breaks, scan_one_break
-from spamlab.its.scan import scan_dates
+from spamlab.its.scan import SCAN_COLUMNS, can_batch, scan_dates
 
 NUMBERS = ["estimate", "ci_low", "ci_high", "p_value", "coef", "std_err", "df"]
 
@@ -26,27 +26,29 @@ def test_batched_placebo_identical_to_refit_loop(options):
     data = daily_series(n=120, cut="2011-04-01")
     fast = its.placebo(data, y="volume", interruptions=["2011-04-01"], **options)
     slow = its.placebo(data, y="volume", interruptions=["2011-04-01"], batch=False, **options)
-    assert list(fast["interruption"]) == list(slow["interruption"])
-    np.testing.assert_allclose(fast[NUMBERS].to_numpy(float), slow[NUMBERS].to_numpy(float),
-                               rtol=1e-8, atol=1e-8)
-    assert fast.attrs == slow.attrs
+    assert list(fast.table["interruption"]) == list(slow.table["interruption"])
+    np.testing.assert_allclose(fast.table[NUMBERS].to_numpy(float),
+                               slow.table[NUMBERS].to_numpy(float), rtol=1e-8, atol=1e-8)
+    assert (fast.real_rank, fast.n_placebo) == (slow.real_rank, slow.n_placebo)
 
 
 def test_placebo_dates_and_rank():
     data = daily_series(n=150, cut="2011-03-16")
-    table = its.placebo(data, y="volume", interruptions=["2011-03-16"], min_pre=14, min_post=7)
+    result = its.placebo(data, y="volume", interruptions=["2011-03-16"], min_pre=14, min_post=7)
+    table = result.table
     placebos = table[~table["is_real"]]
     # 74 pre days; a fake date needs 14 days before and 7 days (in the pre-period) after it
-    assert len(placebos) == 74 - 14 - 7 + 1 == table.attrs["n_placebo"]
+    assert len(placebos) == 74 - 14 - 7 + 1 == result.n_placebo
     assert placebos["interruption"].iloc[0] == "2011-01-15"
     assert placebos["interruption"].iloc[-1] == "2011-03-09"
-    assert table.attrs["real_rank"] == 1 and table.attrs["rank_p_value"] == pytest.approx(1 / 55)
+    assert result.real_rank == 1 and result.rank_p_value == pytest.approx(1 / 55)
+    assert result.to_dict() == {"real_rank": 1, "n_placebo": 54, "rank_p_value": 1 / 55}
+    assert "ranks 1 of 55" in repr(result) and "<table" in result._repr_html_()
 
 
 def test_placebo_of_a_null_effect_is_not_extreme():
     data = daily_series(n=150, drop=0.0, phi=0.0, seed=3)
-    table = its.placebo(data, y="volume", interruptions=["2011-03-16"])
-    assert table.attrs["real_rank"] > 3
+    assert its.placebo(data, y="volume", interruptions=["2011-03-16"]).real_rank > 3
 
 
 def test_placebo_needs_a_long_enough_pre_period():
@@ -55,12 +57,20 @@ def test_placebo_needs_a_long_enough_pre_period():
         its.placebo(data, y="volume", interruptions=["2011-01-11"])
 
 
-def test_scan_dates_batched_equals_loop_for_counts_fallback():
+def test_scan_dates_for_counts_falls_back_to_one_fit_per_date():
     data = daily_series(n=90)
     dates = ["2011-02-20", "2011-03-01", "2011-03-10"]
-    fast = scan_dates(data, "count", dates, family="poisson")
-    slow = scan_dates(data, "count", dates, batch=False, family="poisson")
-    pd.testing.assert_frame_equal(fast, slow)
+    spec = its.Specification(family="poisson", errors="hac")
+    assert not can_batch(spec)
+    table = scan_dates(data, dates, y="count", spec=spec)
+    for date, (_, row) in zip(dates, table.iterrows()):
+        res = its.fit(data, y="count", interruptions=date, family="poisson", errors="hac")
+        level = res.effects.iloc[0]
+        assert row["interruption"] == date and level["kind"] == "level_change"
+        np.testing.assert_allclose(row[["estimate", "ci_low", "ci_high", "p_value"]].to_numpy(float),
+                                   level[["estimate", "ci_low", "ci_high", "p_value"]].to_numpy(float))
+        np.testing.assert_allclose(np.exp(row["coef"]), level["estimate"])
+    assert list(table.columns) == list(SCAN_COLUMNS)
 
 
 def nile() -> pd.DataFrame:
@@ -69,12 +79,16 @@ def nile() -> pd.DataFrame:
 
 
 def test_nile_break_is_1899():
-    table = its.breakpoints(nile(), y="volume", time="year")
-    row = table.iloc[0]
+    result = its.breakpoints(nile(), y="volume", time="year", trend=False)
+    row = result.table.iloc[0]
     assert row["break_at"] == 1899  # first year of the lower regime
     assert row["ci_low"] < 1899 < row["ci_high"] and row["ci_high"] - row["ci_low"] <= 10
     assert row["shift"] < -200
-    assert table.attrs["sup_f"] > 20  # far beyond the 5% critical value (about 9)
+    assert result.sup_f > 20  # far beyond the 5% critical value (about 9)
+    values = nile()["volume"].to_numpy(float)
+    assert result.ssr == pytest.approx(((values[:28] - values[:28].mean()) ** 2).sum()
+                                       + ((values[28:] - values[28:].mean()) ** 2).sum())
+    assert (result.min_size, result.n_missing) == (15, 0) and "1899" in repr(result)
 
 
 def test_two_step_drop_found():
@@ -83,7 +97,7 @@ def test_two_step_drop_found():
     steps = -6 * (np.arange(180) >= 70) - 6 * (np.arange(180) >= 120)
     weekly = np.array([0.0, 1.0, 1.5, 1.0, 0.5, -2.0, -2.0])[days.day_of_week]
     frame = pd.DataFrame({"v": 40 + steps + weekly + rng.normal(0, 1.5, 180)}, index=days)
-    table = its.breakpoints(frame, y="v", n_breaks=2, seasonality="dow")
+    table = its.breakpoints(frame, y="v", n_breaks=2, seasonality="dow", trend=False).table
     truth = [days[70], days[120]]
     for (_, row), moment in zip(table.iterrows(), truth):
         assert row["ci_low"] <= moment <= row["ci_high"]
@@ -136,12 +150,15 @@ def test_breakpoint_input_errors():
         its.breakpoints(nile(), y="volume", time="year", n_breaks=2, min_size=40)
     with pytest.raises(ParameterError, match="n_breaks=0 must be at least 1"):
         its.breakpoints(nile(), y="volume", time="year", n_breaks=0)
+    with pytest.raises(ParameterError, match="transform='log': breakpoints searches level shifts"):
+        its.breakpoints(nile(), y="volume", time="year", spec=its.Specification(transform="log"))
 
 
 def test_sensitivity_table_and_figure():
     data = daily_series(n=150)
-    table = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], seasonality="dow",
-                            errors="hac", shifts=(-2, 0, 2), pre_windows=[74, 40])
+    result = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], seasonality="dow",
+                             errors="hac", shifts=(-2, 0, 2), pre_windows=[74, 40])
+    table = result.table
     assert set(table["varied"]) == {"interruption", "pre_window", "specification"}
     assert list(table.columns) == ["varied", "setting", "interruption", "estimate", "ci_low",
                                    "ci_high", "p_value", "scale"]
@@ -154,7 +171,7 @@ def test_sensitivity_table_and_figure():
                     errors="hac")
     np.testing.assert_allclose(window["estimate"], short.level_change()["estimate"])
     assert "log(y) + hac" in set(table["setting"])
-    fig = its.plot_sensitivity(table)
+    fig = plots.plot_sensitivity(table)
     assert len(fig.axes) == 4 and all(ax.get_xlabel() for ax in fig.axes)
     plt.close(fig)
 
@@ -162,7 +179,7 @@ def test_sensitivity_table_and_figure():
 def test_sensitivity_interval_matches_t_quantile():
     data = daily_series(n=150)
     table = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], shifts=(0,),
-                            pre_windows=[74], specifications={"iid": {"errors": "iid"}})
+                            pre_windows=[74], specifications={"iid": {"errors": "iid"}}).table
     row = table[table["varied"] == "specification"].iloc[0]
     ref = sm.OLS(data["volume"].to_numpy(), np.column_stack(
         [np.ones(150), np.arange(1, 151), data.index >= "2011-03-16"]).astype(float)).fit()
@@ -173,12 +190,12 @@ def test_sensitivity_interval_matches_t_quantile():
 
 def test_sensitivity_keeps_time_of_day_and_reports_skipped_shifts():
     data = daily_series(n=90, cut="2011-03-16")
-    table = its.sensitivity(data, y="volume", interruptions=["2011-03-16 14:45"],
-                            shifts=(-80, -1, 0, 1, 40), pre_windows=[74], specifications={})
-    dates = table[table["varied"] == "interruption"]
+    result = its.sensitivity(data, y="volume", interruptions=["2011-03-16 14:45"],
+                             shifts=(-80, -1, 0, 1, 40), pre_windows=[74], specifications={})
+    dates = result.table[result.table["varied"] == "interruption"]
     assert list(dates["interruption"]) == ["2011-03-15 14:45:00", "2011-03-16 14:45",
                                            "2011-03-17 14:45:00"]
-    assert table.attrs["skipped_shifts"] == [-80, 40]
+    assert result.skipped_shifts == (-80, 40) and "shifts skipped: [-80, 40]" in repr(result)
 
 
 @pytest.mark.slow
@@ -193,7 +210,7 @@ def test_break_date_sets_cover_under_ar1_noise_with_hac():
     for k in range(reps):
         frame = pd.DataFrame({"v": 20 - 2.5 * (np.arange(n) >= 100) + noise[k]}, index=days)
         for errors in hits:
-            row = its.breakpoints(frame, y="v", errors=errors).iloc[0]
+            row = its.breakpoints(frame, y="v", errors=errors, trend=False).table.iloc[0]
             hits[errors] += row["ci_low"] <= days[100] <= row["ci_high"]
     assert hits["hac"] / reps >= 0.91  # nominal 95%; Bai's set with the long-run variance
     assert hits["iid"] < hits["hac"]  # the iid variance ignores the autocorrelation

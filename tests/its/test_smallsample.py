@@ -51,6 +51,7 @@ def test_ar1_small_sample_matches_dense_formulas(daily):
     np.testing.assert_allclose(row["coef"], ref.params["level"], rtol=1e-6)
     np.testing.assert_allclose(row["std_err"], ref.bse["level"], rtol=1e-6)
     np.testing.assert_allclose(row["df"], df, rtol=1e-5)
+    np.testing.assert_allclose(res.rho, rho, rtol=1e-8)  # the rho the fit used, exposed
     half = stats.t.ppf(0.975, df) * ref.bse["level"]
     np.testing.assert_allclose([row["ci_low"], row["ci_high"]],
                                [ref.params["level"] - half, ref.params["level"] + half], rtol=1e-5)

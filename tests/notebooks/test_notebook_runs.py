@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import figures, run
+from spamlab import figures, notebooks
 from spamlab.cli import main
 
 # one worker runs both module-scoped runs (under `pytest -n 2 --dist loadgroup`)
@@ -60,8 +60,8 @@ def yours(tmp_path_factory) -> tuple[Path, dict]:
 
 def test_story_run_executes_01_to_04_into_notebooks_and_html(story):
     folder, results = story
-    assert results["notebooks_run"] == list(run.STORY_NOTEBOOKS)
-    for name in run.STORY_NOTEBOOKS:
+    assert results["notebooks_run"] == list(notebooks.STORY)
+    for name in notebooks.STORY:
         executed = nbformat.read(folder / f"{name}.ipynb", as_version=4)
         errors = [o for c in executed.cells for o in c.get("outputs", []) if o["output_type"] == "error"]
         assert not errors, name
@@ -95,7 +95,7 @@ def test_story_figures_are_named_by_content_and_scenario_ones_say_synthetic(stor
 
 def test_your_data_run_recovers_the_simulated_level_change(yours):
     folder, results = yours
-    assert results["notebooks_run"] == list(run.YOUR_DATA_NOTEBOOKS)
+    assert results["notebooks_run"] == list(notebooks.YOUR_DATA)
     level = results["level_change"]
     assert level["scale"] == "ratio"
     assert level["ci_low"] <= TRUE_RATIO <= level["ci_high"]
@@ -119,8 +119,8 @@ def test_a_failing_notebook_names_the_cell_and_the_error(tmp_path):
     source.write_text(
         '# %% tags=["parameters"]\ndivisor = 0\n\n# %%\nx = 1\n\n# %%\nratio = 1 / divisor\n',
         encoding="utf-8")
-    with pytest.raises(run.NotebookFailed) as caught:
-        run.execute_notebook(source, tmp_path, {"divisor": 0})
+    with pytest.raises(notebooks.NotebookFailed) as caught:
+        notebooks.execute(source, tmp_path, {"divisor": 0})
     message = str(caught.value)
     assert "notebook 99-broken failed in cell 3" in message  # cell 0 parameters, 1 injected, 2, 3
     assert "ratio = 1 / divisor" in message and "ZeroDivisionError: division by zero" in message

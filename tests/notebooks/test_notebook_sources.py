@@ -9,7 +9,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from spamlab import paths, run
+from spamlab import notebooks, paths
 
 SOURCES = sorted(paths.notebooks().glob("[0-9][0-9]-*.py"))
 EXPECTED = {
@@ -26,7 +26,7 @@ def _cells(source: Path, kind: str) -> list:
 
 def test_every_planned_notebook_has_a_source():
     names = {source.stem for source in SOURCES}
-    assert set(run.STORY_NOTEBOOKS) | set(run.YOUR_DATA_NOTEBOOKS) <= names
+    assert set(notebooks.STORY) | set(notebooks.YOUR_DATA) <= names
     assert names == EXPECTED
 
 
@@ -57,7 +57,7 @@ def test_one_h1_and_a_readable_size(source):
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_parameters_cell_holds_data_interruption_seed_and_run(source):
-    assert COMMON_PARAMETERS <= run.notebook_parameters(source)
+    assert COMMON_PARAMETERS <= notebooks.declared_parameters(source)
     tagged = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     for node in ast.parse(tagged[0].source).body:  # papermill needs literals it can override

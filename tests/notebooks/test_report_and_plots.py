@@ -1,13 +1,15 @@
-"""report.daily_input / cleaning_summary / its_summary / stack and the story plots."""
+"""spamlab.report's tables (its_summary, effects_side_by_side, stack) and the story plots."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import figures, plots, report
+from spamlab import figures, its, plots, report
 from spamlab.errors import ParameterError
 
 
@@ -17,38 +19,7 @@ def _close_figures():
     plt.close("all")
 
 
-def test_daily_input_keeps_gaps_empty_and_counts_everything(tmp_path):
-    days = pd.date_range("2024-01-01", periods=40, freq="D")
-    counts = np.full(40, 1000.0)
-    counts[20] = 50000.0  # an outlier, to be flagged and kept
-    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "count": counts}).drop(index=[10, 11])
-    frame.loc[5, "count"] = np.nan  # an empty cell
-    path = tmp_path / "My Server 2024.csv"
-    frame.to_csv(path, index=False)
-    inp = report.daily_input(path)
-    assert not inp.synthetic and inp.y == "volume" and inp.slug == "my-server-2024"
-    assert len(inp.frame) == 40  # the two missing days are rows, not dropped
-    assert inp.frame["is_gap"].sum() == 3 and inp.frame["volume"].isna().sum() == 3  # 2 gaps + empty
-    assert bool(inp.frame["is_outlier"].iloc[20]) and inp.frame["volume"].iloc[20] == 50000.0
-    summary = report.cleaning_summary(inp.frame).set_index("what")["count"]
-    assert summary["rows read from the file"] == 38
-    assert summary["rows with an empty value"] == 1
-    assert summary["days without data (gaps, left empty)"] == 3
-    assert summary["days flagged as outliers (kept)"] == 1
-    assert inp.figure_name("counterfactual") == "my-server-2024-counterfactual"
-
-
-def test_scenario_input_is_labelled_synthetic_everywhere():
-    inp = report.daily_input(None, seed=0)
-    assert inp.synthetic and inp.y == "total_synthetic" and "SYNTHETIC" in inp.label
-    assert inp.figure_name("counterfactual") == "rustock-counterfactual-synthetic"
-    assert "SYNTHETIC" in inp.title_tag and str(inp.frame.index.tz) == "UTC"
-    assert all(c.endswith("_synthetic") for c in inp.frame.columns if c.startswith("total"))
-
-
 def test_its_summary_takes_the_named_interruption():
-    from spamlab import its
-
     days = pd.date_range("2024-01-01", periods=90, freq="D", tz="UTC")
     level = np.where(days >= "2024-02-01", 0.5, 1.0) * np.where(days >= "2024-03-01", 0.8, 1.0)
     rng = np.random.default_rng(0)
@@ -62,9 +33,53 @@ def test_its_summary_takes_the_named_interruption():
     assert summary["interruption"] == "2024-03-01" and summary["data"] == "x.csv"
 
 
-def test_stack_and_side_by_side_label_their_blocks():
-    stacked = report.stack({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2]})}, "fit")
-    assert stacked.columns.tolist() == ["fit", "x"] and stacked["fit"].tolist() == ["a", "b"]
+def test_stack_labels_its_blocks():
+    stacked = report.stack({"a": pd.DataFrame({"x": [1]}), "b": pd.DataFrame({"x": [2, 3]})}, "fit")
+    assert stacked.columns.tolist() == ["fit", "x"]
+    assert stacked["fit"].tolist() == ["a", "b", "b"] and stacked["x"].tolist() == [1, 2, 3]
+
+
+def _effects(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["interruption", "kind", "estimate", "ci_low", "ci_high", "p_value", "scale"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_effects_side_by_side_keeps_one_kind_per_fit_in_order():
+    first = SimpleNamespace(model="AR(1)", effects=_effects([
+        ("pause", "level_change", 0.5, 0.4, 0.7, 0.001, "ratio"),
+        ("pause", "slope_change", 1.01, 1.0, 1.02, 0.2, "ratio"),
+        ("takedown", "level_change", 0.6, 0.5, 0.8, 0.01, "ratio"),
+    ]))
+    second = SimpleNamespace(model="iid", effects=_effects([
+        ("takedown", "level_change", 0.62, 0.58, 0.66, 0.0001, "ratio"),
+        ("takedown", "slope_change", 0.99, 0.97, 1.01, 0.5, "ratio"),
+    ]))
+    table = report.effects_side_by_side({"whole": first, "window": second})
+    expected = pd.DataFrame({
+        "fit": ["whole", "whole", "window"], "interruption": ["pause", "takedown", "takedown"],
+        "estimate": [0.5, 0.6, 0.62], "ci_low": [0.4, 0.5, 0.58], "ci_high": [0.7, 0.8, 0.66],
+        "ci_width": [0.3, 0.3, 0.08], "p_value": [0.001, 0.01, 0.0001],
+        "scale": ["ratio"] * 3, "model": ["AR(1)", "AR(1)", "iid"]})
+    pd.testing.assert_frame_equal(table, expected)
+    slopes = report.effects_side_by_side({"whole": first, "window": second}, kind="slope_change")
+    assert slopes["estimate"].tolist() == [1.01, 0.99] and slopes["fit"].tolist() == ["whole", "window"]
+
+
+def test_effects_side_by_side_of_real_fits_matches_each_fits_own_level_change():
+    days = pd.date_range("2024-01-01", periods=80, freq="D", tz="UTC")
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"volume": 1000 * np.where(days >= "2024-02-20", 0.7, 1.0)
+                          * np.exp(rng.normal(0, 0.03, 80))}, index=days)
+    fits = {errors: its.fit(frame, y="volume", interruptions=["2024-02-20"], transform="log",
+                            errors=errors) for errors in ("iid", "hac")}
+    table = report.effects_side_by_side(fits).set_index("fit")
+    for label, res in fits.items():
+        level = res.level_change("2024-02-20")
+        for column in ("estimate", "ci_low", "ci_high", "p_value"):
+            assert table.loc[label, column] == pytest.approx(float(level[column]))
+        assert table.loc[label, "ci_width"] == pytest.approx(level["ci_high"] - level["ci_low"])
+    assert table.loc["iid", "estimate"] == pytest.approx(table.loc["hac", "estimate"])  # same fit
+    assert table.loc["iid", "ci_low"] < 0.7 < table.loc["iid", "ci_high"]
 
 
 def test_published_rows_select_by_metric_entity_and_unit():

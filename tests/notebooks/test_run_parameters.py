@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import shlex
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import report, run
+from spamlab import notebooks, paths, report
+from spamlab.cli import main
+from spamlab.cli import run as cli_run
 from spamlab.errors import DataError, ParameterError
 
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    run.configure_parser(parser)
+    cli_run.configure_parser(parser)
     return parser.parse_args(list(argv))
 
 
@@ -30,8 +35,8 @@ def daily_csv(tmp_path: Path) -> Path:
 
 
 def test_default_plan_runs_the_story_into_reports_rustock(tmp_path):
-    plan = run.plan_run(_args("--reports-dir", str(tmp_path)))
-    assert plan.notebooks == run.STORY_NOTEBOOKS
+    plan = cli_run.plan_run(_args("--reports-dir", str(tmp_path)))
+    assert plan.notebooks == notebooks.STORY
     assert plan.out_dir == tmp_path / "rustock"
     assert plan.parameters["data"] is None
     assert plan.parameters["interruption"] == "2011-03-16T14:45:00+00:00"
@@ -39,10 +44,10 @@ def test_default_plan_runs_the_story_into_reports_rustock(tmp_path):
 
 
 def test_user_data_plan_runs_02_04_05_with_utc_interruption(tmp_path, daily_csv):
-    plan = run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+    plan = cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
                               "--interruption", "2024-02-01 09:00", "--tz", "Europe/Berlin",
                               "--name", "mine", "--reports-dir", str(tmp_path)))
-    assert plan.notebooks == run.YOUR_DATA_NOTEBOOKS
+    assert plan.notebooks == notebooks.YOUR_DATA
     assert plan.out_dir == tmp_path / "mine"
     assert plan.parameters["interruption"] == "2024-02-01T08:00:00+00:00"  # 09:00 CET is 08:00 UTC
     assert plan.parameters["pause_interruptions"] == []
@@ -50,12 +55,12 @@ def test_user_data_plan_runs_02_04_05_with_utc_interruption(tmp_path, daily_csv)
 
 def test_missing_file_is_named(tmp_path):
     with pytest.raises(ParameterError, match=r"--data .*nope\.csv: file not found"):
-        run.plan_run(_args("--data", str(tmp_path / "nope.csv"), "--interruption", "2024-02-01"))
+        cli_run.plan_run(_args("--data", str(tmp_path / "nope.csv"), "--interruption", "2024-02-01"))
 
 
 def test_unknown_column_lists_the_available_ones(tmp_path, daily_csv):
     with pytest.raises(DataError, match=r"value column 'count' not found.*\['day', 'spam'\]"):
-        run.plan_run(_args("--data", str(daily_csv), "--date-col", "day",
+        cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day",
                            "--interruption", "2024-02-01", "--reports-dir", str(tmp_path)))
 
 
@@ -63,13 +68,13 @@ def test_unknown_column_lists_the_available_ones(tmp_path, daily_csv):
 def test_interruption_outside_the_data_is_refused(tmp_path, daily_csv, moment):
     with pytest.raises(ParameterError, match=r"outside the data of server\.csv, which covers "
                                              r"2024-01-01T00:00:00\+00:00 to 2024-03-01"):
-        run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+        cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
                            "--interruption", moment, "--reports-dir", str(tmp_path)))
 
 
 def test_interruption_too_close_to_the_end_is_refused(tmp_path, daily_csv):
     with pytest.raises(ParameterError, match=r"--interruption 2024-02-29 12:00: .*post"):
-        run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+        cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
                            "--interruption", "2024-02-29 12:00", "--reports-dir", str(tmp_path)))
 
 
@@ -77,36 +82,36 @@ def test_interruption_required_and_parsed(tmp_path, daily_csv):
     base = ["--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
             "--reports-dir", str(tmp_path)]
     with pytest.raises(ParameterError, match="--interruption is required"):
-        run.plan_run(_args(*base))
+        cli_run.plan_run(_args(*base))
     with pytest.raises(ParameterError, match="'last tuesday' is not a date"):
-        run.plan_run(_args(*base, "--interruption", "last tuesday"))
+        cli_run.plan_run(_args(*base, "--interruption", "last tuesday"))
     with pytest.raises(ParameterError, match="--tz='Mars/Olympus' is not a known time zone"):
-        run.parse_timestamp("2024-02-01", "Mars/Olympus")
+        cli_run.parse_timestamp("2024-02-01", "Mars/Olympus")
 
 
 def test_data_options_without_data_are_refused(tmp_path):
     with pytest.raises(ParameterError, match="--interruption, --value-col only make sense with --data"):
-        run.plan_run(_args("--interruption", "2011-03-16", "--value-col", "n"))
+        cli_run.plan_run(_args("--interruption", "2011-03-16", "--value-col", "n"))
 
 
 def test_bad_run_name_and_unknown_notebook_and_parameter(tmp_path):
     with pytest.raises(ParameterError, match="run name '../x' is not usable"):
-        run.plan_run(_args("--name", "../x", "--reports-dir", str(tmp_path)))
+        cli_run.plan_run(_args("--name", "../x", "--reports-dir", str(tmp_path)))
     with pytest.raises(ParameterError, match=r"--only \['07'\]: not among this run's notebooks"):
-        run.plan_run(_args("--only", "07", "--reports-dir", str(tmp_path)))
+        cli_run.plan_run(_args("--only", "07", "--reports-dir", str(tmp_path)))
     with pytest.raises(ParameterError, match=r"--parameter \['n_bogus'\]: no notebook of this run"):
-        run.plan_run(_args("-p", "n_bogus=3", "--reports-dir", str(tmp_path)))
+        cli_run.plan_run(_args("-p", "n_bogus=3", "--reports-dir", str(tmp_path)))
     with pytest.raises(ParameterError, match="expected KEY=VALUE"):
-        run.parse_parameters(["no equals sign"])
+        cli_run.parse_parameters(["no equals sign"])
 
 
 def test_only_selects_by_number_in_planned_order(tmp_path):
-    plan = run.plan_run(_args("--only", "04", "01", "--reports-dir", str(tmp_path)))
+    plan = cli_run.plan_run(_args("--only", "04", "01", "--reports-dir", str(tmp_path)))
     assert plan.notebooks == ("01-published-figures", "04-robustness")
 
 
 def test_parameters_parse_json_else_text():
-    assert run.parse_parameters(["n=10", "ratio=0.5", "on=true", "label=my server", "xs=[1,2]"]) == {
+    assert cli_run.parse_parameters(["n=10", "ratio=0.5", "on=true", "label=my server", "xs=[1,2]"]) == {
         "n": 10, "ratio": 0.5, "on": True, "label": "my server", "xs": [1, 2]}
 
 
@@ -118,11 +123,11 @@ def test_a_foreign_kernel_is_refused(tmp_path, monkeypatch):
         "display_name": "other", "language": "python"}))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
     with pytest.raises(ParameterError, match="starts /usr/bin/some-other-python, not this environment"):
-        run.check_kernel()
+        notebooks.check_kernel()
 
 
 def test_the_venv_kernel_is_accepted():
-    run.check_kernel()  # raises if python3 would start another interpreter
+    notebooks.check_kernel()  # raises if python3 would start another interpreter
 
 
 def test_results_merge_keeps_every_fragment_and_later_notebooks_win(tmp_path):
@@ -143,8 +148,6 @@ def test_jsonable_turns_nan_and_numpy_into_plain_json():
 
 
 def test_figure_names_must_say_what_they_show(tmp_path):
-    import matplotlib.pyplot as plt
-
     fig = plt.figure()
     with pytest.raises(ParameterError, match="lowercase words joined by hyphens"):
         report.save_figure(fig, tmp_path, "Figure 1.png")
@@ -161,8 +164,6 @@ def test_versions_name_the_interpreter():
 
 
 def test_the_command_line_prints_one_clear_line_and_exits_2(tmp_path, daily_csv, capsys):
-    from spamlab.cli import main
-
     status = main(["run", "--data", str(daily_csv), "--date-col", "day", "--value-col", "spamz",
                    "--interruption", "2024-02-01", "--reports-dir", str(tmp_path)])
     err = capsys.readouterr().err
@@ -173,11 +174,6 @@ def test_the_command_line_prints_one_clear_line_and_exits_2(tmp_path, daily_csv,
 
 
 def test_the_readme_commands_parse_and_name_real_notebooks():
-    import re
-    import shlex
-
-    from spamlab import paths
-
     text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
     section = text.split("<!-- section: notebooks -->")[1].split("<!-- /section: notebooks -->")[0]
     block = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1)
@@ -188,7 +184,7 @@ def test_the_readme_commands_parse_and_name_real_notebooks():
         argv = shlex.split(command)
         assert argv[:2] == ["spamlab", "run"]
         args = _args(*argv[2:])
-        assert run.select_notebooks(run.STORY_NOTEBOOKS if args.data is None
-                                    else run.YOUR_DATA_NOTEBOOKS, args.only)
-    for name in run.STORY_NOTEBOOKS + ("05-your-data",):
+        assert cli_run.select_notebooks(notebooks.STORY if args.data is None
+                                    else notebooks.YOUR_DATA, args.only)
+    for name in notebooks.STORY + ("05-your-data",):
         assert f"`{name}`" in section

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import scenario
+from spamlab import plots, scenario
 from spamlab.errors import ParameterError
 from spamlab.scenario import Params, generate
-from spamlab.scenario._compare import _step
+from spamlab.scenario.comparison import _step
 
 QUIET = Params(others_level=24.0, bagle_level=8.0, nonbot_level=6.0, noise_sd=0.02, noise_ar1=0.3)
 
@@ -46,15 +46,15 @@ def test_distinguish_separates_a_second_source_from_the_baseline():
     out = scenario.distinguish(cals).set_index("hypothesis")
     assert "SYNTHETIC" in out.attrs["note"]
     second = out.loc["second_source"]
-    assert second["true_non_rustock_drop"] < -2
-    assert second["non_rustock_step_low"] <= second["true_non_rustock_drop"] <= second["non_rustock_step_high"]
+    assert second["true_non_rustock_step"] < -2
+    assert second["non_rustock_step_low"] <= second["true_non_rustock_step"] <= second["non_rustock_step_high"]
     assert out.loc["baseline", "non_rustock_step_low"] > second["non_rustock_step"]
     for col in ("total_step", "non_rustock_step", "second_step_in_total"):
         assert (out[f"{col}_low"] <= out[col]).all() and (out[col] <= out[f"{col}_high"]).all()
 
 
 def test_power_is_high_for_a_large_step_in_quiet_data_and_size_is_controlled():
-    out = scenario.power(effect=5.0, post_days=(7,), params=QUIET, series=("non_rustock",),
+    out = scenario.power(effect=-5.0, post_days=(7,), params=QUIET, series=("non_rustock",),
                          n_sims=12, noise_sd=0.02, noise_ar1=0.3, seed=1)
     row = out.iloc[0]
     assert row["power"] == 1.0
@@ -64,7 +64,7 @@ def test_power_is_high_for_a_large_step_in_quiet_data_and_size_is_controlled():
 
 @pytest.mark.slow
 def test_power_grows_with_post_days_and_falls_with_noise():
-    kwargs = {"effect": 5.0, "params": QUIET, "series": ("non_rustock",), "n_sims": 30, "seed": 2}
+    kwargs = {"effect": -5.0, "params": QUIET, "series": ("non_rustock",), "n_sims": 30, "seed": 2}
     noisy = scenario.power(post_days=(3, 28), noise_sd=0.15, noise_ar1=0.5, **kwargs)
     quiet = scenario.power(post_days=(3,), noise_sd=0.03, noise_ar1=0.5, **kwargs)
     assert noisy["power"].iloc[1] >= noisy["power"].iloc[0]
@@ -83,6 +83,7 @@ def test_days_needed_from_a_power_table():
     ("kwargs", "message"),
     [
         ({"effect": 0}, "effect=0"),
+        ({"effect": 5.0}, "effect=5.0: .* negative"),
         ({"post_days": ()}, "post_days"),
         ({"post_days": (0, 3)}, "post_days"),
         ({"series": ("rustock",)}, "series"),
@@ -101,7 +102,7 @@ def test_its_frame_bad_window():
 
 def test_plot_series_title_says_synthetic():
     cal = scenario.calibrate("other_botnets", seed=0)
-    fig = scenario.plot_series(cal)
+    fig = plots.plot_series(cal)
     title = fig.axes[0].get_title()
     assert "SYNTHETIC" in title and "other_botnets" in title
     assert len(fig.axes[0].collections) == len(scenario.SOURCES)
@@ -124,18 +125,24 @@ def test_noise_residual_without_noise_is_the_hand_computed_residual():
 
 
 def test_engine_power_falls_and_mde_grows_with_noise():
-    out = scenario.engine_power(QUIET, effect=5.0, post_days=(7,), noise_sd=(0.03, 0.3), n_sims=60)
+    out = scenario.engine_power(QUIET, effect=-5.0, post_days=(7,), noise_sd=(0.03, 0.3), n_sims=60)
     quiet, noisy = out.iloc[0], out.iloc[1]
     assert quiet["power"] > noisy["power"]
-    assert quiet["mde"] < noisy["mde"]
-    # the two engine answers agree: a 5 bn/day drop is found with >= 80% power iff the MDE is <= 5
+    assert noisy["mde"] < quiet["mde"] < 0  # signed: the smallest detectable fall is negative
+    quiet_series = generate(replace(QUIET, noise_sd=0.03, noise_ar1=0.5), 0)["2011-02-02":"2011-03-15"]
+    pre_mean = (quiet_series["total_synthetic"] - quiet_series["rustock_synthetic"]).mean()
+    assert quiet["mde_pct"] == pytest.approx(100 * quiet["mde"] / pre_mean)
+    # the two engine answers agree: a fall of 5 bn/day is found with >= 80% power iff the MDE is
+    # a fall of at most 5 (mde >= -5)
     for _, row in out.iterrows():
-        assert (row["power"] >= 0.8) == (row["mde"] <= 5.0 + 0.25) or abs(row["mde"] - 5.0) < 0.5
+        assert (row["power"] >= 0.8) == (row["mde"] >= -5.0 - 0.25) or abs(row["mde"] + 5.0) < 0.5
     assert "SYNTHETIC" in out.attrs["note"]
 
 
 def test_engine_power_bad_arguments():
-    with pytest.raises(ParameterError, match="column='rustock'"):
-        scenario.engine_power(column="rustock")
+    with pytest.raises(ParameterError, match="series='rustock'"):
+        scenario.engine_power(series="rustock")
     with pytest.raises(ParameterError, match="noise_sd"):
         scenario.engine_power(noise_sd=(0.0,))
+    with pytest.raises(ParameterError, match="effect=5.0: .* negative"):
+        scenario.engine_power(effect=5.0)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
-from spamlab import figures, paths, residual
+from spamlab import figures, paths, plots, residual
 from spamlab.errors import DataError, ParameterError
 from spamlab.residual import Assumptions
 
@@ -164,18 +164,23 @@ def test_results_dict_is_json_ready(table):
         assert entry["low"] <= entry["median"] <= entry["high"] and entry["figure_ids"]
 
 
-def test_write_table_default_location(tmp_path, monkeypatch, table):
-    monkeypatch.setenv("SPAMLAB_DATA_PROCESSED", str(tmp_path))
+def test_write_table_writes_where_it_is_told_and_nowhere_else(tmp_path, monkeypatch, table):
+    processed = tmp_path / "processed"
+    monkeypatch.setenv("SPAMLAB_DATA_PROCESSED", str(processed))
     acc = residual.account(table, n_draws=300)
-    written = residual.write_table(acc)
-    assert written == tmp_path / "residual_table.csv"
-    back = pd.read_csv(written, dtype={"figure_ids": str})
+    target = tmp_path / "run" / "residual_table.csv"
+    assert residual.write_table(acc, target) == target
+    back = pd.read_csv(target, dtype={"figure_ids": str})
     assert back["component"].tolist() == acc.table["component"].tolist()
     np.testing.assert_allclose(back["median"], acc.table["median"], atol=1e-4)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["residual_table.csv", "run"]
+    assert not processed.exists()
+    with pytest.raises(TypeError, match="path"):
+        residual.write_table(acc)  # type: ignore[call-arg]  # no default location
 
 
 def test_waterfall_is_a_figure_with_one_bar_per_component(table):
-    fig = residual.plot_waterfall(residual.account(table, n_draws=500))
+    fig = plots.plot_waterfall(residual.account(table, n_draws=500))
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert len(ax.patches) == 1 + 6 + 1

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from spamlab import figures, scenario
 from spamlab.errors import DataError, ParameterError
 from spamlab.scenario import Params, generate
-from spamlab.scenario._calibrate import HYPOTHESES, constraints_for
-from spamlab.scenario._model import ar1_noise, sources, volume_arrays
+from spamlab.scenario.calibration import HYPOTHESES, constraints_for
+from spamlab.scenario.model import ar1_noise, sources, volume_arrays
 
 
 @pytest.fixture(scope="module")

@@ -2,38 +2,49 @@
 
 Public API
 ----------
+Specification
+    The model: family, transform, seasonality, errors, slope change, covariates,
+    method, alpha, trend, ... with their defaults, validated once. Every function
+    below takes ``spec=`` or the same options as keywords.
 fit
     Segmented regression (gaussian/log, Poisson, quasi-Poisson, negative binomial;
-    iid, HAC, AR(1), ARMA errors) or a structural state-space model.
-placebo, breakpoints, sensitivity, plot_sensitivity
-    Robustness: fake dates in the pre-period, unknown break dates, the effect across
-    dates, windows and specifications.
+    iid, HAC, AR(1), ARMA errors) or a structural state-space model; returns an
+    :class:`ITSResult`.
+placebo, sensitivity, breakpoints
+    Robustness: fake dates in the pre-period (:class:`PlaceboResult`), the effect
+    across dates, windows and specifications (:class:`SensitivityResult`), unknown
+    break dates (:class:`BreakpointsResult`).
 power, minimum_detectable_effect
     Power of a level-change test by simulation from a series' noise structure.
 
-Modules: ``data`` (validation, time axis, partial exposure), ``design`` (regressors),
-``segmented`` (statsmodels fits per family/errors), ``smallsample`` (AR(1)/HAC
-small-sample corrections), ``structural`` (state space), ``counterfactual``,
-``results`` (:class:`ITSResult`), ``diagnostics``, ``plotting``, ``batched`` and
-``scan`` (stacked least squares for scans), ``robustness`` (placebo, sensitivity),
-``breaks`` (breakpoints), ``power``.
+Effects are observed minus counterfactual on the model's scale: a fall is negative
+(difference) or below 1 (ratio).
+
+Modules: ``specification`` (:class:`Specification`), ``data`` (validation, time axis,
+partial exposure), ``design`` (regressors), ``segmented`` (statsmodels fits per
+family/errors), ``smallsample`` (AR(1)/HAC small-sample corrections), ``structural``
+(state space), ``counterfactual``, ``results`` (:class:`ITSResult`), ``diagnostics``
+(residual tests and warnings), ``model`` (:func:`fit`), ``batched`` and ``scan``
+(stacked least squares for scans), ``robustness`` (placebo, sensitivity), ``breaks``
+(breakpoints), ``simulation`` (power). Figures of ITS results are in :mod:`spamlab.plots.its`.
 
 Examples
 --------
 >>> from spamlab import its
->>> callable(its.fit)
-True
+>>> its.Specification(errors="ar1").errors
+'ar1'
 """
 
 from __future__ import annotations
 
-from spamlab.its.breaks import breakpoints
-from spamlab.its.fit import fit
-from spamlab.its.power import minimum_detectable_effect, power
+from spamlab.its.breaks import BreakpointsResult, breakpoints
+from spamlab.its.model import fit
 from spamlab.its.results import ITSResult
-from spamlab.its.robustness import placebo, plot_sensitivity, sensitivity
+from spamlab.its.robustness import PlaceboResult, SensitivityResult, placebo, sensitivity
+from spamlab.its.simulation import minimum_detectable_effect, power
+from spamlab.its.specification import Specification
 
 __all__ = [
-    "ITSResult", "breakpoints", "fit", "minimum_detectable_effect", "placebo",
-    "plot_sensitivity", "power", "sensitivity",
+    "BreakpointsResult", "ITSResult", "PlaceboResult", "SensitivityResult", "Specification",
+    "breakpoints", "fit", "minimum_detectable_effect", "placebo", "power", "sensitivity",
 ]

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -148,11 +147,11 @@ def glsar(x: np.ndarray, y: np.ndarray, maxiter: int, rtol: float) -> BatchFit:
     """
     x, y = _stack(x, y)
     rho = np.zeros(x.shape[0])
-    last = None
+    last: np.ndarray | None = None
     active = np.ones(x.shape[0], dtype=bool)
-    for i in range(maxiter - 1):
+    for _ in range(maxiter - 1):
         params = whitened_ols(x, y, rho).params
-        if i > 0:
+        if last is not None:
             change = np.max(np.abs(last - params) / np.abs(last), axis=1)
             active &= ~(change < rtol)
             if not active.any():
@@ -176,14 +175,3 @@ def yule_walker_ar1(resid: np.ndarray) -> np.ndarray:
     r0 = np.einsum("kn,kn->k", centred, centred) / n
     r1 = np.einsum("kn,kn->k", centred[:, 1:], centred[:, :-1]) / (n - 1)
     return r1 / r0
-
-
-def coefficient_test(fit: BatchFit, cov: np.ndarray, column: int, alpha: float,
-                     use_t: bool = True) -> dict[str, np.ndarray]:
-    """Estimate, standard error, interval and two-sided p-value of one coefficient per fit."""
-    estimate = fit.params[:, column]
-    se = np.sqrt(cov[:, column, column])
-    dist = stats.t(fit.df_resid) if use_t else stats.norm()
-    crit = dist.ppf(1 - alpha / 2)
-    return {"estimate": estimate, "std_err": se, "ci_low": estimate - crit * se,
-            "ci_high": estimate + crit * se, "p_value": 2 * dist.sf(np.abs(estimate / se))}

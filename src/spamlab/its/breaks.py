@@ -24,23 +24,30 @@ Examples
 >>> import statsmodels.api as sm
 >>> nile = sm.datasets.nile.load_pandas().data
 >>> nile["year"] = nile["year"].astype(int)
->>> int(breakpoints(nile, y="volume", time="year")["break_at"].iloc[0])
-1899
+>>> result = breakpoints(nile, y="volume", time="year", trend=False)
+>>> int(result.table["break_at"].iloc[0]), result.sup_f > 20
+(1899, True)
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import statsmodels.api as sm
 from scipy import optimize, stats
 
 from spamlab.errors import ParameterError
 from spamlab.its import batched
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
+from spamlab.its.results import table_html
+from spamlab.its.segmented import hac_lags
+from spamlab.its.specification import Specification, resolve
 
 MAX_ITER: int = 50
 
@@ -70,10 +77,47 @@ def argmax_quantile(alpha: float = 0.05) -> float:
     return float(optimize.brentq(lambda x: argmax_tail(x) - alpha / 2, 1e-9, 500.0, xtol=1e-12))
 
 
-def breakpoints(data: pd.DataFrame, y: str = "volume", n_breaks: int = 1,
-                min_size: int | None = None, seasonality: str | list[str] | None = None, *,
-                trend: bool = False, time: str | None = None, alpha: float = 0.05,
-                errors: str = "iid", batch: bool = True) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class BreakpointsResult:
+    """Estimated level breaks with a confidence set for each date.
+
+    Attributes
+    ----------
+    table
+        One row per break: ``break_at`` (first observation of the new regime),
+        ``ci_low``, ``ci_high`` (time labels bounding it), ``shift`` (new minus old
+        level), ``position`` (row number among observed rows).
+    ssr
+        Sum of squared residuals of the model with these breaks.
+    sup_f
+        With one break: the largest F statistic of "one break" against "no break"
+        over all admissible dates (Andrews 1993); else ``None``.
+    min_size
+        Minimum observations per segment used.
+    n_missing
+        Missing outcomes skipped.
+    """
+
+    table: pd.DataFrame
+    ssr: float
+    sup_f: float | None
+    min_size: int
+    n_missing: int
+
+    def __repr__(self) -> str:
+        dates = ", ".join(str(d) for d in self.table["break_at"])
+        sup_f = "" if self.sup_f is None else f", sup F = {self.sup_f:.4g}"
+        return (f"BreakpointsResult: {len(self.table)} break(s) at {dates} "
+                f"(min_size {self.min_size}{sup_f}); .table has the confidence sets")
+
+    def _repr_html_(self) -> str:
+        return table_html(repr(self), self.table)
+
+
+def breakpoints(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
+                min_size: int | None = None, time: str | None = None,
+                spec: Specification | None = None, batch: bool = True, **model: Any
+                ) -> BreakpointsResult:
     """Estimate ``n_breaks`` level breaks and a confidence set for each date.
 
     Parameters
@@ -84,55 +128,57 @@ def breakpoints(data: pd.DataFrame, y: str = "volume", n_breaks: int = 1,
         Number of breaks to find.
     min_size
         Minimum observations per segment (default ``max(ceil(0.15 n), k + 2)``).
-    seasonality, trend
-        Common (non-breaking) regressors.
-    alpha
-        Confidence sets are ``1 - alpha``.
-    errors
-        ``"iid"``: Bai's interval with the residual variance; ``"hac"``: with the
-        long-run (Newey-West, Bartlett, ``floor(4 (n/100)^(2/9))`` lags) variance
-        of the residuals, which Bai (1997) allows for serially correlated errors
-        (wider sets when the noise is positively autocorrelated). The break dates
-        themselves do not depend on it.
+    spec, **model
+        The model, as for :func:`spamlab.its.fit`. Its ``seasonality`` and ``trend``
+        are the common (non-breaking) regressors, ``alpha`` sets the ``1 - alpha``
+        confidence sets, and ``errors`` is ``"iid"`` (Bai's interval with the
+        residual variance) or ``"hac"`` (with the long-run Newey-West variance of the
+        residuals, which Bai (1997) allows for serially correlated errors; wider sets
+        when the noise is positively autocorrelated; the dates do not depend on it).
+        The search is a gaussian level-shift model on ``y``: other families, a
+        transform, slope changes, covariates, exposure and the structural method
+        are refused.
     batch
         ``False`` scores one-break candidates with one statsmodels OLS fit each (reference).
-
-    Returns
-    -------
-    DataFrame, one row per break: ``break_at`` (first observation of the new
-    regime), ``ci_low``, ``ci_high`` (time labels bounding it), ``shift`` (new
-    minus old level), ``position`` (row number among observed rows).
-    ``attrs``: ``ssr``, ``sup_f`` (one break), ``min_size``, ``n_missing``.
 
     Raises
     ------
     ParameterError
-        ``n_breaks < 1`` or a series too short for ``(n_breaks + 1) * min_size``.
+        ``n_breaks < 1``, a series too short for ``(n_breaks + 1) * min_size``, or a
+        model the search does not support.
     """
+    spec = resolve(spec, model)
+    _check_model(spec)
     series = its_data.prepare(data, y, (), time=time)
     observed = ~np.isnan(series.y)
     values = series.y[observed]
-    common = _common_regressors(series, seasonality, trend)[observed]
+    common = _common_regressors(series, spec)[observed]
     size = _check_sizes(len(values), n_breaks, min_size, common.shape[1])
     if n_breaks == 1:
         ssr = scan_one_break(values, common, size, batch=batch)
         breaks = [int(np.nanargmin(ssr))]
     else:
         breaks = _partial_change_breaks(values, common, n_breaks, size)
-    if errors not in ("iid", "hac"):
-        raise ParameterError(f"errors={errors!r}: breakpoints supports 'iid' or 'hac'")
-    table = _confidence_table(values, common, breaks, series.index[observed], alpha, errors)
-    table.attrs.update(min_size=size, n_missing=int((~observed).sum()),
-                       ssr=_ssr_given(values, common, breaks))
-    if n_breaks == 1:
-        table.attrs["sup_f"] = _sup_f(values, common, ssr)
-    return table
+    table = _confidence_table(values, common, breaks, series.index[observed], spec)
+    return BreakpointsResult(table, _ssr_given(values, common, breaks),
+                             _sup_f(values, common, ssr) if n_breaks == 1 else None, size,
+                             int((~observed).sum()))
 
 
-def _common_regressors(series: its_data.PreparedSeries, seasonality: object, trend: bool
-                       ) -> np.ndarray:
-    columns = its_design.seasonal_columns(series, seasonality)  # type: ignore[arg-type]
-    if trend:
+def _check_model(spec: Specification) -> None:
+    if spec.errors not in ("iid", "hac"):
+        raise ParameterError(f"errors={spec.errors!r}: breakpoints supports 'iid' or 'hac'")
+    default = Specification()
+    for name in ("family", "transform", "slope_change", "covariates", "exposure", "method"):
+        if getattr(spec, name) != getattr(default, name):
+            raise ParameterError(f"{name}={getattr(spec, name)!r}: breakpoints searches level "
+                                 f"shifts of a gaussian series; leave {name} at "
+                                 f"{getattr(default, name)!r}")
+
+
+def _common_regressors(series: its_data.PreparedSeries, spec: Specification) -> np.ndarray:
+    columns = its_design.seasonal_columns(series, spec.seasonality)
+    if spec.trend:
         columns = {"trend": series.starts + 1.0, **columns}
     if not columns:
         return np.empty((len(series.y), 0))
@@ -164,8 +210,6 @@ def scan_one_break(values: np.ndarray, common: np.ndarray, size: int, batch: boo
         fit = batched.ols(x, values)
         ssr[positions] = np.einsum("kn,kn->k", fit.resid, fit.resid)
         return ssr
-    import statsmodels.api as sm
-
     for k in positions:
         x = np.column_stack([np.ones(n), np.arange(n) >= k, common])
         ssr[k] = sm.OLS(values, x).fit().ssr
@@ -238,12 +282,12 @@ def _ssr_given(values: np.ndarray, common: np.ndarray, breaks: list[int]) -> flo
 
 
 def _confidence_table(values: np.ndarray, common: np.ndarray, breaks: list[int],
-                      labels: pd.Index, alpha: float, errors: str) -> pd.DataFrame:
+                      labels: pd.Index, spec: Specification) -> pd.DataFrame:
     n = len(values)
     fit = batched.ols(_segment_design(n, breaks, common), values)
     levels = fit.params[0, : len(breaks) + 1]
-    sigma2 = float(fit.scale[0]) if errors == "iid" else long_run_variance(fit.resid[0])
-    c = argmax_quantile(alpha)
+    sigma2 = float(fit.scale[0]) if spec.errors == "iid" else long_run_variance(fit.resid[0])
+    c = argmax_quantile(spec.alpha)
     rows = []
     for j, k in enumerate(breaks):
         shift = float(levels[j + 1] - levels[j])
@@ -262,8 +306,6 @@ def long_run_variance(resid: np.ndarray, lags: int | None = None) -> float:
     >>> round(long_run_variance(np.array([1.0, -1.0] * 50), lags=1), 3)
     0.01
     """
-    from spamlab.its.segmented import hac_lags
-
     n = len(resid)
     lags = hac_lags(n) if lags is None else lags
     total = float(resid @ resid) / n

@@ -109,7 +109,7 @@ def prepare(
     frame = _time_indexed(data, time)
     values = _outcome(frame, y)
     starts, ends = _period_bounds(frame.index)
-    items = _as_list(interruptions)
+    items = as_list(interruptions)
     bounds = _boundaries(frame.index)
     cuts = tuple(_locate(frame.index, item, starts, bounds) for item in items)
     labels = tuple(_label(item) for item in items)
@@ -122,7 +122,8 @@ def prepare(
     return series
 
 
-def _as_list(interruptions: Sequence[object] | object) -> list[object]:
+def as_list(interruptions: Sequence[object] | object) -> list[object]:
+    """One moment or several, as a list."""
     if isinstance(interruptions, (list, tuple, pd.Index, pd.Series, np.ndarray)):
         return list(interruptions)
     return [interruptions]
@@ -274,6 +275,22 @@ def as_timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
     if index.tz is None and moment.tz is not None:
         return moment.tz_convert("UTC").tz_localize(None)
     return moment
+
+
+def moment_label(value: object) -> object:
+    """A time label as an interruption: ``YYYY-MM-DD`` (midnight) or ``YYYY-MM-DD HH:MM:SS``
+    in its own zone for a timestamp, a plain number otherwise.
+
+    Examples
+    --------
+    >>> moment_label(pd.Timestamp("2011-03-16", tz="UTC")), moment_label(np.int64(1899))
+    ('2011-03-16', 1899)
+    """
+    if not isinstance(value, pd.Timestamp):
+        return value.item() if isinstance(value, np.generic) else value
+    if value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _check_segments(series: PreparedSeries, min_pre: int, min_post: int) -> None:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from spamlab.errors import DataError, ParameterError
 from spamlab.its.data import PreparedSeries
+from spamlab.its.specification import fourier_terms, seasonal_items
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -108,21 +109,16 @@ def build(
 def seasonal_columns(series: PreparedSeries,
                      seasonality: str | Sequence[str] | None) -> dict[str, np.ndarray]:
     """Day-of-week dummies and/or Fourier pairs for ``seasonality``."""
-    specs = [] if seasonality is None else (
-        [seasonality] if isinstance(seasonality, str) else list(seasonality))
     columns: dict[str, np.ndarray] = {}
-    for spec in specs:
-        if spec == "dow":
+    for item in seasonal_items(seasonality):
+        if item == "dow":
             columns.update(_dow_columns(series))
-        elif isinstance(spec, str) and spec.startswith("fourier:"):
-            period, order = _fourier_spec(spec)
-            for j in range(1, order + 1):
-                angle = 2 * np.pi * j * series.starts / period
-                columns[f"sin({period:g},{j})"] = np.sin(angle)
-                columns[f"cos({period:g},{j})"] = np.cos(angle)
-        else:
-            raise ParameterError(f"seasonality {spec!r} is unknown; use None, 'dow', "
-                                 "'fourier:PERIOD:ORDER' or a list of these")
+            continue
+        period, order = fourier_terms(item)
+        for j in range(1, order + 1):
+            angle = 2 * np.pi * j * series.starts / period
+            columns[f"sin({period:g},{j})"] = np.sin(angle)
+            columns[f"cos({period:g},{j})"] = np.cos(angle)
     return columns
 
 
@@ -133,18 +129,6 @@ def _dow_columns(series: PreparedSeries) -> dict[str, np.ndarray]:
     if len(np.unique(days)) < 7:
         raise ParameterError("seasonality='dow' needs daily data covering all seven weekdays")
     return {f"dow[{DAY_NAMES[d]}]": (days == d).astype(float) for d in range(1, 7)}
-
-
-def _fourier_spec(spec: str) -> tuple[float, int]:
-    parts = spec.split(":")
-    try:
-        period, order = float(parts[1]), int(parts[2])
-        if len(parts) != 3 or period <= 1 or order < 1 or 2 * order >= period:
-            raise ValueError
-    except (ValueError, IndexError):
-        raise ParameterError(f"seasonality {spec!r}: expected 'fourier:PERIOD:ORDER' with "
-                             "PERIOD > 1 observation periods and 1 <= ORDER < PERIOD/2") from None
-    return period, order
 
 
 def _covariate_columns(frame: pd.DataFrame, covariates: Sequence[str]) -> dict[str, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Residual diagnostics: Ljung-Box, Durbin-Watson and the autocorrelation function.
+"""Residual diagnostics (Ljung-Box, Durbin-Watson, the autocorrelation function) and the
+plain-language cautions a fit reports: few pre-period points, gaps, autocorrelation left.
 
 Examples
 --------
@@ -10,10 +11,18 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf
+
+from spamlab.its.data import PreparedSeries
+
+FEW_PRE: int = 20
+EXACT_FIT: str = ("the model fits the data exactly (residuals are rounding noise): "
+                  "intervals and diagnostics are meaningless")
 
 
 def ljung_box_lag(n: int) -> int:
@@ -46,3 +55,45 @@ def residual_diagnostics(residuals: np.ndarray, scale: float = 1.0) -> dict[str,
         "durbin_watson": float(durbin_watson(resid)),
         "acf": [float(v) for v in acf(resid, nlags=min(20, len(resid) - 1), fft=True)],
     }
+
+
+def outcome_scale(y: np.ndarray, log: bool) -> float:
+    """Typical size of the modelled outcome (``log(y)`` when ``log``), for the exact-fit check."""
+    values = np.log(y[y > 0]) if log else y[~np.isnan(y)]
+    return float(np.max(np.abs(values), initial=0.0)) if len(values) else 1.0
+
+
+def observed_counts(series: PreparedSeries) -> tuple[int, int]:
+    """Observed outcomes before the first interruption and at/after it (partial periods count as post)."""
+    observed = ~np.isnan(series.y)
+    post = series.is_post()
+    return int((observed & ~post).sum()), int((observed & post).sum())
+
+
+def data_warnings(series: PreparedSeries, n_params: int) -> list[str]:
+    """Cautions about the data: few pre-period points, gaps (missing outcomes)."""
+    notes = []
+    n_pre, _ = observed_counts(series)
+    if n_pre < max(FEW_PRE, 2 * n_params):
+        notes.append(f"too few pre-period points: {n_pre} observed before the first "
+                     f"interruption for {n_params} parameters; the baseline is fragile")
+    gaps = int(np.isnan(series.y).sum())
+    if gaps:
+        first = series.index[int(np.argmax(np.isnan(series.y)))]
+        notes.append(f"gaps in the data: {gaps} missing outcome value(s) (first at {first}); "
+                     "they are left out of the fit, not filled")
+    return notes
+
+
+def autocorrelation_warnings(diagnostics: dict[str, Any], errors: str, alpha: float) -> list[str]:
+    """A caution when the Ljung-Box test rejects white-noise residuals at level ``alpha``."""
+    if diagnostics.get("exact_fit"):
+        return [EXACT_FIT]
+    p = diagnostics.get("ljung_box_p")
+    if p is None or not p < alpha:
+        return []
+    advice = {"iid": "iid intervals are too narrow; use errors='ar1', 'arma(p,q)' or 'hac'",
+              "hac": "HAC intervals allow for it, but consider errors='ar1' or 'arma(p,q)'"}
+    hint = advice.get(str(errors).lower(), "consider a richer error model (arma(p,q))")
+    lag = diagnostics["ljung_box_lag"]
+    return [f"residual autocorrelation remains (Ljung-Box p = {p:.2g} at lag {lag}): {hint}"]

@@ -14,14 +14,20 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import html
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from scipy import stats
 
+from spamlab.errors import ParameterError
 from spamlab.its.counterfactual import critical_value
+from spamlab.its.segmented import Fitted
+from spamlab.its.specification import Specification
+from spamlab.plots.its import plot_result
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "interruption", "kind", "estimate", "ci_low", "ci_high", "p_value", "scale",
@@ -34,7 +40,7 @@ COUNTERFACTUAL_COLUMNS: tuple[str, ...] = (
 MEAN_BAND_COLUMNS: tuple[str, ...] = ("counterfactual_mean_low", "counterfactual_mean_high")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True, eq=False)
 class ITSResult:
     """An interrupted-time-series fit.
 
@@ -44,6 +50,8 @@ class ITSResult:
         One row per (interruption, kind) with columns ``interruption, kind,
         estimate, ci_low, ci_high, p_value, scale``. ``scale`` is ``'ratio'``
         (``exp(coef)``) for log links and ``transform='log'``, else ``'difference'``.
+        Estimates are observed minus counterfactual: a fall is negative (difference)
+        or below 1 (ratio).
     counterfactual
         On the data's index: ``observed, fitted, counterfactual,
         counterfactual_low, counterfactual_high`` (prediction band for an
@@ -59,17 +67,26 @@ class ITSResult:
     diagnostics
         Residual diagnostics: Ljung-Box, Durbin-Watson, ACF.
     params, cov
-        All coefficients and their covariance (linear scale).
-    alpha
-        1 - confidence level of the intervals.
-    options
-        The options :func:`spamlab.its.fit` was called with.
+        All coefficients and their covariance (linear scale) as used for the intervals
+        (after any small-sample adjustment).
+    spec
+        The :class:`~spamlab.its.specification.Specification` fitted.
     inference
         Rows aligned with ``effects``: ``interruption, kind, coef, std_err, df``
-        (linear scale; ``df`` the t degrees of freedom, ``inf`` for normal intervals).
+        (linear scale; ``df`` the t degrees of freedom of each interval, ``inf`` for
+        normal intervals).
     mean_band
         ``counterfactual_mean_low/high``: band of the expected value without the
         interruption (parameter uncertainty only), on the data's index.
+    rho
+        The AR(1) coefficient the fit used (FGLS ``rho`` for ``errors="ar1"``, the
+        working ``rho`` of the small-sample HAC adjustment, the structural AR(1)
+        component), else ``None``.
+    df_resid
+        Residual degrees of freedom of the t intervals (``None``: normal intervals);
+        single terms may use other df, listed in ``inference["df"]``.
+    model_result
+        The fitted statsmodels results object, for experts.
     """
 
     effects: pd.DataFrame
@@ -82,33 +99,57 @@ class ITSResult:
     diagnostics: dict[str, Any]
     params: pd.Series
     cov: pd.DataFrame
-    alpha: float = 0.05
-    options: dict[str, Any] = field(default_factory=dict)
-    inference: pd.DataFrame = field(default_factory=pd.DataFrame)
-    mean_band: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spec: Specification
+    inference: pd.DataFrame
+    mean_band: pd.DataFrame
+    rho: float | None = None
+    df_resid: float | None = None
+    model_result: Any = None
+
+    @property
+    def alpha(self) -> float:
+        """1 - confidence level of the intervals (``spec.alpha``)."""
+        return self.spec.alpha
+
+    @property
+    def interruptions(self) -> list[str]:
+        """The interruptions' labels, in time order."""
+        return list(dict.fromkeys(self.effects["interruption"]))
 
     def level_change(self, interruption: int | str = 0) -> pd.Series:
         """The ``level_change`` row of one interruption (position or label), with
-        ``coef``, ``std_err`` and ``df`` from :attr:`inference` appended."""
+        ``coef``, ``std_err`` and ``df`` from :attr:`inference` appended.
+
+        Raises
+        ------
+        ParameterError
+            When ``interruption`` is neither a position nor a label of this fit.
+        """
         rows = self.effects.index[self.effects["kind"] == "level_change"]
-        if isinstance(interruption, (int, np.integer)):
+        labels = list(self.effects.loc[rows, "interruption"])
+        if isinstance(interruption, (int, np.integer)) and not isinstance(interruption, bool):
+            if not -len(rows) <= interruption < len(rows):
+                raise ParameterError(f"interruption={interruption}: this fit has {len(rows)} "
+                                     f"interruption(s), {labels}; give a position from 0 to "
+                                     f"{len(rows) - 1} or one of these labels")
             pick = rows[interruption]
+        elif str(interruption) in labels:
+            pick = rows[labels.index(str(interruption))]
         else:
-            pick = rows[self.effects.loc[rows, "interruption"] == str(interruption)][0]
-        extra = self.inference.loc[pick, list(INFERENCE_COLUMNS)] if len(self.inference) else None
-        return self.effects.loc[pick] if extra is None else pd.concat([self.effects.loc[pick], extra])
+            raise ParameterError(f"interruption={interruption!r} is not an interruption of this "
+                                 f"fit; its interruptions are {labels}")
+        extra = self.inference.loc[pick, list(INFERENCE_COLUMNS)]
+        return pd.concat([self.effects.loc[pick], extra])
 
     def summary(self) -> str:
         """Plain-language report: effect(s) in words with intervals, model, warnings."""
         return _summary_text(self)
 
-    def plot(self, title: str | None = None, ylabel: str | None = None):
+    def plot(self, title: str | None = None, ylabel: str | None = None) -> Figure:
         """Figure: observed, fit, counterfactual band, pointwise and cumulative effect.
 
         ``ylabel`` names the outcome with its unit (default: the column name).
         """
-        from spamlab.its.plotting import plot_result
-
         return plot_result(self, title=title, ylabel=ylabel)
 
     def to_dict(self, interruption: int | str = 0) -> dict[str, Any]:
@@ -126,20 +167,49 @@ class ITSResult:
                         for row in self.effects.to_dict(orient="records")],
         }
 
+    def __repr__(self) -> str:
+        lines = [f"ITSResult of {self.y!r}: {self.model}",
+                 (f"  {self.n_pre} observations before, {self.n_post} at or after; "
+                  f"{len(self.warnings)} warning(s)")]
+        level = round(100 * (1 - self.alpha))
+        lines += [f"  {row['kind']} at {row['interruption']}: {row['estimate']:.4g} "
+                  f"({level}% CI {row['ci_low']:.4g} to {row['ci_high']:.4g}, {row['scale']})"
+                  for _, row in self.effects.iterrows()]
+        return "\n".join(lines)
 
-def assemble(effects: pd.DataFrame, table: pd.DataFrame, model: str, y: str,
+    def _repr_html_(self) -> str:
+        caption = (f"ITS of {self.y!r}: {self.model}; {self.n_pre} observations before, "
+                   f"{self.n_post} at or after; {len(self.warnings)} warning(s)")
+        return table_html(caption, self.effects)
+
+
+def table_html(caption: str, table: pd.DataFrame) -> str:
+    """A compact HTML table (4 significant digits) under a one-line ``caption``.
+
+    Examples
+    --------
+    >>> table_html("a & b", pd.DataFrame({"x": [1.23456]})).startswith("<p>a &amp; b</p>")
+    True
+    """
+    body = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
+    return f"<p>{html.escape(caption)}</p>{body}"
+
+
+def assemble(effects: pd.DataFrame, table: pd.DataFrame, fitted: Fitted, y: str,
              counts: tuple[int, int], notes: tuple[str, ...], diagnostics: dict[str, Any],
-             params: pd.Series, cov: pd.DataFrame, options: dict[str, Any]) -> ITSResult:
+             spec: Specification) -> ITSResult:
     """An :class:`ITSResult` from the full effects and counterfactual tables.
 
     Splits the contract columns (``effects``, ``counterfactual``) from the extras
     (``inference``: coef/std_err/df; ``mean_band``).
     """
     return ITSResult(
-        effects[list(EFFECT_COLUMNS)], table[list(COUNTERFACTUAL_COLUMNS)], model, y, *counts,
-        notes, diagnostics, params, cov, options["alpha"], options,
+        effects=effects[list(EFFECT_COLUMNS)], counterfactual=table[list(COUNTERFACTUAL_COLUMNS)],
+        model=fitted.description, y=y, n_pre=counts[0], n_post=counts[1], warnings=notes,
+        diagnostics=diagnostics, params=fitted.params, cov=fitted.cov, spec=spec,
         inference=effects[["interruption", "kind", *INFERENCE_COLUMNS]],
-        mean_band=table[list(MEAN_BAND_COLUMNS)])
+        mean_band=table[list(MEAN_BAND_COLUMNS)], rho=fitted.rho, df_resid=fitted.df_resid,
+        model_result=fitted.result)
 
 
 def _json_value(value: Any) -> Any:

@@ -38,9 +38,9 @@ Examples
 
 from __future__ import annotations
 
-import re
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,15 +53,15 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.its import smallsample
 from spamlab.its.batched import yule_walker_ar1
 from spamlab.its.design import Design
+from spamlab.its.specification import Specification
 
-FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "negbin")
 GLSAR_MAXITER: int = 100
 GLSAR_RTOL: float = 1e-10
 
 
 @dataclass(frozen=True)
 class Fitted:
-    """What the results layer needs from a fitted segmented model.
+    """What the results layer needs from a fitted model (segmented or structural).
 
     Attributes
     ----------
@@ -78,6 +78,16 @@ class Fitted:
         Residuals for diagnostics (whitened for AR errors), observed rows only.
     description
         Human-readable model name.
+    notes
+        Cautions from the fit (optimizer messages, gaps joined by the error model).
+    term_df
+        t degrees of freedom of single columns where they differ from ``df_resid``.
+    rho
+        AR(1) coefficient the fit used: the FGLS ``rho`` (``errors="ar1"``), the
+        working ``rho`` of the small-sample HAC adjustment, the structural model's
+        AR(1) component; ``None`` otherwise.
+    result
+        The fitted statsmodels results object.
     """
 
     params: pd.Series
@@ -89,6 +99,8 @@ class Fitted:
     description: str
     notes: tuple[str, ...] = ()
     term_df: dict[str, float] = field(default_factory=dict)
+    rho: float | None = None
+    result: Any = None
 
     def df_for(self, column: str) -> float | None:
         """Degrees of freedom for the interval of ``column`` (``None``: normal)."""
@@ -106,29 +118,7 @@ def hac_lags(n: int) -> int:
     return max(1, int(np.floor(4 * (n / 100) ** (2 / 9))))
 
 
-def parse_errors(errors: str) -> tuple[str, tuple[int, int]]:
-    """Split an ``errors`` option into its kind and ARMA order.
-
-    Examples
-    --------
-    >>> parse_errors("arma(2,1)")
-    ('arma', (2, 1))
-    >>> parse_errors("ar1")
-    ('ar1', (1, 0))
-    """
-    text = str(errors).replace(" ", "").lower()
-    if text in ("iid", "hac"):
-        return text, (0, 0)
-    if text == "ar1":
-        return "ar1", (1, 0)
-    match = re.fullmatch(r"arma\((\d+),(\d+)\)", text)
-    if match and int(match[1]) + int(match[2]) > 0:
-        return "arma", (int(match[1]), int(match[2]))
-    raise ParameterError(f"errors={errors!r} is unknown; use 'iid', 'hac', 'ar1' or 'arma(p,q)'")
-
-
-def fit_segmented(design: Design, y: np.ndarray, family: str, transform: str | None,
-                  errors: str, small_sample: bool = True) -> Fitted:
+def fit_segmented(design: Design, y: np.ndarray, spec: Specification) -> Fitted:
     """Fit the model; ``y`` may hold NaN (those rows are left out, or filtered by SARIMAX).
 
     Examples
@@ -137,11 +127,12 @@ def fit_segmented(design: Design, y: np.ndarray, family: str, transform: str | N
     >>> from spamlab.its import data, design
     >>> frame = pd.DataFrame({"v": np.arange(20.0) + 5 * (np.arange(20) >= 10)})
     >>> d = design.build(data.prepare(frame, "v", [10]))
-    >>> round(float(fit_segmented(d, frame["v"].to_numpy(), "gaussian", None, "iid").params["level[10]"]), 6)
+    >>> fitted = fit_segmented(d, frame["v"].to_numpy(), Specification())
+    >>> round(float(fitted.params["level[10]"]), 6)
     5.0
     """
-    kind, order = parse_errors(errors)
-    _check_family(family, transform, kind, design)
+    kind, order = spec.error_structure
+    family, transform, small_sample = spec.family, spec.transform, spec.small_sample
     response = _response(y, family, transform)
     if family == "gaussian":
         if kind == "ar1":
@@ -152,21 +143,6 @@ def fit_segmented(design: Design, y: np.ndarray, family: str, transform: str | N
     if family == "negbin":
         return _fit_negbin(design, response, kind, small_sample)
     return _fit_poisson(design, response, family == "quasipoisson", kind, small_sample)
-
-
-def _check_family(family: str, transform: str | None, kind: str, design: Design) -> None:
-    if family not in FAMILIES:
-        raise ParameterError(f"family={family!r} is unknown; use one of {list(FAMILIES)}")
-    if transform not in (None, "log"):
-        raise ParameterError(f"transform={transform!r} is unknown; use None or 'log'")
-    if transform == "log" and family != "gaussian":
-        raise ParameterError(f"transform='log' applies to family='gaussian' only; "
-                             f"family={family!r} already has a log link")
-    if family != "gaussian" and kind in ("ar1", "arma"):
-        raise ParameterError(f"errors={kind!r} is available for family='gaussian' only; for "
-                             f"family={family!r} use errors='hac' (or gaussian with transform='log')")
-    if design.offset is not None and family == "gaussian" and transform != "log":
-        raise ParameterError("exposure= needs a log scale: use a count family or transform='log'")
 
 
 def _response(y: np.ndarray, family: str, transform: str | None) -> np.ndarray:
@@ -192,17 +168,19 @@ def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: 
         res = model.fit()
         return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
                       ("gaussian", float(res.scale)), np.asarray(res.resid),
-                      _gauss_name("OLS, iid errors", transform))
+                      _gauss_name("OLS, iid errors", transform), result=res)
     lags = hac_lags(len(yv))
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
-    cov, term_df, name = res.cov_params(), {}, f"OLS, Newey-West HAC standard errors ({lags} lags"
+    cov, name = res.cov_params(), f"OLS, Newey-West HAC standard errors ({lags} lags"
+    term_df: dict[str, float] = {}
+    rho: float | None = None
     if small_sample:
         cov, term_df, rho = _small_sample_hac(x, np.asarray(res.resid), np.ones(len(yv)), cov,
                                               design.interruption_columns, lags, True)
         name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
     return Fitted(res.params, cov, res.df_resid, transform == "log",
                   ("gaussian", float(res.scale)), np.asarray(res.resid),
-                  _gauss_name(name + ")", transform), _gap_note(response), term_df)
+                  _gauss_name(name + ")", transform), _gap_note(response), term_df, rho, res)
 
 
 def _small_sample_hac(x: pd.DataFrame, resid: np.ndarray, weights: np.ndarray, cov: pd.DataFrame,
@@ -277,7 +255,7 @@ def _fit_glsar(design: Design, response: np.ndarray, transform: str | None,
     name = _gauss_name(f"feasible GLS with AR(1) errors (rho={rho_value:.3f}, {how})", transform)
     return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
                   ("gaussian", variance), np.asarray(res.wresid), name, _gap_note(response),
-                  term_df)
+                  term_df, rho_value, res)
 
 
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
@@ -300,7 +278,7 @@ def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
                   if issubclass(w.category, (ConvergenceWarning, RuntimeWarning, UserWarning)))
     name = _gauss_name(f"regression with ARMA({order[0]},{order[1]}) errors (exact ML)", transform)
     return Fitted(params, cov, None, transform == "log", ("gaussian", variance),
-                  resid[~np.isnan(resid)], name, notes)
+                  resid[~np.isnan(resid)], name, notes, result=res)
 
 
 def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
@@ -308,20 +286,23 @@ def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
     yv, x, offset = _rows(design, response)
     model = sm.GLM(yv, x, family=sm.families.Poisson(), offset=offset)
     plain = model.fit(scale="X2" if quasi else None, use_t=quasi)
-    res, cov, term_df, notes = plain, plain.cov_params(), {}, ()
+    res, cov = plain, plain.cov_params()
+    term_df: dict[str, float] = {}
+    notes: tuple[str, ...] = ()
+    rho: float | None = None
     name = ("quasi-Poisson (Pearson dispersion)" if quasi else "Poisson") + " GLM, log link"
     if kind == "hac":
         lags = hac_lags(len(yv))
         res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
         mu = np.asarray(res.mu)
-        cov, term_df, described = _count_hac(x, (yv - mu) / np.sqrt(mu), mu, res.cov_params(),
-                                             design, lags, small_sample)
+        cov, term_df, described, rho = _count_hac(x, (yv - mu) / np.sqrt(mu), mu,
+                                                  res.cov_params(), design, lags, small_sample)
         name, notes = name + described, _gap_note(response)
     dispersion = float(plain.scale) if quasi else 1.0
     noise = ("quasipoisson", dispersion) if quasi else ("poisson", 1.0)
     df = plain.df_resid if (quasi and kind != "hac") else None
     return Fitted(res.params, cov, df, True, noise, np.asarray(plain.resid_pearson), name, notes,
-                  term_df)
+                  term_df, rho, res)
 
 
 def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: bool) -> Fitted:
@@ -348,29 +329,34 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: b
         notes += (f"no overdispersion found (alpha = {alpha:.2g}): family='poisson' is adequate",)
     mu = np.exp(x.to_numpy() @ res.params[columns].to_numpy() + offset)
     pearson = (yv - mu) / np.sqrt(mu + alpha * mu**2)
-    name, term_df = "negative binomial (NB2), log link", {}
+    name = "negative binomial (NB2), log link"
+    term_df: dict[str, float] = {}
+    rho: float | None = None
     if kind == "hac":
-        cov, term_df, described = _count_hac(x, pearson, mu / (1 + alpha * mu), cov, design,
+        cov, term_df, described, rho = _count_hac(x, pearson, mu / (1 + alpha * mu), cov, design,
                                              hac_lags(len(yv)), small_sample)
         name, notes = name + described, notes + _gap_note(response)
     return Fitted(res.params[columns], cov, None, True, ("negbin", alpha), pearson, name, notes,
-                  term_df)
+                  term_df, rho, res)
 
 
 def _count_hac(x: pd.DataFrame, pearson: np.ndarray, weights: np.ndarray, cov: pd.DataFrame,
                design: Design, lags: int, small_sample: bool,
-               ) -> tuple[pd.DataFrame, dict[str, float], str]:
+               ) -> tuple[pd.DataFrame, dict[str, float], str, float | None]:
     """A count model's Newey-West ``cov`` (statsmodels: no ``n/(n-p)``), small-sample adjusted
-    on request (:func:`_small_sample_hac`), with its df and the text for the model name."""
-    described, term_df = f", Newey-West HAC ({lags} lags", {}
+    on request (:func:`_small_sample_hac`), with its df, the text for the model name and the
+    working AR(1) ``rho`` of the adjustment (``None`` without it)."""
+    described = f", Newey-West HAC ({lags} lags"
+    term_df: dict[str, float] = {}
+    rho: float | None = None
     if small_sample:
         cov, term_df, rho = _small_sample_hac(x, pearson, weights, cov,
                                               design.interruption_columns, lags, False)
         described += f", small-sample adjusted under AR(1) rho={rho:.3f}"
-    return cov, term_df, described + ")"
+    return cov, term_df, described + ")", rho
 
 
-def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[object, tuple[str, ...]]:
+def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[Any, tuple[str, ...]]:
     """Fit, turning optimizer warnings into notes for the result's warnings."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

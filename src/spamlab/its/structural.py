@@ -40,83 +40,71 @@ import numpy as np
 import pandas as pd
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
-from spamlab.errors import DataError, ParameterError
+from spamlab.errors import DataError
 from spamlab.its import design as its_design
 from spamlab.its.counterfactual import band, critical_value, cumulative_effect
 from spamlab.its.data import PreparedSeries
-from spamlab.its.diagnostics import residual_diagnostics
-from spamlab.its.results import ITSResult, assemble, effects_table
-from spamlab.its.segmented import parse_errors
+from spamlab.its.segmented import Fitted
+from spamlab.its.specification import Specification, fourier_terms, seasonal_items
+
+Terms = tuple[tuple[str, str, str], ...]
 
 
-def fit_structural(series: PreparedSeries, options: dict[str, Any], seed: int = 0) -> ITSResult:
-    """Fit the structural model described in the module docstring (called by ``its.fit``)."""
-    response, offset = _structural_response(series, options)
-    built = its_design.build(series, None, options["slope_change"], options["covariates"],
-                             None, trend=False)
+def fit_structural(series: PreparedSeries, spec: Specification
+                   ) -> tuple[Fitted, pd.DataFrame, Terms, int]:
+    """Fit the structural model described in the module docstring (called by ``its.fit``).
+
+    Returns the fit, the counterfactual table, the interruption terms and the
+    number of estimated quantities (states plus variance parameters).
+    """
+    response, offset = _structural_response(series, spec)
+    built = its_design.build(series, None, spec.slope_change, spec.covariates, None, trend=False)
     design = built.matrix.drop(columns="const")
     model = UnobservedComponents(response - offset, exog=design.to_numpy(),
-                                 mle_regression=False, **_components(series, options))
+                                 mle_regression=False, **_components(series, spec))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(disp=False, maxiter=500)
-    notes = [f"optimizer: {w.message}" for w in caught]
     exog_states = list(range(model.k_states - design.shape[1], model.k_states))
     params, cov = _regression_states(res, exog_states, list(design.columns))
-    terms = built.terms
-    log_scale = options["transform"] == "log"
-    effects = effects_table(terms, params, cov, {}, log_scale, options["alpha"])
-    table = _counterfactual(res, model, exog_states, design, terms, series, offset, options)
+    table = _counterfactual(res, model, exog_states, design, built.terms, series, offset, spec)
     burn = res.loglikelihood_burn
-    diagnostics = residual_diagnostics(np.asarray(res.standardized_forecasts_error[0])[burn:])
-    from spamlab.its.fit import autocorrelation_warnings, data_warnings, observed_counts
+    residuals = np.asarray(res.standardized_forecasts_error[0])[burn:]
+    names = list(model.param_names)
+    rho = float(res.params[names.index("ar.L1")]) if "ar.L1" in names else None
+    noise = float(res.params[names.index("sigma2.irregular")])
+    fitted = Fitted(params, cov, None, spec.transform == "log", ("gaussian", noise), residuals,
+                    _describe(model, spec), tuple(f"optimizer: {w.message}" for w in caught),
+                    rho=rho, result=res)
+    return fitted, table, built.terms, model.k_states + len(res.params)
 
-    notes += data_warnings(series, model.k_states + len(res.params))
-    notes += autocorrelation_warnings(diagnostics, "structural", options["alpha"])
-    name = _describe(model, options)
-    return assemble(effects, table, name, options["y"], observed_counts(series), tuple(notes),
-                    diagnostics, params, cov, options)
 
-
-def _structural_response(series: PreparedSeries, options: dict[str, Any]
+def _structural_response(series: PreparedSeries, spec: Specification
                          ) -> tuple[np.ndarray, np.ndarray]:
-    if options["family"] != "gaussian":
-        raise ParameterError(f"method='structural' is gaussian only (family={options['family']!r}); "
-                             "use transform='log' for multiplicative effects")
-    if options["transform"] not in (None, "log"):
-        raise ParameterError(f"transform={options['transform']!r} is unknown; use None or 'log'")
     y = series.y
     offset = np.zeros(len(y))
-    if options["exposure"] is not None:
-        if options["transform"] != "log":
-            raise ParameterError("exposure= needs transform='log' with method='structural'")
-        offset = its_design.log_exposure(series.frame, options["exposure"])
-    if options["transform"] == "log":
+    if spec.exposure is not None:
+        offset = its_design.log_exposure(series.frame, spec.exposure)
+    if spec.transform == "log":
         if (y[~np.isnan(y)] <= 0).any():
             raise DataError("transform='log' needs y > 0")
         y = np.log(y)
     return y, offset
 
 
-def _components(series: PreparedSeries, options: dict[str, Any]) -> dict[str, Any]:
-    kind, order = parse_errors(options["errors"])
-    if kind == "hac" or (kind == "arma" and order[1] > 0):
-        raise ParameterError(f"errors={options['errors']!r} is not available with "
-                             "method='structural'; use 'iid', 'ar1' or 'arma(p,0)'")
-    parts: dict[str, Any] = {"level": "lldtrend" if options["trend"] else "llevel"}
+def _components(series: PreparedSeries, spec: Specification) -> dict[str, Any]:
+    kind, order = spec.error_structure
+    parts: dict[str, Any] = {"level": "lldtrend" if spec.trend else "llevel"}
     if kind in ("ar1", "arma"):
         parts["autoregressive"] = order[0]
-    specs = options["seasonality"]
-    specs = [] if specs is None else [specs] if isinstance(specs, str) else list(specs)
-    for spec in specs:
-        if spec == "dow":
-            its_design.seasonal_columns(series, "dow")  # validates daily data
+    for item in seasonal_items(spec.seasonality):
+        its_design.seasonal_columns(series, item)  # checks the axis (dow needs daily data)
+        if item == "dow":
             parts["seasonal"] = 7
         else:
-            its_design.seasonal_columns(series, spec)  # validates the spec
-            _, period, order_ = spec.split(":")
+            period, harmonics = fourier_terms(item)
             parts.setdefault("freq_seasonal", []).append(
-                {"period": float(period), "harmonics": int(order_)})
+                {"period": period, "harmonics": harmonics})
     return parts
 
 
@@ -129,8 +117,8 @@ def _regression_states(res: Any, states: list[int], names: list[str]
 
 
 def _counterfactual(res: Any, model: UnobservedComponents, exog_states: list[int],
-                    design: pd.DataFrame, terms: tuple, series: PreparedSeries,
-                    offset: np.ndarray, options: dict[str, Any]) -> pd.DataFrame:
+                    design: pd.DataFrame, terms: Terms, series: PreparedSeries,
+                    offset: np.ndarray, spec: Specification) -> pd.DataFrame:
     z = np.asarray(model.ssm["design"])[0].T.copy()  # (n, k_states)
     state = res.smoothed_state.T
     covs = np.moveaxis(res.smoothed_state_cov, 2, 0)
@@ -140,8 +128,8 @@ def _counterfactual(res: Any, model: UnobservedComponents, exog_states: list[int
     mean = np.einsum("nk,nk->n", z, state) + offset
     mean_var = np.clip(np.einsum("nk,nkl,nl->n", z, covs, z), 0.0, None)
     noise = float(res.params[list(model.param_names).index("sigma2.irregular")])
-    crit = critical_value(options["alpha"], None)
-    log_scale = options["transform"] == "log"
+    crit = critical_value(spec.alpha, None)
+    log_scale = spec.transform == "log"
     back = np.exp if log_scale else (lambda v: v)
     obs_low, obs_high = band(mean, np.sqrt(mean_var + noise), crit, log_scale)
     mean_low, mean_high = band(mean, np.sqrt(mean_var), crit, log_scale)
@@ -154,12 +142,12 @@ def _counterfactual(res: Any, model: UnobservedComponents, exog_states: list[int
     }, index=series.index)
 
 
-def _describe(model: UnobservedComponents, options: dict[str, Any]) -> str:
-    parts = ["local level" + (" with drift" if options["trend"] else "")]
-    if options["seasonality"]:
-        parts.append(f"seasonal {options['seasonality']}")
+def _describe(model: UnobservedComponents, spec: Specification) -> str:
+    parts = ["local level" + (" with drift" if spec.trend else "")]
+    if spec.seasonality:
+        parts.append("seasonal " + " + ".join(seasonal_items(spec.seasonality)))
     if model.autoregressive:
         parts.append(f"AR({model.ar_order}) component")
-    scale = "log(y)" if options["transform"] == "log" else "y"
+    scale = "log(y)" if spec.transform == "log" else "y"
     return (f"structural state space on {scale}: " + ", ".join(parts)
             + "; interruption and covariate coefficients as states (ML, Kalman smoother)")

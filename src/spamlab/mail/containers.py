@@ -47,9 +47,6 @@ from spamlab.mail.headers import HEADER_LIMIT
 MEMBER_LIMIT = 64 * 1024 * 1024
 
 #: Callback receiving (member label, first bytes of the message, problem or "").
-#: A sink may also have a ``mbox_range(buffer, start, stop, label)`` method that
-#: handles a whole byte range of an mbox and returns its message count; it must
-#: give what calling the sink once per message would (see :func:`_read_mbox_range`).
 MessageSink = Callable[[str, bytes, str], None]
 
 ARCHIVE_SUFFIXES: dict[str, str] = {
@@ -382,9 +379,6 @@ def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: 
         if os.fstat(handle.fileno()).st_size == 0:
             return 0
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            bulk = getattr(sink, "mbox_range", None)
-            if bulk is not None:  # the sink reads the range itself (the compiled scanner)
-                return bulk(mm, start, len(mm) if stop is None else stop, label)
             first_read = min(want, FIRST_READ)
             for first, last in _mbox_messages(mm, start, len(mm) if stop is None else stop):
                 body_start = first
@@ -504,8 +498,14 @@ def _read_7z(task: Task, sink: MessageSink) -> int:
     (:func:`_read_7z_py7zr`). Both hand ``sink`` the same calls in the same
     order (tests/ingest/test_containers.py compares them). Nothing is written
     to disk.
+
+    The folder reader uses py7zr internals (``archive.header``, ``afterheader``,
+    ``py7zr.compressor.SevenZipDecompressor``) and the general reader relies on
+    py7zr calling each writer's ``close()`` when its member is complete (py7zr
+    1.1.3 and later), so ``pyproject.toml`` pins py7zr to ``>=1.1.3,<1.2``, the
+    versions the tests ran with.
     """
-    import py7zr  # imported lazily: only 7z inputs need it
+    import py7zr  # deferred to keep start-up fast (~0.1 s): only 7z inputs need it
 
     name = task.container.name
     try:

@@ -27,12 +27,9 @@ import calendar
 import functools
 import hashlib
 import ipaddress
-import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_tz
-from typing import Any
 
 #: Default cap on the header block, in bytes; longer blocks are rejected.
 HEADER_LIMIT = 64 * 1024
@@ -239,8 +236,8 @@ Row = tuple[str, str, bool, int | None, str, str, str | None, str | None, str | 
             str | None, str | None]
 
 
-def scan_row_python(member: str, data: bytes, header_limit: int, want: int) -> Row:
-    """One message's row from its first bytes (the reference for :data:`scan_row`).
+def scan_row(member: str, data: bytes, header_limit: int, want: int) -> Row:
+    """One message's row from its first bytes.
 
     Parameters
     ----------
@@ -262,8 +259,7 @@ def scan_row_python(member: str, data: bytes, header_limit: int, want: int) -> R
 
     Examples
     --------
-    >>> scan_row_python("m1", b"Date: 1 Mar 2011 00:00 +0000\\n\\nhi", HEADER_LIMIT,
-    ...                 HEADER_LIMIT + 4)[:6]
+    >>> scan_row("m1", b"Date: 1 Mar 2011 00:00 +0000\\n\\nhi", HEADER_LIMIT, HEADER_LIMIT + 4)[:6]
     ('m1', '', False, 1298937600, 'date', '')
     """
     if data.startswith(b"From "):  # a single message saved with its mbox From_ line
@@ -600,37 +596,3 @@ def _public_ipv6(text: bytes) -> str | None:
     except ValueError:
         return None
     return str(address) if address.is_global and not address.is_multicast else None
-
-
-def _compiled_scanner() -> Any:
-    """The compiled scanner module ``spamlab.mail._scan``, configured, or ``None``.
-
-    It is ``None`` when the extension was not built (no C compiler at install
-    time) or when the environment variable ``SPAMLAB_PURE_PYTHON`` is set to a
-    non-empty value other than ``0``. The compiled code handles the common
-    cases and calls back into this module for every other one, so both give
-    the same rows (tests/ingest/test_scan_equivalence.py).
-    """
-    if os.environ.get("SPAMLAB_PURE_PYTHON", "") not in ("", "0"):
-        return None
-    try:
-        from spamlab.mail import _scan  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    _scan.configure(fallback=scan_row_python, parse_date_text=_parse_date_text,
-                    message_id=_message_id, subject_hash=_subject_hash, mailer=_mailer,
-                    public_ip=_public_ip)
-    return _scan
-
-
-_COMPILED = _compiled_scanner()
-_COMPILED_SCAN_ROW: Callable[[str, bytes, int, int], Row] | None = (
-    None if _COMPILED is None else _COMPILED.scan_row)
-#: ``scan_row(member, data, header_limit, want)``: :func:`scan_row_python`, compiled when available.
-scan_row: Callable[[str, bytes, int, int], Row] = _COMPILED_SCAN_ROW or scan_row_python
-#: ``scan_mbox(buffer, start, stop, label, header_limit, want, first_read)``: the rows of the
-#: messages of an mbox byte range, as :mod:`spamlab.mail.containers` would hand them to
-#: :data:`scan_row`, labelled ``label + offset``; ``None`` without the compiled scanner.
-scan_mbox: Callable[..., list[Row]] | None = None if _COMPILED is None else _COMPILED.scan_mbox
-#: Which implementation :data:`scan_row` is: ``"compiled"`` or ``"python"``.
-SCANNER = "compiled" if _COMPILED is not None else "python"

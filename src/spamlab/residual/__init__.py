@@ -1,7 +1,7 @@
 """Accounting of the unexplained residual ("the missing 5 billion") from published figures.
 
 The naive residual is ``before - after - Rustock`` = 52 - 33 - 13.82 bn/day
-(figure ids 5, 4, 1). Each hypothesis of DOMAIN.md is an explicit adjustment
+(figure ids 5, 4, 1). Each hypothesis of ``docs/domain.md`` is an explicit adjustment
 with its own figure ids, applied in waterfall order (different bases, partial
 first day, weekday composition, pre-existing trend, other botnets,
 measurement). A seeded Monte Carlo draws every uncertain input (competing
@@ -21,10 +21,9 @@ Examples
 ['adjustments', 'interval']
 """
 
-from spamlab.residual._account import Accounting, account, weekday_grid, write_table
-from spamlab.residual._algebra import consistency
-from spamlab.residual._inputs import RUSTOCK_READINGS, TREND_READINGS, Assumptions
-from spamlab.residual._plot import plot_waterfall
+from spamlab.residual.accounting import Accounting, account, weekday_grid, write_table
+from spamlab.residual.algebra import consistency
+from spamlab.residual.readings import RUSTOCK_READINGS, TREND_READINGS, Assumptions
 
 __all__ = [
     "RUSTOCK_READINGS",
@@ -33,7 +32,6 @@ __all__ = [
     "Assumptions",
     "account",
     "consistency",
-    "plot_waterfall",
     "weekday_grid",
     "write_table",
 ]

@@ -17,7 +17,7 @@ Examples
 True
 """
 
-from spamlab.scenario._calibrate import (
+from spamlab.scenario.calibration import (
     HYPOTHESES,
     Calibration,
     Hypothesis,
@@ -26,7 +26,7 @@ from spamlab.scenario._calibrate import (
     param_table,
     summary,
 )
-from spamlab.scenario._compare import (
+from spamlab.scenario.comparison import (
     day_shape,
     days_needed,
     distinguish,
@@ -35,11 +35,10 @@ from spamlab.scenario._compare import (
     noise_residual,
     power,
 )
-from spamlab.scenario._model import SOURCES, Params, generate
-from spamlab.scenario._plot import plot_series
+from spamlab.scenario.model import SOURCES, Params, generate
 
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
     "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "engine_power", "generate",
-    "its_frame", "noise_residual", "param_table", "plot_series", "power", "summary",
+    "its_frame", "noise_residual", "param_table", "power", "summary",
 ]

@@ -2,6 +2,11 @@
 
 All series here are SYNTHETIC (calibrated scenarios); results describe what a
 method would find on such data, not what happened in 2011.
+
+Sign convention (the package's): an effect or step is observed minus
+counterfactual in bn/day, so a fall is negative. ``power(effect=-5.0)``
+simulates a second source of 5 bn/day that stops; the estimates, intervals and
+true steps in the tables carry the same sign.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ import pandas as pd
 
 from spamlab import its
 from spamlab.errors import ParameterError
-from spamlab.scenario._calibrate import Calibration
-from spamlab.scenario._model import Params, ar1_noise, generate, sources, volumes
+from spamlab.scenario.calibration import Calibration
+from spamlab.scenario.model import Params, ar1_noise, generate, sources, volumes
 
 TAKEDOWN_LABEL = "2011-03-16 14:45"
+#: Scenario volumes the power analyses can fit (``<name>_synthetic`` columns of :func:`its_frame`).
+SERIES: tuple[str, ...] = ("non_rustock", "total")
 SECOND_LABEL = "2011-03-17 00:00"
 
 
-def its_frame(series: pd.DataFrame, pre_days: int = 42, post_days: int = 28) -> pd.DataFrame:
+def its_frame(data: pd.DataFrame, pre_days: int = 42, post_days: int = 28) -> pd.DataFrame:
     """Window of a scenario series around the takedown, with a ``non_rustock_synthetic`` column.
 
-    The window starts ``pre_days`` days before 16 March and holds ``post_days``
+    ``data`` is a series from :func:`generate` (or ``Calibration.series``). The
+    window starts ``pre_days`` days before 16 March and holds ``post_days``
     whole days from 17 March on.
 
     Examples
@@ -36,9 +44,9 @@ def its_frame(series: pd.DataFrame, pre_days: int = 42, post_days: int = 28) -> 
         raise ParameterError(f"pre_days={pre_days}, post_days={post_days}: need >= 14 and >= 1")
     start = pd.Timestamp("2011-03-16") - pd.Timedelta(days=pre_days)
     end = pd.Timestamp("2011-03-16") + pd.Timedelta(days=post_days)
-    frame = series.loc[start:end, ["total_synthetic", "rustock_synthetic"]].copy()
+    frame = data.loc[start:end, ["total_synthetic", "rustock_synthetic"]].copy()
     frame["non_rustock_synthetic"] = frame["total_synthetic"] - frame["rustock_synthetic"]
-    frame.attrs = dict(series.attrs)
+    frame.attrs = dict(data.attrs)
     return frame
 
 
@@ -72,6 +80,14 @@ def distinguish(cals: dict[str, Calibration], *, pre_days: int = 42, post_days: 
     in total volume fitted next to the takedown step (what daily totals alone
     can show); and the day-by-day shape 15-20 March.
 
+    Returns
+    -------
+    DataFrame, one row per hypothesis: ``hypothesis, consistent``,
+    ``true_non_rustock_step`` (the noise-free change of non-Rustock volume,
+    17 vs 15 March), then per fitted step (``total_step``, ``non_rustock_step``,
+    ``second_step_in_total``) its estimate, ``_low``, ``_high`` and ``_p``, then
+    :func:`day_shape`. All steps in bn/day, signed: a fall is negative.
+
     Examples
     --------
     >>> from spamlab.scenario import calibrate
@@ -83,7 +99,7 @@ def distinguish(cals: dict[str, Calibration], *, pre_days: int = 42, post_days: 
     for name, cal in cals.items():
         frame = its_frame(cal.series, pre_days, post_days)
         row = {"hypothesis": name, "consistent": cal.consistent,
-               "true_non_rustock_drop": _true_non_rustock_drop(cal.params)}
+               "true_non_rustock_step": _true_non_rustock_step(cal.params)}
         fits = {
             "total_step": _step(frame, "total_synthetic", [TAKEDOWN_LABEL], errors, alpha),
             "non_rustock_step": _step(frame, "non_rustock_synthetic", [TAKEDOWN_LABEL], errors, alpha),
@@ -99,8 +115,8 @@ def distinguish(cals: dict[str, Calibration], *, pre_days: int = 42, post_days: 
     return out
 
 
-def _true_non_rustock_drop(p: Params) -> float:
-    """Non-Rustock volume lost at the takedown in the noise-free scenario (bn/day, 17 vs 15 March)."""
+def _true_non_rustock_step(p: Params) -> float:
+    """Change of non-Rustock volume in the noise-free scenario (bn/day, 17 minus 15 March; a fall < 0)."""
     frame = volumes(sources(p))
     non = frame["total"] - frame["rustock"]
     return float(non["2011-03-17"] - non["2011-03-15"])
@@ -108,15 +124,15 @@ def _true_non_rustock_drop(p: Params) -> float:
 
 def _detects(frame: pd.DataFrame, y: str, cuts: list[str], errors: str, alpha: float,
              effect: float) -> tuple[bool, float, bool, bool]:
-    """(significant drop, estimate, CI covers -effect, significant either way)."""
+    """(significant drop, estimate, CI covers the signed ``effect``, significant either way)."""
     eff = _step(frame, y, cuts, errors, alpha)
     significant = bool(eff["p_value"] < alpha)
-    covered = bool(eff["ci_low"] <= -effect <= eff["ci_high"])
+    covered = bool(eff["ci_low"] <= effect <= eff["ci_high"])
     return significant and eff["estimate"] < 0, float(eff["estimate"]), covered, significant
 
 
 def power(
-    effect: float = 5.0,
+    effect: float = -5.0,
     post_days: tuple[int, ...] = (3, 7, 14, 28),
     *,
     params: Params | None = None,
@@ -131,8 +147,10 @@ def power(
 ) -> pd.DataFrame:
     """Power to detect a second source's step of ``effect`` bn/day, by simulation (SYNTHETIC).
 
-    Each simulation draws a scenario with a second source of ``effect`` bn/day
-    stopping at 17 March 00:00 UTC (AR(1) log-noise ``noise_sd``, ``noise_ar1``:
+    ``effect`` is signed like every effect in spamlab (observed minus
+    counterfactual): ``-5.0`` is a fall of 5 bn/day. Each simulation draws a
+    scenario with a second source of ``-effect`` bn/day stopping at 17 March
+    00:00 UTC (AR(1) log-noise ``noise_sd``, ``noise_ar1``:
     assumptions for a spam-trap-like series), keeps ``pre_days`` days before the
     takedown and ``post_days`` whole days after it, and fits :func:`spamlab.its.fit`:
     on ``"non_rustock"`` volume (per-source data) one step at 17 March; on
@@ -142,11 +160,12 @@ def power(
     -------
     DataFrame: ``series, post_days, power`` (share of simulations with a significant drop),
     ``size`` (share significant in either direction when the step is 0; nominal ``alpha``),
-    ``mean_estimate, coverage, n_sims, effect, noise_sd, noise_ar1``.
+    ``mean_estimate`` (signed, near ``effect``), ``coverage`` (share of intervals holding
+    ``effect``), ``n_sims, effect, noise_sd, noise_ar1``.
 
     Examples
     --------
-    >>> out = power(post_days=(7,), series=("non_rustock",), n_sims=5, errors="hac")
+    >>> out = power(-5.0, post_days=(7,), series=("non_rustock",), n_sims=5, errors="hac")
     >>> list(out.columns[:4])
     ['series', 'post_days', 'power', 'size']
     """
@@ -172,7 +191,7 @@ def power(
 def _simulate(base: Params, effect: float, i: int, seed: int, pre_days: int, days: int, y: str,
               cuts: list[str], errors: str, alpha: float) -> tuple[bool, float, bool, bool]:
     sim_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
-    with_step = its_frame(generate(replace(base, second_drop=effect), sim_seed), pre_days, days)
+    with_step = its_frame(generate(replace(base, second_drop=-effect), sim_seed), pre_days, days)
     without = its_frame(generate(replace(base, second_drop=0.0), sim_seed), pre_days, days)
     hit, estimate, covered, _ = _detects(with_step, y, cuts, errors, alpha, effect)
     false_alarm = _detects(without, y, cuts, errors, alpha, 0.0)[3]
@@ -181,15 +200,24 @@ def _simulate(base: Params, effect: float, i: int, seed: int, pre_days: int, day
 
 def _check_power_args(effect: float, post_days: tuple[int, ...], series: tuple[str, ...],
                       n_sims: int) -> None:
-    if not effect > 0:
-        raise ParameterError(f"effect={effect}: the step to detect must be > 0 (bn/day)")
+    _check_effect(effect)
     if not post_days or min(post_days) < 1 or max(post_days) > 100:
         raise ParameterError(f"post_days={post_days!r}: need whole days between 1 and 100")
-    unknown = set(series) - {"non_rustock", "total"}
-    if not series or unknown:
-        raise ParameterError(f"series={series!r}: choose from 'non_rustock', 'total'")
+    _check_series(series)
     if n_sims < 2:
         raise ParameterError(f"n_sims={n_sims}: need at least 2 simulations")
+
+
+def _check_effect(effect: float) -> None:
+    if not effect < 0:
+        raise ParameterError(f"effect={effect}: the step to detect is a source stopping, a fall: "
+                             "give it as a negative number of bn/day (e.g. -5.0)")
+
+
+def _check_series(series: str | tuple[str, ...]) -> None:
+    chosen = (series,) if isinstance(series, str) else series
+    if not chosen or set(chosen) - set(SERIES):
+        raise ParameterError(f"series={series!r}: choose from {', '.join(map(repr, SERIES))}")
 
 
 def days_needed(table: pd.DataFrame, target: float = 0.8) -> pd.Series:
@@ -260,11 +288,11 @@ def _headline_residual(p: Params, noise: dict | None) -> float:
 
 def engine_power(
     params: Params | None = None,
-    effect: float = 5.0,
+    effect: float = -5.0,
     post_days: tuple[int, ...] = (3, 7, 14, 28),
     noise_sd: tuple[float, ...] = (0.05, 0.10, 0.20),
     *,
-    column: str = "non_rustock",
+    series: str = "non_rustock",
     pre_days: int = 42,
     noise_ar1: float = 0.5,
     errors: str = "ar1",
@@ -276,36 +304,38 @@ def engine_power(
     For each daily noise level, a scenario series is generated (``params`` with
     that ``noise_sd``), its ``pre_days`` days before 16 March are handed to
     :func:`spamlab.its.power` and :func:`spamlab.its.minimum_detectable_effect`,
-    which estimate the baseline and AR(1) noise there and simulate a level drop of
-    ``effect`` bn/day after ``post_days`` days. Unlike :func:`power`, no second
-    source is built into the series: this is the engine's view from the noise alone.
+    which estimate the baseline and AR(1) noise there and simulate a level change
+    of ``effect`` bn/day (signed: ``-5.0`` is a fall of 5) after ``post_days``
+    days. Unlike :func:`power`, no second source is built into the series: this
+    is the engine's view from the noise alone.
 
     Returns
     -------
-    DataFrame: ``column, noise_sd, post_days, power, mde`` (bn/day at 80% power),
-    ``mde_pct`` (percent of the pre-period mean), ``effect``.
+    DataFrame: ``series, noise_sd, post_days, power, mde`` (the smallest fall detected
+    with 80% power, bn/day, signed: negative), ``mde_pct`` (``mde`` in percent of the
+    pre-period mean), ``effect``.
 
     Examples
     --------
     >>> out = engine_power(post_days=(7,), noise_sd=(0.1,), n_sims=50)
     >>> list(out.columns[:4])
-    ['column', 'noise_sd', 'post_days', 'power']
+    ['series', 'noise_sd', 'post_days', 'power']
     """
-    if column not in ("non_rustock", "total"):
-        raise ParameterError(f"column={column!r}: choose 'non_rustock' or 'total'")
-    if not effect > 0 or not noise_sd or min(noise_sd) <= 0:
-        raise ParameterError(f"effect={effect}, noise_sd={noise_sd!r}: both must be > 0")
+    _check_series(series)
+    _check_effect(effect)
+    if not noise_sd or min(noise_sd) <= 0:
+        raise ParameterError(f"noise_sd={noise_sd!r}: every level must be > 0")
+    y = f"{series}_synthetic"
+    spec = its.Specification(seasonality="dow", errors=errors, seed=seed)
     rows = []
     for sd in noise_sd:
         p = replace(params or Params(), noise_sd=sd, noise_ar1=noise_ar1)
-        pre = its_frame(generate(p, seed), pre_days, 1).loc[:"2011-03-15", [f"{column}_synthetic"]]
-        y = f"{column}_synthetic"
-        options = {"seasonality": "dow", "errors": errors, "n_sims": n_sims, "seed": seed}
+        pre = its_frame(generate(p, seed), pre_days, 1).loc[:"2011-03-15", [y]]
         for days in post_days:
             rows.append({
-                "column": column, "noise_sd": sd, "post_days": days,
-                "power": its.power(pre, y=y, post_days=days, effect=-effect, **options),
-                "mde": its.minimum_detectable_effect(pre, y=y, post_days=days, **options),
+                "series": series, "noise_sd": sd, "post_days": days,
+                "power": its.power(pre, y=y, post_days=days, effect=effect, n_sims=n_sims, spec=spec),
+                "mde": its.minimum_detectable_effect(pre, y=y, post_days=days, n_sims=n_sims, spec=spec),
                 "pre_mean": float(pre[y].mean()), "effect": effect,
             })
     out = pd.DataFrame(rows)

@@ -7,6 +7,8 @@ Examples
     spamlab ingest data/raw/untroubled/2011-0*.7z --out data/processed/untroubled
     spamlab ingest ~/Maildir/.Spam trap.mbox --out counts --tz Europe/Berlin --workers 2
     spamlab ingest /shared/archives --out /shared/counts --engine dask --scheduler tcp://head:8786
+
+This module parses the arguments and prints; the work is :func:`spamlab.ingest.ingest`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 from datetime import UTC, datetime
 
 from spamlab.errors import ParameterError
+from spamlab.ingest import IngestOptions, ingest
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -47,8 +50,6 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the ingestion; 0 on success, 1 when some container could not be read to the end."""
-    from spamlab.ingest import IngestOptions, ingest
-
     options = IngestOptions(
         tz=args.tz,
         duplicate_window=parse_duration(args.duplicate_window, "--duplicate-window"),

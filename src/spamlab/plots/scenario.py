@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from matplotlib.figure import Figure
 
-from spamlab.scenario._calibrate import Calibration
-from spamlab.scenario._model import SOURCES, SUFFIX
+if TYPE_CHECKING:  # type only: spamlab.scenario imports spamlab.its, whose results import spamlab.plots
+    from spamlab.scenario.calibration import Calibration
+
+#: Column of a scenario series that holds the sum of its sources.
+TOTAL = "total_synthetic"
 
 
 def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04-30") -> Figure:
     """Stacked daily volume by source of a calibrated scenario; the title says SYNTHETIC.
 
+    Every column of ``cal.series`` except the total is one source.
+
     Examples
     --------
     >>> from spamlab.scenario import calibrate
+    >>> from spamlab.plots import plot_series
     >>> fig = plot_series(calibrate("second_source"))
     >>> "SYNTHETIC" in fig.axes[0].get_title()
     True
     """
-    frame = cal.series.loc[start:end]
+    frame = cal.series.loc[start:end].drop(columns=TOTAL)
     fig = Figure(figsize=(9, 4))
     ax = fig.add_subplot()
-    ax.stackplot(frame.index, *(frame[s + SUFFIX] for s in SOURCES),
-                 labels=[s.replace("_", " ") for s in SOURCES], alpha=0.85)
+    ax.stackplot(frame.index, *(frame[c] for c in frame.columns),
+                 labels=[c.removesuffix("_synthetic").replace("_", " ") for c in frame.columns],
+                 alpha=0.85)
     ax.axvline(cal.params.takedown_as_timestamp(), color="k", lw=0.8, ls="--", label="takedown")
     status = "consistent with" if cal.consistent else "cannot reproduce"
     ax.set_title(f"SYNTHETIC scenario '{cal.hypothesis}' ({status} the figures within "

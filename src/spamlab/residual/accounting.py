@@ -11,15 +11,16 @@ import pandas as pd
 
 from spamlab import figures
 from spamlab.errors import ParameterError
-from spamlab.residual._inputs import NAIVE_IDS, Assumptions
-from spamlab.residual._steps import (
+from spamlab.residual.adjustments import (
     STEPS,
     Levels,
     draw_inputs,
     other_botnets_volume,
     read_published,
     step_figure_ids,
+    weekday,
 )
+from spamlab.residual.readings import NAIVE_IDS, Assumptions
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "component", "kind", "hypothesis", "median", "low", "high", "figure_ids", "assumptions", "note",
@@ -30,16 +31,23 @@ TABLE_COLUMNS: tuple[str, ...] = (
 class Accounting:
     """Result of :func:`account` (all values in billion messages per day).
 
+    Signs: a residual is the part of the fall that Rustock does not explain, so
+    it is positive when more spam vanished than Rustock sent (``naive`` = 5.18).
+    An adjustment is the change it makes to the residual: negative when the
+    hypothesis explains part of it. (Effects in :mod:`spamlab.its` and
+    :mod:`spamlab.scenario` are observed minus counterfactual instead: a fall is
+    negative.)
+
     Attributes
     ----------
     naive
         ``before - after - Rustock`` from rows 5, 4, 1 (52 - 33 - 13.82).
     table
         Tidy table, one row per component: ``component``, ``kind`` ("naive",
-        "adjustment", "cumulative", "implied"), ``hypothesis`` (DOMAIN.md number,
-        0 if none), ``median``, ``low``, ``high`` (the ``interval`` quantiles),
-        ``figure_ids`` ("5;4;1"), ``assumptions`` (names of :class:`Assumptions`
-        fields used).
+        "adjustment", "cumulative", "implied"), ``hypothesis`` (its number in
+        ``docs/domain.md``, H1-H6; 0 if none), ``median``, ``low``, ``high``
+        (the ``interval`` quantiles), ``figure_ids`` ("5;4;1"), ``assumptions``
+        (names of :class:`Assumptions` fields used).
     draws
         One row per Monte Carlo draw: each adjustment (``adj_<key>``) and the
         residual after it (``res_<key>``).
@@ -174,8 +182,10 @@ def _summarise(frame: pd.DataFrame, naive: float, asm: Assumptions, interval: fl
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 
 
-def write_table(acc: Accounting, path: str | Path | None = None) -> Path:
-    """Write ``acc.table`` as CSV (default ``data/processed/residual_table.csv``); return the path.
+def write_table(acc: Accounting, path: str | Path) -> Path:
+    """Write ``acc.table`` as CSV to ``path`` (folders created, written atomically); return the path.
+
+    The caller chooses the location: notebook 03 writes into its run's reports folder.
 
     Examples
     --------
@@ -184,9 +194,7 @@ def write_table(acc: Accounting, path: str | Path | None = None) -> Path:
     >>> out.name
     't.csv'
     """
-    from spamlab import paths
-
-    path = Path(path) if path is not None else paths.data_processed() / "residual_table.csv"
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     acc.table.to_csv(partial, index=False, float_format="%.4f")
@@ -218,8 +226,6 @@ def weekday_grid(
     >>> float(grid["adjustment"].abs().max())
     0.0
     """
-    from spamlab.residual._steps import weekday
-
     table = figures.load() if table is None else table
     pub = read_published(table)
     combos = [(b, a, w) for b in before_days for a in after_days for w in pub.weekend_ratio]

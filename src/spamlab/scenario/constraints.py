@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from spamlab.errors import DataError
-from spamlab.residual._inputs import figure
-from spamlab.scenario._model import BOTNETS, START
+from spamlab.residual.readings import figure
+from spamlab.scenario.model import BOTNETS, START
 
 KINDS = ("mean", "day", "change", "share", "month_change")
 
@@ -66,7 +66,7 @@ def _pos(day: pd.Timestamp) -> int:
 
 def _column(arrays: dict[str, np.ndarray], source: str) -> np.ndarray:
     if source == "botnets":
-        return sum(arrays[k] for k in BOTNETS)
+        return sum((arrays[k] for k in BOTNETS), np.zeros_like(arrays["total"]))
     return arrays[source]
 
 

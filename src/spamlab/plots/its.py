@@ -1,4 +1,4 @@
-"""Figures of ITS results.
+"""Figures of ITS results: a fit (observed, counterfactual, effects) and a sensitivity table.
 
 Examples
 --------
@@ -13,10 +13,15 @@ Examples
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
-from spamlab.its.results import ITSResult
+if TYPE_CHECKING:  # type only: spamlab.its.results imports this module for ITSResult.plot
+    from spamlab.its.results import ITSResult
 
 
 def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None) -> Figure:
@@ -71,9 +76,8 @@ def _mark_interruptions(res: ITSResult, axis: plt.Axes) -> None:
         axis.axvline(moment, color="0.4", ls=":", lw=1)
 
 
-def _moment(label: str, index):
-    import pandas as pd
-
+def _moment(label: str, index: pd.Index) -> pd.Timestamp | float:
+    """An interruption label as a position on the x axis."""
     if isinstance(index, pd.DatetimeIndex):
         moment = pd.Timestamp(label)
         if index.tz is not None and moment.tz is None:
@@ -82,3 +86,33 @@ def _moment(label: str, index):
             moment = moment.tz_convert("UTC").tz_localize(None)
         return moment
     return float(label)
+
+
+def plot_sensitivity(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Point-and-interval panels, one per ``varied`` axis (and scale) of a sensitivity table.
+
+    ``table`` is :attr:`spamlab.its.SensitivityResult.table`.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"varied": ["pre_window"] * 2, "setting": ["60", "30"],
+    ...                       "estimate": [-5.0, -4.0], "ci_low": [-6.0, -6.0],
+    ...                       "ci_high": [-4.0, -2.0], "scale": ["difference"] * 2})
+    >>> len(plot_sensitivity(table).axes)
+    1
+    """
+    groups = list(dict.fromkeys(zip(table["varied"], table["scale"])))
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.5 * len(groups), 4), squeeze=False,
+                             layout="constrained")
+    for axis, (group, scale) in zip(axes[0], groups):
+        part = table[(table["varied"] == group) & (table["scale"] == scale)].reset_index(drop=True)
+        ypos = np.arange(len(part))
+        axis.errorbar(part["estimate"], ypos, fmt="o", color="C0", capsize=3,
+                      xerr=[part["estimate"] - part["ci_low"], part["ci_high"] - part["estimate"]])
+        axis.axvline(1.0 if scale == "ratio" else 0.0, color="0.5", lw=0.8, ls="--")
+        axis.set_yticks(ypos, part["setting"])
+        axis.set_title(group.replace("_", " ") + (" (ratio scale)" if scale == "ratio" else ""))
+        axis.set_xlabel("level change" + (" (ratio)" if scale == "ratio" else " (difference)"))
+    axes[0][0].set_ylabel("setting")
+    fig.suptitle(title or "Sensitivity of the level change (estimate and interval)")
+    return fig

@@ -1,4 +1,4 @@
-"""The six residual adjustments of DOMAIN.md, vectorised over Monte Carlo draws.
+"""The six residual adjustments (hypotheses H1-H6 of docs/domain.md), vectorized over Monte Carlo draws.
 
 Each adjustment maps the current :class:`Levels` (before level, after level,
 Rustock's output, in bn/day, one value per draw) to new levels; the residual is
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from spamlab.residual._inputs import RUSTOCK_READINGS, TREND_READINGS, Assumptions, figure
+from spamlab.residual.readings import RUSTOCK_READINGS, TREND_READINGS, Assumptions, figure
 
 #: Days of March 2011 (1..31) that fall on a Saturday or Sunday.
 _MARCH = pd.date_range("2011-03-01", "2011-03-31", freq="D")
@@ -47,6 +47,8 @@ def read_published(table: pd.DataFrame) -> Published:
     pct = "percent"
     weekend = [figure(table, i, "percent_of_weekday_avg") / 100 for i in (212, 218)]
     weekend += [figure(table, 384, pct) / 100, 1 + figure(table, 219, pct) / 100]
+    first_stop, last_stop = sorted((figure(table, 125, "hour_of_day_utc"),
+                                    figure(table, 130, "hour_of_day_utc")))
     return Published(
         before=figure(table, 5, "billion_per_day"),
         after=figure(table, 4, "billion_per_day"),
@@ -54,8 +56,7 @@ def read_published(table: pd.DataFrame) -> Published:
         rustock_floor=min(figure(table, 148, "billion_per_day"), figure(table, 323, "billion_per_day")),
         rustock_share=figure(table, 2, pct) / 100,
         kaspersky_share=(figure(table, 168, pct) / 100, figure(table, 169, pct) / 100),
-        stop_hours=tuple(sorted((figure(table, 125, "hour_of_day_utc"),
-                                 figure(table, 130, "hour_of_day_utc")))),
+        stop_hours=(first_stop, last_stop),
         weekend_ratio=(min(weekend), max(weekend)),
         march_vs_feb=figure(table, 236, pct) / 100,
         change_15_17=figure(table, 3, pct) / 100,
@@ -209,7 +210,7 @@ def measurement(lv: Levels, pub: Published, d: dict) -> Levels:
 
 @dataclass(frozen=True)
 class Step:
-    """One adjustment: key, label, DOMAIN.md hypothesis number, figure ids, assumptions, note."""
+    """One adjustment: key, label, hypothesis number (docs/domain.md), figure ids, assumptions, note."""
 
     key: str
     label: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,9 +11,9 @@ from scipy.optimize import least_squares
 
 from spamlab import figures
 from spamlab.errors import ParameterError
-from spamlab.residual._inputs import figure
-from spamlab.scenario._constraints import DIAGNOSTIC, FITTED, Constraint, build
-from spamlab.scenario._model import PARAM_BASIS, Params, ar1_noise, generate, sources, volume_arrays
+from spamlab.residual.readings import figure
+from spamlab.scenario.constraints import DIAGNOSTIC, FITTED, Constraint, build
+from spamlab.scenario.model import PARAM_BASIS, Params, ar1_noise, generate, sources, volume_arrays
 
 #: Parameters fitted under every hypothesis, with bounds.
 COMMON_FREE: dict[str, tuple[float, float]] = {
@@ -147,11 +148,13 @@ def _fit(start: Params, names: list[str], bounds: dict, cons: list[Constraint]) 
     x0 = np.clip([getattr(start, n) for n in names], lower, upper)
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        return _achieved(replace(start, **dict(zip(names, x, strict=True))), cons) / targets - 1
+        values: dict[str, Any] = dict(zip(names, x, strict=True))
+        return _achieved(replace(start, **values), cons) / targets - 1
 
     sol = least_squares(residuals, x0, bounds=(lower, upper), x_scale=np.maximum(upper - lower, 1e-3) / 10,
                         xtol=1e-10, ftol=1e-10, max_nfev=2000)
-    return replace(start, **dict(zip(names, (float(v) for v in sol.x), strict=True)))
+    fitted: dict[str, Any] = dict(zip(names, (float(v) for v in sol.x), strict=True))
+    return replace(start, **fitted)
 
 
 def calibrate(
@@ -199,7 +202,8 @@ def calibrate(
     table = figures.load() if table is None else table
     fitted, diagnostic = constraints_for(hyp, table, tuple(exclude))
     bounds = _bounds(hyp, table)
-    start = replace(start or Params(), **dict(hyp.fixed))
+    fixed: dict[str, Any] = dict(hyp.fixed)
+    start = replace(start or Params(), **fixed)
     params = _fit(start, list(bounds), bounds, fitted)
     frame = _constraint_table(params, fitted, diagnostic, seed)
     worst = float(frame.loc[frame["fitted"], "rel_error"].abs().max())

@@ -204,7 +204,7 @@ def volume_arrays(srcs: dict[str, Source], offset_hours: float = 0.0, freq: str 
     edges = np.arange(n + 1) * step + offset_hours / 24
     out = {k: np.diff(s.integral(edges)) for k, s in srcs.items()}
     out["other_botnets"] = out["other_botnets"] + out.pop("second_source")
-    out["total"] = sum(out[k] for k in SOURCES)
+    out["total"] = sum((out[k] for k in SOURCES), np.zeros(n))
     return out
 
 

@@ -1,8 +1,8 @@
 """Story figures for the notebooks: published figures side by side, monthly spam rates, series.
 
-ITS results and the residual waterfall draw themselves (``res.plot()``,
-``spamlab.residual.plot_waterfall``); this module holds the other figures the
-story needs. Every function returns a matplotlib ``Figure`` and never saves it
+ITS results, the residual waterfall and a scenario have their own modules
+(:mod:`spamlab.plots.its`, :mod:`spamlab.plots.residual`, :mod:`spamlab.plots.scenario`);
+this module holds the other figures the story needs. Every function returns a matplotlib ``Figure`` and never saves it
 (``spamlab.report.save_figure`` does that).
 
 Examples

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from spamlab.residual._account import Accounting
+from spamlab.residual.accounting import Accounting
 
 
 def plot_waterfall(acc: Accounting, *, title: str | None = None) -> Figure:
@@ -14,7 +14,7 @@ def plot_waterfall(acc: Accounting, *, title: str | None = None) -> Figure:
     Floating bars run from the residual median before an adjustment to the
     median after it; whiskers show each adjustment's interval, and the last bar
     the interval of the remaining residual. Every bar is labelled with its
-    DOMAIN.md hypothesis number.
+    hypothesis number (H1-H6 of ``docs/domain.md``).
 
     Examples
     --------

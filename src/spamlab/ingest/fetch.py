@@ -1,21 +1,19 @@
-"""``spamlab fetch``: download a public spam archive with resume and provenance.
+"""Download a public spam archive with resume and provenance (``spamlab fetch``).
 
 The one source supported so far is untroubled.org's monthly spam archive
-(one ``YYYY-MM.7z`` file per month, one message per file inside)::
-
-    spamlab fetch untroubled --months 2011-01..2011-06 --dest data/raw/untroubled
+(one ``YYYY-MM.7z`` file per month, one message per file inside).
 
 Downloads go to ``NAME.part`` and resume with an HTTP ``Range`` request when
 interrupted; the file is renamed into place only once its size matches what
-the server announced (and its SHA-256 matches ``--checksums`` when given).
+the server announced (and its SHA-256 matches the expected one when given).
 Every file is recorded in ``DEST/sources.json`` (source URL, retrieval time,
 bytes, SHA-256), rendered as ``DEST/PROVENANCE.md`` in the style of
 ``data/raw/README.md``. An already recorded file is verified, not downloaded.
+The command line is in :mod:`spamlab.cli.fetch`.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import http.client
 import json
@@ -28,10 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from spamlab.errors import DataError, ParameterError
+from tqdm import tqdm
+
+from spamlab.errors import DataError
+from spamlab.ingest.outputs import write_atomic
 
 SOURCES = {"untroubled": "http://untroubled.org/spam/"}
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _CHUNK = 1024 * 1024
 
 
@@ -45,62 +45,6 @@ class FetchedFile:
     sha256: str
     retrieved: str
     downloaded: bool
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    """Add the ``fetch`` arguments to ``parser``."""
-    parser.add_argument("source", choices=sorted(SOURCES), help="which public archive")
-    parser.add_argument("--months", required=True, metavar="YYYY-MM..YYYY-MM",
-                        help="a month, a range (2011-01..2011-06) or a comma list")
-    parser.add_argument("--dest", required=True, metavar="DIR", help="folder to download into")
-    parser.add_argument("--base-url", metavar="URL", help="mirror or test server (default: the source's)")
-    parser.add_argument("--checksums", metavar="FILE",
-                        help="sha256sum-style file ('HEX  NAME' lines) to verify against")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-
-
-def run_command(args: argparse.Namespace) -> int:
-    """Fetch the requested months; 0 when all are present and verified."""
-    base = args.base_url or SOURCES[args.source]
-    expected = read_checksums(Path(args.checksums)) if args.checksums else {}
-    files = fetch_months(args.source, parse_months(args.months), Path(args.dest), base_url=base,
-                         expected_sha256=expected, timeout=args.timeout,
-                         progress=not args.quiet)
-    if not args.quiet:
-        for item in files:
-            verb = "downloaded" if item.downloaded else "verified"
-            print(f"fetch: {verb} {item.name} ({item.size} bytes, sha256 {item.sha256[:12]}...)")
-    return 0
-
-
-def parse_months(text: str) -> list[str]:
-    """Expand ``2011-01..2011-03``, ``2011-02`` or ``2011-01,2011-05`` into months.
-
-    Examples
-    --------
-    >>> parse_months("2010-11..2011-02")
-    ['2010-11', '2010-12', '2011-01', '2011-02']
-    >>> parse_months("2011-13")
-    Traceback (most recent call last):
-    ...
-    spamlab.errors.ParameterError: --months: '2011-13' is not a month (YYYY-MM, 01-12)
-    """
-    months: list[str] = []
-    for part in text.split(","):
-        first, _, last = part.strip().partition("..")
-        start, stop = _month_number(first), _month_number(last or first)
-        if stop < start:
-            raise ParameterError(f"--months: range {part.strip()!r} ends before it starts")
-        months += [f"{n // 12}-{n % 12 + 1:02d}" for n in range(start, stop + 1)]
-    return sorted(set(months))
-
-
-def _month_number(text: str) -> int:
-    match = _MONTH.match(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ParameterError(f"--months: {text.strip()!r} is not a month (YYYY-MM, 01-12)")
-    return int(match.group(1)) * 12 + int(match.group(2)) - 1
 
 
 def read_checksums(path: Path) -> dict[str, str]:
@@ -219,8 +163,6 @@ def _copy(response: Any, sink: Any, bar: Any, url: str) -> None:
 
 
 def _bar(enabled: bool, name: str, total: int | None, initial: int) -> Any:
-    from tqdm import tqdm
-
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, desc=name,
                 disable=not (enabled and sys.stderr.isatty()), file=sys.stderr)
 
@@ -245,8 +187,6 @@ def _load_ledger(dest: Path) -> dict[str, dict[str, Any]]:
 
 
 def _save_ledger(dest: Path, ledger: dict[str, dict[str, Any]]) -> None:
-    from spamlab.ingest import write_atomic
-
     text = json.dumps({"files": dict(sorted(ledger.items()))}, indent=2, sort_keys=True) + "\n"
     write_atomic(dest / "sources.json", text.encode("utf-8"))
     write_atomic(dest / "PROVENANCE.md", provenance_markdown(ledger).encode("utf-8"))

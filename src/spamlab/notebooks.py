@@ -1,0 +1,232 @@
+"""The analysis notebooks: which ones a run executes, and executing them.
+
+A run executes notebooks into one folder, ``reports/<name>/``: each jupytext
+``.py`` source is converted, executed with papermill on this environment's
+``python3`` kernel (:func:`check_kernel`), saved as ``.ipynb`` (and HTML), and the
+notebooks' result fragments are merged into ``results.json``
+(:func:`spamlab.report.write_results`). A failing cell raises
+:class:`NotebookFailed` naming the notebook, the cell and the error.
+
+:class:`RunPlan` says what to execute; the command line builds one from its
+options (:mod:`spamlab.cli.run`) and hands it to :func:`execute_plan`.
+
+Examples
+--------
+>>> from spamlab import notebooks, paths
+>>> notebooks.STORY[0]
+'01-published-figures'
+>>> sorted(notebooks.declared_parameters(paths.notebooks() / "01-published-figures.py"))[:3]
+['data', 'date_col', 'interruption']
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from traitlets.config import Config
+
+from spamlab import report
+from spamlab.errors import ParameterError, SpamlabError
+
+#: the Rustock story, run on the published figures and the synthetic scenario
+STORY: tuple[str, ...] = (
+    "01-published-figures", "02-rustock-its", "03-the-missing-5-billion", "04-robustness",
+)
+#: the notebooks that run on a daily series you bring
+YOUR_DATA: tuple[str, ...] = ("02-rustock-its", "04-robustness", "05-your-data")
+#: the Jupyter kernel every notebook runs on
+KERNEL = "python3"
+
+
+class NotebookFailed(SpamlabError):
+    """A notebook raised an error; the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run needs, checked before any notebook starts.
+
+    Attributes
+    ----------
+    name : run name, the folder under the reports root
+    out_dir : ``<reports root>/<name>``
+    notebooks : notebook names in execution order
+    parameters : values injected into every notebook's ``parameters`` cell
+    notebooks_dir : folder of the jupytext ``.py`` sources
+    timeout : seconds allowed per cell (None: no limit)
+    html : also export each executed notebook as HTML
+    planned : every notebook of this kind of run; results.json merges the fragments of
+        all of them present on disk, so a rerun with ``--only`` updates it without loss
+    """
+
+    name: str
+    out_dir: Path
+    notebooks: tuple[str, ...]
+    parameters: Mapping[str, Any]
+    notebooks_dir: Path
+    timeout: int | None = 600
+    html: bool = True
+    planned: tuple[str, ...] = ()
+
+
+def declared_parameters(source: Path) -> set[str]:
+    """Names assigned in the cell tagged ``parameters`` of a jupytext notebook source.
+
+    Examples
+    --------
+    >>> from spamlab import paths
+    >>> "seed" in declared_parameters(paths.notebooks() / "05-your-data.py")
+    True
+    """
+    # Imported here, as in execute(), on purpose: jupytext takes seconds to load (its
+    # JSON-schema validation), which `spamlab run --help` and the option checks that
+    # come before this one should not wait for.
+    import jupytext
+
+    for cell in jupytext.read(source).cells:
+        if "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return {
+                target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Name)
+            }
+    raise ParameterError(f"{source}: no cell tagged 'parameters'")
+
+
+def check_kernel(name: str = KERNEL) -> None:
+    """Fail unless Jupyter kernel ``name`` starts this environment's Python.
+
+    jupyter_client starts kernels whose command is a bare ``python``/``python3``
+    with the current interpreter, so the venv's own kernel spec qualifies; a
+    user-level spec pointing at another interpreter would silently run the
+    notebooks without spamlab's pinned dependencies.
+    """
+    try:
+        spec = KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise ParameterError(
+            f"no Jupyter kernel {name!r}: run `{sys.executable} -m ipykernel install --sys-prefix`"
+        ) from None
+    command = spec.argv[0] if spec.argv else ""
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    if command in bare or Path(command).absolute() == Path(sys.executable).absolute():
+        return
+    raise ParameterError(
+        f"Jupyter kernel {name!r} ({spec.resource_dir}) starts {command}, not this environment's "
+        f"{sys.executable}; remove that kernel spec or run "
+        f"`{sys.executable} -m ipykernel install --sys-prefix`"
+    )
+
+
+def execute_plan(plan: RunPlan, stream: Any = None) -> dict[str, Any]:
+    """Execute the plan's notebooks in order, then write ``results.json``; return it.
+
+    Progress goes to ``stream`` (default: standard error); the seconds each notebook
+    took go to ``<out_dir>/run_log.json``.
+    """
+    stream = stream if stream is not None else sys.stderr
+    seconds: dict[str, float] = {}
+    total = len(plan.notebooks)
+    for notebook in plan.notebooks:  # a failed notebook must not leave an old result behind
+        (plan.out_dir / "fragments" / f"{notebook}.json").unlink(missing_ok=True)
+    for number, notebook in enumerate(plan.notebooks, start=1):
+        print(f"spamlab run: [{number}/{total}] {notebook} ...", file=stream, flush=True)
+        started = time.perf_counter()
+        executed = execute(plan.notebooks_dir / f"{notebook}.py", plan.out_dir,
+                           plan.parameters, plan.timeout)
+        if plan.html:
+            report.export_html(executed)
+        seconds[notebook] = round(time.perf_counter() - started, 1)
+        print(f"spamlab run: [{number}/{total}] {notebook} done in {seconds[notebook]:.1f} s",
+              file=stream, flush=True)
+    run_info = {"run": plan.name, "parameters": dict(plan.parameters),
+                "notebooks_run": list(plan.notebooks),
+                "figures": sorted(p.name for p in (plan.out_dir / "figures").glob("*.png"))}
+    results = report.write_results(plan.out_dir, plan.planned or plan.notebooks, extra=run_info)
+    log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
+    (plan.out_dir / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+    print(f"spamlab run: {total} notebook(s) in {log['total_seconds']:.1f} s -> "
+          f"{plan.out_dir / 'results.json'}", file=stream, flush=True)
+    return results
+
+
+def execute(
+    source: Path, out_dir: Path, parameters: Mapping[str, Any], timeout: int | None = 600
+) -> Path:
+    """Convert a jupytext ``.py`` source and execute it with papermill into ``out_dir``.
+
+    Only the ``parameters`` the notebook declares are injected. Returns the executed
+    ``.ipynb``. A failing cell raises :class:`NotebookFailed` naming the notebook, the
+    cell (index and first line) and the error; the partially executed notebook is
+    kept for inspection.
+    """
+    # Imported here on purpose: jupytext and papermill take seconds to load, which
+    # `spamlab run --help` and a run refused by its option checks should not wait for.
+    import jupytext
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {
+        "name": KERNEL, "display_name": "Python 3 (ipykernel)", "language": "python"
+    }
+    target = out_dir / f"{source.stem}.ipynb"
+    with tempfile.TemporaryDirectory(prefix="spamlab-run-") as tmp:
+        converted = Path(tmp) / target.name
+        jupytext.write(notebook, converted)
+        declared = declared_parameters(source)
+        try:
+            papermill.execute_notebook(
+                str(converted), str(target), kernel_name=KERNEL, config=_kernel_config(),
+                parameters={k: v for k, v in parameters.items() if k in declared},
+                progress_bar=False, cwd=str(out_dir), execution_timeout=timeout,
+            )
+        except PapermillExecutionError as exc:
+            raise NotebookFailed(describe_failure(source.stem, exc, target)) from None
+    return target
+
+
+def _kernel_config() -> Config:
+    """Kernel settings: local IPC sockets where the OS has them (no open TCP ports, no warning).
+
+    The kernel's own log is limited to critical messages: jupyter_client interrupts
+    every kernel before shutting it down, which an idle ipykernel may log as an
+    alarming but harmless "KeyboardInterrupt caught in kernel". Errors in cells
+    reach the user through :class:`NotebookFailed`, not through this log.
+    """
+    config = Config()
+    config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+    return config
+
+
+def describe_failure(notebook: str, exc: Any, saved: Path) -> str:
+    """One readable paragraph about a papermill execution error.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> err = SimpleNamespace(cell_index=4, exec_count=3, source="x = 1/0",
+    ...                       ename="ZeroDivisionError", evalue="division by zero")
+    >>> print(describe_failure("05-your-data", err, Path("r/05-your-data.ipynb")))
+    notebook 05-your-data failed in cell 4 (In [3]: x = 1/0): ZeroDivisionError: division by zero
+      the partly executed notebook is r/05-your-data.ipynb
+    """
+    first_line = next((line for line in str(exc.source).splitlines() if line.strip()), "")
+    return (
+        f"notebook {notebook} failed in cell {exc.cell_index} (In [{exc.exec_count}]: "
+        f"{first_line.strip()}): {exc.ename}: {exc.evalue}\n"
+        f"  the partly executed notebook is {saved}"
+    )

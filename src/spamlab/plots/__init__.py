@@ -1,0 +1,27 @@
+"""Every figure spamlab draws, one module per stage; each function returns a matplotlib Figure.
+
+Modules: ``published`` (the published figures side by side, monthly rates, daily series,
+placebo dates, hypotheses side by side), ``its`` (an ITS result, a sensitivity table), ``residual`` (the
+waterfall of the residual accounting), ``scenario`` (a calibrated synthetic scenario).
+Nothing here saves a figure: :func:`spamlab.report.save_figure` does that.
+"""
+
+from __future__ import annotations
+
+from spamlab.plots.its import plot_result, plot_sensitivity
+from spamlab.plots.published import (
+    daily_series,
+    hypotheses_side_by_side,
+    monthly_rates,
+    placebo_dates,
+    published_periods,
+    published_rows,
+)
+from spamlab.plots.residual import plot_waterfall
+from spamlab.plots.scenario import plot_series
+
+__all__ = [
+    "daily_series", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
+    "plot_result", "plot_sensitivity", "plot_series", "plot_waterfall", "published_periods",
+    "published_rows",
+]

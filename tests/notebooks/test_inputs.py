@@ -1,0 +1,52 @@
+"""spamlab.inputs: what the notebooks read (your file, or the labelled-synthetic scenario)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from spamlab import inputs
+from spamlab.errors import DataError
+
+
+def test_a_file_keeps_gaps_empty_and_counts_everything(tmp_path):
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    counts = np.full(40, 1000.0)
+    counts[20] = 50000.0  # an outlier, to be flagged and kept
+    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "count": counts}).drop(index=[10, 11])
+    frame.loc[5, "count"] = np.nan  # an empty cell
+    path = tmp_path / "My Server 2024.csv"
+    frame.to_csv(path, index=False)
+    inp = inputs.read_daily(path)
+    assert not inp.synthetic and inp.y == "volume" and inp.slug == "my-server-2024"
+    assert len(inp.frame) == 40  # the two missing days are rows, not dropped
+    assert inp.frame["is_gap"].sum() == 3 and inp.frame["volume"].isna().sum() == 3  # 2 gaps + empty
+    assert bool(inp.frame["is_outlier"].iloc[20]) and inp.frame["volume"].iloc[20] == 50000.0
+    summary = inputs.cleaning_summary(inp.frame).set_index("what")["count"]
+    assert summary["rows read from the file"] == 38
+    assert summary["rows with an empty value"] == 1
+    assert summary["days without data (gaps, left empty)"] == 3
+    assert summary["days flagged as outliers (kept)"] == 1
+    assert inp.figure_name("counterfactual") == "my-server-2024-counterfactual"
+
+
+def test_scenario_input_is_labelled_synthetic_everywhere():
+    inp = inputs.read_daily(None, seed=0)
+    assert inp.synthetic and inp.y == "total_synthetic" and "SYNTHETIC" in inp.label
+    assert inp.figure_name("counterfactual") == "rustock-counterfactual-synthetic"
+    assert "SYNTHETIC" in inp.title_tag and str(inp.frame.index.tz) == "UTC"
+    assert all(c.endswith("_synthetic") for c in inp.frame.columns if c.startswith("total"))
+
+
+def test_columns_and_time_zone_reach_the_reader(tmp_path):
+    days = pd.date_range("2024-03-25", periods=14, freq="D")
+    path = tmp_path / "berlin.csv"
+    pd.DataFrame({"Tag": days.strftime("%Y-%m-%d"), "Spam": np.arange(14) + 10}).to_csv(
+        path, index=False)
+    inp = inputs.read_daily(path, date_col="Tag", value_col="Spam", tz="Europe/Berlin")
+    assert str(inp.frame.index.tz) == "Europe/Berlin"  # Berlin days, not UTC ones
+    assert inp.frame.index[0] == pd.Timestamp("2024-03-25", tz="Europe/Berlin")
+    assert inp.frame["volume"].tolist() == list(np.arange(14.0) + 10)
+    with pytest.raises(DataError, match=r"value column 'count' not found.*\['Tag', 'Spam'\]"):
+        inputs.read_daily(path, date_col="Tag", tz="Europe/Berlin")
