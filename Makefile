@@ -33,8 +33,9 @@ test-fast: $(STAMP) ## the test suite without the slow Monte Carlo tests
 bench: $(STAMP) ## run the benchmarks in benchmarks/ (not part of CI)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-lint: $(STAMP) ## ruff over the library, tests and notebooks
+lint: $(STAMP) ## ruff over the library, tests and notebooks; mypy over src/
 	$(VENV)/bin/ruff check src tests notebooks benchmarks tools
+	$(VENV)/bin/mypy
 
 notebooks: $(STAMP) ## regenerate notebooks/*.ipynb from the jupytext .py sources
 	$(VENV)/bin/jupytext --to ipynb notebooks/[0-9]*.py

@@ -93,7 +93,7 @@ print(f"the real level change ranks {placebo.real_rank} of {placebo.n_placebo + 
 # %%
 breaks = report.stack({
     f"{n} break(s), {'with' if trend else 'no'} trend": its.breakpoints(
-        window, y=inp.y, n_breaks=n, seasonality=seasonality, trend=trend).table
+        window, y=inp.y, n_breaks=n, seasonality=seasonality, trend=trend)
     for n in (1, 2) for trend in (False, True)}, label="search")
 breaks
 
@@ -139,8 +139,9 @@ report.write_fragment(run, "04-robustness", {
     "placebo": placebo.to_dict(),
     "breakpoints": breaks,
     "sensitivity": sensitivity.table,
+    # the size of the smallest detectable fall, a positive number in the series' unit
     "minimum_detectable_drop": {"unit": inp.unit, "target_power": 0.8,
-                                "by_post_days": detectable},
+                                "by_post_days": {days: -change for days, change in detectable.items()}},
 })
 
 # %% [markdown]

@@ -1,19 +1,32 @@
 """spamlab: measure what a botnet takedown did to spam volume.
 
-Modules, in the order data flows through them::
+Stages, in the order data flows through them (README, "Architecture")::
 
-    figures   the published-figures table (data/raw/published_figures.csv)
-    series    read a user's time series (CSV/Parquet) with row-numbered errors
-    clean     regular frequency, explicit gaps, outlier flags, partial days
-    mail      raw mail containers and header parsing
-    ingest    raw mail -> per-message events -> daily counts
-    events    registry of interventions (takedowns, pauses)
-    its       interrupted-time-series models and robustness checks
-    scenario  synthetic daily series calibrated to the published figures
-    residual  accounting of the unexplained "missing 5 billion"
-    plots, report, cli
+    figures    the published-figures table (data/raw/published_figures.csv)
+    events     registry of interventions (takedowns, pauses)
+    mail       raw mail containers and header parsing
+    ingest     raw mail -> per-message events -> daily counts (and fetch)
+    series     read a user's time series (CSV/Parquet) with row-numbered errors
+    clean      regular frequency, explicit gaps, outlier flags, partial days
+    inputs     what a notebook reads: the user's file or the labelled-synthetic default
+    its        interrupted-time-series models and robustness checks
+    scenario   synthetic daily series calibrated to the published figures
+    residual   accounting of the unexplained "missing 5 billion"
+    plots      every figure spamlab draws
+    report     what a notebook writes: fragments, results.json, figures, HTML
+    notebooks  executes the analysis notebooks for ``spamlab run``
+    cli        the ``spamlab`` command (fetch, ingest, run)
+    testing    synthetic mail corpora with known ground truth, for tests and demos
+    paths, errors
 
-Submodules are imported lazily, so ``import spamlab`` stays cheap.
+Submodules are imported lazily, so ``import spamlab`` stays cheap; ``dir(spamlab)``
+lists them (tab completion in JupyterLab).
+
+Examples
+--------
+>>> import spamlab
+>>> "its" in dir(spamlab) and spamlab.its.fit is not None
+True
 """
 
 from __future__ import annotations
@@ -23,11 +36,11 @@ from types import ModuleType
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "__version__", "clean", "cli", "errors", "events", "figures", "ingest", "its",
-    "mail", "paths", "plots", "report", "residual", "scenario", "series", "testing",
-]
-_SUBMODULES = frozenset(__all__) - {"__version__"}
+_SUBMODULES = (
+    "clean", "cli", "errors", "events", "figures", "ingest", "inputs", "its", "mail",
+    "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+)
+__all__ = ["__version__", *_SUBMODULES]
 
 
 def __getattr__(name: str) -> ModuleType:
@@ -35,3 +48,6 @@ def __getattr__(name: str) -> ModuleType:
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'spamlab' has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES})

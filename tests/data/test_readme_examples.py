@@ -175,7 +175,6 @@ def test_its_examples_run_and_their_claims_hold():
     import matplotlib.pyplot as plt
     import statsmodels.api as sm
 
-    from spamlab import its
     from spamlab.errors import ParameterError
 
     days = pd.date_range("2010-12-01", "2011-04-30", freq="D", tz="UTC")
@@ -200,7 +199,7 @@ def test_its_examples_run_and_their_claims_hold():
         res.level_change("2011-03-17")
     exec(robustness_block, namespace)  # noqa: S102
     assert namespace["placebo"].real_rank == 1
-    assert namespace["breaks"].table["break_at"].iloc[0] == 1899 and "break_at 1899" in robustness_block
+    assert namespace["breaks"]["break_at"].iloc[0] == namespace["search"].table["break_at"].iloc[0] == 1899 and "break_at 1899" in robustness_block
     assert set(namespace["result"].table["varied"]) == {"interruption", "pre_window", "specification"}
     mde, found = namespace["mde"], namespace["found"]
     assert mde < 0 and (found >= 0.8) == (mde >= -5.0)  # signed: a fall of 5 is effect=-5.0

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import tracemalloc
 import zipfile
 from pathlib import Path
 
 import py7zr
 import pytest
 
+from spamlab import testing
 from spamlab.errors import DataError, ParameterError
 from spamlab.mail import containers as mc
 from spamlab.testing import mbox_bytes
@@ -253,8 +255,6 @@ def test_7zip_archives_read_alike_by_folder_and_by_py7zr(path: Path,
 
 
 def test_py7zr_written_corpus_reads_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from spamlab import testing
-
     truth = testing.write_corpus(tmp_path, 300, formats=("7z",), seed=8, malformed_share=0.3)
     path = truth.paths[0]
     assert _uses_folder_reader(path)
@@ -284,8 +284,6 @@ def test_truncated_7z_is_an_error_naming_it(tmp_path: Path) -> None:
 
 
 def test_large_7z_member_over_the_limit_is_skipped_in_bounded_memory(tmp_path: Path) -> None:
-    import tracemalloc
-
     path = tmp_path / "bomb.7z"
     with py7zr.SevenZipFile(path, "w") as archive:
         archive.writestr(b"Date: 1 Mar 2011 10:00 +0000\n\nfirst\n", "a")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from spamlab import ingest as ing
-from spamlab import testing
+from spamlab import series, testing
 from spamlab.cli import main
 from spamlab.errors import ParameterError
 from spamlab.ingest import checkpoints, engines, outputs
@@ -146,8 +146,7 @@ def test_gaps_between_containers_are_empty_not_zero(tmp_path: Path) -> None:
     ]
     assert result.report["days"] == {"timezone": "UTC", "first": "2011-03-01",
                                      "last": "2011-03-07", "listed": 7, "covered": 5, "gaps": 2}
-    from spamlab import series  # the foundation's reader takes the file as it is
-
+    # the foundation's reader takes the file as it is
     volume = series.read(tmp_path / "out" / "daily_counts.csv", tz="UTC")["volume"]
     assert volume.isna().tolist() == [False, False, False, True, True, False, False]
     assert volume.sum() == 4

@@ -9,7 +9,7 @@ from its_support import ar1_matrix, daily_series
 from scipy import stats
 
 from spamlab import its
-from spamlab.errors import ParameterError
+from spamlab.errors import DataError, ParameterError
 from spamlab.its.simulation import estimate_noise, simulate
 
 
@@ -115,6 +115,12 @@ def test_power_accepts_every_gaussian_model_fit_accepts():
     mde = its.minimum_detectable_effect(data, y="volume", post_days=20, n_sims=50,
                                         transform="log", seasonality="dow", errors="ar1")
     assert 0.8 < mde < 1  # a ratio: observed / counterfactual for the smallest detectable fall
+
+
+def test_log_scale_power_needs_positive_values():
+    data = white_noise().assign(v=lambda f: f["v"] - 30)
+    with pytest.raises(DataError, match=r"transform='log' needs y > 0"):
+        its.power(data, y="v", effect=0.9, transform="log")
 
 
 def test_log_power_is_the_power_of_the_log_ratio():

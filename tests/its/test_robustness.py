@@ -79,7 +79,7 @@ def nile() -> pd.DataFrame:
 
 
 def test_nile_break_is_1899():
-    result = its.breakpoints(nile(), y="volume", time="year", trend=False)
+    result = its.break_search(nile(), y="volume", time="year", trend=False)
     row = result.table.iloc[0]
     assert row["break_at"] == 1899  # first year of the lower regime
     assert row["ci_low"] < 1899 < row["ci_high"] and row["ci_high"] - row["ci_low"] <= 10
@@ -97,7 +97,7 @@ def test_two_step_drop_found():
     steps = -6 * (np.arange(180) >= 70) - 6 * (np.arange(180) >= 120)
     weekly = np.array([0.0, 1.0, 1.5, 1.0, 0.5, -2.0, -2.0])[days.day_of_week]
     frame = pd.DataFrame({"v": 40 + steps + weekly + rng.normal(0, 1.5, 180)}, index=days)
-    table = its.breakpoints(frame, y="v", n_breaks=2, seasonality="dow", trend=False).table
+    table = its.breakpoints(frame, y="v", n_breaks=2, seasonality="dow", trend=False)
     truth = [days[70], days[120]]
     for (_, row), moment in zip(table.iterrows(), truth):
         assert row["ci_low"] <= moment <= row["ci_high"]
@@ -210,7 +210,7 @@ def test_break_date_sets_cover_under_ar1_noise_with_hac():
     for k in range(reps):
         frame = pd.DataFrame({"v": 20 - 2.5 * (np.arange(n) >= 100) + noise[k]}, index=days)
         for errors in hits:
-            row = its.breakpoints(frame, y="v", errors=errors, trend=False).table.iloc[0]
+            row = its.breakpoints(frame, y="v", errors=errors, trend=False).iloc[0]
             hits[errors] += row["ci_low"] <= days[100] <= row["ci_high"]
     assert hits["hac"] / reps >= 0.91  # nominal 95%; Bai's set with the long-run variance
     assert hits["iid"] < hits["hac"]  # the iid variance ignores the autocorrelation

@@ -41,8 +41,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     Every subcommand is listed, but only the module of ``command`` is imported.
     The imports are deferred on purpose, not to break a cycle: ``spamlab run``
-    pulls in pandas and the notebook machinery, which ``spamlab --help`` and
-    ``spamlab ingest`` (whose start-up time the ingest benchmark counts) do not need.
+    pulls in the notebook machinery and ``spamlab ingest`` pandas and pyarrow,
+    so ``spamlab --help`` needs none of them and each subcommand starts with only
+    its own (the ingest benchmark counts start-up time).
     """
     parser = argparse.ArgumentParser(
         prog="spamlab", description="Measure what a botnet takedown did to spam volume."

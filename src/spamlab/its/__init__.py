@@ -10,10 +10,11 @@ fit
     Segmented regression (gaussian/log, Poisson, quasi-Poisson, negative binomial;
     iid, HAC, AR(1), ARMA errors) or a structural state-space model; returns an
     :class:`ITSResult`.
-placebo, sensitivity, breakpoints
+placebo, sensitivity, breakpoints, break_search
     Robustness: fake dates in the pre-period (:class:`PlaceboResult`), the effect
     across dates, windows and specifications (:class:`SensitivityResult`), unknown
-    break dates (:class:`BreakpointsResult`).
+    break dates (``breakpoints``: the table of dates and confidence sets;
+    ``break_search``: the same in a :class:`BreakpointsResult` with the scan's statistics).
 power, minimum_detectable_effect
     Power of a level-change test by simulation from a series' noise structure.
 
@@ -37,7 +38,7 @@ Examples
 
 from __future__ import annotations
 
-from spamlab.its.breaks import BreakpointsResult, breakpoints
+from spamlab.its.breaks import BreakpointsResult, break_search, breakpoints
 from spamlab.its.model import fit
 from spamlab.its.results import ITSResult
 from spamlab.its.robustness import PlaceboResult, SensitivityResult, placebo, sensitivity
@@ -46,5 +47,5 @@ from spamlab.its.specification import Specification
 
 __all__ = [
     "BreakpointsResult", "ITSResult", "PlaceboResult", "SensitivityResult", "Specification",
-    "breakpoints", "fit", "minimum_detectable_effect", "placebo", "power", "sensitivity",
+    "break_search", "breakpoints", "fit", "minimum_detectable_effect", "placebo", "power", "sensitivity",
 ]

@@ -24,7 +24,7 @@ Examples
 >>> import statsmodels.api as sm
 >>> nile = sm.datasets.nile.load_pandas().data
 >>> nile["year"] = nile["year"].astype(int)
->>> result = breakpoints(nile, y="volume", time="year", trend=False)
+>>> result = break_search(nile, y="volume", time="year", trend=False)
 >>> int(result.table["break_at"].iloc[0]), result.sup_f > 20
 (1899, True)
 """
@@ -117,7 +117,21 @@ class BreakpointsResult:
 def breakpoints(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
                 min_size: int | None = None, time: str | None = None,
                 spec: Specification | None = None, batch: bool = True, **model: Any
-                ) -> BreakpointsResult:
+                ) -> pd.DataFrame:
+    """The table of :func:`break_search`: one row per break with its confidence set.
+
+    Columns ``break_at`` (first observation of the new regime), ``ci_low``,
+    ``ci_high``, ``shift`` and ``position``; the arguments are those of
+    :func:`break_search`, which also returns the scan's statistics.
+    """
+    return break_search(data, y=y, n_breaks=n_breaks, min_size=min_size, time=time,
+                        spec=spec, batch=batch, **model).table
+
+
+def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
+                 min_size: int | None = None, time: str | None = None,
+                 spec: Specification | None = None, batch: bool = True, **model: Any
+                 ) -> BreakpointsResult:
     """Estimate ``n_breaks`` level breaks and a confidence set for each date.
 
     Parameters

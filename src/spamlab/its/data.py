@@ -265,7 +265,7 @@ def _locate(index: pd.Index, item: object, starts: np.ndarray, bounds: np.ndarra
 def as_timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
     """``item`` as a timestamp in the index's zone (naive items are read in that zone)."""
     try:
-        moment = pd.Timestamp(item)  # type: ignore[arg-type]
+        moment = pd.Timestamp(item)
     except (TypeError, ValueError):
         raise ParameterError(f"interruption {item!r} is not a date or timestamp") from None
     if moment is pd.NaT:

@@ -1,4 +1,4 @@
-"""``spamlab.its.fit``: the one entry point for interrupted-time-series models.
+"""The one entry point for interrupted-time-series models: :func:`fit` (``spamlab.its.fit``).
 
 Examples
 --------

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from spamlab.errors import ParameterError
+from spamlab.errors import DataError, ParameterError
 from spamlab.its import batched, smallsample
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
@@ -224,6 +224,9 @@ def estimate_noise(pre: pd.DataFrame, y: str, post_days: int, spec: Specificatio
     """Baseline (pre-period OLS, extended by ``post_days``) and bias-corrected AR(1) noise."""
     series = its_data.prepare(pre, y, ())
     observed = ~np.isnan(series.y)
+    if spec.transform == "log" and (series.y[observed] <= 0).any():
+        raise DataError(f"transform='log' needs y > 0; {(series.y[observed] <= 0).sum()} "
+                        "value(s) are <= 0")
     response = np.log(series.y) if spec.transform == "log" else series.y
     fit_ = batched.ols(_baseline_matrix(series, spec)[observed], response[observed])
     rho = smallsample.bias_corrected_rho(fit_.x, batched.yule_walker_ar1(fit_.resid))

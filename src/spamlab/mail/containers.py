@@ -600,7 +600,7 @@ def _read_7z_folders(handle: IO[bytes], plan: list, task: Task, sink: MessageSin
     Members over the limit are decompressed but not kept (their rejection was
     reported already). Each member's CRC is checked when the archive has one.
     """
-    from py7zr.compressor import SevenZipDecompressor
+    from py7zr.compressor import SevenZipDecompressor  # deferred with py7zr (see _read_7z)
 
     want = task.header_limit + 4
     name = task.container.name
