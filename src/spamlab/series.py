@@ -191,13 +191,25 @@ def as_timestamp(value: str | pd.Timestamp, parameter: str, tz: str = "UTC") -> 
     >>> as_timestamp("2011-03-16T15:30+01:00", "start")
     Timestamp('2011-03-16 14:30:00+0000', tz='UTC')
     """
+    stamp = parse_moment(value, f"{parameter}={value!r}")
+    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+
+
+def parse_moment(value: object, described: str) -> pd.Timestamp:
+    """``pd.Timestamp(value)``, or a ParameterError saying ``described`` is not a date.
+
+    Examples
+    --------
+    >>> parse_moment("2011-03-16 14:45", "interruption")
+    Timestamp('2011-03-16 14:45:00')
+    """
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise ParameterError(f"{parameter}={value!r} is not a date or timestamp") from None
+        raise ParameterError(f"{described} is not a date or timestamp") from None
     if stamp is pd.NaT:
-        raise ParameterError(f"{parameter}={value!r} is not a date or timestamp")
-    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+        raise ParameterError(f"{described} is not a date or timestamp")
+    return stamp
 
 
 def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, str, str]:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from spamlab.errors import DataError, ParameterError
+from spamlab.series import parse_moment
 
 MIN_PRE: int = 8
 MIN_POST: int = 3
@@ -264,12 +265,7 @@ def _locate(index: pd.Index, item: object, starts: np.ndarray, bounds: np.ndarra
 
 def as_timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
     """``item`` as a timestamp in the index's zone (naive items are read in that zone)."""
-    try:
-        moment = pd.Timestamp(item)
-    except (TypeError, ValueError):
-        raise ParameterError(f"interruption {item!r} is not a date or timestamp") from None
-    if moment is pd.NaT:
-        raise ParameterError(f"interruption {item!r} is not a date or timestamp")
+    moment = parse_moment(item, f"interruption {item!r}")
     if index.tz is not None and moment.tz is None:
         return moment.tz_localize(index.tz)
     if index.tz is None and moment.tz is not None:
