@@ -78,8 +78,8 @@ def test_no_import_cycles_between_modules():
     graph = {name: _imports(path, known) - {name} for name, path in modules.items()}
     # a package's own __init__ is imported before any of its submodules; an edge from a
     # submodule to its parent package is therefore not a cycle of the submodule's making
-    for name in graph:
-        graph[name] = {target for target in graph[name] if not name.startswith(target + ".")}
+    graph = {name: {target for target in targets if not name.startswith(target + ".")}
+             for name, targets in graph.items()}
     assert _cycle(graph) is None, f"import cycle: {' -> '.join(_cycle(graph) or [])}"
 
 

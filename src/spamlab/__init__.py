@@ -36,11 +36,11 @@ from types import ModuleType
 
 __version__ = "0.1.0"
 
-_SUBMODULES = (
-    "clean", "cli", "errors", "events", "figures", "ingest", "inputs", "its", "mail",
-    "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
-)
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = [
+    "__version__", "clean", "cli", "errors", "events", "figures", "ingest", "inputs", "its",
+    "mail", "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+]
+_SUBMODULES = frozenset(__all__) - {"__version__"}
 
 
 def __getattr__(name: str) -> ModuleType:

@@ -321,7 +321,10 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: b
         cov = res.cov_params().loc[columns, columns]
     except ValueError:
         cov = None
-    if cov is None or not np.all(np.isfinite(cov.to_numpy())):
+    boundary = alpha < 1e-4 and not res.mle_retvals.get("converged", False)
+    if cov is None or not np.all(np.isfinite(cov.to_numpy())) or boundary:
+        # alpha -> 0 is the Poisson boundary, where NB2's likelihood has no interior maximum
+        # and its covariance depends on where the optimizer happened to stop
         raise ParameterError(f"family='negbin': the fit has no usable covariance (dispersion "
                              f"alpha = {alpha:.2g}; no overdispersion?); use family='poisson' "
                              "or 'quasipoisson'")
