@@ -11,20 +11,23 @@
 # %% [markdown]
 # # The missing 5 billion: what the published figures can and cannot explain
 #
-# When the Rustock botnet's control servers were seized on 16 March 2011, Symantec's MessageLabs
-# reported that global spam fell from an average of 52 billion messages a day in the week before
-# (#5) to about 33 billion a day in the days after (#4), and that Rustock had been sending "as many
-# as" 13.82 billion a day (#1). If Rustock's disappearance explained the whole fall, the fall would
-# be 13.82 billion. It was 19 billion. The difference, 52 - 33 - 13.82 = 5.18 billion messages a
-# day, is the *naive residual*: spam that vanished that week without anyone saying why.
+# **The answer.** Symantec's figures say global spam fell by 19 billion messages a day when the
+# Rustock botnet was switched off on 16 March 2011 (from 52 to 33 billion, #5 and #4), but Rustock
+# had been sending at most 13.82 billion a day (#1), so about 5 billion a day vanished without a
+# stated cause. Allowing for every hedge, unknown window and rounding we could find, the gap is
+# still about 5 billion a day (median 5.0; a sensitivity range of -4 to +11 under the assumptions
+# stated below, so a gap of zero is not ruled out: 16% of the simulations fall below it). No
+# reading of Symantec's own numbers for Rustock closes it (3.9 to 6.3 billion, depending on the
+# reading); it closes only if Rustock's share is taken from another vendor (Kaspersky's 30-40%:
+# 0.6 billion left), if spam was already falling as fast as two single days suggest, or if the
+# other botnets lost about a sixth of their output at the same moment, which nobody has reported.
+# The published numbers cannot settle this; the botnet table of MessageLabs' March 2011 report and
+# the daily chart behind the 52 and 33 could.
 #
-# This notebook takes that arithmetic apart. Each published number comes with hedges ("as many
-# as", "approximately"), windows whose exact days were never given, and competing readings in other
-# reports. Six explanations (hypotheses) could shrink the residual; each becomes an *adjustment*
-# whose size is uncertain, and a seeded Monte Carlo simulation carries every uncertainty through to
-# an interval for what remains. Numbers come from the published-figures table (cited `#id`) or
-# from named assumptions (listed in the table below); no synthetic data is used until the
-# sections on the synthetic scenario, which say so.
+# How to read what follows: numbers about 2011 come from the published-figures table (cited `#id`);
+# everything else is a named assumption, printed in the appendix. Each explanation (hypothesis) is
+# an *adjustment* of the residual; a seeded Monte Carlo simulation draws every uncertain input.
+# Ranges are **sensitivity ranges under those stated assumptions**, not confidence intervals.
 
 # %% tags=["parameters"]
 data = None  # this notebook works from the published figures only
@@ -44,78 +47,90 @@ run = report.run_dir(run_name, reports_dir or paths.reports())
 table = figures.load()
 acc = residual.account(table, seed=seed, n_draws=n_draws)
 residual_table_csv = residual.write_table(acc, run / "residual_table.csv")
+remaining = acc.remaining
+print(f"naive residual (#5 - #4 - #1): {acc.naive:.2f} bn/day\n"
+      f"after the adjustments: median {remaining['median']:.2f}, mean {remaining['mean']:.2f} bn/day; "
+      f"{acc.interval:.0%} sensitivity range {remaining['low']:.2f} to {remaining['high']:.2f} "
+      f"(stated priors, not a confidence interval)\n"
+      f"P(residual < 0) = {acc.p_below_zero:.2f}; P(residual > naive {acc.naive:.2f}) = {acc.p_above_naive:.2f}")
 figures.get(table, [5, 4, 1])[["id", "publisher", "period_start", "period_end", "metric",
                                "value", "unit", "qualifier"]]
 
 # %% [markdown]
-# ## First, do the published numbers agree with each other?
+# ## The argument, one hypothesis per row
 #
-# Several figures can be combined to imply others. Where an implied number can be compared with a
-# stated one, the table says whether they agree within 5%. Two results stand out:
-#
-# * Rustock's output divided by its March share (13.82 / 28.5%, #1, #2) implies a total of about
-#   48.5 billion a day, and Bagle's output and share (#8, #18) imply almost the same total, not
-#   the 52 billion of the week before (#5). The botnet figures seem to refer to a different,
-#   smaller base (hypothesis 1 below).
-# * The two day-over-day changes (-24.7% on 16 March, -11.9% on 17 March; #28, #29) compound to
-#   the reported -33.6% (#3): those three figures are consistent.
+# Each row gives the claim, the figure rows it uses, each way of reading those rows with its value
+# and its effect on the residual (billion messages a day; negative: the hypothesis explains part of
+# the residual; mean and 90% range of the draws), and the existing document that would settle it.
+# H2 can only *enlarge* the residual; H5 has no published size and is shown as a curve below.
 
 # %%
-residual.consistency(table).round(3)
+residual.hypothesis_table(acc).style.hide(axis="index")
 
 # %% [markdown]
-# ## Six explanations, each with its uncertainty
+# ## Rustock's output, read five ways
 #
-# 1. **Different bases.** Rustock's 13.82 billion may be a share of a ~48 billion total, not of the
-#    52 billion week; read on the 52 billion base, Rustock's output would be larger.
-# 2. **Partial first day.** Rustock stopped mid-afternoon UTC on the 16th (#125, #130). If the
-#    "after" window includes the 16th, part of that day still carried Rustock's spam.
-# 3. **Weekday composition.** A seven-day "before" window and a shorter "after" window with a
-#    weekend in it are not comparable: weekend spam is lower (#212, #218, #219, #384).
-# 4. **Pre-existing decline.** Spam was already falling (March -27% on February, #236).
-# 5. **Other botnets.** Did others pause too (as at Christmas 2010), or grow (Bagle)? Their
-#    change is not published, so it enters as a range.
-# 6. **Measurement.** A vendor's daily estimates are noisy; a difference of two window means has
-#    an interval, not just a value.
-#
-# The table lists each adjustment (negative: it removes part of the residual), the residual left
-# after it, the 90% interval, the figure ids it uses and the assumptions it needs (billion
-# messages per day).
+# The largest single question is how much Rustock sent on the 52-billion base. MessageLabs' own
+# figures allow three readings: 13.82 as stated (#1; "as many as" makes it a ceiling, and Rustock
+# sent in bursts, so the residual under this reading is a floor), 28.5% of the 52 bn week (#2, #5),
+# and 28.5% of the *botnet* spam, 83.1% of the week (#2 reads "percent of global spam sent from all
+# botnets"; #9). These three are pooled with equal weights. Two other vendors' shares of Rustock,
+# Commtouch's 30 of 150 billion (#328, #326) and Kaspersky's 30-40% (#168, #169), are shown but not
+# pooled: each vendor measures on its own scale (notebook 01), and putting one vendor's share on
+# another's volume mixes two instruments. Two earlier readings are dropped: a floor of 13 billion
+# (#148 and #323 repeat #1 rounded, they do not bound it), and the March share spread over the days
+# before the takedown (24 billion a day, 75% above the "as many as 13.82" of the same sentence).
 
 # %%
-acc.table.round(2)
+acc.by_reading.style.format(precision=2).hide(axis="index")
+
+# %% [markdown]
+# ## A waterfall that adds up
+#
+# The bars are **means**: the naive residual plus the mean change of each adjustment, in the order
+# H1 to H6, lands exactly on the mean of what remains (medians do not add up). Whiskers show each
+# adjustment's 90% range; the dot on the last bar is the median. The right panel repeats the
+# remaining residual under each reading of Rustock's output.
 
 # %%
 fig = plots.plot_waterfall(acc)
 report.save_figure(fig, run, "missing-5-billion-waterfall")
 
 # %% [markdown]
-# ## What survives
+# ## How much each assumption matters
 #
-# The printout states the remaining residual with its interval. An interval that spans zero means
-# the published figures are *compatible* with no unexplained spam at all, but also with a residual
-# larger than the naive 5 billion: the figures cannot tell these apart. Compare the interval
-# widths in the table above: the reading of Rustock's output (hypothesis 1) dominates, followed by
-# the measurement noise (6) and the trend (4). Per-source daily data would pin down the first and
-# the last; the noise of window means shrinks only with more, and more finely timed, data.
+# One assumption changed at a time (same seed). The reading of the pre-existing trend (H4) moves
+# the answer most: two single days (#3, #30) suggest a steep decline, the February comparison a
+# mild one, and the first half of March (#361, "less than 51") a rise. Whether the after window
+# holds 16 March (H2) is unknown; the reference gives it probability 0.5.
 
 # %%
-remaining = acc.remaining
-print(f"naive residual (#5 - #4 - #1): {acc.naive:.2f} bn/day\n"
-      f"after all six adjustments: {remaining['median']:.2f} bn/day, "
-      f"{acc.interval:.0%} interval {remaining['low']:.2f} to {remaining['high']:.2f}")
+residual.sensitivity(acc, table).style.format(precision=2).hide(axis="index")
+
+# %% [markdown]
+# ## H5: how much collateral would close the gap?
+#
+# Nobody published how the other botnets fared at the takedown, so the accounting applies no change
+# (a symmetric range around zero would explain nothing by construction). Instead: how large a fall
+# of the other botnets' output (all botnets' share #9 times the before level, minus Rustock) would
+# close the residual? Bagle's rising share (#18, #19, #339) and Lethic's lead from 17 March (#365)
+# speak against a large fall, but shares rise mechanically when Rustock leaves.
+
+# %%
+collateral = residual.collateral_curve(acc)
+fig = plots.plot_collateral(collateral)
+report.save_figure(fig, run, "missing-5-billion-collateral-needed")
+collateral.round(2)
 
 # %% [markdown]
 # ## A synthetic world for each explanation
 #
-# The accounting above works on the published numbers only. A different question is whether a
-# world in which one explanation holds could have *produced* all those numbers at once. The
-# **synthetic scenario** answers it: a simulated daily series for each spam source (Rustock,
-# Bagle, other botnets, non-botnet spam), with a weekly cycle, trends, noise, the Christmas pause
-# and the takedown, whose free parameters are fitted so that the simulated windows reproduce the
-# published figures. One calibration per hypothesis; `consistent` says whether every fitted figure
-# is reproduced within tolerance, and `worst_figure_id` names the figure it misses most. This is a
-# model, **not data about 2011**.
+# A different question: could a world in which one explanation holds have *produced* the published
+# numbers at once? The **synthetic scenario** simulates a daily series per spam source, with free
+# parameters fitted so that the simulated windows reproduce the fitted figures. This is a model,
+# **not data about 2011**. `consistent` only says the *fitted* figures are reproduced within 2%; the
+# figure title names the unfitted rows a scenario breaks (for `combined`: #2, #236, #251, #361,
+# among others, as the constraint table shows).
 
 # %%
 cals = scenario.calibrate_all(seed=seed)
@@ -124,18 +139,20 @@ scenario.summary(cals).round(3)
 # %%
 fig = plots.plot_series(cals["combined"])
 report.save_figure(fig, run, "scenario-combined-by-source-synthetic")
+cals["combined"].constraints.round(3)
 
 # %% [markdown]
-# ## What data would settle it
+# ## What the synthetic worlds can and cannot tell apart
 #
-# The hypotheses predict different daily paths for the same published window averages: a decline
-# already under way before 16 March, a second source stopping a day later, a weekend inside the
-# "after" window. Fitting the takedown model to each synthetic world shows which kind of data
-# would reveal them: `total_step` is the fall in *total* daily volume (all hypotheses show one);
-# `non_rustock_step` is the fall in everything *except* Rustock, which only per-source data (a
-# spam trap that attributes messages to botnets) can measure; `second_step_in_total` tests a
-# second drop on 17 March using daily totals alone. Values in billion messages a day (synthetic),
-# with 95% intervals.
+# Fitting the takedown model to each synthetic world: `total_step` is the fall in total daily
+# volume; `non_rustock_step` the fall in everything except Rustock, which only per-source data can
+# show; `second_step_in_total` a second drop on 17 March seen in totals alone (synthetic bn/day, 95%
+# intervals). Compare each estimate with `true_non_rustock_step`. Where a second source simply
+# stops (`second_source`, `other_botnets`), per-source data find a fall, though smaller than the
+# truth. Where a decline was already under way (`pre_trend`, `combined`), the estimate misses the
+# truth by several billion with intervals about as wide as the residual itself: with this much
+# noise, a few weeks of per-source data would not settle the question. Daily totals cannot tell
+# any of the worlds apart (every `second_step_in_total` interval spans zero).
 
 # %%
 scenario.distinguish(cals)[["hypothesis", "true_non_rustock_step", "total_step",
@@ -144,10 +161,10 @@ scenario.distinguish(cals)[["hypothesis", "true_non_rustock_step", "total_step",
                             "second_step_in_total_high"]].round(2)
 
 # %% [markdown]
-# The overlay below shows the synthetic totals around the takedown. Where the curves part, a real
-# daily series (a vendor's daily counts, a spam trap's archive run through `spamlab ingest`, or
-# your mail server's logs, analysed in notebook 05) would tell the hypotheses apart; where they
-# overlap, no data of that kind could. Notebook 04 asks how many days of data that takes.
+# The overlay shows the synthetic totals around the takedown. Where the curves part, a real daily
+# series (a vendor's daily counts, a spam trap's archive run through `spamlab ingest`, or your mail
+# server's logs, notebook 05) could tell the hypotheses apart; where they overlap, no data of that
+# kind could. Notebook 04 asks how many days of data that takes.
 
 # %%
 fig = plots.hypotheses_side_by_side(
@@ -164,6 +181,27 @@ report.write_fragment(run, "03-the-missing-5-billion", {
     "scenario_hypotheses": scenario.summary(cals)[["hypothesis", "consistent", "max_rel_error",
                                                   "worst_figure_id"]],
 })
+
+# %% [markdown]
+# ## Appendix A: do the published numbers agree with each other?
+#
+# Implied values from combinations of figures, compared with stated ones where possible (within
+# 5%). Two results matter above: 13.82 / 28.5% (#1, #2) and Bagle's 8.31 / 17.2% (#8, #18) both
+# imply a base of about 48.5 billion, not 52 (H1); and the day-over-day steps -24.7% and -11.9%
+# (#28, #29) fit a 14:45 stop only if the vendor's day begins 8-9 hours after midnight UTC, which
+# is the day H2 uses by default.
+
+# %%
+residual.consistency(table).style.format(precision=3).hide(axis="index")
+
+# %% [markdown]
+# ## Appendix B: every assumption, and the full accounting table
+
+# %%
+residual.assumption_table(acc.assumptions).style.hide(axis="index")
+
+# %%
+acc.table.style.format(precision=2).hide(axis="index")
 
 # %% [markdown]
 # ## Versions

@@ -42,6 +42,7 @@ from spamlab.series import as_timestamp, check_timezone
 HOW: tuple[str, ...] = ("sum", "mean", "median", "min", "max")
 #: columns that regularize and mark_partial add (never treated as values)
 BOOKKEEPING: tuple[str, ...] = ("n_obs", "n_missing", "is_gap", "coverage", "is_partial")
+MAX_BINS = 10_000_000  # regularize refuses more bins (a 1-ns grid over years would need petabytes)
 MAD_TO_SD = 1.4826  # MAD of a normal sample times this estimates its standard deviation
 
 
@@ -81,7 +82,13 @@ def _bin_edges(index: pd.DatetimeIndex, freq: str) -> tuple[pd.DatetimeIndex, pd
         offset = pd.tseries.frequencies.to_offset(freq)
     except ValueError:
         raise ParameterError(f"freq={freq!r} is not a pandas frequency (e.g. 'D', 'h', 'W-MON', 'MS')") from None
+    if offset.n <= 0 or (isinstance(offset, pd.offsets.Tick) and offset.nanos <= 0):
+        raise ParameterError(f"freq={freq!r}: bins must have a positive length (e.g. 'D', 'h')")
     first, last = index.min(), index.max()
+    if isinstance(offset, pd.offsets.Tick) and (last - first).value // offset.nanos >= MAX_BINS:
+        raise ParameterError(f"freq={freq!r} would cut {first} to {last} into "
+                             f"{(last - first).value // offset.nanos + 1:,} bins (at most "
+                             f"{MAX_BINS:,}); choose a longer frequency such as 'h' or 'D'")
     starts = pd.date_range(_floor(first, offset), _floor(last, offset), freq=offset, name="time")
     starts = starts.as_unit("ns")
     ends = (starts + offset).as_unit("ns")

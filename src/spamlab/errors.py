@@ -8,7 +8,15 @@ from __future__ import annotations
 
 
 class SpamlabError(Exception):
-    """Base class of every error spamlab raises on purpose."""
+    """Base class of every error spamlab raises on purpose.
+
+    In IPython and Jupyter the error shows as its one line (``DataError: ...``),
+    without the traceback of frames that would only hide the message.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        """The lines IPython shows for this error instead of a traceback."""
+        return [f"{type(self).__name__}: {self}"]
 
 
 class DataError(SpamlabError, ValueError):

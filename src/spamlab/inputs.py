@@ -32,7 +32,12 @@ from pathlib import Path
 import pandas as pd
 
 from spamlab import clean, series
+from spamlab.errors import ParameterError
 
+#: the scenario the notebooks analyse without data: the one hypothesis whose calibration
+#: reproduces the published figures (``scenario.calibrate_all()``; the others are marked
+#: inconsistent, e.g. ``baseline`` reaches 47 -> 31 bn/day, not Symantec's 52 -> 33)
+DEFAULT_HYPOTHESIS = "combined"
 #: Hampel rule for daily series: each day against the same weekday of the 5 weeks around it
 OUTLIER_PERIOD, OUTLIER_WINDOW = 7, 5
 
@@ -82,7 +87,10 @@ class DailyInput:
 
 def read_daily(
     data: str | Path | None = None, *, date_col: str = "date", value_col: str = "count",
-    tz: str = "UTC", seed: int = 0, hypothesis: str = "baseline",
+    tz: str | None = None, sep: str | None = None, decimal: str | None = None,
+    date_format: str | None = None, encoding: str = "utf-8", on_bad_rows: str = "raise",
+    aggregate: str | None = None, ambiguous: str = "raise", nonexistent: str = "raise",
+    seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS,
 ) -> DailyInput:
     """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
 
@@ -93,9 +101,14 @@ def read_daily(
     date_col, value_col
         The file's date and count columns (see :func:`spamlab.series.read`).
     tz
-        Time zone of dates written without an offset; days are cut in this zone.
+        Time zone of dates written without an offset; days are cut in this zone
+        (UTC when None: date-only values are then read as UTC days).
+    sep, decimal, date_format, encoding, on_bad_rows, aggregate, ambiguous, nonexistent
+        How to read the file, as for :func:`spamlab.series.read` (separator and
+        decimal mark are sniffed by default).
     seed, hypothesis
-        Used only without ``data``: the scenario's seed and hypothesis.
+        Used only without ``data``: the scenario's seed and hypothesis (by default
+        :data:`DEFAULT_HYPOTHESIS`, the one consistent with the published figures).
 
     Returns
     -------
@@ -115,10 +128,36 @@ def read_daily(
     """
     if data is None:
         return _scenario_input(seed, hypothesis)
-    raw = series.read(data, date_col=date_col, value_col=value_col, tz=tz)
-    daily = _flag_outliers(clean.regularize(raw, freq="D", tz=tz, how="sum"), "volume")
+    raw = series.read(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
+                      decimal=decimal, date_format=date_format, encoding=encoding,
+                      on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
+                      nonexistent=nonexistent)
+    daily = _flag_outliers(clean.regularize(raw, freq="D", tz=tz or "UTC", how="sum"), "volume")
     slug = re.sub(r"[^a-z0-9]+", "-", Path(data).stem.lower()).strip("-") or "your-data"
     return DailyInput(daily, Path(data).name, False, "messages per day", slug)
+
+
+def moments(interruptions: object, tz: str | None = None,
+            parameter: str = "interruptions") -> list[str]:
+    """One moment or a list of them as sorted UTC ISO timestamps; naive ones are read in ``tz``.
+
+    Raises
+    ------
+    ParameterError
+        For an empty list, something that is not a date, or a local time that a
+        daylight-saving change makes ambiguous or nonexistent (give an offset).
+
+    Examples
+    --------
+    >>> moments(["2011-03-16 15:45", "2010-12-25"], tz="Europe/Berlin")
+    ['2010-12-24T23:00:00+00:00', '2011-03-16T14:45:00+00:00']
+    """
+    items = list(interruptions) if isinstance(interruptions, (list, tuple)) else [interruptions]
+    if not items:
+        raise ParameterError(f"{parameter}: give at least one moment, e.g. ['2011-03-16 14:45']")
+    zone = series.check_timezone(tz, "tz") if tz else "UTC"
+    stamps = [series.as_timestamp(item, parameter, zone).tz_convert("UTC") for item in items]
+    return [stamp.isoformat() for stamp in sorted(stamps)]
 
 
 def _scenario_input(seed: int, hypothesis: str) -> DailyInput:
@@ -158,6 +197,7 @@ def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:
         ("rows read from the file", frame.attrs.get("n_rows", len(frame))),
         ("rows rejected (by reason: see attrs)", sum(rejected.values())),
         ("rows with an empty value", frame.attrs.get("n_missing", 0)),
+        ("rows with a date only, read as UTC days (no tz given)", frame.attrs.get("n_assumed_utc", 0)),
         ("rows merged into one per timestamp", frame.attrs.get("n_aggregated", 0)),
         ("days in the series", len(frame)),
         ("days without data (gaps, left empty)", int(frame.get("is_gap", pd.Series(dtype=bool)).sum())),

@@ -33,6 +33,7 @@ import platform
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from spamlab import series
 from spamlab.errors import ParameterError
 
 #: packages whose versions every notebook records in its closing cell
@@ -58,8 +60,49 @@ def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str
     ``interruption`` is a position or the label it was given to ``its.fit``.
     """
     summary = res.to_dict(interruption)
-    summary["interruption"] = str(res.level_change(interruption)["interruption"])
+    label = str(res.level_change(interruption)["interruption"])
+    summary["interruption"] = label
+    summary["n_pre"], summary["n_post"] = observations_around(res, label)
     return {**summary, **jsonable(extra)}
+
+
+def observations_around(res: Any, label: str) -> tuple[int, int]:
+    """Observed periods before interruption ``label`` of a fit, and at or after it.
+
+    *Before* means the whole period ends by the moment; *at or after* runs from the
+    period holding the moment (a partly exposed day) to the next interruption of the
+    fit, or the end.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> days = pd.date_range("2024-01-01", periods=6, freq="D", tz="UTC")
+    >>> cf = pd.DataFrame({"observed": [1.0, None, 1.0, 1.0, 1.0, 1.0]}, index=days)
+    >>> fit = SimpleNamespace(counterfactual=cf, interruptions=["2024-01-03 12:00:00", "2024-01-05"])
+    >>> observations_around(fit, "2024-01-03 12:00:00")
+    (1, 2)
+    """
+    frame = res.counterfactual
+    index = frame.index
+    observed = frame["observed"].notna().to_numpy()
+    if isinstance(index, pd.DatetimeIndex):
+        zone = str(index.tz) if index.tz is not None else "UTC"
+        stamps = index if index.tz is not None else index.tz_localize("UTC")
+        starts = stamps.as_unit("ns").asi8.astype(float)
+        moments = [float(series.as_timestamp(m, "interruption", zone).as_unit("ns").value)
+                   for m in res.interruptions]
+        this = float(series.as_timestamp(label, "interruption", zone).as_unit("ns").value)
+    else:
+        starts = index.to_numpy(dtype=float)
+        moments = [float(m) for m in res.interruptions]
+        this = float(label)
+    step = starts[-1] - starts[-2] if len(starts) > 1 else 1.0
+    ends = np.r_[starts[1:], starts[-1] + step]
+    later = [m for m in moments if m > this]
+    until = min(later) if later else np.inf
+    before = observed & (ends <= this)
+    after = observed & (ends > this) & (starts < until)
+    return int(before.sum()), int(after.sum())
 
 
 def effects_side_by_side(results: Mapping[str, Any], kind: str = "level_change") -> pd.DataFrame:
@@ -114,7 +157,7 @@ def run_dir(name: str, reports_root: str | Path) -> Path:
     >>> run_dir("rustock", tempfile.mkdtemp()).name
     'rustock'
     """
-    if not isinstance(name, str) or not _RUN_NAME.match(name):
+    if not isinstance(name, str) or not _RUN_NAME.fullmatch(name):
         raise ParameterError(
             f"run name {name!r} is not usable as a folder name: use letters, digits, '.', '_', '-'"
         )
@@ -123,11 +166,34 @@ def run_dir(name: str, reports_root: str | Path) -> Path:
     return folder
 
 
-def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Any:
-    """Save a matplotlib figure as ``<run>/figures/<name>.png`` and hand it back for display.
+@dataclass(frozen=True)
+class SavedFigure:
+    """A figure saved as a PNG, shown as that PNG by Jupyter (and in the HTML reports).
 
-    The figure is detached from pyplot, so a notebook cell ending in
-    ``report.save_figure(...)`` shows it exactly once.
+    Attributes
+    ----------
+    figure : the :class:`matplotlib.figure.Figure` (closed: pyplot no longer shows it)
+    path : the PNG file
+    """
+
+    figure: Any
+    path: Path
+
+    def _repr_png_(self) -> bytes:
+        """The saved PNG: a notebook cell ending in ``report.save_figure(...)`` shows it once,
+        whatever matplotlib backend the kernel has (or a figure made without pyplot)."""
+        return self.path.read_bytes()
+
+    def __repr__(self) -> str:
+        return f"SavedFigure({str(self.path)!r})"
+
+
+def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> SavedFigure:
+    """Save a matplotlib figure as ``<run>/figures/<name>.png``; the result displays as it.
+
+    The figure is detached from pyplot, and what a notebook cell ending in
+    ``report.save_figure(...)`` shows is the saved PNG itself: exactly once, in
+    JupyterLab and in the HTML report, also for a figure built without pyplot.
 
     Parameters
     ----------
@@ -145,19 +211,20 @@ def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> Any:
     --------
     >>> import tempfile, matplotlib.pyplot as plt
     >>> folder = tempfile.mkdtemp()
-    >>> _ = save_figure(plt.figure(), folder, "blank")
-    >>> (Path(folder) / "figures" / "blank.png").is_file()
-    True
+    >>> saved = save_figure(plt.figure(), folder, "blank")
+    >>> saved.path == Path(folder) / "figures" / "blank.png", saved.path.is_file()
+    (True, True)
     """
-    if not _FIGURE_NAME.match(name):
+    if not isinstance(name, str) or not _FIGURE_NAME.fullmatch(name):
         raise ParameterError(
             f"figure name {name!r}: use lowercase words joined by hyphens, without extension"
         )
     folder = Path(run) / "figures"
     folder.mkdir(parents=True, exist_ok=True)
-    fig.savefig(folder / f"{name}.png", dpi=dpi, bbox_inches="tight")
+    path = folder / f"{name}.png"
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
-    return fig
+    return SavedFigure(fig, path)
 
 
 def jsonable(obj: Any) -> Any:

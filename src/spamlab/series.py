@@ -22,9 +22,11 @@ Examples
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +42,12 @@ PARQUET_SUFFIXES: tuple[str, ...] = (".parquet", ".pq")
 # a clock time followed by "Z" or a numeric UTC offset ("10:00Z", "10:00:00+01:00", "10:00 -0500")
 _OFFSET = re.compile(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$")
 _SHOW_LINES = 5
+#: separators tried on the header line when sep= is not given (the first wins ties)
+SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
+#: choices of ambiguous= and nonexistent= (daylight-saving changes)
+AMBIGUOUS: tuple[str, ...] = ("raise", "earlier", "later", "infer")
+NONEXISTENT: tuple[str, ...] = ("raise", "shift_forward", "shift_backward")
+_SPARE_FIELDS = 8  # fields read beyond the header, to report over-long rows (trailing commas)
 
 
 @dataclass
@@ -79,9 +87,12 @@ def read(
     aggregate: str | None = None,
     name: str = "volume",
     encoding: str = "utf-8",
-    sep: str = ",",
-    date_format: str = "ISO8601",
+    sep: str | None = None,
+    decimal: str | None = None,
+    date_format: str | None = None,
     on_bad_rows: str = "raise",
+    ambiguous: str = "raise",
+    nonexistent: str = "raise",
 ) -> pd.DataFrame:
     """Read, validate and sort a time series.
 
@@ -99,28 +110,49 @@ def read(
         ``volume``, ``messages``, ...) is used.
     tz
         Time zone of timestamps written without an offset (e.g. ``"UTC"``,
-        ``"Europe/Berlin"``). Required when any timestamp lacks an offset;
-        timestamps with offsets (mixed offsets too) are converted to UTC.
+        ``"Europe/Berlin"``). Required when a timestamp with a clock time lacks
+        an offset; timestamps with offsets (mixed offsets too) are converted to
+        UTC. Without ``tz``, date-only values (``2011-03-01``) are read as UTC
+        days, and ``attrs["n_assumed_utc"]`` counts them.
     aggregate
         ``"sum"``, ``"mean"``, ``"median"``, ``"min"`` or ``"max"`` to merge
         rows sharing a timestamp; without it duplicates are an error.
     name
         Name of the value column in the result.
-    encoding, sep
-        Text encoding and field separator of a CSV file.
+    encoding
+        Text encoding of a CSV file.
+    sep
+        Field separator of a CSV file; by default the one of ``,``, ``;``, tab
+        and ``|`` that splits the header line into the most columns.
+    decimal
+        Decimal mark of the values, ``"."`` or ``","``; by default ``","`` when
+        the separator is not a comma and some value holds a comma (``1.234,5``:
+        the dots then group thousands), else ``"."``.
     date_format
-        ``strftime`` format of the dates, or ``"ISO8601"`` (default).
+        ``strftime`` format of the dates, or ``"ISO8601"``; by default ISO 8601,
+        or day.month.year (``31.12.2011``, optionally with a time) when every
+        date is written so.
     on_bad_rows
         ``"raise"`` (default) or ``"drop"``: drop rows with unparseable dates
-        or invalid values, and count them in ``attrs["rejections"]``.
+        or invalid values (or more fields than the header), and count them in
+        ``attrs["rejections"]``.
+    ambiguous
+        A local time that occurs twice (clocks going back, ``2011-10-30 02:30``
+        in Europe/Berlin): ``"raise"`` (default: a bad row), ``"earlier"`` (the
+        first occurrence, summer time), ``"later"`` (the second) or ``"infer"``
+        (from the order of the rows, for a sorted hourly export).
+    nonexistent
+        A local time skipped by clocks going forward (``2011-03-27 02:30`` in
+        Europe/Berlin): ``"raise"`` (default: a bad row), ``"shift_forward"``
+        (to the first valid time) or ``"shift_backward"`` (to the last one).
 
     Returns
     -------
     DataFrame indexed by a sorted, unique, UTC ``DatetimeIndex`` named
     ``time``, with one float column ``name`` (NaN where the cell was empty).
     ``attrs`` holds ``source``, ``date_column``, ``value_column``, ``tz``,
-    ``n_rows``, ``n_missing``, ``n_aggregated``, ``rejections`` and
-    ``rejected_lines``.
+    ``sep``, ``decimal``, ``date_format``, ``n_rows``, ``n_missing``,
+    ``n_assumed_utc``, ``n_aggregated``, ``rejections`` and ``rejected_lines``.
 
     Raises
     ------
@@ -130,7 +162,8 @@ def read(
         timestamps without ``tz``, non-numeric, negative or infinite values,
         and duplicate timestamps without ``aggregate``.
     ParameterError
-        For an unknown ``aggregate``, ``on_bad_rows`` or ``tz``.
+        For an unknown ``aggregate``, ``on_bad_rows``, ``tz``, ``sep``, ``decimal``,
+        ``ambiguous`` or ``nonexistent``.
 
     Examples
     --------
@@ -140,17 +173,24 @@ def read(
     >>> read(raw, date_col="when", value_col="n", aggregate="sum")["volume"].iloc[0]
     np.float64(3.0)
     """
-    _check_options(aggregate, on_bad_rows, tz)
-    frame, lines, label, line_word = _load(source, encoding, sep)
-    date_name = _resolve(frame, date_col, DATE_CANDIDATES, "date", label)
-    value_name = _resolve(frame, value_col, VALUE_CANDIDATES, "value", label)
-    rows = _Rows(frame[[date_name, value_name]], lines, label, line_word, on_bad_rows == "drop")
-    times, tz_used = _parse_times(rows, date_name, tz, date_format)
-    values = _parse_values(rows, value_name)
+    _check_options(aggregate, on_bad_rows, tz, sep, decimal)
+    clock = Clock(tz, date_format, _check_choice("ambiguous", ambiguous, AMBIGUOUS),
+                  _check_choice("nonexistent", nonexistent, NONEXISTENT))
+    table = _load(source, encoding, sep)
+    date_name = _resolve(table.frame, date_col, DATE_CANDIDATES, "date", table.label)
+    value_name = _resolve(table.frame, value_col, VALUE_CANDIDATES, "value", table.label)
+    rows = _Rows(table.frame[[date_name, value_name]], table.lines, table.label, table.line_word,
+                 on_bad_rows == "drop")
+    rows.reject(table.overlong, f"more fields than the header's {table.width}")
+    times, tz_used, n_assumed = _parse_times(rows, date_name, clock)
+    values, mark = _parse_values(rows, value_name, decimal if decimal else _sniff_decimal(
+        rows.frame[value_name], table.sep))
     result, n_merged = _merge_duplicates(rows, times, values, aggregate, name)
     result.attrs.update({
-        "source": label, "date_column": date_name, "value_column": value_name, "tz": tz_used,
-        "n_rows": len(lines), "n_missing": int(result[name].isna().sum()),
+        "source": table.label, "date_column": date_name, "value_column": value_name,
+        "tz": tz_used, "sep": table.sep, "decimal": mark, "date_format": clock.used_format,
+        "n_rows": len(table.lines), "n_missing": int(result[name].isna().sum()),
+        "n_assumed_utc": n_assumed,
         "n_aggregated": n_merged, "aggregate": aggregate,
         "rejections": {reason: len(bad) for reason, bad in rows.rejections.items()},
         "rejected_lines": {reason: bad[:100] for reason, bad in rows.rejections.items()},
@@ -158,13 +198,24 @@ def read(
     return result
 
 
-def _check_options(aggregate: str | None, on_bad_rows: str, tz: str | None) -> None:
+def _check_options(aggregate: str | None, on_bad_rows: str, tz: str | None, sep: str | None,
+                   decimal: str | None) -> None:
     if aggregate is not None and aggregate not in AGGREGATIONS:
         raise ParameterError(f"aggregate={aggregate!r}; expected None or one of {AGGREGATIONS}")
     if on_bad_rows not in ("raise", "drop"):
         raise ParameterError(f"on_bad_rows={on_bad_rows!r}; expected 'raise' or 'drop'")
     if tz is not None:
         check_timezone(tz)
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n"):
+        raise ParameterError(f"sep={sep!r}; expected one character such as ',', ';' or '\\t'")
+    if decimal not in (None, ".", ","):
+        raise ParameterError(f"decimal={decimal!r}; expected None (sniffed), '.' or ','")
+
+
+def _check_choice(parameter: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ParameterError(f"{parameter}={value!r}; expected one of {allowed}")
+    return value
 
 
 def check_timezone(tz: str, parameter: str = "tz") -> str:
@@ -186,13 +237,39 @@ def check_timezone(tz: str, parameter: str = "tz") -> str:
 def as_timestamp(value: str | pd.Timestamp, parameter: str, tz: str = "UTC") -> pd.Timestamp:
     """Parse ``value`` as a timestamp in ``tz`` (naive values are read as ``tz`` wall time).
 
+    A naive local time that ``tz`` skips or repeats (a daylight-saving change) is a
+    ParameterError asking for an explicit offset.
+
     Examples
     --------
     >>> as_timestamp("2011-03-16T15:30+01:00", "start")
     Timestamp('2011-03-16 14:30:00+0000', tz='UTC')
     """
     stamp = parse_moment(value, f"{parameter}={value!r}")
-    return stamp.tz_localize(tz) if stamp.tzinfo is None else stamp.tz_convert(tz)
+    if stamp.tzinfo is not None:
+        return stamp.tz_convert(tz)
+    try:
+        return stamp.tz_localize(tz)
+    except ValueError:  # pandas' AmbiguousTimeError and NonExistentTimeError
+        raise ParameterError(
+            f"{parameter}={value!r} is {_dst_problem(stamp, tz)} local time in {tz} (a "
+            f"daylight-saving change); give it with its UTC offset, e.g. "
+            f"'{stamp:%Y-%m-%d %H:%M}{_offset_example(stamp, tz)}'") from None
+
+
+def _dst_problem(stamp: pd.Timestamp, tz: str) -> str:
+    """``"an ambiguous"`` (the time occurs twice) or ``"a nonexistent"`` (clocks skip it)."""
+    try:
+        stamp.tz_localize(tz, ambiguous=True)
+    except ValueError:
+        return "a nonexistent"
+    return "an ambiguous"
+
+
+def _offset_example(stamp: pd.Timestamp, tz: str) -> str:
+    """The UTC offset ``tz`` has an hour before ``stamp`` (``+02:00``), for an example."""
+    before = (stamp - pd.Timedelta(hours=3)).tz_localize(tz, ambiguous=True, nonexistent="NaT")
+    return before.strftime("%z")[:3] + ":" + before.strftime("%z")[3:] if before is not pd.NaT else "Z"
 
 
 def parse_moment(value: object, described: str) -> pd.Timestamp:
@@ -212,25 +289,32 @@ def parse_moment(value: object, described: str) -> pd.Timestamp:
     return stamp
 
 
-def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str) -> tuple[pd.DataFrame, np.ndarray, str, str]:
-    """The raw table, the file line (or row) number of each row, a label and the word for a row."""
+@dataclass(frozen=True)
+class _Table:
+    """A raw table: its cells, the file line (or row) number of each row, and how it was read."""
+
+    frame: pd.DataFrame
+    lines: np.ndarray
+    label: str
+    line_word: str
+    sep: str | None = None
+    width: int = 0
+    overlong: np.ndarray | None = None  # rows with more (non-empty) fields than the header
+
+
+def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str | None) -> _Table:
+    """The raw table of a frame, a Parquet file or a CSV file."""
     if isinstance(source, pd.DataFrame):
         frame = _index_as_column(source)
         frame = frame.reset_index(drop=True)
-        return frame, np.arange(1, len(frame) + 1), "DataFrame", "row"
+        return _Table(frame, np.arange(1, len(frame) + 1), "DataFrame", "row")
     path = Path(source)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     if path.suffix.lower() in PARQUET_SUFFIXES:
         frame = _read_parquet(path)
-        return frame, np.arange(1, len(frame) + 1), str(path), "row"
-    frame = _read_csv(path, encoding, sep)
-    lines = frame.index.to_numpy() + 2  # header is line 1; blank lines were kept, so this is exact
-    blank = (frame == "").all(axis=1).to_numpy()
-    frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
-    if frame.empty:
-        raise DataError(f"{path}: no data rows below the header")
-    return frame, lines, str(path), "line"
+        return _Table(frame, np.arange(1, len(frame) + 1), str(path), "row")
+    return _read_csv(path, encoding, sep)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -251,21 +335,59 @@ def _index_as_column(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if name in frame.columns else frame.rename_axis(name).reset_index()
 
 
-def _read_csv(path: Path, encoding: str, sep: str) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str, sep: str | None) -> _Table:
+    """Cells as text; rows longer than the header are kept aside (a trailing comma is no error)."""
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                           encoding=enc, sep=sep)
+        header_line = _first_line(path, enc)
+        sep = sep or _sniff_sep(header_line)
+        header = _unique(next(csv.reader([header_line], delimiter=sep)))
+        spare = [f"_extra_{i}" for i in range(_SPARE_FIELDS)]
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                            encoding=enc, sep=sep, header=None, skiprows=1,
+                            names=header + spare, index_col=False).fillna("")
     except UnicodeDecodeError as exc:
         raise DataError(_decode_message(path, exc, encoding)) from None
     except LookupError:
         raise ParameterError(f"encoding={encoding!r} is not a known text encoding") from None
-    except pd.errors.EmptyDataError:
+    except (pd.errors.EmptyDataError, StopIteration):
         raise DataError(f"{path}: the file is empty (no header line)") from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a well-formed CSV file ({exc})") from None
+        raise DataError(f"{path}: not a well-formed CSV file ({str(exc).strip()})") from None
+    lines = frame.index.to_numpy() + 2  # header is line 1; blank lines were kept, so this is exact
+    blank = (frame == "").all(axis=1).to_numpy()
+    frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
+    if frame.empty:
+        raise DataError(f"{path}: no data rows below the header")
+    overlong = (frame[spare] != "").any(axis=1).to_numpy()
+    return _Table(frame[header], lines, str(path), "line", sep, len(header), overlong)
+
+
+def _first_line(path: Path, encoding: str) -> str:
+    with path.open(encoding=encoding, newline="") as handle:
+        line = handle.readline()
+    if not line.strip():
+        raise StopIteration
+    return line.rstrip("\r\n")
+
+
+def _sniff_sep(header: str) -> str:
+    """The candidate separator that splits the header line into the most fields (``,`` on ties)."""
+    widths = {sep: len(next(csv.reader([header], delimiter=sep))) for sep in SEPARATORS}
+    return max(SEPARATORS, key=lambda sep: widths[sep])  # max keeps the first of equals
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Header names made unique as pandas does (``count``, ``count.1``); empty ones named."""
+    seen: dict[str, int] = {}
+    result = []
+    for position, name in enumerate(names):
+        name = name or f"Unnamed: {position}"
+        result.append(name if name not in seen else f"{name}.{seen[name]}")
+        seen[name] = seen.get(name, 0) + 1
+    return result
 
 
 def _decode_message(path: Path, exc: UnicodeDecodeError, encoding: str) -> str:
@@ -308,36 +430,132 @@ def _resolve(frame: pd.DataFrame, wanted: str | None, candidates: tuple[str, ...
     raise DataError(f"{label}: several possible {role} columns {found}; pass {role}_col= to choose one")
 
 
-def _parse_times(rows: _Rows, column: str, tz: str | None, date_format: str) -> tuple[pd.Series, str]:
-    """UTC timestamps of the rows; rejects missing and unparseable dates."""
+@dataclass
+class Clock:
+    """How to read the dates: zone for naive times, format, and what to do at DST changes."""
+
+    tz: str | None
+    date_format: str | None
+    ambiguous: str = "raise"
+    nonexistent: str = "raise"
+    used_format: str = "ISO8601"
+
+
+def _parse_times(rows: _Rows, column: str, clock: Clock) -> tuple[pd.Series, str, int]:
+    """UTC timestamps of the rows, the zone used and the number of date-only values read as UTC.
+
+    Rejects missing, unparseable and out-of-range dates, and local times that a
+    daylight-saving change makes ambiguous or nonexistent (unless ``clock`` says how
+    to resolve them).
+    """
     raw = rows.frame[column]
     if pd.api.types.is_datetime64_any_dtype(raw):
-        return _typed_times(rows, raw, tz, column)
+        times, zone = _typed_times(rows, raw, clock, column)
+        return times, zone, 0
     text = _text(raw)
     rows.reject(text.isna().to_numpy() | (text == "").to_numpy(), f"missing date in column {column!r}")
     text = _text(rows.frame[column])
+    text, clock.used_format = _as_iso(text, clock.date_format)
     aware = _has_offset(text)
-    if not aware.all() and tz is None:
-        first = int(rows.lines[~aware][0])
-        raise DataError(f"{rows.label}, {rows.line_word} {first}: timestamp {text.iloc[int(np.argmax(~aware))]!r} "
-                        f"has no time zone; pass tz= (e.g. tz='UTC' or tz='Europe/Berlin') to say "
-                        f"which zone the dates are in")
+    date_only = _is_date_only(text) & ~aware if clock.tz is None else np.zeros(len(text), bool)
+    naive = ~aware & ~date_only
+    if naive.any() and clock.tz is None:
+        first = int(np.argmax(naive))
+        raise DataError(f"{rows.label}, {rows.line_word} {rows.lines[first]}: timestamp "
+                        f"{text.iloc[first]!r} has no time zone; pass tz= (e.g. tz='UTC' or "
+                        f"tz='Europe/Berlin') to say which zone the dates are in")
     stamps = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-    if aware.any():
-        stamps[aware] = _to_datetime(text[aware], date_format, utc=True)
-    if (~aware).any():
-        local = pd.DatetimeIndex(_to_datetime(text[~aware], date_format, utc=False))
-        stamps[~aware] = local.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").tz_convert("UTC")
-    hint = "" if date_format != "ISO8601" else "; pass date_format= (e.g. '%d/%m/%Y') if dates are not ISO 8601"
-    reason = f"date in column {column!r} could not be parsed" + (
-        f" (or is not a valid local time in {tz})" if tz and tz.upper() != "UTC" and not aware.all() else "")
-    rows.reject(stamps.isna().to_numpy(), reason, hint)
+    parsed = _to_datetime(text, clock.used_format, utc=True)  # naive ones as if UTC, for now
+    out_of_range = _out_of_range(parsed)
+    rows.reject(out_of_range, f"date in column {column!r} is outside the years 1677-2262 "
+                              f"that pandas timestamps can hold")
+    keep = ~out_of_range
+    text, parsed = text[keep], parsed[keep]
+    aware, date_only, naive = aware[keep], date_only[keep], naive[keep]
+    stamps[text.index[aware | date_only]] = parsed[aware | date_only].dt.as_unit("ns")
+    if naive.any():
+        wall = pd.DatetimeIndex(parsed[naive]).tz_localize(None)
+        stamps[text.index[naive]] = _localize(rows, wall, clock, column, text.index[naive])
+    hint = "" if clock.date_format else "; pass date_format= (e.g. '%d/%m/%Y') if dates are not ISO 8601"
+    rows.reject(stamps.loc[rows.frame.index].isna().to_numpy(),
+                f"date in column {column!r} could not be parsed", hint)
     stamps = stamps.loc[rows.frame.index]
-    if aware.all():
-        zone = "offsets in the data"
-    else:  # some timestamps are naive, so tz was given (checked above)
-        zone = f"offsets in the data, else {tz}" if aware.any() else f"{tz}"
-    return stamps, zone
+    return stamps, _zone_used(aware, date_only, naive, clock.tz), int(date_only.sum())
+
+
+def _zone_used(aware: np.ndarray, date_only: np.ndarray, naive: np.ndarray, tz: str | None) -> str:
+    """What ``attrs["tz"]`` says about the zone of the dates."""
+    parts = ["offsets in the data"] if aware.any() else []
+    if naive.any():
+        parts.append(str(tz))
+    if date_only.any():
+        parts.append("UTC days (date-only values, no tz given)")
+    if len(parts) > 1:
+        return f"{parts[0]}, else {', '.join(parts[1:])}"
+    return parts[0] if parts else str(tz)
+
+
+def _localize(rows: _Rows, local: pd.DatetimeIndex, clock: Clock, column: str,
+              positions: pd.Index) -> pd.DatetimeIndex:
+    """Naive local times in ``clock.tz`` as UTC; DST gaps and repeats rejected or resolved.
+
+    ``positions`` are the rows' labels in ``rows.frame``; ambiguous and nonexistent
+    times are rejected there (with a hint naming the option) unless ``clock`` resolves them.
+    """
+    tz = str(clock.tz)
+    repeated = local.tz_localize(tz, ambiguous="NaT", nonexistent="shift_forward").isna() & local.notna()
+    skipped = local.tz_localize(tz, ambiguous=True, nonexistent="NaT").isna() & local.notna()
+    mark = np.zeros(len(rows.frame), bool)
+    where = rows.frame.index.get_indexer(positions)
+    if clock.ambiguous == "raise":
+        mark[where[repeated]] = True
+        rows.reject(mark, f"local time in column {column!r} occurs twice in {tz} (clocks go back)",
+                    "; pass ambiguous='earlier', 'later' or 'infer' to choose")
+    mark[:] = False
+    if clock.nonexistent == "raise":
+        mark[where[skipped]] = True
+        rows.reject(mark, f"local time in column {column!r} does not exist in {tz} "
+                          f"(clocks go forward)",
+                    "; pass nonexistent='shift_forward' or 'shift_backward' to move it")
+    ambiguous: Any = {"earlier": np.ones(len(local), bool), "later": np.zeros(len(local), bool),
+                      "infer": "infer", "raise": "NaT"}[clock.ambiguous]
+    nonexistent = "NaT" if clock.nonexistent == "raise" else clock.nonexistent
+    try:
+        return local.tz_localize(tz, ambiguous=ambiguous, nonexistent=nonexistent).tz_convert("UTC")
+    except ValueError as exc:  # 'infer' could not tell the repeated hours apart
+        raise DataError(f"{rows.label}: ambiguous='infer' cannot order the repeated local times "
+                        f"in {tz} ({exc}); pass ambiguous='earlier' or 'later'") from None
+
+
+_DOTTED = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})"
+
+
+def _as_iso(text: pd.Series, date_format: str | None) -> tuple[pd.Series, str]:
+    """Day.month.year dates rewritten as ISO 8601 when no format is given and all are dotted."""
+    if date_format:
+        return text, date_format
+    array = pa.array(text.array)
+    if len(text) and bool(pc.all(pc.match_substring_regex(array, _DOTTED + r"(?:[ T]|$)")).as_py()):
+        padded = pc.replace_substring_regex(array, r"^(\d)\.", r"0\1.")
+        padded = pc.replace_substring_regex(padded, r"^(\d\d)\.(\d)\.", r"\1.0\2.")
+        iso = pc.replace_substring_regex(padded, r"^(\d\d)\.(\d\d)\.(\d{4})", r"\3-\2-\1")
+        return pd.Series(pd.array(iso, dtype="string[pyarrow]"), index=text.index), "%d.%m.%Y"
+    return text, "ISO8601"
+
+
+def _is_date_only(text: pd.Series) -> np.ndarray:
+    """Which values are a bare calendar date (``2011-03-01``), no clock time."""
+    matched = pc.match_substring_regex(pa.array(text.array), r"^\d{4}-\d{2}-\d{2}$")
+    return np.asarray(matched.fill_null(False), dtype=bool)
+
+
+def _out_of_range(parsed: pd.Series) -> np.ndarray:
+    """Parsed dates that nanosecond timestamps cannot hold (before 1677 or after 2262)."""
+    zone = getattr(parsed.dt, "tz", None)
+    low, high = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
+    if zone is not None:
+        low, high = low.tz_localize("UTC"), high.tz_localize("UTC")
+    return ((parsed < low) | (parsed > high)).to_numpy(dtype=bool)
 
 
 def _text(column: pd.Series) -> pd.Series:
@@ -351,40 +569,62 @@ def _has_offset(text: pd.Series) -> np.ndarray:
     return np.asarray(matched.fill_null(False), dtype=bool)
 
 
-def _to_datetime(text: pd.Series, date_format: str, *, utc: bool) -> pd.Series:
-    return pd.to_datetime(text, format=date_format, errors="coerce", utc=utc)
+def _to_datetime(text: pd.Series, date_format: str, *, utc: bool = False) -> pd.Series:
+    """Parsed dates (NaT where unparseable), naive unless ``utc`` (offsets converted)."""
+    fmt = "ISO8601" if date_format == "%d.%m.%Y" else date_format  # rewritten by _as_iso
+    return pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
 
 
-def _typed_times(rows: _Rows, raw: pd.Series, tz: str | None, column: str) -> tuple[pd.Series, str]:
+def _typed_times(rows: _Rows, raw: pd.Series, clock: Clock, column: str) -> tuple[pd.Series, str]:
     """Timestamps already typed as datetime64 (DataFrame or Parquet input)."""
     rows.reject(raw.isna().to_numpy(), f"missing date in column {column!r}")
-    raw = rows.frame[column]
+    rows.reject(_out_of_range(rows.frame[column]), f"date in column {column!r} is outside the "
+                                                   f"years 1677-2262 that pandas timestamps can hold")
+    raw = rows.frame[column].dt.as_unit("ns")
+    clock.used_format = "typed"
     if raw.dt.tz is not None:
         return raw.dt.tz_convert("UTC"), str(raw.dt.tz)
-    if tz is None:
+    if clock.tz is None:
         raise DataError(f"{rows.label}: column {column!r} holds timestamps without a time zone; "
                         f"pass tz= (e.g. tz='UTC') to say which zone they are in")
-    local = raw.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    rows.reject(local.isna().to_numpy(), f"timestamp in column {column!r} is not a valid local time in {tz}")
-    return local.loc[rows.frame.index].dt.tz_convert("UTC"), tz
+    local = _localize(rows, pd.DatetimeIndex(raw), clock, column, raw.index)
+    local = pd.Series(local, index=raw.index)
+    rows.reject(local.loc[rows.frame.index].isna().to_numpy(),
+                f"timestamp in column {column!r} is not a valid local time in {clock.tz}")
+    return local.loc[rows.frame.index], str(clock.tz)
 
 
-def _parse_values(rows: _Rows, column: str) -> pd.Series:
-    """Float values; empty cells become NaN, anything else non-numeric or negative is rejected."""
+def _sniff_decimal(column: pd.Series, sep: str | None) -> str:
+    """``","`` when the separator is not a comma and a value holds a comma, else ``"."``."""
+    if sep == "," or pd.api.types.is_numeric_dtype(column):
+        return "."
+    has_comma = pc.match_substring(pa.array(_text(column).array), ",").fill_null(False)
+    return "," if bool(pc.any(has_comma).as_py()) else "."
+
+
+def _parse_values(rows: _Rows, column: str, decimal: str) -> tuple[pd.Series, str]:
+    """Float values and the decimal mark; empty cells become NaN, anything else non-numeric
+    or negative is rejected."""
     raw = rows.frame[column]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         numbers = raw.astype(float)
     else:
         text = _text(raw)
+        if decimal == ",":  # 1.234,5: dots group thousands (only in groups of three)
+            text = text.str.replace(r"^([+-]?\d{1,3}(?:\.\d{3})+)(?=,|$)",
+                                    lambda m: m.group(1).replace(".", ""), regex=True)
+            text = text.str.replace(",", ".", regex=False)
         blank = text.isna() | (text == "")
         numbers = pd.to_numeric(text.mask(blank), errors="coerce").astype(float)
         rows.reject((numbers.isna() & ~blank).to_numpy(),
-                    f"value in column {column!r} is not a number")
+                    f"value in column {column!r} is not a number",
+                    "; pass decimal=',' if commas mark decimals" if decimal == "." and
+                    bool(text.str.contains(",", regex=False).fillna(False).any()) else "")
         numbers = numbers.loc[rows.frame.index]
     rows.reject(np.isinf(numbers.to_numpy()), f"value in column {column!r} is infinite")
     numbers = numbers.loc[rows.frame.index]
     rows.reject((numbers < 0).to_numpy(), f"value in column {column!r} is negative")
-    return numbers.loc[rows.frame.index]
+    return numbers.loc[rows.frame.index], decimal
 
 
 def _merge_duplicates(rows: _Rows, times: pd.Series, values: pd.Series, aggregate: str | None,

@@ -212,3 +212,17 @@ def test_harmonize_units_errors():
 def test_module_examples_run():
     result = doctest.testmod(clean, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("freq", ["0D", "-1D", "0MS"])
+def test_regularize_refuses_bins_without_length(freq):
+    raw = _frame(["2011-03-14", "2011-03-16"], [1, 2])
+    with pytest.raises(ParameterError, match=f"freq='{freq}': bins must have a positive length"):
+        clean.regularize(raw, freq=freq)
+
+
+def test_regularize_refuses_an_absurd_number_of_bins_before_allocating():
+    raw = _frame(["2011-01-01", "2011-03-01"], [1, 2])  # 59 days = 5.0976e15 ns
+    with pytest.raises(ParameterError, match=r"freq='1ns' would cut .* into 5,097,600,000,000,001 bins"):
+        clean.regularize(raw, freq="1ns")
+    assert len(clean.regularize(raw, freq="min")) == 59 * 24 * 60 + 1  # a long but sane grid works

@@ -57,9 +57,22 @@ def test_mixed_offsets_become_utc(tmp_path):
 
 
 def test_naive_timestamps_need_tz(tmp_path):
-    path = _csv(tmp_path, "date,count\n2011-03-15,1\n2011-03-16,2\n")
-    with pytest.raises(DataError, match=r"data.csv, line 2: timestamp '2011-03-15' has no time zone; pass tz="):
+    path = _csv(tmp_path, "date,count\n2011-03-15 10:00,1\n2011-03-16 10:00,2\n")
+    with pytest.raises(DataError, match=r"data.csv, line 2: timestamp '2011-03-15 10:00' has no "
+                                        r"time zone; pass tz="):
         series.read(path)
+
+
+def test_date_only_values_are_utc_days_and_the_assumption_is_recorded(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-15,1\n2011-03-16,2\n")
+    frame = series.read(path)  # no tz= needed for bare dates
+    assert list(frame.index) == _utc("2011-03-15", "2011-03-16")
+    assert frame.attrs["n_assumed_utc"] == 2
+    assert frame.attrs["tz"] == "UTC days (date-only values, no tz given)"
+    assert series.read(path, tz="Europe/Berlin").attrs["n_assumed_utc"] == 0
+    mixed = _csv(tmp_path, "date,count\n2011-03-15,1\n2011-03-16 10:00,2\n", "mixed.csv")
+    with pytest.raises(DataError, match="line 3: timestamp '2011-03-16 10:00' has no time zone"):
+        series.read(mixed)  # a clock time without an offset still needs tz=
 
 
 def test_naive_local_times_are_converted(tmp_path):
@@ -80,11 +93,87 @@ def test_offsets_and_naive_times_mixed(tmp_path):
     assert frame.attrs["tz"] == "offsets in the data, else Asia/Kolkata"
 
 
-def test_nonexistent_local_time_is_reported(tmp_path):
+def test_nonexistent_local_time_is_reported_and_can_be_shifted(tmp_path):
     path = _csv(tmp_path, "time,count\n2011-03-27 01:30,1\n2011-03-27 02:30,2\n")
-    with pytest.raises(DataError, match=r"line 3: date in column 'time' could not be parsed "
-                                        r"\(or is not a valid local time in Europe/Berlin\)"):
+    with pytest.raises(DataError, match=r"line 3: local time in column 'time' does not exist in "
+                                        r"Europe/Berlin \(clocks go forward\); pass nonexistent="):
         series.read(path, tz="Europe/Berlin")
+    # by hand: 01:30 CET = 00:30Z; 02:30 does not exist, the next valid time is 03:00 CEST = 01:00Z
+    shifted = series.read(path, tz="Europe/Berlin", nonexistent="shift_forward")
+    assert list(shifted.index) == _utc("2011-03-27 00:30", "2011-03-27 01:00")
+    dropped = series.read(path, tz="Europe/Berlin", on_bad_rows="drop")
+    assert len(dropped) == 1 and sum(dropped.attrs["rejections"].values()) == 1
+
+
+def test_ambiguous_local_times_are_reported_and_can_be_resolved(tmp_path):
+    hourly = "time,count\n2011-10-30 01:30,1\n2011-10-30 02:30,2\n2011-10-30 02:30,3\n2011-10-30 03:30,4\n"
+    path = _csv(tmp_path, hourly)
+    with pytest.raises(DataError, match=r"line 3: local time in column 'time' occurs twice in "
+                                        r"Europe/Berlin \(clocks go back\) \(2 rows: lines 3, 4\); "
+                                        r"pass ambiguous="):
+        series.read(path, tz="Europe/Berlin")
+    # by hand: CEST (UTC+2) until 03:00 CEST, then CET (UTC+1): 01:30 CEST = 23:30Z (29th),
+    # 02:30 CEST = 00:30Z, 02:30 CET = 01:30Z, 03:30 CET = 02:30Z
+    inferred = series.read(path, tz="Europe/Berlin", ambiguous="infer")
+    assert list(inferred.index) == _utc("2011-10-29 23:30", "2011-10-30 00:30", "2011-10-30 01:30",
+                                        "2011-10-30 02:30")
+    assert inferred["volume"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    single = _csv(tmp_path, "time,count\n2011-10-30 02:30,1\n", "single.csv")
+    assert series.read(single, tz="Europe/Berlin", ambiguous="earlier").index[0] == _utc(
+        "2011-10-30 00:30")[0]
+    assert series.read(single, tz="Europe/Berlin", ambiguous="later").index[0] == _utc(
+        "2011-10-30 01:30")[0]
+    with pytest.raises(ParameterError, match="ambiguous='first'"):
+        series.read(single, tz="Europe/Berlin", ambiguous="first")
+
+
+def test_interruption_at_a_dst_change_is_a_parameter_error_asking_for_an_offset():
+    with pytest.raises(ParameterError, match=r"--interruption='2011-10-30 02:30' is an ambiguous "
+                                             r"local time in Europe/Berlin .* e.g. '2011-10-30 02:30\+02:00'"):
+        series.as_timestamp("2011-10-30 02:30", "--interruption", "Europe/Berlin")
+    with pytest.raises(ParameterError, match=r"'2011-03-27 02:30' is a nonexistent local time"):
+        series.as_timestamp("2011-03-27 02:30", "interruption", "Europe/Berlin")
+    assert series.as_timestamp("2011-10-30 02:30+01:00", "x", "Europe/Berlin") == _utc(
+        "2011-10-30 01:30")[0]
+
+
+def test_semicolon_german_export_is_sniffed(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("Datum;Spam;Ham\n01.03.2011;1.234,5;7\n2.3.2011;12;3\n\n"
+                     "03.03.2011;0,5;1\n".encode("cp1252"))
+    frame = series.read(path, date_col="Datum", value_col="Spam", encoding="cp1252")
+    assert frame["volume"].tolist() == [1234.5, 12.0, 0.5]
+    assert list(frame.index) == _utc("2011-03-01", "2011-03-02", "2011-03-03")
+    assert (frame.attrs["sep"], frame.attrs["decimal"], frame.attrs["date_format"]) == (
+        ";", ",", "%d.%m.%Y")
+    tabbed = _csv(tmp_path, "date\tcount\n2011-03-14\t5\n", "tabs.tsv")
+    assert series.read(tabbed)["volume"].tolist() == [5.0]
+    point = _csv(tmp_path, "date;count\n2011-03-14;1.5\n", "point.csv")
+    assert series.read(point)["volume"].tolist() == [1.5]  # no comma in values: a decimal point
+    with pytest.raises(ParameterError, match="decimal=';'"):
+        series.read(point, decimal=";")
+
+
+def test_rows_longer_than_the_header(tmp_path):
+    trailing = _csv(tmp_path, "date,count\n2011-03-14,1,\n2011-03-15,2\n")  # a trailing comma
+    assert series.read(trailing)["volume"].tolist() == [1.0, 2.0]
+    extra = _csv(tmp_path, "date,count\n2011-03-14,1\n2011-03-15,2,7\n", "extra.csv")
+    with pytest.raises(DataError, match=r"extra.csv, line 3: more fields than the header's 2"):
+        series.read(extra)
+    dropped = series.read(extra, on_bad_rows="drop")
+    assert dropped["volume"].tolist() == [1.0]
+    assert dropped.attrs["rejected_lines"] == {"more fields than the header's 2": [3]}
+
+
+def test_dates_outside_the_timestamp_range_are_bad_rows(tmp_path):
+    path = _csv(tmp_path, "date,count\n2011-03-14,1\n9999-12-31,2\n")
+    with pytest.raises(DataError, match=r"line 3: date in column 'date' is outside the years 1677-2262"):
+        series.read(path)
+    assert series.read(path, on_bad_rows="drop")["volume"].tolist() == [1.0]
+    far = pd.Series([pd.Timestamp("2011-03-14"), pd.Timestamp("3000-01-01")], dtype="datetime64[s, UTC]")
+    pd.DataFrame({"date": far, "count": [1, 2]}).to_parquet(tmp_path / "far.parquet")
+    with pytest.raises(DataError, match=r"far.parquet, row 2: date in column 'date' is outside"):
+        series.read(tmp_path / "far.parquet")
 
 
 def test_unparseable_date_names_the_file_line_with_blank_lines_counted(tmp_path):

@@ -38,7 +38,7 @@ def test_partial_exposure_recovers_a_mid_day_drop():
                        / pd.Timedelta(days=1), 0, 1)
     volume = 40 + 0.1 * np.arange(60) - 8 * exposure
     res = its.fit(pd.DataFrame({"v": volume}, index=days), y="v",
-                  interruptions=["2011-03-16 18:00"])
+                  interruptions=["2011-03-16 18:00"], slope_change=False)
     np.testing.assert_allclose(res.effects["estimate"].iloc[0], -8.0, atol=1e-9)
 
 
@@ -47,17 +47,17 @@ def test_two_interruptions_in_one_model():
     days = pd.date_range("2010-12-01", periods=150)
     truth = -6 * (days >= "2010-12-25") + 6 * (days >= "2011-01-10") - 15 * (days >= "2011-03-16")
     frame = pd.DataFrame({"v": 60 + truth + rng.normal(0, 1, 150)}, index=days)
-    res = its.fit(frame, y="v", interruptions=["2010-12-25", "2011-01-10", "2011-03-16"])
+    res = its.fit(frame, y="v", interruptions=["2010-12-25", "2011-01-10", "2011-03-16"], slope_change=False)
     np.testing.assert_allclose(res.effects["estimate"], [-6, 6, -15], atol=1.2)
     assert list(res.effects["interruption"]) == ["2010-12-25", "2011-01-10", "2011-03-16"]
     with pytest.raises(ParameterError, match="distinct and in time order"):
-        its.fit(frame, y="v", interruptions=["2011-03-16", "2010-12-25"])
+        its.fit(frame, y="v", interruptions=["2011-03-16", "2010-12-25"], slope_change=False)
 
 
 def test_monthly_trend_counts_periods():
     months = pd.DataFrame({"v": np.arange(24.0) * 2}, index=pd.date_range("2010-01-01",
                                                                          periods=24, freq="MS"))
-    res = its.fit(months, y="v", interruptions=["2011-01-01"])
+    res = its.fit(months, y="v", interruptions=["2011-01-01"], slope_change=False)
     np.testing.assert_allclose(res.params["trend"], 2.0, atol=1e-10)  # per month, not per day
 
 
@@ -65,7 +65,7 @@ def test_monthly_trend_counts_periods():
 def result(daily):
     gaps = daily.copy()
     gaps.iloc[[20, 21], 0] = np.nan
-    return its.fit(gaps, y="volume", interruptions=["2011-03-16"], seasonality="dow", errors="iid")
+    return its.fit(gaps, y="volume", interruptions=["2011-03-16"], seasonality="dow", errors="iid", slope_change=False)
 
 
 def test_summary_in_words(result):
@@ -81,13 +81,13 @@ def test_summary_in_words(result):
 def test_summary_warns_about_few_pre_points():
     days = pd.date_range("2011-03-01", periods=40)
     frame = pd.DataFrame({"v": np.random.default_rng(0).normal(0, 1, 40)}, index=days)
-    res = its.fit(frame, y="v", interruptions=["2011-03-11"])
+    res = its.fit(frame, y="v", interruptions=["2011-03-11"], slope_change=False)
     assert any("too few pre-period points: 10 observed" in w for w in res.warnings)
     assert "too few pre-period points" in res.summary()
 
 
 def test_ratio_words_and_scale(daily):
-    res = its.fit(daily, y="count", interruptions=["2011-03-16"], family="quasipoisson")
+    res = its.fit(daily, y="count", interruptions=["2011-03-16"], family="quasipoisson", slope_change=False)
     row = res.level_change()
     assert row["scale"] == "ratio" and 0 < row["ci_low"] < row["estimate"] < row["ci_high"]
     assert f"fell by {100 * (1 - row['estimate']):.3g}% (ratio" in res.summary()
@@ -106,7 +106,7 @@ def test_to_dict_picks_the_requested_interruption():
     days = pd.date_range("2010-12-01", periods=120)
     values = 30 - 3 * (days >= "2010-12-25") - 9 * (days >= "2011-03-16") + np.sin(np.arange(120))
     res = its.fit(pd.DataFrame({"v": values}, index=days), y="v",
-                  interruptions=["2010-12-25", "2011-03-16"])
+                  interruptions=["2010-12-25", "2011-03-16"], slope_change=False)
     by_label = res.to_dict("2011-03-16")["level_change"]["estimate"]
     assert by_label == res.to_dict(-1)["level_change"]["estimate"] == res.effects["estimate"].iloc[1]
     assert res.to_dict()["level_change"]["estimate"] == res.effects["estimate"].iloc[0]
@@ -134,7 +134,7 @@ def test_count_counterfactual_never_negative(family):
     mean = np.where(days >= "2011-03-01", 0.5, 2.0)
     counts = rng.poisson(rng.gamma(2.0, mean / 2.0))  # overdispersed (negative binomial)
     res = its.fit(pd.DataFrame({"n": counts}, index=days), y="n", interruptions=["2011-03-01"],
-                  family=family)
+                  family=family, slope_change=False)
     table = res.counterfactual
     assert (table[["counterfactual", "counterfactual_low"]] >= 0).all().all()
     assert (res.mean_band["counterfactual_mean_low"] >= 0).all()
@@ -157,13 +157,13 @@ def test_negbin_without_overdispersion_is_a_clear_error():
     counts = np.random.default_rng(2).poisson(np.where(days >= "2011-03-01", 0.5, 2.0))
     frame = pd.DataFrame({"n": counts}, index=days)
     with pytest.raises(ParameterError, match=r"no usable covariance .*use family='poisson'"):
-        its.fit(frame, y="n", interruptions=["2011-03-01"], family="negbin")
+        its.fit(frame, y="n", interruptions=["2011-03-01"], family="negbin", slope_change=False)
 
 
 def test_exact_fit_is_flagged_not_diagnosed():
     days = pd.date_range("2011-01-01", periods=30)
     frame = pd.DataFrame({"v": 5.0 - 2 * (np.arange(30) >= 20)}, index=days)
-    res = its.fit(frame, y="v", interruptions=["2011-01-21"], errors="hac")
+    res = its.fit(frame, y="v", interruptions=["2011-01-21"], errors="hac", slope_change=False)
     message = ("the model fits the data exactly (residuals are rounding noise): "
                "intervals and diagnostics are meaningless")
     assert res.warnings == (message,)
@@ -176,7 +176,7 @@ def test_plot_labels_axes_with_the_unit_given() -> None:
     index = pd.date_range("2011-01-01", periods=60, freq="D", tz="UTC")
     noise = np.random.default_rng(3).normal(0, 1, 60)
     frame = pd.DataFrame({"volume": 50 + noise - 10 * (np.arange(60) >= 30)}, index=index)
-    res = its.fit(frame, y="volume", interruptions=[index[30]])
+    res = its.fit(frame, y="volume", interruptions=[index[30]], slope_change=False)
     fig = res.plot(ylabel="billion messages per day")
     labels = [axis.get_ylabel() for axis in fig.axes]
     plt.close(fig)
@@ -208,7 +208,7 @@ def test_short_repr_and_compact_html(result):
 
 
 def test_result_keeps_the_model_it_fitted(result):
-    assert result.spec == its.Specification(seasonality="dow", errors="iid")
+    assert result.spec == its.Specification(seasonality="dow", errors="iid", slope_change=False)
     assert result.alpha == 0.05 and result.interruptions == ["2011-03-16"]
     ols = result.model_result  # the statsmodels fit, for experts
     np.testing.assert_allclose(ols.params.to_numpy(), result.params.to_numpy())
@@ -216,13 +216,13 @@ def test_result_keeps_the_model_it_fitted(result):
 
 
 def test_one_specification_serves_fit_and_keywords_override_it(daily):
-    model = its.Specification(seasonality="dow", errors="hac")
+    model = its.Specification(seasonality="dow", errors="hac", slope_change=False)
     by_spec = its.fit(daily, y="volume", interruptions=["2011-03-16"], spec=model)
     by_keywords = its.fit(daily, y="volume", interruptions=["2011-03-16"], seasonality="dow",
-                          errors="hac")
+                          errors="hac", slope_change=False)
     pd.testing.assert_frame_equal(by_spec.effects, by_keywords.effects)
     iid = its.fit(daily, y="volume", interruptions=["2011-03-16"], spec=model, errors="iid")
     assert iid.spec.errors == "iid" and iid.spec.seasonality == "dow"
     assert "OLS, iid errors" in iid.model
     with pytest.raises(TypeError):
-        its.fit(daily, "volume", ["2011-03-16"])  # everything after data is keyword-only
+        its.fit(daily, "volume", ["2011-03-16"], slope_change=False)  # everything after data is keyword-only

@@ -29,11 +29,11 @@ def test_white_noise_mde_matches_normal_theory():
                    ddof=2)
     theory = (stats.t.ppf(0.975, n - 3) + stats.norm.ppf(0.8)) * sigma * unit_se
     mde = its.minimum_detectable_effect(data, y="v", post_days=post, errors="iid", n_sims=800,
-                                        seed=1)
+                                        seed=1, slope_change=False)
     assert mde < 0  # a fall: observed minus counterfactual
     assert -mde == pytest.approx(theory, rel=0.12)
     assert its.power(data, y="v", post_days=post, effect=mde, errors="iid", n_sims=800,
-                     seed=1) >= 0.8
+                     seed=1, slope_change=False) >= 0.8
 
 
 def test_size_under_ar1_noise():
@@ -46,7 +46,7 @@ def test_size_under_ar1_noise():
 
 def test_power_grows_with_effect_and_post_days():
     data = daily_series(n=150)
-    model = its.Specification(seasonality="dow", errors="ar1")
+    model = its.Specification(seasonality="dow", errors="ar1", slope_change=False)
     curve = its.power(data, y="volume", interruptions="2011-03-16", post_days=30,
                       effect=np.array([-0.5, -1.0, -2.0, -4.0]), spec=model)
     assert np.all(np.diff(curve) >= 0) and curve[-1] > 0.95
@@ -61,7 +61,7 @@ def test_noise_model_recovers_ar1():
     rng = np.random.default_rng(9)
     days = pd.date_range("2010-01-01", periods=730)
     data = pd.DataFrame({"v": 10 + 1.5 * ar1_matrix(rng, 1, 730, 0.6)[0]}, index=days)
-    noise = estimate_noise(data, "v", 10, its.Specification())
+    noise = estimate_noise(data, "v", 10, its.Specification(slope_change=False))
     assert noise.rho == pytest.approx(0.6, abs=0.05)
     assert noise.sigma == pytest.approx(1.5, rel=0.08)
     assert len(noise.baseline) == 740 and noise.n_pre == 730
@@ -80,7 +80,7 @@ def test_power_bad_input(kwargs, message):
     with pytest.raises(ParameterError, match=message):
         its.power(white_noise(), y="v", **{"post_days": 30, "effect": -1.0, **kwargs})
     with pytest.raises(ParameterError, match="target_power=1.2 must be between 0 and 1"):
-        its.minimum_detectable_effect(white_noise(), y="v", target_power=1.2)
+        its.minimum_detectable_effect(white_noise(), y="v", target_power=1.2, slope_change=False)
 
 
 @pytest.mark.parametrize("options", [
@@ -104,23 +104,23 @@ def test_power_accepts_every_gaussian_model_fit_accepts():
         its.power(data, y="volume", post_days=20, effect=falls, n_sims=20, seasonality="dow",
                   slope_change=True, errors="hac"),
         its.power(data, y="volume", post_days=20, effect=np.exp(falls / 50), n_sims=20,
-                  transform="log", seasonality="dow", errors="ar1"),
+                  transform="log", seasonality="dow", errors="ar1", slope_change=False),
         its.power(data.iloc[:40], y="volume", post_days=10, effect=falls, n_sims=20,
-                  errors="arma(1,0)"),
+                  errors="arma(1,0)", slope_change=False),
         its.power(data.iloc[:40], y="volume", post_days=10, effect=falls, n_sims=20,
-                  method="structural", trend=False),
+                  method="structural", trend=False, slope_change=False),
     ]
     for curve in curves:
         assert curve[0] < curve[1] and curve[1] > 0.9
     mde = its.minimum_detectable_effect(data, y="volume", post_days=20, n_sims=50,
-                                        transform="log", seasonality="dow", errors="ar1")
+                                        transform="log", seasonality="dow", errors="ar1", slope_change=False)
     assert 0.8 < mde < 1  # a ratio: observed / counterfactual for the smallest detectable fall
 
 
 def test_log_scale_power_needs_positive_values():
     data = white_noise().assign(v=lambda f: f["v"] - 30)
     with pytest.raises(DataError, match=r"transform='log' needs y > 0"):
-        its.power(data, y="v", effect=0.9, transform="log")
+        its.power(data, y="v", effect=0.9, transform="log", slope_change=False)
 
 
 def test_log_power_is_the_power_of_the_log_ratio():
@@ -128,7 +128,7 @@ def test_log_power_is_the_power_of_the_log_ratio():
     data = daily_series(n=100)
     logged = data.assign(volume=np.log(data["volume"]))
     ratio = its.power(data, y="volume", post_days=20, effect=np.array([0.9, 0.95]), n_sims=50,
-                      transform="log", errors="ar1")
+                      transform="log", errors="ar1", slope_change=False)
     shift = its.power(logged, y="volume", post_days=20, effect=np.log([0.9, 0.95]), n_sims=50,
-                      errors="ar1")
+                      errors="ar1", slope_change=False)
     np.testing.assert_allclose(ratio, shift)

@@ -29,8 +29,8 @@ def simulated(reps: int, seed: int) -> tuple[pd.DatetimeIndex, np.ndarray]:
 def batch_fit(errors: str, reps: int = REPS, seed: int = 20110316) -> dict[str, np.ndarray]:
     days, y = simulated(reps, seed)
     series = its_data.prepare(pd.DataFrame({"v": y[0]}, index=days), "v", [CUT])
-    x, _, column = stacked_designs(series, its.Specification(seasonality="dow"))
-    return level_tests(x[0], y, column, its.Specification(errors=errors))
+    x, _, column = stacked_designs(series, its.Specification(seasonality="dow", slope_change=False))
+    return level_tests(x[0], y, column, its.Specification(errors=errors, slope_change=False))
 
 
 @pytest.mark.parametrize("errors", ["iid", "hac", "ar1"])
@@ -39,7 +39,7 @@ def test_batch_equals_its_fit(errors):
     batch = batch_fit(errors, reps=3, seed=1)
     for k in range(3):
         row = its.fit(pd.DataFrame({"v": y[k]}, index=days), y="v", interruptions=[CUT],
-                      seasonality="dow", errors=errors).level_change()
+                      seasonality="dow", errors=errors, slope_change=False).level_change()
         for key in ("estimate", "ci_low", "ci_high", "p_value", "std_err", "df"):
             np.testing.assert_allclose(batch[key][k], row[key], rtol=1e-8, atol=1e-12)
 
@@ -68,8 +68,8 @@ def test_iid_intervals_under_cover_with_ar1_noise():
 def test_plain_newey_west_under_covers_without_small_sample_correction():
     days, y = simulated(REPS, 20110316)
     series = its_data.prepare(pd.DataFrame({"v": y[0]}, index=days), "v", [CUT])
-    x, _, column = stacked_designs(series, its.Specification(seasonality="dow"))
-    plain = level_tests(x[0], y, column, its.Specification(errors="hac", small_sample=False))
+    x, _, column = stacked_designs(series, its.Specification(seasonality="dow", slope_change=False))
+    plain = level_tests(x[0], y, column, its.Specification(errors="hac", small_sample=False, slope_change=False))
     assert coverage(plain) < 0.93 <= coverage(batch_fit("hac"))
 
 
@@ -83,7 +83,7 @@ def test_poisson_ratio_recovered():
     for _ in range(100):
         frame = pd.DataFrame({"n": rng.poisson(mean)}, index=days)
         row = its.fit(frame, y="n", interruptions=["2011-03-16"], family="poisson",
-                      seasonality="dow").level_change()
+                      seasonality="dow", slope_change=False).level_change()
         estimates.append(np.log(row["estimate"]))
         hits.append(row["ci_low"] <= truth <= row["ci_high"])
     assert abs(np.mean(estimates) - np.log(truth)) < 3 * np.std(estimates) / 10
@@ -98,7 +98,7 @@ def test_structural_recovers_drop_with_gaps():
     volume = level + DOW_EFFECT[days.day_of_week] - 10 * (days >= "2011-03-16") + rng.normal(0, 1, 150)
     volume[[30, 31, 100]] = np.nan
     res = its.fit(pd.DataFrame({"v": volume}, index=days), y="v", interruptions=["2011-03-16"],
-                  method="structural", seasonality="dow", trend=False)
+                  method="structural", seasonality="dow", trend=False, slope_change=False)
     row = res.level_change()
     assert row["ci_low"] <= -10 <= row["ci_high"] and row["ci_high"] - row["ci_low"] < 4
     assert np.isnan(res.counterfactual["observed"].iloc[30])
@@ -127,7 +127,7 @@ def _count_coverage(family: str, n_days: int, reps: int, seed: int) -> dict[bool
         for small_sample, found in hits.items():
             row = its.fit(frame, y="n", interruptions=[str(cut)], family=family,
                           seasonality="dow", errors="hac",
-                          small_sample=small_sample).level_change()
+                          small_sample=small_sample, slope_change=False).level_change()
             found.append(row["ci_low"] <= truth <= row["ci_high"])
     return {key: float(np.mean(value)) for key, value in hits.items()}
 

@@ -40,7 +40,7 @@ def test_gaussian_matches_ols(daily, errors, transform):
     ref = model.fit() if errors == "iid" else model.fit(
         cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x)), "use_correction": True}, use_t=True)
     res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors=errors,
-                  transform=transform, small_sample=False)
+                  transform=transform, small_sample=False, slope_change=False)
     crit = stats.t.ppf(0.975, ref.df_resid)
     check(res, ref.params["level"], ref.bse["level"], crit, transform == "log")
     np.testing.assert_allclose(level_row(res)["p_value"], ref.pvalues["level"], rtol=1e-6)
@@ -63,7 +63,7 @@ def test_ar1_matches_glsar(daily):
     model = sm.GLSAR(daily["volume"], x, rho=1)
     ref = model.iterative_fit(maxiter=100, rtol=1e-10)
     res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="ar1",
-                  small_sample=False)
+                  small_sample=False, slope_change=False)
     check(res, ref.params["level"], ref.bse["level"], stats.t.ppf(0.975, ref.df_resid), False)
     assert res.rho == pytest.approx(float(model.rho[0]), rel=1e-10)
     assert res.df_resid == ref.df_resid
@@ -74,7 +74,7 @@ def test_arma_matches_sarimax(daily):
     ref = SARIMAX(daily["volume"].to_numpy(), exog=x.to_numpy(), order=(1, 0, 1),
                   trend="n").fit(disp=False, maxiter=500)
     k = list(x.columns).index("level")
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="arma(1,1)")
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="arma(1,1)", slope_change=False)
     check(res, ref.params[k], ref.bse[k], stats.norm.ppf(0.975), False)
 
 
@@ -86,7 +86,7 @@ def test_poisson_with_exposure_matches_glm(daily, errors):
     ref = model.fit() if errors == "iid" else model.fit(
         cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x))})
     res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="poisson",
-                  exposure="mailboxes", errors=errors, small_sample=False)
+                  exposure="mailboxes", errors=errors, small_sample=False, slope_change=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -95,7 +95,7 @@ def test_quasipoisson_uses_pearson_dispersion(daily):
     glm = sm.GLM(daily["count"], x, family=sm.families.Poisson()).fit()
     dispersion = glm.pearson_chi2 / glm.df_resid  # R: summary(glm(..., quasipoisson))$dispersion
     se = glm.bse["level"] * np.sqrt(dispersion)
-    res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="quasipoisson")
+    res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="quasipoisson", slope_change=False)
     check(res, glm.params["level"], se, stats.t.ppf(0.975, glm.df_resid), True)
 
 
@@ -104,7 +104,7 @@ def test_negbin_matches_discrete_nb2(daily):
     ref = sm.NegativeBinomial(daily["nb_count"], x, loglike_method="nb2").fit(
         disp=False, maxiter=100, method="newton")
     assert ref.mle_retvals["converged"]
-    res = its.fit(daily, y="nb_count", interruptions=[CUT], seasonality="dow", family="negbin")
+    res = its.fit(daily, y="nb_count", interruptions=[CUT], seasonality="dow", family="negbin", slope_change=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -115,14 +115,14 @@ def test_fourier_terms_match_hand_built(daily):
         s1=np.sin(2 * np.pi * t / 7), c1=np.cos(2 * np.pi * t / 7),
         s2=np.sin(4 * np.pi * t / 7), c2=np.cos(4 * np.pi * t / 7))
     ref = sm.OLS(daily["volume"], x).fit()
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="fourier:7:2")
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="fourier:7:2", slope_change=False)
     np.testing.assert_allclose(level_row(res)["estimate"], ref.params["level"], rtol=1e-6)
 
 
 def test_counterfactual_band_matches_ols_prediction(daily):
     x = hand_design(daily)
     ref = sm.OLS(daily["volume"], x).fit()
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow")
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", slope_change=False)
     pred = ref.get_prediction(x.assign(level=0.0)).summary_frame(alpha=0.05)
     table = res.counterfactual
     np.testing.assert_allclose(table["counterfactual"], pred["mean"], rtol=1e-8)
@@ -141,7 +141,7 @@ def test_quasipoisson_hac_is_the_poisson_sandwich(daily):
     ref = sm.GLM(daily["count"], x, family=sm.families.Poisson()).fit(
         cov_type="HAC", cov_kwds={"maxlags": nw_lags(len(x))})
     res = its.fit(daily, y="count", interruptions=[CUT], seasonality="dow", family="quasipoisson",
-                  errors="hac", small_sample=False)
+                  errors="hac", small_sample=False, slope_change=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -151,7 +151,7 @@ def test_negbin_hac_matches_discrete_nb2(daily):
         disp=False, maxiter=100, method="newton", cov_type="HAC",
         cov_kwds={"maxlags": nw_lags(len(x))})
     res = its.fit(daily, y="nb_count", interruptions=[CUT], seasonality="dow", family="negbin",
-                  errors="hac", small_sample=False)
+                  errors="hac", small_sample=False, slope_change=False)
     check(res, ref.params["level"], ref.bse["level"], stats.norm.ppf(0.975), True)
 
 
@@ -159,7 +159,7 @@ def test_seasonality_list_combines_dummies_and_fourier(daily):
     t = np.arange(len(daily), dtype=float)
     x = hand_design(daily).assign(s1=np.sin(2 * np.pi * t / 30.5), c1=np.cos(2 * np.pi * t / 30.5))
     ref = sm.OLS(daily["volume"], x).fit()
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality=["dow", "fourier:30.5:1"])
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality=["dow", "fourier:30.5:1"], slope_change=False)
     np.testing.assert_allclose(level_row(res)["estimate"], ref.params["level"], rtol=1e-6)
 
 
@@ -210,7 +210,7 @@ def test_count_hac_small_sample_is_the_working_linear_model_adjustment(daily, fa
     factor, df = _dense_hac_adjustment(working, rho, lags, list(x.columns).index("level"))
     assert factor < 1  # positive autocorrelation: plain Newey-West is too small
     res = its.fit(daily, y="count" if family == "quasipoisson" else "nb_count",
-                  interruptions=[CUT], seasonality="dow", family=family, errors="hac")
+                  interruptions=[CUT], seasonality="dow", family=family, errors="hac", slope_change=False)
     row = level_row(res)
     np.testing.assert_allclose(row["std_err"], ref.bse["level"] / np.sqrt(factor), rtol=1e-6)
     np.testing.assert_allclose(row["df"], df, rtol=1e-6)

@@ -34,7 +34,7 @@ def test_batched_placebo_identical_to_refit_loop(options):
 
 def test_placebo_dates_and_rank():
     data = daily_series(n=150, cut="2011-03-16")
-    result = its.placebo(data, y="volume", interruptions=["2011-03-16"], min_pre=14, min_post=7)
+    result = its.placebo(data, y="volume", interruptions=["2011-03-16"], min_pre=14, min_post=7, slope_change=False)
     table = result.table
     placebos = table[~table["is_real"]]
     # 74 pre days; a fake date needs 14 days before and 7 days (in the pre-period) after it
@@ -48,23 +48,23 @@ def test_placebo_dates_and_rank():
 
 def test_placebo_of_a_null_effect_is_not_extreme():
     data = daily_series(n=150, drop=0.0, phi=0.0, seed=3)
-    assert its.placebo(data, y="volume", interruptions=["2011-03-16"]).real_rank > 3
+    assert its.placebo(data, y="volume", interruptions=["2011-03-16"], slope_change=False).real_rank > 3
 
 
 def test_placebo_needs_a_long_enough_pre_period():
     data = daily_series(n=60, cut="2011-01-11")
     with pytest.raises(ParameterError, match="too short for any placebo date"):
-        its.placebo(data, y="volume", interruptions=["2011-01-11"])
+        its.placebo(data, y="volume", interruptions=["2011-01-11"], slope_change=False)
 
 
 def test_scan_dates_for_counts_falls_back_to_one_fit_per_date():
     data = daily_series(n=90)
     dates = ["2011-02-20", "2011-03-01", "2011-03-10"]
-    spec = its.Specification(family="poisson", errors="hac")
+    spec = its.Specification(family="poisson", errors="hac", slope_change=False)
     assert not can_batch(spec)
     table = scan_dates(data, dates, y="count", spec=spec)
     for date, (_, row) in zip(dates, table.iterrows()):
-        res = its.fit(data, y="count", interruptions=date, family="poisson", errors="hac")
+        res = its.fit(data, y="count", interruptions=date, family="poisson", errors="hac", slope_change=False)
         level = res.effects.iloc[0]
         assert row["interruption"] == date and level["kind"] == "level_change"
         np.testing.assert_allclose(row[["estimate", "ci_low", "ci_high", "p_value"]].to_numpy(float),
@@ -157,18 +157,18 @@ def test_breakpoint_input_errors():
 def test_sensitivity_table_and_figure():
     data = daily_series(n=150)
     result = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], seasonality="dow",
-                             errors="hac", shifts=(-2, 0, 2), pre_windows=[74, 40])
+                             errors="hac", shifts=(-2, 0, 2), pre_windows=[74, 40], slope_change=False)
     table = result.table
     assert set(table["varied"]) == {"interruption", "pre_window", "specification"}
     assert list(table.columns) == ["varied", "setting", "interruption", "estimate", "ci_low",
                                    "ci_high", "p_value", "scale"]
     dates = table[table["varied"] == "interruption"]
     assert list(dates["interruption"]) == ["2011-03-14", "2011-03-16", "2011-03-18"]
-    real = its.fit(data, y="volume", interruptions=["2011-03-16"], seasonality="dow", errors="hac")
+    real = its.fit(data, y="volume", interruptions=["2011-03-16"], seasonality="dow", errors="hac", slope_change=False)
     np.testing.assert_allclose(dates["estimate"].iloc[1], real.level_change()["estimate"])
     window = table[table["setting"] == "40 pre periods"].iloc[0]
     short = its.fit(data.iloc[34:], y="volume", interruptions=["2011-03-16"], seasonality="dow",
-                    errors="hac")
+                    errors="hac", slope_change=False)
     np.testing.assert_allclose(window["estimate"], short.level_change()["estimate"])
     assert "log(y) + hac" in set(table["setting"])
     fig = plots.plot_sensitivity(table)
@@ -179,7 +179,7 @@ def test_sensitivity_table_and_figure():
 def test_sensitivity_interval_matches_t_quantile():
     data = daily_series(n=150)
     table = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], shifts=(0,),
-                            pre_windows=[74], specifications={"iid": {"errors": "iid"}}).table
+                            pre_windows=[74], specifications={"iid": {"errors": "iid"}}, slope_change=False).table
     row = table[table["varied"] == "specification"].iloc[0]
     ref = sm.OLS(data["volume"].to_numpy(), np.column_stack(
         [np.ones(150), np.arange(1, 151), data.index >= "2011-03-16"]).astype(float)).fit()
@@ -191,7 +191,7 @@ def test_sensitivity_interval_matches_t_quantile():
 def test_sensitivity_keeps_time_of_day_and_reports_skipped_shifts():
     data = daily_series(n=90, cut="2011-03-16")
     result = its.sensitivity(data, y="volume", interruptions=["2011-03-16 14:45"],
-                             shifts=(-80, -1, 0, 1, 40), pre_windows=[74], specifications={})
+                             shifts=(-80, -1, 0, 1, 40), pre_windows=[74], specifications={}, slope_change=False)
     dates = result.table[result.table["varied"] == "interruption"]
     assert list(dates["interruption"]) == ["2011-03-15 14:45:00", "2011-03-16 14:45",
                                            "2011-03-17 14:45:00"]

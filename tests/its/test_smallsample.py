@@ -46,7 +46,7 @@ def test_ar1_small_sample_matches_dense_formulas(daily):
 
     slope = (log_var(rho + 1e-5) - log_var(rho - 1e-5)) / 2e-5
     df = 2 / (slope**2 * (1 - rho**2) / n + 2 / ref.df_resid)
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="ar1")
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="ar1", slope_change=False)
     row = level_row(res)
     np.testing.assert_allclose(row["coef"], ref.params["level"], rtol=1e-6)
     np.testing.assert_allclose(row["std_err"], ref.bse["level"], rtol=1e-6)
@@ -76,7 +76,7 @@ def test_hac_small_sample_matches_bell_mccaffrey_dense(daily):
     factor = expected / (c @ s @ c)
     df = 2 * expected**2 / variance
     se = np.sqrt(ols.cov_params()[2, 2] / factor)
-    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="hac")
+    res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="hac", slope_change=False)
     row = level_row(res)
     np.testing.assert_allclose(row["std_err"], se, rtol=1e-6)
     np.testing.assert_allclose(row["df"], df, rtol=1e-6)
@@ -114,7 +114,7 @@ def test_stacked_corrections_match_dense_formulas_per_problem():
     scan = np.stack([np.insert(base, 2, np.arange(n) >= cut, axis=1) for cut in (15, 30, 44)])
     shared = np.broadcast_to(scan[1], (4, n, 6))
     for x, rho in [(scan, np.array([0.6, -0.3, 0.2])), (shared, np.array([0.1, 0.5, 0.85, -0.4]))]:
-        factors, dfs = smallsample.hac_adjustment(x, rho, 3, [2, 4])
+        factors, dfs = smallsample.hac_adjustment(x, rho, 3, np.eye(6)[[2, 4]])
         rho_hat = np.minimum(rho, 0.5)  # g(0.98) caps what a short series can reach
         fitted = smallsample.bias_corrected_rho(x, rho_hat)
         for k in range(len(rho)):

@@ -32,7 +32,7 @@ def test_matches_unobserved_components(frame):
     ref = model.fit(disp=False, maxiter=500)
     beta, beta_cov = ref.smoothed_state[-2, -1], ref.smoothed_state_cov[-2, -2, -1]
     res = its.fit(frame, y="volume", interruptions=["2011-03-16 12:00"], method="structural",
-                  seasonality="dow", covariates=["control"], trend=False)
+                  seasonality="dow", covariates=["control"], trend=False, slope_change=False)
     row = res.level_change()
     np.testing.assert_allclose(row["estimate"], beta, rtol=1e-6)
     np.testing.assert_allclose(row["std_err"], np.sqrt(beta_cov), rtol=1e-6)
@@ -46,7 +46,7 @@ def test_matches_unobserved_components(frame):
 
 def test_structural_log_scale_reports_ratio(frame):
     res = its.fit(frame, y="volume", interruptions=["2011-03-16"], method="structural",
-                  transform="log", seasonality="fourier:7:2", errors="ar1")
+                  transform="log", seasonality="fourier:7:2", errors="ar1", slope_change=False)
     row = res.level_change()
     assert row["scale"] == "ratio" and 0.3 < row["estimate"] < 0.6  # about 4 / 10
     assert "AR(1) component" in res.model

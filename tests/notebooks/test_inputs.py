@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import inputs
+from spamlab import inputs, its
 from spamlab.errors import DataError
 
 
@@ -50,3 +50,24 @@ def test_columns_and_time_zone_reach_the_reader(tmp_path):
     assert inp.frame["volume"].tolist() == list(np.arange(14.0) + 10)
     with pytest.raises(DataError, match=r"value column 'count' not found.*\['Tag', 'Spam'\]"):
         inputs.read_daily(path, date_col="Tag", tz="Europe/Berlin")
+
+
+def test_power_runs_on_a_file_with_missing_days_before_the_interruption(tmp_path):
+    """Notebook 04's minimum detectable effect on an export with gaps (issue 13, bug 1)."""
+    rng = np.random.default_rng(5)
+    days = pd.date_range("2024-01-01", periods=90, freq="D")
+    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"),
+                          "count": rng.normal(1000, 30, 90).round()}).drop(index=[20, 21, 40])
+    path = tmp_path / "gappy.csv"
+    frame.to_csv(path, index=False)
+    inp = inputs.read_daily(path)
+    assert inp.frame["is_gap"].sum() == 3  # the three missing days are rows with NaN
+    spec = its.Specification(family="gaussian", seasonality="dow", slope_change=False,
+                             errors="hac", seed=0)
+    batched = its.minimum_detectable_effect(inp.frame, y="volume", post_days=14,
+                                            interruptions="2024-03-20", n_sims=60, spec=spec)
+    one_by_one = its.minimum_detectable_effect(inp.frame, y="volume", post_days=14,
+                                               interruptions="2024-03-20", n_sims=60, spec=spec,
+                                               batch=False)
+    assert batched == pytest.approx(one_by_one)  # the same studies, fitted two ways
+    assert -120 < batched < -10  # a drop of a few noise sd (30) is what 14 days can detect

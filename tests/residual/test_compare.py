@@ -105,6 +105,9 @@ def test_plot_series_title_says_synthetic():
     fig = plots.plot_series(cal)
     title = fig.axes[0].get_title()
     assert "SYNTHETIC" in title and "other_botnets" in title
+    unfitted = cal.constraints[~cal.constraints["fitted"]]
+    for figure_id in unfitted.loc[unfitted["rel_error"].abs() > 0.02, "figure_id"]:
+        assert str(figure_id) in title  # a figure the scenario breaks is named, not hidden
     assert len(fig.axes[0].collections) == len(scenario.SOURCES)
 
 

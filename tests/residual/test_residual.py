@@ -44,6 +44,7 @@ def _with_values(table: pd.DataFrame, values: dict[int, float]) -> pd.DataFrame:
 def _fixed(**kwargs) -> Assumptions:
     """Assumptions with every window and probability pinned, overridable."""
     base = {"before_days": (7, 7), "after_days": (7, 7), "p_after_includes_16th": 0.0,
+            "less_than_width": 0.0,
                 "rustock_readings": ("stated_output",), "trend_readings": ("march_10_vs_15",),
                 "other_botnets_change": (0.0, 0.0), "daily_noise_cv": (0.0, 0.0), "rounding": 0.0}
     base.update(kwargs)
@@ -67,21 +68,51 @@ def test_rustock_share_of_the_week_reading_by_hand(table):
     np.testing.assert_allclose(_adj(acc, "different_bases"), -(0.285 * 52 - 13.82))
 
 
-def test_rustock_share_pre_takedown_reading_lies_between_hand_bounds(table):
-    acc = residual.account(table, n_draws=500, assumptions=_fixed(rustock_readings=("march_share_pre_takedown",)))
+@pytest.mark.parametrize(
+    ("reading", "output"),
+    [
+        ("stated_output", 13.82),
+        ("march_share_of_botnet_spam", 0.285 * 0.831 * 52),  # row 2 as a share of botnet spam (row 9)
+        ("commtouch_share", 30 / 150 * 52),  # rows 328, 326 on row 5
+    ],
+)
+def test_fixed_rustock_readings_by_hand(table, reading, output):
+    acc = residual.account(table, n_draws=200, assumptions=_fixed(rustock_readings=(reading,)))
+    np.testing.assert_allclose(_adj(acc, "different_bases"), 13.82 - output)
+
+
+def test_kaspersky_reading_spans_30_to_40_percent_of_the_week(table):
+    acc = residual.account(table, n_draws=2000, assumptions=_fixed(rustock_readings=("kaspersky_share",)))
     outputs = 13.82 - _adj(acc, "different_bases")
-    bounds = [0.285 * (p * 52 + (31 - p) * 33) / p for p in (15 + 14.75 / 24, 15 + 15.5 / 24)]
-    assert outputs.min() >= min(bounds) - 1e-9 and outputs.max() <= max(bounds) + 1e-9
-    assert outputs.max() - outputs.min() > 0.01  # the stop time is really uncertain
+    assert 0.30 * 52 - 1e-9 <= outputs.min() < 0.31 * 52 and 0.39 * 52 < outputs.max() <= 0.40 * 52 + 1e-9
 
 
-def test_partial_day_adds_rustocks_morning_of_the_16th(table):
-    acc = residual.account(table, n_draws=500, assumptions=_fixed(p_after_includes_16th=1.0))
+def test_dropped_readings_are_gone():
+    """The 24 bn 'March share on the pre-takedown days' and the '13 floor' readings were dropped."""
+    assert set(residual.RUSTOCK_READINGS) == {"stated_output", "march_share_on_week",
+                                             "march_share_of_botnet_spam", "commtouch_share",
+                                             "kaspersky_share"}
+    assert residual.Assumptions().rustock_readings == residual.MESSAGELABS_READINGS
+    assert not {148, 323} & {i for ids in residual.RUSTOCK_READINGS.values() for i in ids}
+
+
+def test_partial_day_on_utc_days_adds_rustocks_hours_before_the_stop(table):
+    acc = residual.account(table, n_draws=500, assumptions=_fixed(p_after_includes_16th=1.0,
+                                                                 vendor_day_from_figures=False))
     adj = _adj(acc, "partial_day")
     assert adj.min() >= 13.82 * 14.75 / 24 / 7 - 1e-9
     assert adj.max() <= 13.82 * 15.5 / 24 / 7 + 1e-9
     none = residual.account(table, n_draws=200, assumptions=_fixed())
     assert np.all(_adj(none, "partial_day") == 0)
+
+
+def test_partial_day_on_the_vendor_day_the_figures_imply(table):
+    acc = residual.account(table, n_draws=200, assumptions=_fixed(p_after_includes_16th=1.0))
+    share_on_16th = 0.247 / (1 - (1 - 0.247) * (1 - 0.119))  # rows 28, 29
+    hours = 24 * (1 - share_on_16th)
+    assert 6.0 < hours < 7.0
+    np.testing.assert_allclose(_adj(acc, "partial_day"), 13.82 * hours / 24 / 7)
+    assert {28, 29} <= set(acc.results_dict()["adjustments"]["partial_day"]["figure_ids"])
 
 
 def test_weekday_adjustment_by_hand_for_a_four_day_after_window(table):
@@ -114,6 +145,25 @@ def test_trend_from_february_by_hand(table):
     assert min(expected) - 1e-9 <= adj.min() and adj.max() <= max(expected) + 1e-9
 
 
+def test_first_half_reading_uses_less_than_51_as_an_upper_bound(table):
+    exact = residual.account(table, n_draws=200, assumptions=_fixed(trend_readings=("first_half_vs_week",)))
+    slope = math.log(52 / 51) / (11.5 - 7.5)  # centres of 8-15 and 1-15 March
+    at_51 = (52 - 13.82) * (math.exp(slope * 8) - 1)
+    np.testing.assert_allclose(_adj(exact, "trend"), at_51)
+    below = residual.account(table, n_draws=500, assumptions=_fixed(
+        trend_readings=("first_half_vs_week",), less_than_width=1.0))
+    steepest = (52 - 13.82) * (math.exp(math.log(52 / 50) / 4 * 8) - 1)
+    assert at_51 - 1e-9 <= _adj(below, "trend").min() and _adj(below, "trend").max() <= steepest + 1e-9
+    assert _adj(below, "trend").mean() > at_51 + 0.1  # "less than" moves it one way only
+
+
+def test_two_single_days_carry_the_day_to_day_noise(table):
+    acc = residual.account(table, n_draws=20_000, seed=5, assumptions=_fixed(daily_noise_cv=(0.05, 0.05)))
+    slopes = np.log(1 + _adj(acc, "trend") / (52 - 13.82)) / 8
+    assert slopes.std() == pytest.approx(math.sqrt(2) * 0.05 / 5, rel=0.03)
+    assert slopes.mean() == pytest.approx(math.log(0.596 / 0.664) / 5, abs=0.001)
+
+
 def test_other_botnets_change_by_hand(table):
     acc = residual.account(table, n_draws=200, assumptions=_fixed(other_botnets_change=(0.1, 0.1)))
     before = 13.82 + (52 - 13.82) * math.exp(math.log(0.596 / 0.664) / 5 * 8)
@@ -128,6 +178,90 @@ def test_measurement_spread_matches_the_sampling_formula(table):
     adj = _adj(acc, "measurement")
     assert abs(adj.mean()) < 4 * expected_sd / math.sqrt(len(adj))
     assert adj.std() == pytest.approx(expected_sd, rel=0.03)
+
+
+def test_other_botnets_apply_nothing_by_default(table):
+    acc = residual.account(table, n_draws=500)
+    assert np.all(_adj(acc, "other_botnets") == 0)
+
+
+def test_means_add_up_in_the_results_dict(table):
+    acc = residual.account(table, n_draws=N, seed=2)
+    out = json.loads(json.dumps(acc.results_dict()))
+    total = out["naive_residual_bn_per_day"] + sum(a["mean"] for a in out["adjustments"].values())
+    assert total == pytest.approx(out["residual_bn_per_day"]["mean"], abs=0.01)
+    assert out["residual_bn_per_day"]["mean"] == pytest.approx(acc.draws["res_measurement"].mean(), abs=1e-4)
+    final = acc.draws["res_measurement"].to_numpy()
+    assert out["residual_bn_per_day"]["p_below_zero"] == pytest.approx((final < 0).mean(), abs=1e-4)
+    assert out["residual_bn_per_day"]["p_above_naive"] == pytest.approx((final > 5.18).mean(), abs=1e-4)
+    assert "not a confidence interval" in out["range_kind"]
+
+
+def test_residual_by_reading_names_existing_rows_and_hand_effects(table):
+    acc = residual.account(table, n_draws=2000)
+    with open(paths.figures_csv(), encoding="utf-8") as handle:
+        ids_in_csv = {int(row["id"]) for row in csv.DictReader(handle)}
+    out = acc.results_dict()["residual_by_reading"]
+    assert [r["reading"] for r in out] == list(residual.RUSTOCK_READINGS)
+    for entry in out:
+        assert entry["figure_ids"] and set(entry["figure_ids"]) <= ids_in_csv, entry
+        assert entry["low"] <= entry["median"] <= entry["high"]
+    effects = acc.by_reading.set_index("reading")["effect"]
+    expected = {"stated_output": 0.0, "march_share_on_week": 13.82 - 0.285 * 52,
+                "march_share_of_botnet_spam": 13.82 - 0.285 * 0.831 * 52,
+                "commtouch_share": 13.82 - 0.2 * 52, "kaspersky_share": 13.82 - 0.35 * 52}
+    for reading, value in expected.items():
+        assert effects[reading] == pytest.approx(value, abs=0.05), reading
+    weights = acc.by_reading.set_index("reading")["weight"]
+    assert weights["commtouch_share"] == weights["kaspersky_share"] == 0  # other vendors: not pooled
+    assert weights[list(residual.MESSAGELABS_READINGS)].sum() == pytest.approx(1)
+
+
+def test_a_reading_alone_shifts_the_residual_by_its_output(table):
+    acc = residual.account(table, n_draws=2000, seed=4)
+    by = acc.by_reading.set_index("reading")
+    # same seed, same other draws: the remaining residual moves by the difference in output
+    shift = by.loc["stated_output", "mean"] - by.loc["commtouch_share", "mean"]
+    assert shift == pytest.approx(10.4 - 13.82, abs=0.3)
+
+
+def test_weights_set_how_often_a_reading_is_drawn(table):
+    asm = Assumptions(rustock_weights=(2.0, 1.0, 1.0))
+    acc = residual.account(table, n_draws=20_000, assumptions=asm)
+    share = (acc.draws["rustock_reading"] == "stated_output").mean()
+    assert share == pytest.approx(0.5, abs=0.015)
+    assert acc.results_dict()["weights"]["H1"]["stated_output"] == pytest.approx(0.5)
+
+
+def test_hypothesis_table_one_row_each_with_existing_rows(table):
+    acc = residual.account(table, n_draws=1000)
+    tab = residual.hypothesis_table(acc)
+    assert tab["hypothesis"].tolist() == [f"H{i}" for i in range(1, 7)]
+    for rows in tab["rows"]:
+        figures.get(table, [int(i) for i in rows.split(", ")])
+    h2 = tab.set_index("hypothesis").loc["H2"]
+    assert "ENLARGE" in h2["claim"] and "+0.00" in h2["readings (effect)"]
+    h4 = tab.set_index("hypothesis").loc["H4", "readings (effect)"]
+    assert all(name in h4 for name in residual.TREND_READINGS)
+    assert tab["mean_effect"].tolist() == pytest.approx(
+        [acc.draws[f"adj_{k}"].mean() for k in tab["adjustment"]], abs=0.006)
+
+
+def test_assumption_table_lists_every_field_untruncated():
+    tab = residual.assumption_table(Assumptions(noise_ar1=0.4))
+    assert set(tab["assumption"]) == set(Assumptions.__dataclass_fields__)
+    assert tab.set_index("assumption").loc["noise_ar1", "value"] == "0.4"
+
+
+def test_collateral_curve_by_hand(table):
+    acc = residual.account(table, n_draws=200, assumptions=_fixed())
+    curve = residual.collateral_curve(acc, [0.0, 0.25])
+    before = 13.82 + (52 - 13.82) * math.exp(math.log(0.596 / 0.664) / 5 * 8)
+    remaining = before - 33 - 13.82
+    others = 0.831 * before - 13.82
+    np.testing.assert_allclose(curve["median"], [remaining, remaining - 0.25 * others])
+    with pytest.raises(ParameterError, match="fractions"):
+        residual.collateral_curve(acc, [1.5])
 
 
 def test_cumulative_rows_chain_the_adjustments(table):
@@ -157,7 +291,8 @@ def test_seeded_runs_reproduce_and_seeds_differ(table):
 
 def test_results_dict_is_json_ready(table):
     out = json.loads(json.dumps(residual.account(table, n_draws=N).results_dict()))
-    assert set(out["residual_bn_per_day"]) == {"median", "low", "high"}
+    assert set(out["residual_bn_per_day"]) == {"mean", "median", "low", "high", "p_below_zero",
+                                               "p_above_naive"}
     assert set(out["adjustments"]) == {
         "different_bases", "partial_day", "weekday", "trend", "other_botnets", "measurement"}
     for entry in out["adjustments"].values():
@@ -179,15 +314,28 @@ def test_write_table_writes_where_it_is_told_and_nowhere_else(tmp_path, monkeypa
         residual.write_table(acc)  # type: ignore[call-arg]  # no default location
 
 
-def test_waterfall_is_a_figure_with_one_bar_per_component(table):
-    fig = plots.plot_waterfall(residual.account(table, n_draws=500))
+def test_waterfall_bars_are_means_that_add_up(table):
+    acc = residual.account(table, n_draws=2000)
+    fig = plots.plot_waterfall(acc)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert len(ax.patches) == 1 + 6 + 1
-    assert "missing 5 billion" in ax.get_title()
+    assert "missing 5 billion" in ax.get_title() and "mean" in ax.get_title()
+    heights = [p.get_height() for p in ax.patches]
+    expected = [5.18] + [acc.draws[f"adj_{k}"].mean() for k in
+                         ("different_bases", "partial_day", "weekday", "trend", "other_botnets",
+                          "measurement")] + [acc.draws["res_measurement"].mean()]
+    np.testing.assert_allclose(heights, expected, atol=1e-9)
+    assert ax.patches[6].get_y() + heights[6] == pytest.approx(heights[-1])  # the last step lands on it
+    assert len(fig.axes[1].get_yticklabels()) == len(residual.RUSTOCK_READINGS)
 
 
-@pytest.mark.parametrize("figure_id", [5, 4, 1, 2, 236, 384])
+def test_collateral_plot_is_a_figure(table):
+    fig = plots.plot_collateral(residual.collateral_curve(residual.account(table, n_draws=300)))
+    assert "Collateral needed" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("figure_id", [5, 4, 1, 2, 9, 28, 236, 328, 384])
 def test_missing_figure_is_named(table, figure_id):
     with pytest.raises(DataError, match=f"id {figure_id} is missing"):
         residual.account(table.drop(index=figure_id), n_draws=200)
@@ -223,6 +371,9 @@ def test_bad_account_arguments(kwargs, message):
         ({"daily_noise_cv": (0.2, 0.1)}, "daily_noise_cv"),
         ({"rustock_readings": ("guess",)}, "rustock_readings"),
         ({"trend_readings": ()}, "trend_readings"),
+        ({"rustock_weights": (1.0,)}, "rustock_weights"),
+        ({"trend_weights": (0.0, 0.0, 0.0)}, "trend_weights"),
+        ({"less_than_width": -1.0}, "less_than_width"),
     ],
 )
 def test_bad_assumptions_are_named(kwargs, message):
@@ -310,8 +461,11 @@ def test_consistency_marks_hedged_figures(table):
     assert "361:upper" in out.loc["residual from the later ISTR levels", "bounds"]
 
 
-def test_as_many_as_reading_lies_between_13_and_13_82(table):
-    acc = residual.account(table, n_draws=500, assumptions=_fixed(rustock_readings=("stated_upper_bound",)))
-    adj = _adj(acc, "different_bases")  # a smaller Rustock leaves a larger residual
-    assert adj.min() >= 0 and adj.max() <= 13.82 - 13.0 + 1e-12
-    assert adj.max() - adj.min() > 0.5
+
+def test_sensitivity_h2_only_enlarges_and_the_reference_comes_first(table):
+    acc = residual.account(table, n_draws=2000)
+    out = residual.sensitivity(acc, table, {"p0": {"p_after_includes_16th": 0.0},
+                                            "p1": {"p_after_includes_16th": 1.0}}).set_index("variant")
+    assert out.index[0] == "as stated (reference)"
+    assert out.loc["as stated (reference)", "mean"] == pytest.approx(acc.draws["res_measurement"].mean())
+    assert out.loc["p0", "mean"] < out.loc["as stated (reference)", "mean"] < out.loc["p1", "mean"]

@@ -348,10 +348,10 @@ def _write_zip(folder: Path, items: list[tuple[int, bytes]]) -> Path:
 _Writer = Callable[[Path, list[tuple[int, bytes]]], Path]
 
 
-def _tar_writer(name: str, mode: str) -> _Writer:
+def _tar_writer(name: str, gzip: bool) -> _Writer:
     def write(folder: Path, items: list[tuple[int, bytes]]) -> Path:
         target = folder / name
-        with tarfile.open(target, mode) as archive:
+        with tarfile.open(target, "w:gz") if gzip else tarfile.open(target, "w") as archive:
             for index, data in items:
                 info = tarfile.TarInfo(f"spam/{index:07d}.txt")
                 info.size, info.mtime = len(data), 1300000000
@@ -371,6 +371,6 @@ def _write_7z(folder: Path, items: list[tuple[int, bytes]]) -> Path:
 
 _WRITERS: dict[str, _Writer] = {
     "tree": _write_tree, "mbox": _write_mbox, "maildir": _write_maildir, "zip": _write_zip,
-    "tar": _tar_writer("spam.tar", "w"), "tar.gz": _tar_writer("spam.tar.gz", "w:gz"),
+    "tar": _tar_writer("spam.tar", gzip=False), "tar.gz": _tar_writer("spam.tar.gz", gzip=True),
     "7z": _write_7z,
 }

@@ -150,8 +150,8 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         residuals, which Bai (1997) allows for serially correlated errors; wider sets
         when the noise is positively autocorrelated; the dates do not depend on it).
         The search is a gaussian level-shift model on ``y``: other families, a
-        transform, slope changes, covariates, exposure and the structural method
-        are refused.
+        transform, covariates, exposure and the structural method are refused;
+        ``slope_change`` (a term of the fitted model at known dates) is not used.
     batch
         ``False`` scores one-break candidates with one statsmodels OLS fit each (reference).
 
@@ -183,7 +183,7 @@ def _check_model(spec: Specification) -> None:
     if spec.errors not in ("iid", "hac"):
         raise ParameterError(f"errors={spec.errors!r}: breakpoints supports 'iid' or 'hac'")
     default = Specification()
-    for name in ("family", "transform", "slope_change", "covariates", "exposure", "method"):
+    for name in ("family", "transform", "covariates", "exposure", "method"):
         if getattr(spec, name) != getattr(default, name):
             raise ParameterError(f"{name}={getattr(spec, name)!r}: breakpoints searches level "
                                  f"shifts of a gaussian series; leave {name} at "

@@ -66,7 +66,7 @@ class Design:
 def build(
     series: PreparedSeries,
     seasonality: str | Sequence[str] | None = None,
-    slope_change: bool = False,
+    slope_change: bool = True,
     covariates: Sequence[str] = (),
     exposure: str | None = None,
     trend: bool = True,
@@ -79,7 +79,7 @@ def build(
         Output of :func:`spamlab.its.data.prepare`.
     seasonality
         ``None``, ``"dow"``, ``"fourier:PERIOD:ORDER"`` (PERIOD in observation
-        periods) or a list of these.
+        periods, ``1 <= ORDER <= PERIOD/2``) or a list of these.
     slope_change
         Add a change-in-slope column per interruption.
     covariates
@@ -108,7 +108,13 @@ def build(
 
 def seasonal_columns(series: PreparedSeries,
                      seasonality: str | Sequence[str] | None) -> dict[str, np.ndarray]:
-    """Day-of-week dummies and/or Fourier pairs for ``seasonality``."""
+    """Day-of-week dummies and/or Fourier pairs for ``seasonality``.
+
+    ``"fourier:PERIOD:ORDER"`` gives ``sin`` and ``cos`` of ``2 pi j t / PERIOD`` for
+    ``j = 1 .. ORDER``; with ``ORDER = PERIOD/2`` (the full set, e.g. ``"fourier:12:6"``
+    for months, as R's ``forecast::fourier``) the last sine is identically zero on
+    whole periods and is left out, so the set spans the same space as PERIOD - 1 dummies.
+    """
     columns: dict[str, np.ndarray] = {}
     for item in seasonal_items(seasonality):
         if item == "dow":
@@ -117,7 +123,8 @@ def seasonal_columns(series: PreparedSeries,
         period, order = fourier_terms(item)
         for j in range(1, order + 1):
             angle = 2 * np.pi * j * series.starts / period
-            columns[f"sin({period:g},{j})"] = np.sin(angle)
+            if 2 * j != period:  # at ORDER = PERIOD/2 the sine is 0 at every whole period
+                columns[f"sin({period:g},{j})"] = np.sin(angle)
             columns[f"cos({period:g},{j})"] = np.cos(angle)
     return columns
 

@@ -65,7 +65,7 @@ def fit(
     **model
         Fields of :class:`~spamlab.its.specification.Specification`, overriding ``spec``:
         ``family`` (``"gaussian"``), ``exposure``, ``transform``, ``seasonality``,
-        ``slope_change`` (False), ``errors`` (``"iid"``), ``covariates``, ``method``
+        ``slope_change`` (True), ``errors`` (``"iid"``), ``covariates``, ``method``
         (``"segmented"``), ``alpha`` (0.05), ``trend`` (True), ``min_pre``, ``min_post``,
         ``small_sample`` (True), ``seed`` (0).
 
@@ -101,4 +101,4 @@ def fit(
     notes = list(fitted.notes) + data_warnings(series, n_params)
     notes += autocorrelation_warnings(diagnostics, errors, spec.alpha)
     return assemble(effects, table, fitted, y, observed_counts(series), tuple(notes),
-                    diagnostics, spec)
+                    diagnostics, spec, terms)

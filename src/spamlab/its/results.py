@@ -10,12 +10,15 @@ Examples
 >>> res = its.fit(frame, y="v", interruptions=["2011-02-10"])
 >>> res.to_dict()["level_change"]["scale"]
 'difference'
+>>> list(res.effect_at([0, 10])["horizon"])
+[0, 10]
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +28,7 @@ from scipy import stats
 
 from spamlab.errors import ParameterError
 from spamlab.its.counterfactual import critical_value
-from spamlab.its.segmented import Fitted
+from spamlab.its.segmented import ContrastInference, Fitted
 from spamlab.its.specification import Specification
 from spamlab.plots.its import plot_result
 
@@ -38,6 +41,9 @@ COUNTERFACTUAL_COLUMNS: tuple[str, ...] = (
     "effect", "cumulative_effect",
 )
 MEAN_BAND_COLUMNS: tuple[str, ...] = ("counterfactual_mean_low", "counterfactual_mean_high")
+CONTRAST_COLUMNS: tuple[str, ...] = (
+    "estimate", "ci_low", "ci_high", "p_value", "scale", "coef", "std_err", "df",
+)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -87,6 +93,12 @@ class ITSResult:
         single terms may use other df, listed in ``inference["df"]``.
     model_result
         The fitted statsmodels results object, for experts.
+    terms
+        ``(interruption label, kind, column)`` of every interruption coefficient.
+    contrast_inference
+        ``weights -> (variance, df)`` for a contrast of :attr:`params` (weights in
+        ``params`` order), with the fit's small-sample corrections; used by
+        :meth:`contrast`, :meth:`effect_at` and :meth:`window_effect`.
     """
 
     effects: pd.DataFrame
@@ -105,6 +117,8 @@ class ITSResult:
     rho: float | None = None
     df_resid: float | None = None
     model_result: Any = None
+    terms: tuple[tuple[str, str, str], ...] = ()
+    contrast_inference: ContrastInference | None = field(default=None, repr=False)
 
     @property
     def alpha(self) -> float:
@@ -140,6 +154,110 @@ class ITSResult:
                                  f"fit; its interruptions are {labels}")
         extra = self.inference.loc[pick, list(INFERENCE_COLUMNS)]
         return pd.concat([self.effects.loc[pick], extra])
+
+    def contrast(self, weights: Mapping[str, float]) -> pd.Series:
+        """Any linear contrast ``sum_j weights[j] * params[j]`` with its interval and df.
+
+        Parameters
+        ----------
+        weights
+            Coefficient name (a column of :attr:`params`, e.g. ``"level[2011-03-16]"``,
+            ``"slope[2011-03-16]"``, ``"trend"``) to weight; others get 0.
+
+        Returns
+        -------
+        pandas.Series
+            ``estimate, ci_low, ci_high, p_value, scale, coef, std_err, df``: ``coef``
+            the contrast on the linear scale, ``estimate`` and the interval
+            exponentiated on a log scale (a ratio); ``p_value`` tests ``coef = 0``;
+            ``df`` the t degrees of freedom (``inf``: normal quantiles). With
+            ``errors="ar1"`` the df is the Satterthwaite df of this contrast, with
+            small-sample ``hac`` its own Bell-McCaffrey factor and df.
+
+        Raises
+        ------
+        ParameterError
+            For a name that is not a coefficient, or no weights.
+        """
+        unknown = sorted(set(weights) - set(self.params.index))
+        if unknown or not weights:
+            raise ParameterError(f"contrast weights {unknown or dict(weights)}: give weights for "
+                                 f"coefficients among {list(self.params.index)}")
+        vector = np.array([float(weights.get(name, 0.0)) for name in self.params.index])
+        coef = float(vector @ self.params.to_numpy())
+        if self.contrast_inference is None:
+            variance, df = float(vector @ self.cov.to_numpy() @ vector), self.df_resid
+        else:
+            variance, df = self.contrast_inference(vector)
+        return pd.Series(interval_row(coef, float(np.sqrt(max(variance, 0.0))), df,
+                                      self.spec.log_scale, self.alpha))
+
+    def effect_at(self, horizon: float | Sequence[float], interruption: int | str = 0
+                  ) -> pd.DataFrame:
+        """The effect ``horizon`` periods after an interruption: level change + horizon x
+        slope change (the level change alone without ``slope_change``).
+
+        Parameters
+        ----------
+        horizon
+            Periods elapsed since the interruption (0: the level change), one or several.
+        interruption
+            Position or label of the interruption (its own terms only; other
+            interruptions' changes are not added).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per horizon: ``horizon`` and the columns of :meth:`contrast`.
+        """
+        level, slope = self._columns(interruption)
+        horizons = np.atleast_1d(np.asarray(horizon, dtype=float))
+        rows = [self.contrast({level: 1.0, **({slope: float(h)} if slope else {})})
+                for h in horizons]
+        table = pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
+        labels = [int(h) if float(h).is_integer() else float(h) for h in horizons]
+        return table.assign(horizon=labels)[["horizon", *CONTRAST_COLUMNS]]
+
+    def window_effect(self, start: int, stop: int, interruption: int | str = 0) -> pd.DataFrame:
+        """Average and cumulative effect over horizons ``start .. stop`` (whole periods
+        after an interruption, both included; CausalImpact's headline numbers).
+
+        The average is ``level + mean(h) x slope`` and the cumulative ``m x level +
+        sum(h) x slope`` over the ``m`` horizons. On a log scale the average is a ratio
+        (the geometric mean of the ratios) and no cumulative row is given: a sum of
+        ratios is not a contrast of the coefficients.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``statistic`` = ``average`` (and ``cumulative``), ``start``, ``stop``
+            and the columns of :meth:`contrast`.
+
+        Raises
+        ------
+        ParameterError
+            When ``start`` or ``stop`` is not a whole number with ``0 <= start <= stop``.
+        """
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                   for v in (start, stop)) or not 0 <= start <= stop:
+            raise ParameterError(f"start={start!r}, stop={stop!r}: give whole periods with "
+                                 "0 <= start <= stop")
+        level, slope = self._columns(interruption)
+        horizons = np.arange(start, stop + 1, dtype=float)
+        sums = {"average": (1.0, float(horizons.mean()))}
+        if not self.spec.log_scale:
+            sums["cumulative"] = (float(len(horizons)), float(horizons.sum()))
+        rows = [self.contrast({level: a, **({slope: b} if slope else {})})
+                for a, b in sums.values()]
+        table = pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
+        return table.assign(statistic=list(sums), start=int(start), stop=int(stop))[
+            ["statistic", "start", "stop", *CONTRAST_COLUMNS]]
+
+    def _columns(self, interruption: int | str) -> tuple[str, str | None]:
+        """Level and slope (or ``None``) coefficient names of one interruption."""
+        label = self.level_change(interruption)["interruption"]
+        names = {kind: column for name, kind, column in self.terms if name == label}
+        return names["level_change"], names.get("slope_change")
 
     def summary(self) -> str:
         """Plain-language report: effect(s) in words with intervals, model, warnings."""
@@ -197,7 +315,7 @@ def table_html(caption: str, table: pd.DataFrame) -> str:
 
 def assemble(effects: pd.DataFrame, table: pd.DataFrame, fitted: Fitted, y: str,
              counts: tuple[int, int], notes: tuple[str, ...], diagnostics: dict[str, Any],
-             spec: Specification) -> ITSResult:
+             spec: Specification, terms: tuple[tuple[str, str, str], ...]) -> ITSResult:
     """An :class:`ITSResult` from the full effects and counterfactual tables.
 
     Splits the contract columns (``effects``, ``counterfactual``) from the extras
@@ -209,7 +327,7 @@ def assemble(effects: pd.DataFrame, table: pd.DataFrame, fitted: Fitted, y: str,
         diagnostics=diagnostics, params=fitted.params, cov=fitted.cov, spec=spec,
         inference=effects[["interruption", "kind", *INFERENCE_COLUMNS]],
         mean_band=table[list(MEAN_BAND_COLUMNS)], rho=fitted.rho, df_resid=fitted.df_resid,
-        model_result=fitted.result)
+        model_result=fitted.result, terms=terms, contrast_inference=fitted.contrast_inference)
 
 
 def _json_value(value: Any) -> Any:
@@ -235,22 +353,33 @@ def effects_table(terms: tuple[tuple[str, str, str], ...], params: pd.Series, co
     >>> round(float(t["estimate"].iloc[0]), 3), t["scale"].iloc[0]
     (0.5, 'ratio')
     """
-    rows = []
-    for label, kind, column in terms:
-        df_resid = dfs.get(column)
-        crit = critical_value(alpha, df_resid)
-        coef = float(params[column])
-        se = float(np.sqrt(cov.loc[column, column]))
-        stat = coef / se if se > 0 else np.inf
-        tail = stats.norm.sf(abs(stat)) if df_resid is None else stats.t.sf(abs(stat), df_resid)
-        low, high = coef - crit * se, coef + crit * se
-        back = np.exp if log_scale else (lambda v: v)
-        rows.append({"interruption": label, "kind": kind, "estimate": float(back(coef)),
-                     "ci_low": float(back(low)), "ci_high": float(back(high)),
-                     "p_value": float(2 * tail), "scale": "ratio" if log_scale else "difference",
-                     "coef": coef, "std_err": se,
-                     "df": np.inf if df_resid is None else float(df_resid)})
+    rows = [{"interruption": label, "kind": kind,
+             **interval_row(float(params[column]), float(np.sqrt(cov.loc[column, column])),
+                            dfs.get(column), log_scale, alpha)}
+            for label, kind, column in terms]
     return pd.DataFrame(rows, columns=[*EFFECT_COLUMNS, "coef", "std_err", "df"])
+
+
+def interval_row(coef: float, se: float, df: float | None, log_scale: bool, alpha: float
+                 ) -> dict[str, Any]:
+    """Estimate, ``1 - alpha`` interval, two-sided p-value (t with ``df``, normal for
+    ``None``) of a linear-scale ``coef``; exponentiated on a log scale.
+
+    Examples
+    --------
+    >>> row = interval_row(-2.0, 1.0, None, False, 0.05)
+    >>> round(row["ci_high"], 3), round(row["p_value"], 4), row["df"]
+    (-0.04, 0.0455, inf)
+    """
+    crit = critical_value(alpha, df)
+    stat = coef / se if se > 0 else np.inf
+    tail = stats.norm.sf(abs(stat)) if df is None else stats.t.sf(abs(stat), df)
+    low, high = coef - crit * se, coef + crit * se
+    back = np.exp if log_scale else (lambda v: v)
+    return {"estimate": float(back(coef)), "ci_low": float(back(low)),
+            "ci_high": float(back(high)), "p_value": float(2 * tail),
+            "scale": "ratio" if log_scale else "difference", "coef": coef, "std_err": se,
+            "df": np.inf if df is None else float(df)}
 
 
 def _effect_words(row: pd.Series, y: str, level: int) -> str:

@@ -141,11 +141,12 @@ def level_tests(x: np.ndarray, y: np.ndarray, column: int, spec: Specification,
     if kind == "iid":
         cov = batched.cov_iid(fit_)
     elif kind == "hac":
-        lags = hac_lags(fit_.x.shape[1])
+        lags = hac_lags(fit_.x.shape[1]) if spec.hac_lags is None else spec.hac_lags
         cov = batched.cov_hac(fit_, lags)
         if spec.small_sample:
             rho = smallsample.bias_corrected_rho(fit_.x, batched.yule_walker_ar1(fit_.resid))
-            factor, dfs = smallsample.hac_adjustment(fit_.x, rho, lags, [column])
+            factor, dfs = smallsample.hac_adjustment(
+                fit_.x, rho, lags, smallsample.unit_contrasts(fit_.x.shape[2], [column]))
             cov = cov.copy()
             cov[:, column, column] /= factor[:, 0]
             df = dfs[:, 0]
@@ -163,7 +164,8 @@ def _ar1_fit(fit_: batched.BatchFit, column: int, small_sample: bool
         return gls, np.full(x.shape[0], float(gls.df_resid))
     rho = smallsample.bias_corrected_rho(x, batched.yule_walker_ar1(fit_.resid))
     gls = batched.whitened_ols(x, y, rho)
-    return gls, smallsample.gls_satterthwaite_df(x, rho, [column], gls.df_resid)[:, 0]
+    unit = smallsample.unit_contrasts(x.shape[2], [column])
+    return gls, smallsample.gls_satterthwaite_df(x, rho, unit, gls.df_resid)[:, 0]
 
 
 def _t_tests(estimate: np.ndarray, se: np.ndarray, df: np.ndarray, alpha: float

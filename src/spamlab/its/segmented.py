@@ -15,7 +15,7 @@ errors     covariance
 =========  ===============================================================================
 iid        the model's usual covariance
 hac        Newey-West (Bartlett kernel) with ``hac_lags(n)`` lags (the Newey-West 1994
-           rule ``floor(4 (n/100)^(2/9))``). OLS: n/(n-p) correction, and with
+           rule ``floor(4 (n/100)^(2/9))``), or ``L`` lags with ``"hac(L)"``. OLS: n/(n-p) correction, and with
            ``small_sample=True`` (default) the Bell-McCaffrey style bias factor and
            Satterthwaite t df of :mod:`spamlab.its.smallsample` for the interruption
            terms. Poisson/quasi-Poisson: Newey-West without n/(n-p) (as statsmodels),
@@ -39,6 +39,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +58,9 @@ from spamlab.its.specification import Specification
 
 GLSAR_MAXITER: int = 100
 GLSAR_RTOL: float = 1e-10
+
+ContrastInference = Callable[[np.ndarray], tuple[float, float | None]]
+"""``weights -> (variance, df)`` of a linear contrast ``weights @ params`` (df ``None``: normal)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,10 @@ class Fitted:
         AR(1) component; ``None`` otherwise.
     result
         The fitted statsmodels results object.
+    contrast
+        ``weights -> (variance, df)`` for any linear contrast of ``params`` (weights in
+        ``params`` order), carrying the fit's small-sample corrections; ``None``: the
+        contrast's variance from ``cov`` with ``df_resid`` (see :meth:`contrast_inference`).
     """
 
     params: pd.Series
@@ -101,10 +109,23 @@ class Fitted:
     term_df: dict[str, float] = field(default_factory=dict)
     rho: float | None = None
     result: Any = None
+    contrast: ContrastInference | None = None
 
     def df_for(self, column: str) -> float | None:
         """Degrees of freedom for the interval of ``column`` (``None``: normal)."""
         return self.term_df.get(column, self.df_resid)
+
+    def contrast_inference(self, weights: np.ndarray) -> tuple[float, float | None]:
+        """Variance and t df of ``weights @ params`` (``weights`` in ``params`` order).
+
+        For a single interruption column this is that column's variance and
+        :meth:`df_for`; other contrasts get their own small-sample df where the fit
+        has a correction (``ar1``, small-sample ``hac``).
+        """
+        weights = np.asarray(weights, dtype=float)
+        if self.contrast is not None:
+            return self.contrast(weights)
+        return float(weights @ self.cov.to_numpy() @ weights), self.df_resid
 
 
 def hac_lags(n: int) -> int:
@@ -139,10 +160,11 @@ def fit_segmented(design: Design, y: np.ndarray, spec: Specification) -> Fitted:
             return _fit_glsar(design, response, transform, small_sample)
         if kind == "arma":
             return _fit_arma(design, response, transform, order)
-        return _fit_ols(design, response, transform, kind, small_sample)
+        return _fit_ols(design, response, transform, kind, small_sample, spec.hac_lags)
     if family == "negbin":
-        return _fit_negbin(design, response, kind, small_sample)
-    return _fit_poisson(design, response, family == "quasipoisson", kind, small_sample)
+        return _fit_negbin(design, response, kind, small_sample, spec.hac_lags)
+    return _fit_poisson(design, response, family == "quasipoisson", kind, small_sample,
+                        spec.hac_lags)
 
 
 def _response(y: np.ndarray, family: str, transform: str | None) -> np.ndarray:
@@ -161,7 +183,7 @@ def _rows(design: Design, response: np.ndarray) -> tuple[np.ndarray, pd.DataFram
 
 
 def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: str,
-             small_sample: bool) -> Fitted:
+             small_sample: bool, lags_option: int | None) -> Fitted:
     yv, x, offset = _rows(design, response)
     model = sm.OLS(yv - offset, x)
     if kind != "hac":
@@ -169,23 +191,31 @@ def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: 
         return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
                       ("gaussian", float(res.scale)), np.asarray(res.resid),
                       _gauss_name("OLS, iid errors", transform), result=res)
-    lags = hac_lags(len(yv))
+    lags = _lags(len(yv), lags_option)
     res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": True}, use_t=True)
     cov, name = res.cov_params(), f"OLS, Newey-West HAC standard errors ({lags} lags"
     term_df: dict[str, float] = {}
     rho: float | None = None
+    contrast: ContrastInference | None = None
     if small_sample:
-        cov, term_df, rho = _small_sample_hac(x, np.asarray(res.resid), np.ones(len(yv)), cov,
-                                              design.interruption_columns, lags, True)
+        cov, term_df, rho, contrast = _small_sample_hac(x, np.asarray(res.resid),
+                                                        np.ones(len(yv)), cov,
+                                                        design.interruption_columns, lags, True)
         name += f", small-sample adjusted under AR(1) rho={rho:.3f}"
     return Fitted(res.params, cov, res.df_resid, transform == "log",
                   ("gaussian", float(res.scale)), np.asarray(res.resid),
-                  _gauss_name(name + ")", transform), _gap_note(response), term_df, rho, res)
+                  _gauss_name(name + ")", transform), _gap_note(response), term_df, rho, res,
+                  contrast)
+
+
+def _lags(n: int, lags_option: int | None) -> int:
+    """Newey-West lags: ``errors="hac(L)"``'s ``L``, else :func:`hac_lags`."""
+    return hac_lags(n) if lags_option is None else lags_option
 
 
 def _small_sample_hac(x: pd.DataFrame, resid: np.ndarray, weights: np.ndarray, cov: pd.DataFrame,
                       columns: list[str], lags: int, use_correction: bool,
-                      ) -> tuple[pd.DataFrame, dict[str, float], float]:
+                      ) -> tuple[pd.DataFrame, dict[str, float], float, ContrastInference]:
     """Newey-West ``cov`` with the bias factors and Satterthwaite df of the interruption terms.
 
     The corrections (:func:`~spamlab.its.smallsample.hac_adjustment`) are those of
@@ -198,15 +228,27 @@ def _small_sample_hac(x: pd.DataFrame, resid: np.ndarray, weights: np.ndarray, c
     standardized errors (the working model, as in small-sample corrections
     for GEE). ``use_correction`` says whether ``cov`` carries the ``n/(n-p)``
     factor (statsmodels: OLS yes, GLM and NB no). Returns the adjusted
-    covariance, the df per column, and the bias-corrected AR(1) coefficient.
+    covariance, the df per column, the bias-corrected AR(1) coefficient and the
+    same adjustment for any contrast (its Newey-West variance divided by its own
+    factor, with its own df).
     """
     working = x.to_numpy() * np.sqrt(weights)[:, None]
     rho = _corrected_rho(working, resid)
-    factors, dfs = smallsample.hac_adjustment(working[None], rho, lags,
-                                              [list(x.columns).index(c) for c in columns],
-                                              use_correction=use_correction)
-    return (_rescale(cov, dict(zip(columns, factors[0]))), dict(zip(columns, dfs[0])),
-            float(rho[0]))
+    raw = cov.to_numpy()
+
+    def adjust(contrasts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        factors, dfs = smallsample.hac_adjustment(working[None], rho, lags, contrasts,
+                                                  use_correction=use_correction)
+        return factors[0], dfs[0]
+
+    def contrast(w: np.ndarray) -> tuple[float, float | None]:
+        factor, df = adjust(w[None])
+        return float(w @ raw @ w / factor[0]), float(df[0])
+
+    factors, dfs = adjust(smallsample.unit_contrasts(
+        x.shape[1], [list(x.columns).index(c) for c in columns]))
+    return (_rescale(cov, dict(zip(columns, factors))), dict(zip(columns, dfs)),
+            float(rho[0]), contrast)
 
 
 def _gap_note(response: np.ndarray) -> tuple[str, ...]:
@@ -241,21 +283,35 @@ def _fit_glsar(design: Design, response: np.ndarray, transform: str | None,
         model = sm.GLSAR(yv - offset, x, rho=rho)
         res = model.fit()
         columns = design.interruption_columns
-        dfs = smallsample.gls_satterthwaite_df(x.to_numpy()[None], rho,
-                                               [list(x.columns).index(c) for c in columns],
-                                               res.df_resid)
-        term_df = dict(zip(columns, dfs[0]))
+        contrast = _gls_contrast(x.to_numpy(), rho, res.cov_params().to_numpy(),
+                                 float(res.df_resid))
+        dfs = [contrast(row)[1] for row in smallsample.unit_contrasts(
+            x.shape[1], [list(x.columns).index(c) for c in columns])]
+        term_df = {c: float(d) for c, d in zip(columns, dfs) if d is not None}
         how = "bias-corrected rho, Satterthwaite df"
     else:
         model = sm.GLSAR(yv - offset, x, rho=1)
         res = model.iterative_fit(maxiter=GLSAR_MAXITER, rtol=GLSAR_RTOL)
         how = "iterated Yule-Walker rho"
+        contrast = None
     rho_value = float(np.atleast_1d(model.rho)[0])
     variance = float(res.scale) / max(1e-12, 1 - rho_value**2)
     name = _gauss_name(f"feasible GLS with AR(1) errors (rho={rho_value:.3f}, {how})", transform)
     return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
                   ("gaussian", variance), np.asarray(res.wresid), name, _gap_note(response),
-                  term_df, rho_value, res)
+                  term_df, rho_value, res, contrast)
+
+
+def _gls_contrast(x: np.ndarray, rho: np.ndarray, cov: np.ndarray, df_resid: float
+                  ) -> ContrastInference:
+    """Variance and Satterthwaite df (:func:`~spamlab.its.smallsample.gls_satterthwaite_df`)
+    of any contrast of an FGLS fit with the bias-corrected ``rho``."""
+
+    def contrast(w: np.ndarray) -> tuple[float, float | None]:
+        df = smallsample.gls_satterthwaite_df(x[None], rho, w[None], df_resid)
+        return float(w @ cov @ w), float(df[0, 0])
+
+    return contrast
 
 
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
@@ -282,7 +338,7 @@ def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
 
 
 def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
-                 small_sample: bool) -> Fitted:
+                 small_sample: bool, lags_option: int | None) -> Fitted:
     yv, x, offset = _rows(design, response)
     model = sm.GLM(yv, x, family=sm.families.Poisson(), offset=offset)
     plain = model.fit(scale="X2" if quasi else None, use_t=quasi)
@@ -290,27 +346,29 @@ def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
     term_df: dict[str, float] = {}
     notes: tuple[str, ...] = ()
     rho: float | None = None
+    contrast: ContrastInference | None = None
     name = ("quasi-Poisson (Pearson dispersion)" if quasi else "Poisson") + " GLM, log link"
     if kind == "hac":
-        lags = hac_lags(len(yv))
+        lags = _lags(len(yv), lags_option)
         res = model.fit(cov_type="HAC", cov_kwds={"maxlags": lags})
         mu = np.asarray(res.mu)
-        cov, term_df, described, rho = _count_hac(x, (yv - mu) / np.sqrt(mu), mu,
-                                                  res.cov_params(), design, lags, small_sample)
+        cov, term_df, described, rho, contrast = _count_hac(
+            x, (yv - mu) / np.sqrt(mu), mu, res.cov_params(), design, lags, small_sample)
         name, notes = name + described, _gap_note(response)
     dispersion = float(plain.scale) if quasi else 1.0
     noise = ("quasipoisson", dispersion) if quasi else ("poisson", 1.0)
     df = plain.df_resid if (quasi and kind != "hac") else None
     return Fitted(res.params, cov, df, True, noise, np.asarray(plain.resid_pearson), name, notes,
-                  term_df, rho, res)
+                  term_df, rho, res, contrast)
 
 
-def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: bool) -> Fitted:
+def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: bool,
+                lags_option: int | None) -> Fitted:
     yv, x, offset = _rows(design, response)
     model = sm.NegativeBinomial(yv, x, offset=offset, loglike_method="nb2")
     options: dict[str, object] = {"disp": False, "maxiter": 200}
     if kind == "hac":
-        options.update(cov_type="HAC", cov_kwds={"maxlags": hac_lags(len(yv))})
+        options.update(cov_type="HAC", cov_kwds={"maxlags": _lags(len(yv), lags_option)})
     res, notes = _quiet_fit(model, method="newton", **options)
     if not (np.all(np.isfinite(res.params)) and res.mle_retvals.get("converged", False)):
         res, notes = _quiet_fit(model, method="bfgs", **{**options, "maxiter": 2000})
@@ -335,28 +393,32 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: b
     name = "negative binomial (NB2), log link"
     term_df: dict[str, float] = {}
     rho: float | None = None
+    contrast: ContrastInference | None = None
     if kind == "hac":
-        cov, term_df, described, rho = _count_hac(x, pearson, mu / (1 + alpha * mu), cov, design,
-                                             hac_lags(len(yv)), small_sample)
+        cov, term_df, described, rho, contrast = _count_hac(
+            x, pearson, mu / (1 + alpha * mu), cov, design, _lags(len(yv), lags_option),
+            small_sample)
         name, notes = name + described, notes + _gap_note(response)
     return Fitted(res.params[columns], cov, None, True, ("negbin", alpha), pearson, name, notes,
-                  term_df, rho, res)
+                  term_df, rho, res, contrast)
 
 
 def _count_hac(x: pd.DataFrame, pearson: np.ndarray, weights: np.ndarray, cov: pd.DataFrame,
                design: Design, lags: int, small_sample: bool,
-               ) -> tuple[pd.DataFrame, dict[str, float], str, float | None]:
+               ) -> tuple[pd.DataFrame, dict[str, float], str, float | None,
+                          ContrastInference | None]:
     """A count model's Newey-West ``cov`` (statsmodels: no ``n/(n-p)``), small-sample adjusted
-    on request (:func:`_small_sample_hac`), with its df, the text for the model name and the
-    working AR(1) ``rho`` of the adjustment (``None`` without it)."""
+    on request (:func:`_small_sample_hac`), with its df, the text for the model name, the
+    working AR(1) ``rho`` of the adjustment and its contrast inference (``None`` without it)."""
     described = f", Newey-West HAC ({lags} lags"
     term_df: dict[str, float] = {}
     rho: float | None = None
+    contrast: ContrastInference | None = None
     if small_sample:
-        cov, term_df, rho = _small_sample_hac(x, pearson, weights, cov,
-                                              design.interruption_columns, lags, False)
+        cov, term_df, rho, contrast = _small_sample_hac(x, pearson, weights, cov,
+                                                        design.interruption_columns, lags, False)
         described += f", small-sample adjusted under AR(1) rho={rho:.3f}"
-    return cov, term_df, described + ")", rho
+    return cov, term_df, described + ")", rho, contrast
 
 
 def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[Any, tuple[str, ...]]:

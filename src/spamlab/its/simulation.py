@@ -104,13 +104,14 @@ def simulate(data: pd.DataFrame, *, y: str, spec: Specification, post_days: int 
     outcomes = ar1_paths(rng, int(n_sims), len(noise.baseline), noise.rho, noise.sigma)
     outcomes += noise.baseline
     extended = _extended(pre, y, int(post_days))
+    observed = extended[y].notna().to_numpy()  # the simulated studies miss the days the data miss
     cut = its_data.moment_label(extended.index[noise.n_pre])
     if batch and can_batch(spec):
         design_series = its_data.prepare(extended, y, [cut], min_pre=0, min_post=0)
         x, _, column = stacked_designs(design_series, spec)
-        tests = level_tests(x[0], outcomes, column, spec)
+        tests = level_tests(x[0], outcomes[:, observed], column, spec)
     else:
-        tests = _fit_one_by_one(extended, y, cut, outcomes, spec)
+        tests = _fit_one_by_one(extended, y, cut, np.where(observed, outcomes, np.nan), spec)
     crit = stats.t.ppf(1 - spec.alpha / 2, tests["df"])
     return Simulation(tests["estimate"], tests["std_err"], np.asarray(crit))
 

@@ -193,13 +193,26 @@ def bias_corrected_rho(x: np.ndarray, rho_hat: np.ndarray, maxiter: int = 100) -
     return rho
 
 
-def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
-                         df_resid: float) -> np.ndarray:
-    """Satterthwaite df ``(K, len(columns))`` for FGLS coefficients with estimated ``rho``.
+def unit_contrasts(p: int, columns: list[int]) -> np.ndarray:
+    """Contrast rows ``(len(columns), p)`` picking single coefficients.
 
-    ``Var(log V_jj) ~= (d log V_jj / d rho)^2 (1 - rho^2) / n + 2 / df_resid`` with
-    ``V = (X~'X~)^-1`` for the Cochrane-Orcutt design ``X~ = X_1 - rho X_0``; the
-    derivative is analytic: ``dV/drho = V (X_0'X~ + X~'X_0) V``.
+    Examples
+    --------
+    >>> unit_contrasts(3, [2]).tolist()
+    [[0.0, 0.0, 1.0]]
+    """
+    return np.eye(p)[columns]
+
+
+def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, contrasts: np.ndarray,
+                         df_resid: float) -> np.ndarray:
+    """Satterthwaite df ``(K, m)`` for ``m`` linear contrasts of FGLS coefficients with
+    estimated ``rho``.
+
+    For a contrast ``c`` (a row of ``contrasts``, ``(m, p)``; see :func:`unit_contrasts`)
+    ``Var(log V_c) ~= (d log V_c / d rho)^2 (1 - rho^2) / n + 2 / df_resid`` with
+    ``V_c = c'Vc``, ``V = (X~'X~)^-1`` for the Cochrane-Orcutt design ``X~ = X_1 - rho X_0``;
+    the derivative is analytic: ``dV/drho = V (X_0'X~ + X~'X_0) V``.
     """
     n = x.shape[1]
     lagged = x[:, :-1]
@@ -207,18 +220,21 @@ def gls_satterthwaite_df(x: np.ndarray, rho: np.ndarray, columns: list[int],
     inv = np.linalg.pinv(np.swapaxes(whitened, 1, 2) @ whitened)
     cross = np.swapaxes(lagged, 1, 2) @ whitened
     derivative = inv @ (cross + np.swapaxes(cross, 1, 2)) @ inv
-    slope = derivative[:, columns, columns] / inv[:, columns, columns]
+    contrasts = np.asarray(contrasts, dtype=float)
+    slope = (np.einsum("mi,kij,mj->km", contrasts, derivative, contrasts)
+             / np.einsum("mi,kij,mj->km", contrasts, inv, contrasts))
     variance = slope**2 * ((1 - rho**2) / n)[:, None] + 2.0 / df_resid
     return 2.0 / variance
 
 
-def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int],
+def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, contrasts: np.ndarray,
                    use_correction: bool = True, chunk: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """Bias factors and Satterthwaite df ``(K, len(columns))`` for Newey-West variances.
+    """Bias factors and Satterthwaite df ``(K, m)`` for Newey-West variances of ``m`` contrasts.
 
-    Divide the Newey-West variance of coefficient ``j`` by ``factor[:, j]`` and use
-    a t quantile with ``df[:, j]`` degrees of freedom. With ``c`` the coefficient's
-    row of ``pinv(X)``, ``D = diag(c)``, ``K`` the Bartlett weights and
+    Divide the Newey-West variance of contrast ``j`` (row ``j`` of ``contrasts``,
+    ``(m, p)``; a single coefficient is a :func:`unit_contrasts` row) by
+    ``factor[:, j]`` and use a t quantile with ``df[:, j]`` degrees of freedom. With
+    ``c`` the contrast's row of ``L pinv(X)``, ``D = diag(c)``, ``K`` the Bartlett weights and
     ``M S M = S + L R'`` (``L = [Q, -SQ]``, ``R = [Q A - SQ, Q]``, ``A = Q'SQ``),
     ``E = tr(K D S D) + tr(K D L R' D)`` and
     ``tr((K B)^2) = tr(KFKF) + 2 tr((KW)' F (KU)) + tr(((KW)' U)^2)`` with
@@ -230,19 +246,20 @@ def hac_adjustment(x: np.ndarray, rho: np.ndarray, lags: int, columns: list[int]
     Problems are processed ``chunk`` at a time to bound memory.
     """
     if x.shape[0] > chunk:
-        parts = [hac_adjustment(x[i:i + chunk], rho[i:i + chunk], lags, columns, use_correction,
-                                chunk) for i in range(0, x.shape[0], chunk)]
+        parts = [hac_adjustment(x[i:i + chunk], rho[i:i + chunk], lags, contrasts,
+                                use_correction, chunk) for i in range(0, x.shape[0], chunk)]
         return np.concatenate([f for f, _ in parts]), np.concatenate([d for _, d in parts])
     n, p = x.shape[1:]
     correction = n / (n - p) if use_correction else 1.0
     design = x[:1] if is_shared(x) else x  # leading axis 1 broadcasts over the problems
-    rows = stacked_pinv(design)[:, columns, :]
+    contrasts = np.asarray(contrasts, dtype=float)
+    rows = contrasts @ stacked_pinv(design)
     q = orthonormal_basis(design)
     sq = ar1_times(np.broadcast_to(q, (len(rho), n, p)), rho)
     a = np.swapaxes(q, 1, 2) @ sq
-    factors = np.empty((len(rho), len(columns)))
+    factors = np.empty((len(rho), len(contrasts)))
     dfs = np.empty_like(factors)
-    for j in range(len(columns)):
+    for j in range(len(contrasts)):
         c = rows[:, j, :, None]
         expected, trace = _hac_traces(q, sq, a, c, rho, lags)
         truth = np.sum(powers(rho, n) * offset_sums(c, c), axis=1) / (1 - rho**2)

@@ -20,7 +20,7 @@ Examples
 >>> Specification(errors="garch")
 Traceback (most recent call last):
 ...
-spamlab.errors.ParameterError: errors='garch' is unknown; use 'iid', 'hac', 'ar1' or 'arma(p,q)'
+spamlab.errors.ParameterError: errors='garch' is unknown; use 'iid', 'hac', 'hac(LAGS)', 'ar1' or 'arma(p,q)'
 """
 
 from __future__ import annotations
@@ -54,9 +54,12 @@ class Specification:
     seasonality
         ``None | "dow" | "fourier:PERIOD:ORDER"`` or a list of these (kept as a tuple).
     slope_change
-        Add a change-in-slope term per interruption.
+        Add a change-in-slope term per interruption (default: the standard segmented
+        model, level and slope change; ``False`` for a level change only).
     errors
-        ``"iid" | "hac" | "ar1" | "arma(p,q)"`` (``ar1``/``arma`` gaussian only).
+        ``"iid" | "hac" | "hac(LAGS)" | "ar1" | "arma(p,q)"`` (``ar1``/``arma`` gaussian
+        only). ``"hac"`` chooses the Newey-West lags by the Newey-West (1994) rule,
+        ``"hac(1)"`` uses one lag (Turner et al. 2021's Newey-West).
     covariates
         Control series columns (a tuple).
     method
@@ -66,7 +69,9 @@ class Specification:
     trend
         Include a linear trend (observation periods 1, 2, 3, ...).
     min_pre, min_post
-        Minimum observed points before the first interruption and after each.
+        Minimum observed points before the first interruption and after each. On a
+        monthly or coarser axis a pre-period shorter than ``min_pre`` (but at least
+        :data:`~spamlab.its.data.MIN_PRE_COARSE`) gives a warning instead of an error.
     small_sample
         Small-sample corrections for ``errors="hac"`` and gaussian ``"ar1"``
         (:mod:`spamlab.its.smallsample`); ``False`` gives statsmodels' plain numbers.
@@ -83,7 +88,7 @@ class Specification:
     exposure: str | None = None
     transform: str | None = None
     seasonality: str | tuple[str, ...] | None = None
-    slope_change: bool = False
+    slope_change: bool = True
     errors: str = "iid"
     covariates: tuple[str, ...] = ()
     method: str = "segmented"
@@ -111,6 +116,11 @@ class Specification:
     def error_structure(self) -> tuple[str, tuple[int, int]]:
         """``errors`` split into its kind and ARMA order (see :func:`parse_errors`)."""
         return parse_errors(self.errors)
+
+    @property
+    def hac_lags(self) -> int | None:
+        """The lags of ``errors="hac(LAGS)"``; ``None`` for the automatic rule (or no HAC)."""
+        return hac_lag_option(self.errors)
 
     @property
     def log_scale(self) -> bool:
@@ -153,12 +163,27 @@ def parse_errors(errors: str) -> tuple[str, tuple[int, int]]:
     text = str(errors).replace(" ", "").lower()
     if text in ("iid", "hac"):
         return text, (0, 0)
+    if hac_lag_option(text) is not None:
+        return "hac", (0, 0)
     if text == "ar1":
         return "ar1", (1, 0)
     match = re.fullmatch(r"arma\((\d+),(\d+)\)", text)
     if match and int(match[1]) + int(match[2]) > 0:
         return "arma", (int(match[1]), int(match[2]))
-    raise ParameterError(f"errors={errors!r} is unknown; use 'iid', 'hac', 'ar1' or 'arma(p,q)'")
+    raise ParameterError(f"errors={errors!r} is unknown; use 'iid', 'hac', 'hac(LAGS)', 'ar1' "
+                         "or 'arma(p,q)'")
+
+
+def hac_lag_option(errors: str) -> int | None:
+    """The lag count of ``"hac(LAGS)"`` (``LAGS >= 0``), else ``None``.
+
+    Examples
+    --------
+    >>> hac_lag_option("hac(1)"), hac_lag_option("hac")
+    (1, None)
+    """
+    match = re.fullmatch(r"hac\((\d+)\)", str(errors).replace(" ", "").lower())
+    return int(match[1]) if match else None
 
 
 def seasonal_items(seasonality: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -191,11 +216,11 @@ def fourier_terms(item: object) -> tuple[float, int]:
     parts = item.split(":")
     try:
         period, order = float(parts[1]), int(parts[2])
-        if len(parts) != 3 or period <= 1 or order < 1 or 2 * order >= period:
+        if len(parts) != 3 or period <= 1 or order < 1 or 2 * order > period:
             raise ValueError
     except (ValueError, IndexError):
         raise ParameterError(f"seasonality {item!r}: expected 'fourier:PERIOD:ORDER' with "
-                             "PERIOD > 1 observation periods and 1 <= ORDER < PERIOD/2") from None
+                             "PERIOD > 1 observation periods and 1 <= ORDER <= PERIOD/2") from None
     return period, order
 
 

@@ -227,19 +227,19 @@ def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
                         ("member_limit", member_limit)):
         if value <= 0:
             raise ParameterError(f"{name} must be a positive integer, got {value}")
-    limits = {"header_limit": header_limit, "member_limit": member_limit}
     tasks: list[Task] = []
     for container in containers:
+        limited = Task(container, header_limit=header_limit, member_limit=member_limit)
         if container.kind in ("tree", "maildir"):
             light = replace(container, files=())  # tasks are pickled: never ship the full list
             for first in range(0, len(container.files), files_per_task):
                 chunk = container.files[first:first + files_per_task]
-                tasks.append(Task(light, files=chunk, **limits))
+                tasks.append(replace(limited, container=light, files=chunk))
         elif container.kind == "mbox":
             for start, stop in _mbox_ranges(container.path, mbox_bytes_per_task):
-                tasks.append(Task(container, start=start, stop=stop, **limits))
+                tasks.append(replace(limited, start=start, stop=stop))
         else:
-            tasks.append(Task(container, **limits))
+            tasks.append(limited)
     return tasks
 
 

@@ -2,7 +2,7 @@
 
 Modules: ``published`` (the published figures side by side, monthly rates, daily series,
 placebo dates, hypotheses side by side), ``its`` (an ITS result, a sensitivity table), ``residual`` (the
-waterfall of the residual accounting), ``scenario`` (a calibrated synthetic scenario).
+waterfall of the residual accounting, its readings, the collateral curve), ``scenario`` (a calibrated synthetic scenario).
 Nothing here saves a figure: :func:`spamlab.report.save_figure` does that.
 """
 
@@ -17,11 +17,11 @@ from spamlab.plots.published import (
     published_periods,
     published_rows,
 )
-from spamlab.plots.residual import plot_waterfall
+from spamlab.plots.residual import plot_collateral, plot_waterfall
 from spamlab.plots.scenario import plot_series
 
 __all__ = [
     "daily_series", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
-    "plot_result", "plot_sensitivity", "plot_series", "plot_waterfall", "published_periods",
+    "plot_collateral", "plot_result", "plot_sensitivity", "plot_series", "plot_waterfall", "published_periods",
     "published_rows",
 ]

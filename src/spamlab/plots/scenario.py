@@ -33,9 +33,14 @@ def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04
                  labels=[c.removesuffix("_synthetic").replace("_", " ") for c in frame.columns],
                  alpha=0.85)
     ax.axvline(cal.params.takedown_as_timestamp(), color="k", lw=0.8, ls="--", label="takedown")
-    status = "consistent with" if cal.consistent else "cannot reproduce"
-    ax.set_title(f"SYNTHETIC scenario '{cal.hypothesis}' ({status} the figures within "
-                 f"{cal.tolerance:.0%}); not data about 2011", fontsize=10)
+    cons = cal.constraints
+    fitted = cons[cons["fitted"]]
+    missed = cons.loc[~cons["fitted"] & (cons["rel_error"].abs() > cal.tolerance), "figure_id"]
+    status = (f"fits {len(fitted)} fitted figures within {cal.tolerance:.0%}" if cal.consistent
+              else f"misses fitted figures by up to {cal.max_rel_error:.0%}")
+    broken = f"; breaks rows {', '.join(map(str, missed))}" if len(missed) else ""
+    ax.set_title(f"SYNTHETIC scenario '{cal.hypothesis}' ({status}{broken});\nnot data about 2011",
+                 fontsize=10)
     ax.set_ylabel("billion messages per day (synthetic)")
     ax.legend(fontsize=8, loc="upper right", ncol=2)
     fig.autofmt_xdate()

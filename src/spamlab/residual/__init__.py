@@ -6,7 +6,9 @@ with its own figure ids, applied in waterfall order (different bases, partial
 first day, weekday composition, pre-existing trend, other botnets,
 measurement). A seeded Monte Carlo draws every uncertain input (competing
 figures, unknown window lengths, stated ranges, and the named
-:class:`Assumptions`) and reports medians and intervals.
+:class:`Assumptions`) and reports means, medians and sensitivity ranges under
+those stated priors (not confidence intervals). Rustock's output (H1) is read
+several ways; ``Accounting.by_reading`` gives the result under each reading.
 
 No synthetic data is used here: every number traces to figure ids or to a
 named assumption.
@@ -23,15 +25,33 @@ Examples
 
 from spamlab.residual.accounting import Accounting, account, weekday_grid, write_table
 from spamlab.residual.algebra import consistency
-from spamlab.residual.readings import RUSTOCK_READINGS, TREND_READINGS, Assumptions
+from spamlab.residual.readings import (
+    MESSAGELABS_READINGS,
+    READING_LABELS,
+    RUSTOCK_READINGS,
+    TREND_READINGS,
+    Assumptions,
+)
+from spamlab.residual.summary import (
+    assumption_table,
+    collateral_curve,
+    hypothesis_table,
+    sensitivity,
+)
 
 __all__ = [
+    "MESSAGELABS_READINGS",
+    "READING_LABELS",
     "RUSTOCK_READINGS",
     "TREND_READINGS",
     "Accounting",
     "Assumptions",
     "account",
+    "assumption_table",
+    "collateral_curve",
     "consistency",
+    "hypothesis_table",
+    "sensitivity",
     "weekday_grid",
     "write_table",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,22 +14,37 @@ from spamlab.errors import ParameterError
 from spamlab.residual.adjustments import (
     STEPS,
     Levels,
+    Published,
     draw_inputs,
     other_botnets_volume,
     read_published,
     step_figure_ids,
     weekday,
 )
-from spamlab.residual.readings import NAIVE_IDS, Assumptions
+from spamlab.residual.readings import NAIVE_IDS, READING_LABELS, RUSTOCK_READINGS, Assumptions
 
 TABLE_COLUMNS: tuple[str, ...] = (
-    "component", "kind", "hypothesis", "median", "low", "high", "figure_ids", "assumptions", "note",
+    "component", "kind", "hypothesis", "mean", "median", "low", "high", "figure_ids", "assumptions",
+    "note",
 )
+
+#: Columns of :attr:`Accounting.by_reading`.
+READING_COLUMNS: tuple[str, ...] = (
+    "reading", "weight", "figure_ids", "rustock_bn_per_day", "effect", "mean", "median", "low", "high",
+    "p_below_zero", "label",
+)
+
+#: What the low/high columns are: quantiles of a Monte Carlo over stated priors, not sampling error.
+RANGE_KIND = "sensitivity range under stated priors (not a confidence interval)"
 
 
 @dataclass(frozen=True)
 class Accounting:
     """Result of :func:`account` (all values in billion messages per day).
+
+    The ``low``/``high`` columns are a *sensitivity range under the stated
+    priors* (quantiles of the Monte Carlo over :class:`Assumptions`), not a
+    confidence interval.
 
     Signs: a residual is the part of the fall that Rustock does not explain, so
     it is positive when more spam vanished than Rustock sent (``naive`` = 5.18).
@@ -45,12 +60,18 @@ class Accounting:
     table
         Tidy table, one row per component: ``component``, ``kind`` ("naive",
         "adjustment", "cumulative", "implied"), ``hypothesis`` (its number in
-        ``docs/domain.md``, H1-H6; 0 if none), ``median``, ``low``, ``high``
-        (the ``interval`` quantiles), ``figure_ids`` ("5;4;1"), ``assumptions``
-        (names of :class:`Assumptions` fields used).
+        ``docs/domain.md``, H1-H6; 0 if none), ``mean`` (means add up: naive +
+        the adjustments' means = the remaining mean), ``median``, ``low``,
+        ``high`` (the ``interval`` quantiles), ``figure_ids`` ("5;4;1"),
+        ``assumptions`` (names of :class:`Assumptions` fields used), ``note``.
     draws
         One row per Monte Carlo draw: each adjustment (``adj_<key>``) and the
         residual after it (``res_<key>``).
+    by_reading
+        The remaining residual under each reading of Rustock's output (H1) alone,
+        every other input drawn as in the pool: ``reading``, ``weight`` (in the
+        pool; 0 = shown, not pooled), ``figure_ids``, ``rustock_bn_per_day``
+        (mean), ``effect`` (its mean H1 adjustment), ``mean``, ``median``, ``low``, ``high``, ``p_below_zero``, ``label``.
     assumptions, seed, interval
         The inputs that make the run reproducible.
     """
@@ -58,6 +79,7 @@ class Accounting:
     naive: float
     table: pd.DataFrame
     draws: pd.DataFrame = field(repr=False)
+    by_reading: pd.DataFrame
     assumptions: Assumptions
     seed: int
     interval: float
@@ -66,6 +88,16 @@ class Accounting:
     def remaining(self) -> pd.Series:
         """The final cumulative row: the residual after every adjustment."""
         return self.table[self.table["kind"] == "cumulative"].iloc[-1]
+
+    @property
+    def p_below_zero(self) -> float:
+        """Share of draws whose remaining residual is below 0 (more than explained)."""
+        return float((self.draws[f"res_{STEPS[-1].key}"] < 0).mean())
+
+    @property
+    def p_above_naive(self) -> float:
+        """Share of draws whose remaining residual exceeds the naive 5.18."""
+        return float((self.draws[f"res_{STEPS[-1].key}"] > self.naive).mean())
 
     def results_dict(self) -> dict:
         """JSON-ready key numbers for ``results.json``.
@@ -82,18 +114,32 @@ class Accounting:
             adjustments[step.key] = {
                 **_interval(adj), "residual_after": _interval(cum),
                 "hypothesis": step.hypothesis,
-                "figure_ids": [int(i) for i in str(adj["figure_ids"]).split(";")],
+                "figure_ids": _ids(adj["figure_ids"]),
             }
+        by_reading = [{"reading": r["reading"], "figure_ids": _ids(r["figure_ids"]),
+                       "weight": round(float(r["weight"]), 4), **_interval(r),
+                       "p_below_zero": round(float(r["p_below_zero"]), 4)}
+                      for _, r in self.by_reading.iterrows()]
         return {
             "naive_residual_bn_per_day": round(self.naive, 4),
-            "residual_bn_per_day": _interval(self.remaining),
+            "residual_bn_per_day": {**_interval(self.remaining),
+                                    "p_below_zero": round(self.p_below_zero, 4),
+                                    "p_above_naive": round(self.p_above_naive, 4)},
+            "residual_by_reading": by_reading,
             "adjustments": adjustments,
+            "range_kind": RANGE_KIND,
+            "assumptions": asdict(self.assumptions),
+            "weights": {"H1": self.assumptions.weights(1), "H4": self.assumptions.weights(4)},
             "interval": self.interval, "seed": self.seed, "n_draws": len(self.draws),
         }
 
 
 def _interval(row: pd.Series) -> dict[str, float]:
-    return {k: round(float(row[k]), 4) for k in ("median", "low", "high")}
+    return {k: round(float(row[k]), 4) for k in ("mean", "median", "low", "high")}
+
+
+def _ids(joined: object) -> list[int]:
+    return [int(i) for i in str(joined).split(";")]
 
 
 def account(
@@ -134,14 +180,36 @@ def account(
         raise ParameterError(f"interval={interval}: must lie strictly between 0 and 1")
     asm = assumptions or Assumptions()
     pub = read_published(table)
-    draws = draw_inputs(pub, asm, n_draws, np.random.default_rng(seed))
-    frame = _run_steps(pub, draws)
+    frame = _simulate(pub, asm, n_draws, seed)
     naive = pub.before - pub.after - pub.rustock
     out = _summarise(frame, naive, asm, interval)
-    return Accounting(naive, out, frame, asm, seed, interval)
+    return Accounting(naive, out, frame, _by_reading(pub, asm, n_draws, seed, interval), asm, seed,
+                      interval)
 
 
-def _run_steps(pub, draws: dict) -> pd.DataFrame:
+def _simulate(pub: Published, asm: Assumptions, n_draws: int, seed: int) -> pd.DataFrame:
+    return _run_steps(pub, draw_inputs(pub, asm, n_draws, np.random.default_rng(seed)))
+
+
+def _by_reading(pub: Published, asm: Assumptions, n_draws: int, seed: int,
+                interval: float) -> pd.DataFrame:
+    """The remaining residual with H1 fixed to each reading in turn (same seed, same other inputs)."""
+    q = ((1 - interval) / 2, 0.5, (1 + interval) / 2)
+    weights = asm.weights(1)
+    rows = []
+    for reading, ids in RUSTOCK_READINGS.items():
+        frame = _simulate(pub, replace(asm, rustock_readings=(reading,), rustock_weights=None),
+                          n_draws, seed)
+        final = frame[f"res_{STEPS[-1].key}"]
+        low, mid, high = np.quantile(final, q)
+        effect = frame[f"adj_{STEPS[0].key}"].mean()
+        rows.append((reading, weights.get(reading, 0.0), ";".join(map(str, ids)), pub.rustock - effect,
+                     effect,
+                     final.mean(), mid, low, high, (final < 0).mean(), READING_LABELS[reading]))
+    return pd.DataFrame(rows, columns=list(READING_COLUMNS))
+
+
+def _run_steps(pub: Published, draws: dict) -> pd.DataFrame:
     n = len(draws["z_before"])
     levels = Levels(np.full(n, pub.before), np.full(n, pub.after), np.full(n, pub.rustock))
     columns: dict[str, np.ndarray] = {}
@@ -152,7 +220,8 @@ def _run_steps(pub, draws: dict) -> pd.DataFrame:
         levels = new
     columns["others_before"] = other_botnets_volume(levels, pub)
     columns["collateral_needed"] = columns[f"res_{STEPS[-1].key}"] / columns["others_before"]
-    for key in ("rustock_reading", "trend_reading", "before_days", "after_days", "includes_16th"):
+    for key in ("rustock_reading", "trend_reading", "before_days", "after_days", "includes_16th",
+                "noise_cv"):
         columns[key] = draws[key]
     return pd.DataFrame(columns)
 
@@ -160,7 +229,7 @@ def _run_steps(pub, draws: dict) -> pd.DataFrame:
 def _summarise(frame: pd.DataFrame, naive: float, asm: Assumptions, interval: float) -> pd.DataFrame:
     q = ((1 - interval) / 2, 0.5, (1 + interval) / 2)
     naive_ids = ";".join(map(str, NAIVE_IDS))
-    rows = [("naive", "naive", 0, naive, naive, naive, naive_ids, "", "52 - 33 - 13.82")]
+    rows = [("naive", "naive", 0, naive, naive, naive, naive, naive_ids, "", "52 - 33 - 13.82")]
     all_ids: set[int] = set(NAIVE_IDS)
     for step in STEPS:
         all_ids |= set(step_figure_ids(step, asm))
@@ -168,16 +237,18 @@ def _summarise(frame: pd.DataFrame, naive: float, asm: Assumptions, interval: fl
         names = ";".join(step.assumptions)
         cum_ids = ";".join(map(str, sorted(all_ids)))
         for kind, prefix in (("adjustment", "adj"), ("cumulative", "res")):
-            low, mid, high = np.quantile(frame[f"{prefix}_{step.key}"], q)
+            values = frame[f"{prefix}_{step.key}"]
+            low, mid, high = np.quantile(values, q)
             if kind == "adjustment":
-                rows.append((f"adjustment: {step.key}", kind, step.hypothesis, mid, low, high, ids,
-                             names, step.note))
+                rows.append((f"adjustment: {step.key}", kind, step.hypothesis, values.mean(), mid,
+                             low, high, ids, names, step.note))
             else:
-                rows.append((f"residual after {step.key}", kind, step.hypothesis, mid, low, high,
-                             cum_ids, names, f"naive + adjustments H1..H{step.hypothesis}"))
+                rows.append((f"residual after {step.key}", kind, step.hypothesis, values.mean(), mid,
+                             low, high, cum_ids, names, f"naive + adjustments H1..H{step.hypothesis}"))
     low, mid, high = np.quantile(frame["collateral_needed"], q)
     rows.append(("collateral share of other botnets needed to explain the rest", "implied", 5,
-                 mid, low, high, ";".join(map(str, sorted(all_ids))), "all",
+                 frame["collateral_needed"].mean(), mid, low, high,
+                 ";".join(map(str, sorted(all_ids))), "all",
                  "remaining residual / other botnets' pre-takedown output (row 9 x before - Rustock)"))
     return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
 

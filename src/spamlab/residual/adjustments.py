@@ -30,16 +30,17 @@ class Published:
     before: float  # 5: average bn/day, week before the takedown
     after: float  # 4: bn/day, days after
     rustock: float  # 1: Rustock bn/day ("as many as")
-    rustock_floor: float  # 148, 323: the same report read as 13 ("more than 13" in 323)
     rustock_share: float  # 2: Rustock share of spam, March average (fraction)
+    commtouch_share: float  # 328 / 326: Rustock's 30 of Commtouch's 150 bn/day, 1-15 March
     kaspersky_share: tuple[float, float]  # 168, 169: Rustock share 1-16 March (fractions)
     stop_hours: tuple[float, float]  # 125, 130: takedown hour of day, UTC
     weekend_ratio: tuple[float, float]  # 384, 212, 218, 219: weekend / weekday level
     march_vs_feb: float  # 236: March average vs February, fraction change
     change_15_17: float  # 3: 15 -> 17 March, fraction change
     change_10_17: float  # 30: 10 -> 17 March, fraction change
-    first_half: float  # 361: 1-15 March bn/day ("less than")
+    first_half: float  # 361: 1-15 March bn/day ("less than": an upper bound)
     botnet_share: float  # 9: share of spam sent by all botnets, March (fraction)
+    share_of_drop_on_16th: float  # 28, 29: fraction of the 15->17 March fall that fell by the 16th
 
 
 def read_published(table: pd.DataFrame) -> Published:
@@ -53,8 +54,8 @@ def read_published(table: pd.DataFrame) -> Published:
         before=figure(table, 5, "billion_per_day"),
         after=figure(table, 4, "billion_per_day"),
         rustock=figure(table, 1, "billion_per_day"),
-        rustock_floor=min(figure(table, 148, "billion_per_day"), figure(table, 323, "billion_per_day")),
         rustock_share=figure(table, 2, pct) / 100,
+        commtouch_share=figure(table, 328, "billion_per_day") / figure(table, 326, "billion_per_day"),
         kaspersky_share=(figure(table, 168, pct) / 100, figure(table, 169, pct) / 100),
         stop_hours=(first_stop, last_stop),
         weekend_ratio=(min(weekend), max(weekend)),
@@ -63,7 +64,14 @@ def read_published(table: pd.DataFrame) -> Published:
         change_10_17=figure(table, 30, pct) / 100,
         first_half=figure(table, 361, "billion_per_day"),
         botnet_share=figure(table, 9, pct) / 100,
+        share_of_drop_on_16th=_share_of_drop_on_16th(figure(table, 28, pct), figure(table, 29, pct)),
     )
+
+
+def _share_of_drop_on_16th(change_16: float, change_17: float) -> float:
+    """Fraction of the two-day fall 15->17 March that happened by 16 March (rows 28, 29, percent)."""
+    two_day = (1 + change_16 / 100) * (1 + change_17 / 100) - 1
+    return (change_16 / 100) / two_day
 
 
 @dataclass(frozen=True)
@@ -81,17 +89,23 @@ class Levels:
 
 
 def draw_inputs(pub: Published, asm: Assumptions, n: int, rng: np.random.Generator) -> dict:
-    """Draw every uncertain input once per Monte Carlo draw (seeded by ``rng``)."""
+    """Draw every uncertain input once per Monte Carlo draw (seeded by ``rng``).
+
+    Readings are drawn with the weights of :meth:`Assumptions.weights`.
+    """
+    h1, h4 = asm.weights(1), asm.weights(4)
     return {
         "before_days": rng.integers(asm.before_days[0], asm.before_days[1] + 1, n),
         "after_days": rng.integers(asm.after_days[0], asm.after_days[1] + 1, n),
         "includes_16th": rng.random(n) < asm.p_after_includes_16th,
         "stop_hour": rng.uniform(*pub.stop_hours, n),
         "weekend_ratio": rng.uniform(*pub.weekend_ratio, n),
-        "rustock_reading": rng.choice(np.array(asm.rustock_readings), n),
+        "rustock_reading": rng.choice(np.array(list(h1)), n, p=list(h1.values())),
         "kaspersky_share": rng.uniform(*pub.kaspersky_share, n),
-        "upper_bound_share": rng.random(n),
-        "trend_reading": rng.choice(np.array(asm.trend_readings), n),
+        "trend_reading": rng.choice(np.array(list(h4)), n, p=list(h4.values())),
+        "first_half": rng.uniform(pub.first_half - asm.less_than_width, pub.first_half, n),
+        "z_trend": rng.standard_normal(n),
+        "vendor_day": np.full(n, asm.vendor_day_from_figures),
         "other_change": rng.uniform(*asm.other_botnets_change, n),
         "noise_cv": rng.uniform(*asm.daily_noise_cv, n),
         "z_before": rng.standard_normal(n),
@@ -118,28 +132,33 @@ def _pre_takedown_days(d: dict) -> np.ndarray:
 
 def rustock_output(pub: Published, d: dict) -> np.ndarray:
     """Rustock's pre-takedown output under each draw's reading (hypothesis 1)."""
-    pre = _pre_takedown_days(d)
-    march_total = pre * pub.before + (31 - pre) * pub.after
+    shape = d["kaspersky_share"].shape
     by_reading = {
-        "stated_output": np.full(pre.shape, pub.rustock),
-        "stated_upper_bound": pub.rustock_floor + d["upper_bound_share"] * (pub.rustock - pub.rustock_floor),
-        "march_share_on_week": np.full(pre.shape, pub.rustock_share * pub.before),
-        "march_share_pre_takedown": pub.rustock_share * march_total / pre,
+        "stated_output": np.full(shape, pub.rustock),
+        "march_share_on_week": np.full(shape, pub.rustock_share * pub.before),
+        "march_share_of_botnet_spam": np.full(shape, pub.rustock_share * pub.botnet_share * pub.before),
+        "commtouch_share": np.full(shape, pub.commtouch_share * pub.before),
         "kaspersky_share": d["kaspersky_share"] * pub.before,
     }
     return _select(d["rustock_reading"], by_reading)
 
 
 def trend_per_day(pub: Published, d: dict) -> np.ndarray:
-    """Pre-existing log-trend of volume per day under each draw's reading (hypothesis 4)."""
+    """Pre-existing log-trend of volume per day under each draw's reading (hypothesis 4).
+
+    ``march_10_vs_15`` compares two single days, so it carries the day-to-day
+    noise H6 assumes (log-ratio sd ``sqrt(2) x noise_cv``); ``first_half_vs_week``
+    reads row 361's "less than 51" as a draw below 51.
+    """
     w = windows(d)
     pre = _pre_takedown_days(d)
     march_mean = (pre * pub.before + (31 - pre) * pub.after) / 31
     february = march_mean / (1 + pub.march_vs_feb)
     by_reading = {
         "feb_to_march": np.log(pub.before / february) / (w["b_centre"] - _FEB_CENTRE),
-        "march_10_vs_15": np.full(pre.shape, np.log((1 + pub.change_10_17) / (1 + pub.change_15_17)) / 5),
-        "first_half_vs_week": np.log(pub.before / pub.first_half) / (w["b_centre"] - 7.5),
+        "march_10_vs_15": (np.log((1 + pub.change_10_17) / (1 + pub.change_15_17))
+                           + np.sqrt(2) * d["noise_cv"] * d["z_trend"]) / 5,
+        "first_half_vs_week": np.log(pub.before / d["first_half"]) / (w["b_centre"] - 7.5),
     }
     return _select(d["trend_reading"], by_reading)
 
@@ -163,10 +182,22 @@ def bases(lv: Levels, pub: Published, d: dict) -> Levels:
     return Levels(lv.before, lv.after, rustock_output(pub, d))
 
 
+def rustock_hours_on_16th(pub: Published, d: dict) -> np.ndarray:
+    """Hours Rustock sent during the vendor's 16 March.
+
+    On UTC days, the stop hour (rows 125, 130). On the vendor's days implied by
+    rows 28 and 29 (the share of the two-day fall that came on the 16th is the
+    share of that day Rustock was silent), ``24 x (1 - share)``, about 6.4 hours.
+    """
+    vendor = 24 * (1 - pub.share_of_drop_on_16th)
+    return np.where(d["vendor_day"], vendor, d["stop_hour"])
+
+
 def partial_day(lv: Levels, pub: Published, d: dict) -> Levels:
     """H2: remove Rustock's pre-stop hours of 16 March from an after window that holds that day."""
     w = windows(d)
-    leftover = np.where(d["includes_16th"], lv.rustock * d["stop_hour"] / 24 / w["a_len"], 0.0)
+    hours = rustock_hours_on_16th(pub, d)
+    leftover = np.where(d["includes_16th"], lv.rustock * hours / 24 / w["a_len"], 0.0)
     return Levels(lv.before, lv.after - leftover, lv.rustock)
 
 
@@ -222,23 +253,27 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("different_bases", "different bases for Rustock's output", 1, (), ("rustock_readings",), bases,
-         "Rustock's pre-takedown output read as 13.82 (row 1), 'as many as' 13.82 with 13 from rows "
-         "148/323 as the floor, 28.5% of the 52 bn week (rows 2, 5), "
-         "the March share re-weighted to the pre-takedown days, or Kaspersky's 30-40% (rows 168-169)"),
+    Step("different_bases", "different bases for Rustock's output", 1, (), ("rustock_readings",
+         "rustock_weights"), bases,
+         "Rustock's output read as 13.82 (row 1, a cap), 28.5% of the 52 bn week (rows 2, 5) or "
+         "28.5% of its botnet spam (rows 2, 9, 5); other vendors' shares (Commtouch rows 326/328, "
+         "Kaspersky rows 168/169) are separate readings, see residual_by_reading"),
     Step("partial_day", "partial first day in the after window", 2, (4, 14, 125, 130),
-         ("p_after_includes_16th", "after_days"), partial_day,
-         "if the after window holds 16 March (row 14), Rustock's hours before the stop "
-         "(14:45 or 15:30 UTC) inflate its mean"),
+         ("p_after_includes_16th", "vendor_day_from_figures", "after_days"), partial_day,
+         "can only ENLARGE the residual: if the after window holds 16 March (row 14), Rustock's "
+         "hours on that day (about 6.4 on the vendor's day implied by rows 28/29) inflate its mean"),
     Step("weekday", "weekday composition of the windows", 3, (4, 5, 212, 218, 219, 384),
          ("before_days", "after_days"), weekday,
          "both window means put on a typical-week basis; weekend/weekday ratio 0.71-0.90"),
-    Step("trend", "pre-existing trend", 4, (), ("trend_readings", "before_days", "after_days"), trend,
-         "non-Rustock volume carried along a trend read from Feb->Mar (row 236), "
-         "10 vs 15 March (rows 3, 30) or 1-15 March vs the week (rows 361, 5)"),
+    Step("trend", "pre-existing trend", 4, (), ("trend_readings", "trend_weights", "less_than_width",
+         "daily_noise_cv", "before_days", "after_days"), trend,
+         "non-Rustock volume carried along a trend read three ways that disagree in sign: February "
+         "backed out of March's -27.43% (row 236, which includes the takedown), 10 vs 15 March "
+         "(rows 3, 30, two single days with noise) or 1-15 March 'less than 51' vs the week (361, 5)"),
     Step("other_botnets", "other botnets' change", 5, (9,), ("other_botnets_change",), other_botnets,
-         "ASSUMPTION: size not published; rows 18/19/339 (Bagle's share) and 365 (Lethic top) "
-         "speak against collateral loss, but shares rise mechanically when Rustock leaves"),
+         "ASSUMPTION: size not published, none applied by default (see the collateral-needed "
+         "curve); rows 18/19/339 (Bagle's share) and 365 (Lethic top) speak against collateral "
+         "loss, but shares rise mechanically when Rustock leaves"),
     Step("measurement", "measurement: rounding and sampling noise", 6, (4, 5),
          ("daily_noise_cv", "noise_ar1", "rounding", "before_days", "after_days"), measurement,
          "ASSUMPTION: day-to-day noise of the vendor's estimate; 52 and 33 rounded to integers"),
@@ -250,6 +285,8 @@ def step_figure_ids(step: Step, asm: Assumptions) -> tuple[int, ...]:
     ids = list(step.figure_ids)
     if step.key == "different_bases":
         ids += [i for r in asm.rustock_readings for i in RUSTOCK_READINGS[r]]
+    if step.key == "partial_day" and asm.vendor_day_from_figures:
+        ids += [28, 29]
     if step.key == "trend":
         ids += [i for r in asm.trend_readings for i in TREND_READINGS[r]]
     return tuple(sorted(set(ids)))

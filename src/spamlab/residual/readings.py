@@ -19,19 +19,37 @@ from spamlab.errors import DataError, ParameterError
 NAIVE_IDS: tuple[int, int, int] = (5, 4, 1)
 
 #: Readings of Rustock's pre-takedown output (hypothesis 1), with the figure ids each uses.
+#: The first three are Symantec MessageLabs' own numbers; the last two put another vendor's share
+#: of Rustock on MessageLabs' 52 bn week (one vendor's share on another vendor's scale).
 RUSTOCK_READINGS: dict[str, tuple[int, ...]] = {
     "stated_output": (1,),
-    "stated_upper_bound": (1, 148, 323),
     "march_share_on_week": (2, 5),
-    "march_share_pre_takedown": (2, 4, 5, 125, 130),
+    "march_share_of_botnet_spam": (2, 9, 5),
+    "commtouch_share": (328, 326, 5),
     "kaspersky_share": (168, 169, 5),
 }
+
+#: Readings of hypothesis 1 built from MessageLabs' figures alone (the default pool).
+MESSAGELABS_READINGS: tuple[str, ...] = ("stated_output", "march_share_on_week",
+                                         "march_share_of_botnet_spam")
 
 #: Readings of the pre-existing trend (hypothesis 4), with the figure ids each uses.
 TREND_READINGS: dict[str, tuple[int, ...]] = {
     "feb_to_march": (236, 4, 5, 125),
     "march_10_vs_15": (3, 30),
     "first_half_vs_week": (361, 5),
+}
+
+#: What a reading says, in one line (shown in the per-reading tables of notebook 03).
+READING_LABELS: dict[str, str] = {
+    "stated_output": "13.82 bn/day as stated ('as many as': a cap, so this residual is a floor)",
+    "march_share_on_week": "28.5% March share of the 52 bn week",
+    "march_share_of_botnet_spam": "28.5% of botnet spam (83.1% of the 52 bn week)",
+    "commtouch_share": "Commtouch's 30 of 150 bn/day (20%) on the 52 bn week",
+    "kaspersky_share": "Kaspersky's 30-40% (1-16 March) on the 52 bn week",
+    "feb_to_march": "February level backed out of March's -27.43% (which includes the takedown)",
+    "march_10_vs_15": "10 vs 15 March from two articles' changes to 17 March, with day-to-day noise",
+    "first_half_vs_week": "1-15 March 'less than 51' vs the 8-15 March week of 52",
 }
 
 
@@ -48,12 +66,23 @@ class Assumptions:
     p_after_includes_16th
         Probability that the "after" window contains the takedown day (row 4 reads
         17-23 March, row 14 reads 16-23 March).
+    vendor_day_from_figures
+        True: the vendor's day starts 8-9 hours after midnight UTC, the boundary at
+        which the day-over-day changes of rows 28 and 29 fit the stop times of rows
+        125 and 130 (``consistency()``); False: UTC days.
     rustock_readings, trend_readings
-        Competing readings drawn with equal weight (keys of ``RUSTOCK_READINGS``
-        and ``TREND_READINGS``).
+        Competing readings pooled in the Monte Carlo (keys of ``RUSTOCK_READINGS``
+        and ``TREND_READINGS``). Default H1 pool: MessageLabs' own readings only.
+    rustock_weights, trend_weights
+        Weight of each reading in the pool, in the same order (normalized); None:
+        equal weights.
+    less_than_width
+        Row 361 says 1-15 March averaged "less than 51": read as a value drawn in
+        ``[51 - less_than_width, 51]``.
     other_botnets_change
         Range of the relative change of the other botnets' output across the
-        takedown (negative = collateral pause). Its size is not published.
+        takedown (negative = collateral pause). Its size is not published, so the
+        default applies none; notebook 03 shows the collateral needed instead.
     daily_noise_cv, noise_ar1
         Day-to-day coefficient of variation of a vendor's daily estimate and its
         lag-1 autocorrelation (sampling noise of the window means).
@@ -69,9 +98,13 @@ class Assumptions:
     before_days: tuple[int, int] = (5, 8)
     after_days: tuple[int, int] = (3, 8)
     p_after_includes_16th: float = 0.5
-    rustock_readings: tuple[str, ...] = tuple(RUSTOCK_READINGS)
+    vendor_day_from_figures: bool = True
+    rustock_readings: tuple[str, ...] = MESSAGELABS_READINGS
+    rustock_weights: tuple[float, ...] | None = None
     trend_readings: tuple[str, ...] = tuple(TREND_READINGS)
-    other_botnets_change: tuple[float, float] = (-0.10, 0.10)
+    trend_weights: tuple[float, ...] | None = None
+    less_than_width: float = 1.0
+    other_botnets_change: tuple[float, float] = (0.0, 0.0)
     daily_noise_cv: tuple[float, float] = (0.03, 0.10)
     noise_ar1: float = 0.3
     rounding: float = 0.5
@@ -83,10 +116,26 @@ class Assumptions:
         _check_range("daily_noise_cv", self.daily_noise_cv, 0.0, 1.0)
         _check_unit("p_after_includes_16th", self.p_after_includes_16th)
         _check_unit("noise_ar1", self.noise_ar1, upper_open=True)
-        if self.rounding < 0:
-            raise ParameterError(f"rounding={self.rounding}: must be >= 0")
+        for name in ("rounding", "less_than_width"):
+            if not getattr(self, name) >= 0:
+                raise ParameterError(f"{name}={getattr(self, name)}: must be >= 0")
         _check_readings("rustock_readings", self.rustock_readings, RUSTOCK_READINGS)
         _check_readings("trend_readings", self.trend_readings, TREND_READINGS)
+        _check_weights("rustock_weights", self.rustock_weights, self.rustock_readings)
+        _check_weights("trend_weights", self.trend_weights, self.trend_readings)
+
+    def weights(self, hypothesis: int) -> dict[str, float]:
+        """Normalized weight of each pooled reading of hypothesis 1 or 4.
+
+        Examples
+        --------
+        >>> Assumptions().weights(1)["stated_output"]
+        0.3333333333333333
+        """
+        readings, weights = ((self.rustock_readings, self.rustock_weights) if hypothesis == 1
+                             else (self.trend_readings, self.trend_weights))
+        raw = weights or (1.0,) * len(readings)
+        return {r: w / sum(raw) for r, w in zip(readings, raw, strict=True)}
 
 
 def _check_range(name: str, pair: tuple[float, float], lower: float, upper: float) -> None:
@@ -106,6 +155,14 @@ def _check_readings(name: str, chosen: tuple[str, ...], known: dict[str, tuple[i
     unknown = [r for r in chosen if r not in known]
     if not chosen or unknown:
         raise ParameterError(f"{name}={chosen!r}: choose one or more of {sorted(known)}")
+
+
+def _check_weights(name: str, weights: tuple[float, ...] | None, readings: tuple[str, ...]) -> None:
+    if weights is None:
+        return
+    if len(weights) != len(readings) or min(weights) < 0 or not sum(weights) > 0:
+        raise ParameterError(f"{name}={weights!r}: need one weight >= 0 per reading "
+                             f"({len(readings)}), not all zero")
 
 
 def figure(table: pd.DataFrame, figure_id: int, unit: str) -> float:
