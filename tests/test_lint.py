@@ -1,4 +1,5 @@
-"""The library, tests, notebooks and benchmarks pass ruff (the same check as `make lint`)."""
+"""The library, tests, notebooks and benchmarks pass ruff, and the library passes mypy
+(the same checks as `make lint`)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _run_tool(name: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    tool = shutil.which(name, path=str(Path(sys.executable).parent))
+    if tool is None:
+        pytest.skip(f"{name} is not installed in this environment")
+    return subprocess.run([tool, *arguments], cwd=ROOT, capture_output=True, text=True,
+                          check=False)
+
+
 def test_ruff_finds_nothing() -> None:
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
-    if ruff is None:
-        pytest.skip("ruff is not installed in this environment")
-    done = subprocess.run(
-        [ruff, "check", "--no-cache", "src", "tests", "notebooks", "benchmarks", "tools"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )
+    done = _run_tool("ruff", "check", "--no-cache", "src", "tests", "notebooks", "benchmarks",
+                     "tools")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_finds_nothing_in_the_library() -> None:
+    # the files and options come from [tool.mypy] in pyproject.toml
+    done = _run_tool("mypy", "--cache-dir", "/dev/null")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -360,6 +360,10 @@ def versions(packages: Iterable[str] = VERSIONED_PACKAGES) -> pd.DataFrame:
 def export_html(notebook: str | Path) -> Path:
     """Render an executed ``.ipynb`` as a standalone HTML file next to it.
 
+    In a notebook run with injected parameters (papermill's ``injected-parameters``
+    cell) the notebook's default ``parameters`` cell is left out of the HTML, so a
+    reader sees the values the run used, not defaults such as ``data = None``.
+
     Examples
     --------
     >>> export_html("reports/rustock/01-published-figures.ipynb")  # doctest: +SKIP
@@ -369,9 +373,15 @@ def export_html(notebook: str | Path) -> Path:
     # this module in its own kernel, where nothing is exported.
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     source = Path(notebook)
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(source, as_version=4))
+    node = nbformat.read(source, as_version=4)
+    exporter = HTMLExporter()
+    if any("injected-parameters" in cell.metadata.get("tags", []) for cell in node.cells):
+        exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters"}),
+                                       enabled=True)
+    body, _ = exporter.from_notebook_node(node)
     target = source.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target

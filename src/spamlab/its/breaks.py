@@ -180,8 +180,9 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
 
 
 def _check_model(spec: Specification) -> None:
-    if spec.errors not in ("iid", "hac"):
-        raise ParameterError(f"errors={spec.errors!r}: breakpoints supports 'iid' or 'hac'")
+    if spec.error_structure[0] not in ("iid", "hac"):
+        raise ParameterError(f"errors={spec.errors!r}: breakpoints supports 'iid', 'hac' or "
+                             "'hac(LAGS)'")
     default = Specification()
     for name in ("family", "transform", "covariates", "exposure", "method"):
         if getattr(spec, name) != getattr(default, name):
@@ -300,7 +301,8 @@ def _confidence_table(values: np.ndarray, common: np.ndarray, breaks: list[int],
     n = len(values)
     fit = batched.ols(_segment_design(n, breaks, common), values)
     levels = fit.params[0, : len(breaks) + 1]
-    sigma2 = float(fit.scale[0]) if spec.errors == "iid" else long_run_variance(fit.resid[0])
+    sigma2 = (float(fit.scale[0]) if spec.errors == "iid"
+              else long_run_variance(fit.resid[0], spec.hac_lags))
     c = argmax_quantile(spec.alpha)
     rows = []
     for j, k in enumerate(breaks):

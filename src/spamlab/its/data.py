@@ -27,6 +27,8 @@ from spamlab.series import parse_moment
 
 MIN_PRE: int = 8
 MIN_POST: int = 3
+MIN_PRE_COARSE: int = 3
+"""Fewest pre-period points accepted (with a warning) on a monthly or coarser axis."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ class PreparedSeries:
         """Periods elapsed since interruption ``k`` at the start of each observation (>= 0)."""
         return np.clip(self.starts - self.cuts[k], 0.0, None)
 
+    def is_coarse(self) -> bool:
+        """Whether the axis is datetimes at least 28 days apart (monthly, quarterly, yearly)."""
+        return self.is_datetime and len(self.index) > 1 and bool(
+            self.index[1] - self.index[0] >= pd.Timedelta(days=28))
+
     def is_post(self) -> np.ndarray:
         """True for observations touched by the first interruption (partial or full)."""
         return self.exposure_fraction(0) > 0
@@ -98,7 +105,10 @@ def prepare(
         Optional column holding the time labels.
     min_pre, min_post
         Minimum number of observed outcomes before the first interruption and
-        in each segment after an interruption.
+        in each segment after an interruption. On a monthly or coarser axis
+        (:meth:`PreparedSeries.is_coarse`) fewer pre points, down to
+        :data:`MIN_PRE_COARSE`, are accepted: the fit then warns
+        (:func:`spamlab.its.diagnostics.data_warnings`) instead of refusing.
 
     Raises
     ------
@@ -292,9 +302,13 @@ def moment_label(value: object) -> object:
 def _check_segments(series: PreparedSeries, min_pre: int, min_post: int) -> None:
     observed = ~np.isnan(series.y)
     pre = int((observed & (series.exposure_fraction(0) == 0)).sum())
-    if pre < min_pre:
+    floor = min(min_pre, MIN_PRE_COARSE) if series.is_coarse() else min_pre
+    if pre < floor:
+        coarse = (f" (a monthly or coarser series may have down to {MIN_PRE_COARSE}, with a "
+                  "warning)" if series.is_coarse() else "")
         raise ParameterError(f"only {pre} observed point(s) before interruption "
-                             f"{series.labels[0]!r}; at least min_pre={min_pre} are needed")
+                             f"{series.labels[0]!r}; at least min_pre={min_pre} are needed"
+                             + coarse)
     for k, label in enumerate(series.labels):
         inside = series.exposure_fraction(k) > 0
         if k + 1 < len(series.cuts):

@@ -18,7 +18,7 @@ from statsmodels.stats.diagnostic import acorr_ljungbox
 from statsmodels.stats.stattools import durbin_watson
 from statsmodels.tsa.stattools import acf
 
-from spamlab.its.data import PreparedSeries
+from spamlab.its.data import MIN_PRE, PreparedSeries
 
 FEW_PRE: int = 20
 EXACT_FIT: str = ("the model fits the data exactly (residuals are rounding noise): "
@@ -74,7 +74,12 @@ def data_warnings(series: PreparedSeries, n_params: int) -> list[str]:
     """Cautions about the data: few pre-period points, gaps (missing outcomes)."""
     notes = []
     n_pre, _ = observed_counts(series)
-    if n_pre < max(FEW_PRE, 2 * n_params):
+    if n_pre < MIN_PRE:
+        notes.append(f"very short pre-period: {n_pre} observed point(s) before the first "
+                     f"interruption, fewer than the usual minimum of {MIN_PRE} (accepted for a "
+                     "monthly or coarser series); the pre-trend, and every effect, rests on "
+                     "very few points")
+    elif n_pre < max(FEW_PRE, 2 * n_params):
         notes.append(f"too few pre-period points: {n_pre} observed before the first "
                      f"interruption for {n_params} parameters; the baseline is fragile")
     gaps = int(np.isnan(series.y).sum())

@@ -94,7 +94,7 @@ def fit(
         table = counterfactual_table(design, fitted, series.y, series.is_post(), spec.alpha,
                                      spec.seed)
         terms, n_params = design.terms, len(design.matrix.columns)
-        scale, errors = outcome_scale(series.y, spec.transform == "log"), spec.errors
+        scale, errors = outcome_scale(series.y, spec.transform == "log"), spec.error_structure[0]
     dfs = {column: fitted.df_for(column) for _, _, column in terms}
     effects = effects_table(terms, fitted.params, fitted.cov, dfs, fitted.log_scale, spec.alpha)
     diagnostics = residual_diagnostics(fitted.residuals, scale)
