@@ -65,21 +65,22 @@ figures.get(table, [5, 4, 1])[["id", "publisher", "period_start", "period_end", 
 # H2 can only *enlarge* the residual; H5 has no published size and is shown as a curve below.
 
 # %%
-residual.hypothesis_table(acc).style.hide(axis="index")
+residual.hypothesis_table(acc).style.format(precision=2).hide(axis="index")
 
 # %% [markdown]
 # ## Rustock's output, read five ways
 #
-# The largest single question is how much Rustock sent on the 52-billion base. MessageLabs' own
-# figures allow three readings: 13.82 as stated (#1; "as many as" makes it a ceiling, and Rustock
-# sent in bursts, so the residual under this reading is a floor), 28.5% of the 52 bn week (#2, #5),
-# and 28.5% of the *botnet* spam, 83.1% of the week (#2 reads "percent of global spam sent from all
-# botnets"; #9). These three are pooled with equal weights. Two other vendors' shares of Rustock,
-# Commtouch's 30 of 150 billion (#328, #326) and Kaspersky's 30-40% (#168, #169), are shown but not
-# pooled: each vendor measures on its own scale (notebook 01), and putting one vendor's share on
-# another's volume mixes two instruments. Two earlier readings are dropped: a floor of 13 billion
-# (#148 and #323 repeat #1 rounded, they do not bound it), and the March share spread over the days
-# before the takedown (24 billion a day, 75% above the "as many as 13.82" of the same sentence).
+# How much did Rustock send on the 52-billion base? MessageLabs' own figures allow three readings:
+# 13.82 as stated (#1; "as many as" makes it a ceiling, and Rustock sent in bursts, as MessageLabs
+# said on the page of #337-#339, so the residual under this reading is a floor); 28.5% of the 52 bn
+# week (#2, #5); and 28.5% of the *botnet* spam, 83.1% of the week (#2 reads "percent of global spam
+# sent from all botnets"; #9). These three are pooled with equal weights. Two other vendors' shares
+# of Rustock, Commtouch's 30 of 150 billion (#328, #326) and Kaspersky's 30-40% (#168, #169), are
+# shown but not pooled: each vendor measures on its own scale (notebook 01), and putting one
+# vendor's share on another's volume mixes two instruments. Two earlier readings are dropped: a
+# floor of 13 billion (#148 and #323 repeat #1 rounded, they do not bound it), and the March share
+# spread over the days before the takedown (24 billion a day, 75% above the "as many as 13.82" of
+# the same sentence).
 
 # %%
 acc.by_reading.style.format(precision=2).hide(axis="index")

@@ -19,8 +19,8 @@ Examples
 >>> acc = residual.account(seed=0, n_draws=2000)
 >>> round(acc.naive, 2)
 5.18
->>> sorted(acc.results_dict())[:2]
-['adjustments', 'interval']
+>>> [r["reading"] for r in acc.results_dict()["residual_by_reading"]][:2]
+['stated_output', 'march_share_on_week']
 """
 
 from spamlab.residual.accounting import Accounting, account, weekday_grid, write_table
