@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.spamlab-installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv analysis test test-fast bench lint notebooks environment clean-reports
+.PHONY: help venv analysis lab test test-fast bench lint notebooks environment clean-reports
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -23,6 +23,15 @@ venv: $(STAMP) ## create .venv/ and install spamlab with pinned dependencies
 
 analysis: $(STAMP) ## run the default Rustock analysis into reports/rustock/
 	$(VENV)/bin/spamlab run
+
+# JupyterLab from .venv on the project's kernel "spamlab"; jupyter/lab/settings/overrides.json makes
+# jupytext the default viewer of .py files, so a double-click opens notebooks/*.py as a notebook.
+LAB_ARGS ?=
+lab: $(STAMP) ## start JupyterLab (kernel "spamlab"); double-click a notebooks/*.py to open it
+	$(PY) -m ipykernel install --sys-prefix --name spamlab --display-name "Python (spamlab)" >/dev/null
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.app_settings_dir="$(CURDIR)/jupyter/lab/settings" \
+		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 test: $(STAMP) ## run the whole test suite (unit, recovery, reference, notebooks)
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -2,10 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (spamlab)
 #     language: python
-#     name: python3
+#     name: spamlab
 # ---
 
 # %% [markdown]
@@ -28,17 +29,28 @@
 #    observations after the interruption?
 #
 # By default the series is the **synthetic scenario** (a model calibrated to the published
-# figures, labelled synthetic everywhere; not evidence about 2011), restricted to the weeks around
-# the takedown as in notebook 02.
+# figures, in the `combined` version that reproduces them; labelled synthetic everywhere; not
+# evidence about 2011), restricted to the weeks around the takedown as in notebook 02. With
+# several interruptions, the last one is examined, on the days from the one before it.
 
 # %% tags=["parameters"]
 data = None  # your daily CSV or Parquet file, or None for the synthetic scenario
 date_col = "date"
 value_col = "count"
-tz = "UTC"
-interruption = "2011-03-16T14:45:00+00:00"  # the takedown, as timed by CBL (#125)
-takedown_window = ["2011-01-10", "2011-04-30"]  # days analysed; None: all
-hypothesis = "baseline"  # which calibrated scenario stands in for data
+tz = None  # zone of dates without an offset, and of the days; None: UTC (dates alone: UTC days)
+sep = None  # how the file is read (spamlab.series.read): None sniffs the separator
+decimal = None  # None sniffs the decimal mark ("," in 1.234,5)
+date_format = None  # None: ISO 8601, or day.month.year; else e.g. "%d/%m/%Y"
+encoding = "utf-8"  # e.g. "cp1252" for a Windows export
+on_bad_rows = "raise"  # "drop" drops and counts bad rows
+aggregate = None  # "sum" merges rows sharing a timestamp
+ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
+nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
+# the moments of change; the last one (here the takedown, as timed by CBL, #125) is examined
+interruptions = ["2010-12-25T00:00:00+00:00", "2011-01-10T00:00:00+00:00",
+                 "2011-03-16T14:45:00+00:00"]
+takedown_window = ["2011-01-10", "2011-04-30"]  # days analysed; None: from the previous one
+hypothesis = "combined"  # the calibrated scenario standing in for data (the consistent one)
 family = "gaussian"
 transform = "log"
 errors = "ar1"
@@ -54,13 +66,17 @@ reports_dir = None  # None: the project's reports/ folder
 from spamlab import inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, seed=seed,
-                        hypothesis=hypothesis)
-window = inp.frame.loc[takedown_window[0]:takedown_window[1]]
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
+                        decimal=decimal, date_format=date_format, encoding=encoding,
+                        on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
+                        nonexistent=nonexistent, seed=seed, hypothesis=hypothesis)
+moments = inputs.moments(interruptions, tz)
+interruption = moments[-1]
+window = inputs.last_segment(inp.frame, moments, takedown_window)
 model = its.Specification(family=family, transform=transform, seasonality=seasonality,
                           errors=errors, slope_change=slope_change, seed=seed)
 print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to "
-      f"{window.index[-1]:%d %b %Y}; model {model}")
+      f"{window.index[-1]:%d %b %Y}, around the interruption at {interruption}; model {model}")
 
 # %% [markdown]
 # ## 1. Placebo dates

@@ -2,10 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (spamlab)
 #     language: python
-#     name: python3
+#     name: spamlab
 # ---
 
 # %% [markdown]
@@ -24,15 +25,26 @@
 #
 # Run it from a terminal with
 # `spamlab run --data FILE --date-col DATE --value-col COUNT --interruption "YYYY-MM-DD HH:MM" --name NAME`
-# (figures and results land in `reports/NAME/`), or open it in JupyterLab and edit the parameters.
+# (figures and results land in `reports/NAME/`; a semicolon-separated export with decimal commas
+# and day.month.year dates is recognised as such), or open it in JupyterLab and edit the parameters.
 # Without a data file it falls back to the synthetic Rustock scenario, clearly labelled as such.
 
 # %% tags=["parameters"]
 data = None  # path of your CSV or Parquet file, or None for the synthetic scenario
 date_col = "date"  # column holding the day (or timestamp)
 value_col = "count"  # column holding the number of spam messages
-tz = "UTC"  # time zone of dates written without an offset; days are cut in this zone
-interruption = "2011-03-16T14:45:00+00:00"  # the moment of the intervention (here: Rustock, #125)
+tz = None  # zone of dates without an offset, and of the days; None: UTC (dates alone: UTC days)
+sep = None  # field separator; None sniffs it from the header (",", ";", tab, "|")
+decimal = None  # decimal mark; None sniffs it ("," in 1.234,5 when the separator is not ",")
+date_format = None  # None: ISO 8601, or day.month.year (31.12.2011); else e.g. "%d/%m/%Y"
+encoding = "utf-8"  # text encoding, e.g. "cp1252" or "latin-1" for a Windows export
+on_bad_rows = "raise"  # "drop": drop rows with bad dates or values, and count them
+aggregate = None  # "sum" (or "mean", ...) merges rows sharing a timestamp
+ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
+nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
+# the moments of change (a takedown, a filter change): the last one is reported, earlier ones
+# are modelled so they do not bias the trend; here Rustock's takedown (#125)
+interruptions = ["2011-03-16T14:45:00+00:00"]
 family = "quasipoisson"  # counts: "quasipoisson" or "negbin"; "gaussian" with transform "log"
 transform = None  # None, or "log" with family "gaussian"
 errors = "hac"  # "hac" (autocorrelation-robust intervals), "iid"; "ar1" with gaussian
@@ -45,9 +57,13 @@ reports_dir = None  # None: the project's reports/ folder
 from spamlab import inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, seed=seed)
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
+                        decimal=decimal, date_format=date_format, encoding=encoding,
+                        on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
+                        nonexistent=nonexistent, seed=seed)
+moments = inputs.moments(interruptions, tz)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
-      f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}")
+      f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}; interruptions {moments}")
 
 # %% [markdown]
 # ## What was read, and what cleaning did
@@ -64,8 +80,8 @@ inp.frame[inp.frame["is_outlier"]]
 
 # %%
 fig = plots.daily_series(inp.frame, [inp.y], title=f"Daily spam volume{inp.title_tag}",
-                         ylabel=inp.unit, marks=[(interruption, "interruption")])
-report.save_figure(fig, run, inp.figure_name("daily-volume"))
+                         ylabel=inp.unit, marks=[(moment, "interruption") for moment in moments])
+report.save_figure(fig, run, inp.figure_name("daily-volume-as-read"))
 
 # %% [markdown]
 # ## The model
@@ -77,8 +93,9 @@ report.save_figure(fig, run, inp.figure_name("daily-volume"))
 # 95% and, with `errors="hac"`, allow for autocorrelated noise.
 
 # %%
-res = its.fit(inp.frame, y=inp.y, interruptions=[interruption], family=family,
-              transform=transform, seasonality=seasonality, errors=errors, seed=seed)
+res = its.fit(inp.frame, y=inp.y, interruptions=moments, family=family,
+              transform=transform, seasonality=seasonality, errors=errors, seed=seed,
+              slope_change=False)
 res.effects
 
 # %%
@@ -86,7 +103,7 @@ print(res.summary())
 
 # %%
 fig = res.plot(title=f"Observed and counterfactual daily volume{inp.title_tag}", ylabel=inp.unit)
-report.save_figure(fig, run, inp.figure_name("counterfactual"))
+report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
 
 # %% [markdown]
 # ## Can the model be trusted?
@@ -110,7 +127,7 @@ res.warnings
 
 # %%
 report.write_fragment(run, "05-your-data", report.its_summary(
-    res, interruption, data=inp.label, synthetic=inp.synthetic, unit=inp.unit))
+    res, -1, data=inp.label, synthetic=inp.synthetic, unit=inp.unit))
 
 # %% [markdown]
 # ## Versions

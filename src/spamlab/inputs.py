@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,7 +134,8 @@ def read_daily(
                       on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
                       nonexistent=nonexistent)
     daily = _flag_outliers(clean.regularize(raw, freq="D", tz=tz or "UTC", how="sum"), "volume")
-    slug = re.sub(r"[^a-z0-9]+", "-", Path(data).stem.lower()).strip("-") or "your-data"
+    stem = unicodedata.normalize("NFKD", Path(data).stem).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "your-data"
     return DailyInput(daily, Path(data).name, False, "messages per day", slug)
 
 
@@ -158,6 +160,25 @@ def moments(interruptions: object, tz: str | None = None,
     zone = series.check_timezone(tz, "tz") if tz else "UTC"
     stamps = [series.as_timestamp(item, parameter, zone).tz_convert("UTC") for item in items]
     return [stamp.isoformat() for stamp in sorted(stamps)]
+
+
+def last_segment(frame: pd.DataFrame, moments: list[str],
+                 window: tuple[str | None, str | None] | list[str | None] = (None, None)
+                 ) -> pd.DataFrame:
+    """The days analysed around the last interruption: ``window`` (start, end), where a
+    missing start is the previous interruption (or the first day) and a missing end the last day.
+
+    Examples
+    --------
+    >>> days = pd.date_range("2024-01-01", periods=10, freq="D", tz="UTC")
+    >>> f = pd.DataFrame({"volume": range(10)}, index=days)
+    >>> last_segment(f, ["2024-01-04T00:00:00+00:00", "2024-01-08T12:00:00+00:00"]).index[0]
+    Timestamp('2024-01-04 00:00:00+0000', tz='UTC')
+    """
+    start, end = window
+    if start is None and len(moments) > 1:
+        start = moments[-2]
+    return frame.loc[start:end]
 
 
 def _scenario_input(seed: int, hypothesis: str) -> DailyInput:

@@ -22,8 +22,10 @@ Examples
 from __future__ import annotations
 
 import ast
+import errno
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -129,36 +131,126 @@ def check_kernel(name: str = KERNEL) -> None:
     )
 
 
-def execute_plan(plan: RunPlan, stream: Any = None) -> dict[str, Any]:
+def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None) -> dict[str, Any]:
     """Execute the plan's notebooks in order, then write ``results.json``; return it.
 
-    Progress goes to ``stream`` (default: standard error); the seconds each notebook
-    took go to ``<out_dir>/run_log.json``.
+    A run is all or nothing: the notebooks execute into a hidden build folder next to
+    the run's (``<reports>/.<name>.building-*``), which replaces ``plan.out_dir`` only
+    when every notebook has succeeded; an interrupted or failed run leaves the previous
+    run untouched (a failed one keeps its partial notebooks in ``<name>.failed/``). A
+    run of some of the planned notebooks (``--only``) starts from a copy of the
+    existing run, which must have been made with the same parameters.
+
+    Progress goes to ``stream`` (default: standard error), the headline results at the
+    end to ``out`` (default: standard output); the seconds each notebook took go to
+    ``<out_dir>/run_log.json``.
     """
     stream = stream if stream is not None else sys.stderr
+    out = out if out is not None else sys.stdout
+    planned = plan.planned or plan.notebooks
+    partial = set(plan.notebooks) != set(planned) and plan.out_dir.is_dir()
+    if partial:
+        _check_same_parameters(plan)
+    root = plan.out_dir.parent
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_builds(root, plan.name)
+    build_root = Path(tempfile.mkdtemp(prefix=f".{plan.name}.building-", dir=root))
+    (build_root / "pid").write_text(str(os.getpid()), encoding="utf-8")
+    build = build_root / plan.name
+    try:
+        if partial:
+            shutil.copytree(plan.out_dir, build)
+        build.mkdir(exist_ok=True)
+        for notebook in plan.notebooks:  # a rerun must not keep an old result of these
+            (build / "fragments" / f"{notebook}.json").unlink(missing_ok=True)
+        seconds = _execute_all(plan, build, build_root, stream)
+        ran = [nb for nb in planned if (build / f"{nb}.ipynb").is_file()]
+        run_info = {"run": plan.name, "reports_dir": str(root), "parameters": dict(plan.parameters),
+                    "notebooks_run": ran,
+                    "figures": sorted(p.name for p in (build / "figures").glob("*.png"))}
+        results = report.write_results(build, planned, extra=run_info)
+        log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
+        (build / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
+        _replace(build, plan.out_dir)
+    finally:
+        shutil.rmtree(build_root, ignore_errors=True)
+    print(f"spamlab run: {len(plan.notebooks)} notebook(s) in {log['total_seconds']:.1f} s -> "
+          f"{plan.out_dir / 'results.json'}", file=stream, flush=True)
+    print(report.headline(results, plan.out_dir), file=out, flush=True)
+    return results
+
+
+def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any) -> dict[str, float]:
+    """Execute (and export) every notebook of the plan into ``build``; seconds per notebook."""
     seconds: dict[str, float] = {}
     total = len(plan.notebooks)
-    for notebook in plan.notebooks:  # a failed notebook must not leave an old result behind
-        (plan.out_dir / "fragments" / f"{notebook}.json").unlink(missing_ok=True)
+    parameters = {**plan.parameters, "reports_dir": str(build_root)}
     for number, notebook in enumerate(plan.notebooks, start=1):
         print(f"spamlab run: [{number}/{total}] {notebook} ...", file=stream, flush=True)
         started = time.perf_counter()
-        executed = execute(plan.notebooks_dir / f"{notebook}.py", plan.out_dir,
-                           plan.parameters, plan.timeout)
+        try:
+            executed = execute(plan.notebooks_dir / f"{notebook}.py", build, parameters,
+                               plan.timeout)
+        except NotebookFailed as exc:
+            failed = plan.out_dir.with_name(f"{plan.name}.failed")
+            _replace(build, failed)
+            raise NotebookFailed(str(exc).replace(str(build), str(failed))) from None
+        _relocate(executed, build_root, plan.out_dir.parent)
         if plan.html:
             report.export_html(executed)
         seconds[notebook] = round(time.perf_counter() - started, 1)
         print(f"spamlab run: [{number}/{total}] {notebook} done in {seconds[notebook]:.1f} s",
               file=stream, flush=True)
-    run_info = {"run": plan.name, "parameters": dict(plan.parameters),
-                "notebooks_run": list(plan.notebooks),
-                "figures": sorted(p.name for p in (plan.out_dir / "figures").glob("*.png"))}
-    results = report.write_results(plan.out_dir, plan.planned or plan.notebooks, extra=run_info)
-    log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
-    (plan.out_dir / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
-    print(f"spamlab run: {total} notebook(s) in {log['total_seconds']:.1f} s -> "
-          f"{plan.out_dir / 'results.json'}", file=stream, flush=True)
-    return results
+    return seconds
+
+
+def _remove_abandoned_builds(root: Path, name: str) -> None:
+    """Delete build folders of run ``name`` whose process is gone (a killed run's leftovers)."""
+    for folder in root.glob(f".{name}.building-*"):
+        try:
+            os.kill(int((folder / "pid").read_text(encoding="utf-8")), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except (OSError, ValueError):  # no pid file yet, or another user's process: leave it
+            continue
+
+
+def _check_same_parameters(plan: RunPlan) -> None:
+    """A partial rerun may only add to a run made with the same parameters."""
+    previous = plan.out_dir / "results.json"
+    before = json.loads(previous.read_text(encoding="utf-8")).get("parameters") \
+        if previous.is_file() else None
+    if before != report.jsonable(dict(plan.parameters)):
+        raise ParameterError(
+            f"run {plan.name!r} in {plan.out_dir.parent} was made with other parameters (or did "
+            f"not finish); rerun all its notebooks (without --only) or choose another --name")
+
+
+def _relocate(notebook: Path, build_root: Path, root: Path) -> None:
+    """Write the run's final reports folder instead of the build folder into the notebook."""
+    text = notebook.read_text(encoding="utf-8")
+    notebook.write_text(text.replace(str(build_root), str(root)), encoding="utf-8")
+
+
+def _replace(source: Path, target: Path) -> None:
+    """Put folder ``source`` in the place of ``target`` (moved away and removed if present).
+
+    Safe against another run replacing ``target`` at the same moment: the last one wins,
+    and ``target`` is always one whole run.
+    """
+    while True:
+        try:
+            source.rename(target)  # succeeds when target is absent (or an empty folder)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+        holder = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        try:
+            target.rename(holder / target.name)
+        except FileNotFoundError:  # another run moved it away first
+            pass
+        shutil.rmtree(holder, ignore_errors=True)
 
 
 def execute(
@@ -169,7 +261,8 @@ def execute(
     Only the ``parameters`` the notebook declares are injected. Returns the executed
     ``.ipynb``. A failing cell raises :class:`NotebookFailed` naming the notebook, the
     cell (index and first line) and the error; the partially executed notebook is
-    kept for inspection.
+    kept for inspection. The kernel's sockets live in a private temporary folder, so
+    runs in the same folder at the same time do not meet.
     """
     # Imported here on purpose: jupytext and papermill take seconds to load, which
     # `spamlab run --help` and a run refused by its option checks should not wait for.
@@ -188,7 +281,8 @@ def execute(
         declared = declared_parameters(source)
         try:
             papermill.execute_notebook(
-                str(converted), str(target), kernel_name=KERNEL, config=_kernel_config(),
+                str(converted), str(target), kernel_name=KERNEL,
+                config=_kernel_config(Path(tmp) / "kernel-ipc"),
                 parameters={k: v for k, v in parameters.items() if k in declared},
                 progress_bar=False, cwd=str(out_dir), execution_timeout=timeout,
             )
@@ -197,8 +291,9 @@ def execute(
     return target
 
 
-def _kernel_config() -> Config:
-    """Kernel settings: local IPC sockets where the OS has them (no open TCP ports, no warning).
+def _kernel_config(ipc_path: Path) -> Config:
+    """Kernel settings: local IPC sockets at ``ipc_path`` where the OS has them (no open TCP
+    ports, no warning; an absolute private path, not ``kernel-ipc`` in the working folder).
 
     The kernel's own log is limited to critical messages: jupyter_client interrupts
     every kernel before shutting it down, which an idle ipykernel may log as an
@@ -209,6 +304,7 @@ def _kernel_config() -> Config:
     config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
     if os.name == "posix":
         config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(ipc_path)
     return config
 
 

@@ -51,6 +51,11 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
 )
 _FIGURE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+#: nbconvert's lab template without the scripts it would fetch from a CDN
+_OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+"""
 
 
 def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str, Any]:
@@ -157,13 +162,51 @@ def run_dir(name: str, reports_root: str | Path) -> Path:
     >>> run_dir("rustock", tempfile.mkdtemp()).name
     'rustock'
     """
+    folder = Path(reports_root) / check_run_name(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def check_run_name(name: str) -> str:
+    """``name`` if it can be a run folder's name, else a ParameterError.
+
+    Examples
+    --------
+    >>> check_run_name("rustock-2011")
+    'rustock-2011'
+    """
     if not isinstance(name, str) or not _RUN_NAME.fullmatch(name):
         raise ParameterError(
             f"run name {name!r} is not usable as a folder name: use letters, digits, '.', '_', '-'"
         )
-    folder = Path(reports_root) / name
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return name
+
+
+def headline(results: Mapping[str, Any], folder: str | Path) -> str:
+    """The few lines ``spamlab run`` ends with: the level change, the residual, the reports.
+
+    Examples
+    --------
+    >>> print(headline({"interruption": "2011-03-16T14:45:00+00:00", "level_change": {
+    ...     "estimate": 0.68, "ci_low": 0.65, "ci_high": 0.71, "scale": "ratio"}}, "reports/x"))
+    level change at 2011-03-16T14:45:00+00:00: 0.68 (95% interval 0.65 to 0.71), a ratio: observed / counterfactual
+    reports: reports/x/*.html, results in reports/x/results.json
+    """
+    lines = []
+    level = results.get("level_change")
+    if level:
+        scale = ("a ratio: observed / counterfactual" if level.get("scale") == "ratio"
+                 else f"a difference, in {results.get('unit', 'the units of the data')}")
+        synthetic = " [synthetic scenario, not data]" if results.get("synthetic") else ""
+        lines.append(f"level change at {results.get('interruption')}: {level['estimate']:.3g} "
+                     f"(95% interval {level['ci_low']:.3g} to {level['ci_high']:.3g}), "
+                     f"{scale}{synthetic}")
+    residual = results.get("residual_bn_per_day")
+    if residual:
+        lines.append(f"unexplained fall after the takedown: {residual['median']:.1f} bn/day "
+                     f"(interval {residual['low']:.1f} to {residual['high']:.1f})")
+    lines.append(f"reports: {Path(folder)}/*.html, results in {Path(folder) / 'results.json'}")
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -362,7 +405,9 @@ def export_html(notebook: str | Path) -> Path:
 
     In a notebook run with injected parameters (papermill's ``injected-parameters``
     cell) the notebook's default ``parameters`` cell is left out of the HTML, so a
-    reader sees the values the run used, not defaults such as ``data = None``.
+    reader sees the values the run used, not defaults such as ``data = None``. The
+    page loads nothing from the network (no require.js, no MathJax: the notebooks
+    write no formulas, and figures are embedded PNGs).
 
     Examples
     --------
@@ -372,12 +417,14 @@ def export_html(notebook: str | Path) -> Path:
     # Imported here on purpose: nbconvert takes seconds to load, and every notebook imports
     # this module in its own kernel, where nothing is exported.
     import nbformat
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
 
     source = Path(notebook)
     node = nbformat.read(source, as_version=4)
-    exporter = HTMLExporter()
+    exporter = HTMLExporter(extra_loaders=[DictLoader({"spamlab.html.j2": _OFFLINE_TEMPLATE})],
+                            template_file="spamlab.html.j2")
     if any("injected-parameters" in cell.metadata.get("tags", []) for cell in node.cells):
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters"}),
                                        enabled=True)

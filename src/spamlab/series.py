@@ -127,7 +127,9 @@ def read(
     decimal
         Decimal mark of the values, ``"."`` or ``","``; by default ``","`` when
         the separator is not a comma and some value holds a comma (``1.234,5``:
-        the dots then group thousands), else ``"."``.
+        the dots then group thousands) or every value with a dot groups
+        thousands with it (``25.057``), else ``"."``. ``attrs["decimal"]`` says
+        which was used.
     date_format
         ``strftime`` format of the dates, or ``"ISO8601"``; by default ISO 8601,
         or day.month.year (``31.12.2011``, optionally with a time) when every
@@ -181,7 +183,8 @@ def read(
     value_name = _resolve(table.frame, value_col, VALUE_CANDIDATES, "value", table.label)
     rows = _Rows(table.frame[[date_name, value_name]], table.lines, table.label, table.line_word,
                  on_bad_rows == "drop")
-    rows.reject(table.overlong, f"more fields than the header's {table.width}")
+    if table.overlong is not None:
+        rows.reject(table.overlong, f"more fields than the header's {table.width}")
     times, tz_used, n_assumed = _parse_times(rows, date_name, clock)
     values, mark = _parse_values(rows, value_name, decimal if decimal else _sniff_decimal(
         rows.frame[value_name], table.sep))
@@ -528,6 +531,7 @@ def _localize(rows: _Rows, local: pd.DatetimeIndex, clock: Clock, column: str,
 
 
 _DOTTED = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})"
+_THOUSANDS = r"^[+-]?\d{1,3}(?:\.\d{3})+$"  # 1.234 or 12.345.678: dots grouping thousands
 
 
 def _as_iso(text: pd.Series, date_format: str | None) -> tuple[pd.Series, str]:
@@ -595,11 +599,18 @@ def _typed_times(rows: _Rows, raw: pd.Series, clock: Clock, column: str) -> tupl
 
 
 def _sniff_decimal(column: pd.Series, sep: str | None) -> str:
-    """``","`` when the separator is not a comma and a value holds a comma, else ``"."``."""
+    """The decimal mark of a text column: ``","`` when the separator is not a comma and a value
+    holds a comma, or every value with a dot groups thousands (``25.057``); else ``"."``."""
     if sep == "," or pd.api.types.is_numeric_dtype(column):
         return "."
-    has_comma = pc.match_substring(pa.array(_text(column).array), ",").fill_null(False)
-    return "," if bool(pc.any(has_comma).as_py()) else "."
+    text = pa.array(_text(column).array)
+    if bool(pc.any(pc.match_substring(text, ",").fill_null(False)).as_py()):
+        return ","
+    dotted = pc.match_substring(text, ".").fill_null(False)
+    grouped = pc.match_substring_regex(text, _THOUSANDS).fill_null(False)
+    if bool(pc.any(dotted).as_py()) and bool(pc.all(pc.or_(pc.invert(dotted), grouped)).as_py()):
+        return ","
+    return "."
 
 
 def _parse_values(rows: _Rows, column: str, decimal: str) -> tuple[pd.Series, str]:

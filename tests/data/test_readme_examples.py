@@ -62,6 +62,7 @@ def test_your_data_notebook_input_example_runs_and_agrees_with_the_steps(my_coun
     assert summary.set_index("what")["count"].to_dict() == {
         "rows read from the file": len(my_counts), "rows rejected (by reason: see attrs)": 0,
         "rows with an empty value": 0, "rows merged into one per timestamp": 0,
+        "rows with a date only, read as UTC days (no tz given)": 0,  # tz= was given
         "days in the series": len(my_counts), "days without data (gaps, left empty)": 0,
         "days flagged as outliers (kept)": int(inp.frame["is_outlier"].sum())}
     scenario = namespace["scenario"]
@@ -88,7 +89,7 @@ def test_error_messages_shown_in_the_readme_are_real(tmp_path, monkeypatch):
     with pytest.raises(DataError) as info:
         series.read("my_counts.csv", tz="UTC")
     assert " ".join(str(info.value).split()) in " ".join(shown.split())
-    (tmp_path / "naive.csv").write_text("date,count\n2011-03-14,5120\n")
+    (tmp_path / "naive.csv").write_text("date,count\n2011-03-14 10:00,5120\n")
     with pytest.raises(DataError) as info:
         series.read("naive.csv")
     assert " ".join(str(info.value).split()) in " ".join(shown.split())
@@ -193,7 +194,7 @@ def test_its_examples_run_and_their_claims_hold():
     res, iid = namespace["res"], namespace["iid"]
     row = res.level_change("2011-03-16 14:45")
     assert row["ci_low"] < -10 < row["ci_high"] and row["scale"] == "difference"
-    assert abs(res.rho - 0.4) < 0.15 and len(repr(res).splitlines()) == 2 + 2  # header, 2 effects
+    assert abs(res.rho - 0.4) < 0.15 and len(repr(res).splitlines()) == 2 + 4  # header, level and slope of 2
     assert iid.spec.errors == "iid" and iid.spec.seasonality == res.spec.seasonality == "dow"
     with pytest.raises(ParameterError, match=r"not an interruption of this fit; its interruptions"):
         res.level_change("2011-03-17")

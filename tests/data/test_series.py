@@ -152,6 +152,9 @@ def test_semicolon_german_export_is_sniffed(tmp_path):
     assert series.read(point)["volume"].tolist() == [1.5]  # no comma in values: a decimal point
     with pytest.raises(ParameterError, match="decimal=';'"):
         series.read(point, decimal=";")
+    grouped = _csv(tmp_path, "date;count\n2011-03-14;25.057\n2011-03-15;981\n", "grouped.csv")
+    assert series.read(grouped)["volume"].tolist() == [25057.0, 981.0]  # German thousands
+    assert series.read(grouped, decimal=".")["volume"].tolist() == [25.057, 981.0]
 
 
 def test_rows_longer_than_the_header(tmp_path):

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from spamlab import inputs, its
-from spamlab.errors import DataError
+from spamlab.errors import DataError, ParameterError
 
 
 def test_a_file_keeps_gaps_empty_and_counts_everything(tmp_path):
@@ -71,3 +71,44 @@ def test_power_runs_on_a_file_with_missing_days_before_the_interruption(tmp_path
                                                batch=False)
     assert batched == pytest.approx(one_by_one)  # the same studies, fitted two ways
     assert -120 < batched < -10  # a drop of a few noise sd (30) is what 14 days can detect
+
+
+def test_the_default_scenario_is_the_one_consistent_with_the_published_figures():
+    from spamlab import scenario
+
+    cal = scenario.calibrate(inputs.DEFAULT_HYPOTHESIS, seed=0)
+    assert cal.consistent  # 'baseline' is not: it reaches 47 -> 31 bn/day, not 52 -> 33
+    total = cal.series["total_synthetic"]
+    before, after = total.loc["2011-03-09":"2011-03-15"].mean(), total.loc["2011-03-17":"2011-03-23"].mean()
+    assert before == pytest.approx(52, rel=0.05) and after == pytest.approx(33, rel=0.05)
+
+
+def test_moments_sorts_converts_and_refuses_dst_gaps():
+    assert inputs.moments("2024-03-01 09:30", "Europe/Berlin") == ["2024-03-01T08:30:00+00:00"]
+    assert inputs.moments(["2024-03-02", "2024-03-01T12:00Z"]) == [
+        "2024-03-01T12:00:00+00:00", "2024-03-02T00:00:00+00:00"]
+    with pytest.raises(ParameterError, match="interruptions='2024-03-31 02:30' is a nonexistent"):
+        inputs.moments(["2024-03-31 02:30"], "Europe/Berlin")
+    with pytest.raises(ParameterError, match="at least one moment"):
+        inputs.moments([])
+
+
+def test_a_semicolon_export_with_german_dates_reads_without_options(tmp_path):
+    path = tmp_path / "Export März.csv"
+    path.write_text("Datum;Spam\n01.03.2011;1.200\n02.03.2011;\n04.03.2011;1.100,5\n",
+                    encoding="utf-8")
+    inp = inputs.read_daily(path, date_col="Datum", value_col="Spam")
+    assert inp.frame["volume"].tolist()[:1] == [1200.0] and inp.frame["volume"].iloc[3] == 1100.5
+    summary = inputs.cleaning_summary(inp.frame).set_index("what")["count"]
+    assert summary["rows with a date only, read as UTC days (no tz given)"] == 3
+    assert summary["days without data (gaps, left empty)"] == 2  # the empty cell and the missing day
+    assert str(inp.frame.index.tz) == "UTC" and inp.slug == "export-marz"
+
+
+def test_last_segment_starts_at_the_previous_interruption_unless_told():
+    days = pd.date_range("2024-01-01", periods=30, freq="D", tz="UTC")
+    frame = pd.DataFrame({"volume": np.arange(30.0)}, index=days)
+    moments = ["2024-01-10T00:00:00+00:00", "2024-01-20T12:00:00+00:00"]
+    assert inputs.last_segment(frame, moments).index[0] == days[9]
+    assert inputs.last_segment(frame, moments[1:]).index[0] == days[0]
+    assert len(inputs.last_segment(frame, moments, ["2024-01-05", "2024-01-25"])) == 21

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import figures, notebooks
+from spamlab import figures, inputs, notebooks
 from spamlab.cli import main
 
 # one worker runs both module-scoped runs (under `pytest -n 2 --dist loadgroup`)
@@ -105,6 +105,22 @@ def test_your_data_run_recovers_the_simulated_level_change(yours):
     assert isinstance(results["warnings"], list)
     assert results["synthetic"] is False
     assert not [p for p in (folder / "figures").glob("*.png") if "synthetic" in p.name]
+    # 02 and 05 both keep their figures (issue 13, bug 7)
+    assert {"server-counterfactual.png", "server-counterfactual-whole-series.png",
+            "server-daily-volume.png", "server-daily-volume-as-read.png"} <= set(results["figures"])
+    # the HTML shows the parameters the run used, not the default `data = None`
+    html = (folder / "05-your-data.html").read_text(encoding="utf-8")
+    assert "server.csv" in html and "data = None" not in html.replace("&quot;", '"')
+
+
+def test_story_counts_observations_around_the_takedown(story):
+    _, results = story
+    frame = inputs.read_daily(None).frame
+    takedown = pd.Timestamp(results["interruption"])
+    observed = frame["total_synthetic"].notna()
+    ends = frame.index + pd.Timedelta(days=1)
+    assert results["n_pre"] == int((observed & (ends <= takedown)).sum())
+    assert results["n_post"] == int((observed & (ends > takedown)).sum())
 
 
 def test_notebooks_ran_on_this_environments_python(yours):

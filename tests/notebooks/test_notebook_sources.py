@@ -9,7 +9,7 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from spamlab import notebooks, paths
+from spamlab import inputs, notebooks, paths
 
 SOURCES = sorted(paths.notebooks().glob("[0-9][0-9]-*.py"))
 EXPECTED = {
@@ -17,7 +17,10 @@ EXPECTED = {
     "05-your-data",
 }
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-COMMON_PARAMETERS = {"data", "interruption", "seed", "run_name", "reports_dir"}
+COMMON_PARAMETERS = {"data", "seed", "run_name", "reports_dir"}
+#: what spamlab.series.read accepts and its error messages advise (issue 13, bug 3)
+READING_PARAMETERS = {"date_col", "value_col", "tz", "sep", "decimal", "date_format", "encoding",
+                      "on_bad_rows", "aggregate", "ambiguous", "nonexistent"}
 
 
 def _cells(source: Path, kind: str) -> list:
@@ -57,7 +60,9 @@ def test_one_h1_and_a_readable_size(source):
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_parameters_cell_holds_data_interruption_seed_and_run(source):
-    assert COMMON_PARAMETERS <= notebooks.declared_parameters(source)
+    declared = notebooks.declared_parameters(source)
+    assert COMMON_PARAMETERS <= declared
+    assert {"interruption", "interruptions"} & declared
     tagged = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     for node in ast.parse(tagged[0].source).body:  # papermill needs literals it can override
@@ -98,3 +103,26 @@ def test_code_cells_import_only_spamlab(source):
             else:
                 continue
             assert all(m.split(".")[0] == "spamlab" for m in modules), f"{source.name}: {modules}"
+
+
+@pytest.mark.parametrize("name", notebooks.YOUR_DATA)
+def test_notebooks_run_on_data_take_every_reading_option_and_a_list_of_interruptions(name):
+    declared = notebooks.declared_parameters(paths.notebooks() / f"{name}.py")
+    assert READING_PARAMETERS <= declared
+    assert "interruptions" in declared and "pause_interruptions" not in declared
+    assert "interruption" not in declared  # one general list, the last one reported
+
+
+def test_figure_names_of_a_data_run_do_not_collide():
+    names = [name for nb in notebooks.YOUR_DATA
+             for name in _figure_names(paths.notebooks() / f"{nb}.py")]
+    assert len(names) == len(set(names)), sorted(names)
+
+
+@pytest.mark.parametrize("name", ["02-rustock-its", "04-robustness"])
+def test_the_story_analyses_the_scenario_that_reproduces_the_figures(name):
+    tagged = next(c for c in jupytext.read(paths.notebooks() / f"{name}.py").cells
+                  if "parameters" in c.metadata.get("tags", []))
+    values = {node.targets[0].id: ast.literal_eval(node.value)
+              for node in ast.parse(tagged.source).body}
+    assert values["hypothesis"] == inputs.DEFAULT_HYPOTHESIS

@@ -40,7 +40,8 @@ def test_default_plan_runs_the_story_into_reports_rustock(tmp_path):
     assert plan.out_dir == tmp_path / "rustock"
     assert plan.parameters["data"] is None
     assert plan.parameters["interruption"] == "2011-03-16T14:45:00+00:00"
-    assert plan.parameters["pause_interruptions"][0].startswith("2010-12-25")
+    assert plan.parameters["interruptions"][0].startswith("2010-12-25")
+    assert plan.parameters["interruptions"][-1] == "2011-03-16T14:45:00+00:00"
 
 
 def test_user_data_plan_runs_02_04_05_with_utc_interruption(tmp_path, daily_csv):
@@ -49,8 +50,8 @@ def test_user_data_plan_runs_02_04_05_with_utc_interruption(tmp_path, daily_csv)
                               "--name", "mine", "--reports-dir", str(tmp_path)))
     assert plan.notebooks == notebooks.YOUR_DATA
     assert plan.out_dir == tmp_path / "mine"
-    assert plan.parameters["interruption"] == "2024-02-01T08:00:00+00:00"  # 09:00 CET is 08:00 UTC
-    assert plan.parameters["pause_interruptions"] == []
+    assert plan.parameters["interruptions"] == ["2024-02-01T08:00:00+00:00"]  # 09:00 CET = 08:00 UTC
+    assert "pause_interruptions" not in plan.parameters
 
 
 def test_missing_file_is_named(tmp_path):
@@ -90,8 +91,10 @@ def test_interruption_required_and_parsed(tmp_path, daily_csv):
 
 
 def test_data_options_without_data_are_refused(tmp_path):
-    with pytest.raises(ParameterError, match="--interruption, --value-col only make sense with --data"):
+    with pytest.raises(ParameterError, match="--interruption and --value-col only make sense with --data"):
         cli_run.plan_run(_args("--interruption", "2011-03-16", "--value-col", "n"))
+    with pytest.raises(ParameterError, match="^--sep only makes sense with --data FILE$"):
+        cli_run.plan_run(_args("--sep", ";"))
 
 
 def test_bad_run_name_and_unknown_notebook_and_parameter(tmp_path):
@@ -151,7 +154,8 @@ def test_figure_names_must_say_what_they_show(tmp_path):
     fig = plt.figure()
     with pytest.raises(ParameterError, match="lowercase words joined by hyphens"):
         report.save_figure(fig, tmp_path, "Figure 1.png")
-    assert report.save_figure(fig, tmp_path, "rustock-counterfactual-synthetic") is fig
+    saved = report.save_figure(fig, tmp_path, "rustock-counterfactual-synthetic")
+    assert saved.figure is fig and saved.path == tmp_path / "figures" / "rustock-counterfactual-synthetic.png"
     assert (tmp_path / "figures" / "rustock-counterfactual-synthetic.png").stat().st_size > 1000
     assert not plt.get_fignums()  # detached from pyplot: a notebook shows it once
 
@@ -188,3 +192,68 @@ def test_the_readme_commands_parse_and_name_real_notebooks():
                                     else notebooks.YOUR_DATA, args.only)
     for name in notebooks.STORY + ("05-your-data",):
         assert f"`{name}`" in section
+
+
+def test_interruption_two_days_before_the_end_is_refused(tmp_path, daily_csv):
+    # 60 days to 29 Feb: 27 Feb leaves 3 observed days, which the fit alone would accept
+    with pytest.raises(ParameterError, match=r"--interruption 2024-02-27: only 3 observed point\(s\) "
+                                             r"after .*\(a run needs 14 observed days before and 7 after\)"):
+        cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                               "--interruption", "2024-02-27", "--reports-dir", str(tmp_path)))
+    with pytest.raises(ParameterError, match=r"only 9 observed point\(s\) before"):
+        cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                               "--interruption", "2024-01-10", "--reports-dir", str(tmp_path)))
+
+
+def test_several_interruptions_are_sorted_and_the_last_is_reported(tmp_path, daily_csv):
+    plan = cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                                  "--interruption", "2024-02-10", "--interruption", "2024-01-20",
+                                  "--reports-dir", str(tmp_path)))
+    assert plan.parameters["interruptions"] == ["2024-01-20T00:00:00+00:00",
+                                                "2024-02-10T00:00:00+00:00"]
+
+
+def test_a_german_semicolon_export_with_gaps_reads_from_the_command_line(tmp_path):
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    lines = ["Datum;Spam;Ham"] + [f"{d:%d.%m.%Y};{1000 + i},5;{i}" for i, d in enumerate(days)
+                                  if i not in (20, 21, 33)]  # days missing before the interruption
+    path = tmp_path / "Export M\u00e4rz.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    plan = cli_run.plan_run(_args("--data", str(path), "--date-col", "Datum", "--value-col", "Spam",
+                                  "--encoding", "cp1252", "--interruption", "2024-02-10",
+                                  "--reports-dir", str(tmp_path)))
+    assert plan.parameters["encoding"] == "cp1252" and plan.parameters["sep"] is None
+    assert plan.out_dir == tmp_path / "Export-Marz"  # the file's stem, made a folder name
+
+
+def test_reading_options_reach_the_notebooks(tmp_path, daily_csv):
+    plan = cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                                  "--interruption", "2024-02-01", "--sep", ",", "--decimal", ".",
+                                  "--date-format", "%Y-%m-%d", "--on-bad-rows", "drop",
+                                  "--aggregate", "sum", "--ambiguous", "earlier",
+                                  "--nonexistent", "shift_forward", "--reports-dir", str(tmp_path)))
+    assert {key: plan.parameters[key] for key in cli_run.READING} == {
+        "sep": ",", "decimal": ".", "date_format": "%Y-%m-%d", "encoding": "utf-8",
+        "on_bad_rows": "drop", "aggregate": "sum", "ambiguous": "earlier",
+        "nonexistent": "shift_forward"}
+
+
+def test_an_interruption_at_a_dst_change_is_one_clear_error(tmp_path, daily_csv):
+    with pytest.raises(ParameterError, match=r"--interruption='2024-03-31 02:30' is a nonexistent "
+                                             r"local time in Europe/Berlin"):
+        cli_run.plan_run(_args("--data", str(daily_csv), "--date-col", "day", "--value-col", "spam",
+                               "--interruption", "2024-03-31 02:30", "--tz", "Europe/Berlin",
+                               "--reports-dir", str(tmp_path)))
+
+
+def test_run_folder_options_are_checked(tmp_path, monkeypatch):
+    with pytest.raises(ParameterError, match=r"run name 'mine\\n' is not usable"):
+        cli_run.plan_run(_args("--name", "mine\n", "--reports-dir", str(tmp_path)))
+    monkeypatch.chdir(tmp_path)
+    plan = cli_run.plan_run(_args("--reports-dir", "out"))
+    assert plan.out_dir == tmp_path / "out" / "rustock"  # absolute: kernels run in other folders
+    assert plan.parameters["reports_dir"] == str(tmp_path / "out")
+    with pytest.raises(ParameterError, match=r"--parameter reports_dir \(use --reports-dir\)"):
+        cli_run.plan_run(_args("-p", "reports_dir=/elsewhere"))
+    with pytest.raises(ParameterError, match=r"run_name \(use --name\)"):
+        cli_run.plan_run(_args("-p", "run_name=other"))

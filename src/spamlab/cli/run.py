@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,24 @@ from spamlab.errors import ParameterError
 DEFAULT_NAME = "rustock"
 
 
+#: observed days a run on --data needs before the first interruption and after the last one
+MIN_DAYS_BEFORE, MIN_DAYS_AFTER = 14, 7
+#: how --data is read: option name -> (notebook parameter, default), as spamlab.series.read
+READING: dict[str, tuple[str, Any]] = {
+    "sep": ("sep", None), "decimal": ("decimal", None), "date_format": ("date_format", None),
+    "encoding": ("encoding", "utf-8"), "on_bad_rows": ("on_bad_rows", "raise"),
+    "aggregate": ("aggregate", None), "ambiguous": ("ambiguous", "raise"),
+    "nonexistent": ("nonexistent", "raise"),
+}
+#: notebook parameters that have their own option (a -p for them is refused)
+_OWN_OPTIONS: dict[str, str] = {
+    "data": "--data", "date_col": "--date-col", "value_col": "--value-col", "tz": "--tz",
+    "interruption": "--interruption", "interruptions": "--interruption", "seed": "--seed",
+    "run_name": "--name", "reports_dir": "--reports-dir",
+    **{name: "--" + name.replace("_", "-") for name in READING},
+}
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``run`` options to ``parser``."""
     parser.add_argument("--data", type=Path, help="your daily series (CSV or Parquet); "
@@ -38,11 +58,30 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--date-col", default="date", help="date column of --data (default: date)")
     parser.add_argument("--value-col", default="count",
                         help="count/volume column of --data (default: count)")
-    parser.add_argument("--interruption", help="with --data (required): timestamp of the "
-                        "intervention, e.g. '2024-03-01 09:30', read in --tz unless it has an "
-                        "offset; without --data the Rustock takedown (16 Mar 2011 14:45 UTC)")
-    parser.add_argument("--tz", default="UTC", help="time zone of --data dates and "
-                        "--interruption when they carry none (default: UTC)")
+    parser.add_argument("--interruption", action="append", help="with --data (required): "
+                        "timestamp of the intervention, e.g. '2024-03-01 09:30', read in --tz "
+                        "unless it has an offset; repeat for several (the last one is the one "
+                        "reported, earlier ones are modelled); without --data the Rustock "
+                        "takedown (16 Mar 2011 14:45 UTC)")
+    parser.add_argument("--tz", help="time zone of --data dates and --interruption when they "
+                        "carry none, and of the days (default: UTC; date-only values need none)")
+    reading = parser.add_argument_group("reading --data (see spamlab.series.read)")
+    reading.add_argument("--sep", help="field separator (default: sniffed from the header: "
+                         "',', ';', tab or '|')")
+    reading.add_argument("--decimal", choices=[".", ","], help="decimal mark of the values "
+                         "(default: ',' if the separator is not a comma and values hold commas)")
+    reading.add_argument("--date-format", help="strftime format of the dates, e.g. '%%d/%%m/%%Y' "
+                         "(default: ISO 8601, or day.month.year when all dates are so written)")
+    reading.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8; "
+                         "e.g. cp1252, latin-1)")
+    reading.add_argument("--on-bad-rows", choices=["raise", "drop"], default="raise",
+                         help="stop at a bad row (default) or drop and count bad rows")
+    reading.add_argument("--aggregate", choices=list(series.AGGREGATIONS),
+                         help="merge rows sharing a timestamp (default: duplicates are an error)")
+    reading.add_argument("--ambiguous", choices=list(series.AMBIGUOUS), default="raise",
+                         help="a local time occurring twice when clocks go back")
+    reading.add_argument("--nonexistent", choices=list(series.NONEXISTENT), default="raise",
+                         help="a local time skipped when clocks go forward")
     parser.add_argument("--name", help="run name, the folder under reports/ "
                         "(default: rustock, or the data file's stem)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -85,16 +124,18 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
         name = args.name or DEFAULT_NAME
         planned, data_parameters = notebooks.STORY, story_parameters()
     else:
-        name = args.name or Path(args.data).stem
+        name = args.name or default_name(Path(args.data))
         planned = notebooks.YOUR_DATA
+        reading = {key: getattr(args, key) for key in READING}
         data_parameters = user_data_parameters(
-            args.data, args.date_col, args.value_col, args.interruption, args.tz
+            args.data, args.date_col, args.value_col, args.interruption, args.tz, **reading
         )
     selected = select_notebooks(planned, args.only)
-    out_dir = report.run_dir(name, args.reports_dir or paths.reports())
+    root = (args.reports_dir or paths.reports()).expanduser().resolve()
+    out_dir = root / report.check_run_name(name)
     parameters = {
         **data_parameters, "seed": args.seed, "run_name": name,
-        "reports_dir": str(out_dir.parent), **extra_parameters,
+        "reports_dir": str(root), **extra_parameters,
     }
     notebooks_dir = paths.notebooks()
     _check_declared(notebooks_dir, selected, extra_parameters)
@@ -102,17 +143,36 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
                              timeout=args.timeout, html=not args.no_html, planned=planned)
 
 
+def default_name(data: Path) -> str:
+    """The run name of ``--data`` without ``--name``: the file's stem as a folder name.
+
+    Examples
+    --------
+    >>> default_name(Path("/exports/Spam März 2011.csv"))
+    'Spam-Marz-2011'
+    """
+    ascii_stem = unicodedata.normalize("NFKD", data.stem).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", ascii_stem).strip("-.") or "your-data"
+
+
 def _refuse_data_options(args: argparse.Namespace) -> None:
-    given = [opt for opt, value, default in (
-        ("--interruption", args.interruption, None), ("--date-col", args.date_col, "date"),
-        ("--value-col", args.value_col, "count"), ("--tz", args.tz, "UTC"),
-    ) if value != default]
+    defaults = {"interruption": None, "date_col": "date", "value_col": "count", "tz": None,
+                **{key: default for key, (_, default) in READING.items()}}
+    given = ["--" + key.replace("_", "-") for key, default in defaults.items()
+             if getattr(args, key) != default]
     if given:
-        raise ParameterError(f"{', '.join(given)} only make sense with --data FILE")
+        listed = " and ".join([", ".join(given[:-1]), given[-1]] if len(given) > 1 else given)
+        verb = "makes" if len(given) == 1 else "make"
+        raise ParameterError(f"{listed} only {verb} sense with --data FILE")
 
 
 def _check_declared(folder: Path, selected: Sequence[str], extra: dict[str, Any]) -> None:
-    """Every selected notebook has a source, and every ``-p`` name is declared by one of them."""
+    """Every selected notebook has a source, and every ``-p`` name is declared by one of them
+    (and has no option of its own)."""
+    own = sorted(f"{key} (use {_OWN_OPTIONS[key]})" for key in extra if key in _OWN_OPTIONS)
+    if own:
+        raise ParameterError(f"--parameter {', '.join(own)}: these have their own option, which "
+                             f"also checks them and places every output in one run folder")
     missing = [nb for nb in selected if not (folder / f"{nb}.py").is_file()]
     if missing:
         raise ParameterError(f"notebook source(s) {missing} not found in {folder}")
@@ -164,21 +224,23 @@ def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
 def story_parameters() -> dict[str, Any]:
     """Notebook parameters of the default Rustock run (the scenario stands in for data)."""
     pause = events.get("rustock_holiday_pause")
-    pause_moments = [moment for moment in (pause.start, pause.end) if moment is not None]
-    return {"data": None, "date_col": "date", "value_col": "count", "tz": "UTC",
-            "interruption": events.get("rustock_takedown").start.isoformat(),
-            "pause_interruptions": [moment.isoformat() for moment in pause_moments]}
+    takedown = events.get("rustock_takedown").start.isoformat()
+    moments = [moment.isoformat() for moment in (pause.start, pause.end) if moment is not None]
+    return {"data": None, "date_col": "date", "value_col": "count", "tz": None,
+            "interruption": takedown, "interruptions": [*moments, takedown]}
 
 
 def user_data_parameters(
-    data: str | Path, date_col: str, value_col: str, interruption: str | None, tz: str
+    data: str | Path, date_col: str, value_col: str, interruption: str | list[str] | None,
+    tz: str | None, **reading: Any,
 ) -> dict[str, Any]:
-    """Check a user's series and intervention before any notebook starts.
+    """Check a user's series and interruptions before any notebook starts.
 
     Reads and bins the file exactly as the notebooks will
     (:func:`spamlab.inputs.read_daily`, which names unknown columns and bad
-    rows), then checks that the interruption falls inside the data with enough
-    observed days on both sides for a fit.
+    rows, with the ``reading`` options of :data:`READING`), then checks that every
+    interruption falls inside the data with at least :data:`MIN_DAYS_BEFORE` observed
+    days before the first and :data:`MIN_DAYS_AFTER` after each.
 
     Raises
     ------
@@ -191,41 +253,49 @@ def user_data_parameters(
     path = Path(data).expanduser().resolve()
     if not path.is_file():
         raise ParameterError(f"--data {data}: file not found")
-    if interruption is None:
+    if not interruption:
         raise ParameterError("--interruption is required with --data (e.g. '2011-03-16 14:45')")
-    frame = inputs.read_daily(path, date_col=date_col, value_col=value_col, tz=tz).frame
-    moment = parse_timestamp(interruption, tz)
+    given = interruption if isinstance(interruption, list) else [interruption]
+    frame = inputs.read_daily(path, date_col=date_col, value_col=value_col, tz=tz,
+                              **reading).frame
+    moments = [parse_timestamp(text, tz) for text in given]
     first, end = frame.index[0], frame.index[-1] + pd.Timedelta(days=1)
-    if not first < moment < end:
-        raise ParameterError(
-            f"--interruption {interruption} ({moment.isoformat()}) is outside the data of "
-            f"{path.name}, which covers {first.isoformat()} to {end.isoformat()} (end excluded)"
-        )
-    _check_segments(frame, moment, interruption)
+    for text, moment in zip(given, moments, strict=True):
+        if not first < moment < end:
+            raise ParameterError(
+                f"--interruption {text} ({moment.isoformat()}) is outside the data of "
+                f"{path.name}, which covers {first.isoformat()} to {end.isoformat()} "
+                f"(end excluded)")
+    _check_segments(frame, sorted(moments), " ".join(given))
+    ordered = [moment.isoformat() for moment in sorted(moments)]
     return {"data": str(path), "date_col": date_col, "value_col": value_col, "tz": tz,
-            "interruption": moment.isoformat(), "pause_interruptions": [],
-            "takedown_window": [None, None]}
+            "interruption": ordered[-1], "interruptions": ordered,
+            "takedown_window": [None, None],
+            **{READING[key][0]: value for key, value in reading.items()}}
 
 
-def _check_segments(frame: pd.DataFrame, moment: pd.Timestamp, given: str) -> None:
-    """Enough observed days before and after ``moment``, by the ITS fit's own rule."""
+def _check_segments(frame: pd.DataFrame, moments: list[pd.Timestamp], given: str) -> None:
+    """Enough observed days before the first moment and after each, by the ITS fit's own rule."""
     # Imported here on purpose: spamlab.its takes seconds to load (statsmodels), and only a
     # run on --data needs it in this process; the story's notebooks fit in their kernels.
     from spamlab.its import data as its_data
 
     try:
-        its_data.prepare(frame, "volume", [moment])
+        its_data.prepare(frame, "volume", moments, min_pre=MIN_DAYS_BEFORE,
+                         min_post=MIN_DAYS_AFTER)
     except ParameterError as exc:
-        raise ParameterError(f"--interruption {given}: {exc}") from None
+        raise ParameterError(f"--interruption {given}: {exc} (a run needs "
+                             f"{MIN_DAYS_BEFORE} observed days before and "
+                             f"{MIN_DAYS_AFTER} after)") from None
 
 
-def parse_timestamp(text: str, tz: str) -> pd.Timestamp:
-    """``text`` as a UTC timestamp; a naive one is read in time zone ``tz``.
+def parse_timestamp(text: str, tz: str | None) -> pd.Timestamp:
+    """``text`` as a UTC timestamp; a naive one is read in time zone ``tz`` (UTC if None).
 
     Examples
     --------
     >>> parse_timestamp("2011-03-16 10:45", "America/New_York").isoformat()
     '2011-03-16T14:45:00+00:00'
     """
-    zone = series.check_timezone(tz, "--tz")
+    zone = series.check_timezone(tz, "--tz") if tz else "UTC"
     return series.as_timestamp(text, "--interruption", zone).tz_convert("UTC")
