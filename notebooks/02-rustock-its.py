@@ -14,8 +14,9 @@
 #
 # Rustock, a network of infected PCs sending spam on command, went silent at about 14:45 UTC on
 # 16 March 2011 when its control servers were seized (#125; MessageLabs said about 15:30, #130).
-# It had gone quiet once before, over Christmas: from about 25 December 2010 to 10 January 2011
-# (#38, #39, #337). A daily series of spam volume therefore has two natural experiments in it.
+# It had gone quiet before, sometimes for weeks at a time; the pause this notebook uses ran over
+# Christmas, from about 25 December 2010 to 10 January 2011 (#38, #39, #337). A daily series of
+# spam volume therefore has two natural experiments in it.
 #
 # An **interrupted time series** (ITS) analysis fits the series' course before an interruption
 # (level, trend, weekly cycle), extends it past the interruption as a *counterfactual* (what would

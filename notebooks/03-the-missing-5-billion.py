@@ -2,10 +2,11 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
 #   kernelspec:
-#     display_name: Python 3 (ipykernel)
+#     display_name: Python (spamlab)
 #     language: python
-#     name: python3
+#     name: spamlab
 # ---
 
 # %% [markdown]
