@@ -214,5 +214,5 @@ def test_break_date_sets_cover_under_ar1_noise_with_hac():
             hits[errors] += row["ci_low"] <= days[100] <= row["ci_high"]
     assert hits["hac"] / reps >= 0.91  # nominal 95%; Bai's set with the long-run variance
     assert hits["iid"] < hits["hac"]  # the iid variance ignores the autocorrelation
-    with pytest.raises(ParameterError, match="breakpoints supports 'iid' or 'hac'"):
+    with pytest.raises(ParameterError, match="breakpoints supports 'iid', 'hac' or 'hac\\(LAGS\\)'"):
         its.breakpoints(frame, y="v", errors="ar1")

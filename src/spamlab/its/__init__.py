@@ -8,8 +8,9 @@ Specification
     below takes ``spec=`` or the same options as keywords.
 fit
     Segmented regression (gaussian/log, Poisson, quasi-Poisson, negative binomial;
-    iid, HAC, AR(1), ARMA errors) or a structural state-space model; returns an
-    :class:`ITSResult`.
+    iid, HAC, AR(1) by FGLS or REML, ARMA errors) or a structural state-space model;
+    returns an :class:`ITSResult` (effects, the effect at a horizon, window averages
+    and sums, any contrast, each with its interval and df).
 placebo, sensitivity, breakpoints, break_search
     Robustness: fake dates in the pre-period (:class:`PlaceboResult`), the effect
     across dates, windows and specifications (:class:`SensitivityResult`), unknown
@@ -23,7 +24,8 @@ Effects are observed minus counterfactual on the model's scale: a fall is negati
 
 Modules: ``specification`` (:class:`Specification`), ``data`` (validation, time axis,
 partial exposure), ``design`` (regressors), ``segmented`` (statsmodels fits per
-family/errors), ``smallsample`` (AR(1)/HAC small-sample corrections), ``structural``
+family/errors), ``smallsample`` (AR(1)/HAC small-sample corrections), ``reml`` (AR(1)
+regression by REML with Kenward-Roger inference), ``structural``
 (state space), ``counterfactual``, ``results`` (:class:`ITSResult`), ``diagnostics``
 (residual tests and warnings), ``model`` (:func:`fit`), ``batched`` and ``scan``
 (stacked least squares for scans), ``robustness`` (placebo, sensitivity), ``breaks``

@@ -92,7 +92,8 @@ class ITSResult:
         Residual degrees of freedom of the t intervals (``None``: normal intervals);
         single terms may use other df, listed in ``inference["df"]``.
     model_result
-        The fitted statsmodels results object, for experts.
+        The fitted statsmodels results object, for experts (for ``errors="reml"`` the
+        :class:`~spamlab.its.reml.RemlFit`).
     terms
         ``(interruption label, kind, column)`` of every interruption coefficient.
     contrast_inference

@@ -26,8 +26,13 @@ ar1        gaussian only: feasible GLS with AR(1) errors (Cochrane-Orcutt, as
            statsmodels ``GLSAR``). ``small_sample=True``: rho from the OLS residuals,
            bias-corrected (:func:`~spamlab.its.smallsample.bias_corrected_rho`), and
            Satterthwaite t df; ``False``: ``GLSAR.iterative_fit`` to convergence.
+reml       gaussian only: AR(1) errors with rho by REML and Kenward-Roger standard
+           errors and df for every coefficient and contrast (:mod:`spamlab.its.reml`;
+           gaps enter as longer time steps, ``rho^gap``)
 arma(p,q)  gaussian only: regression with ARMA(p, q) errors by exact maximum likelihood
-           (statsmodels ``SARIMAX``; missing outcomes allowed)
+           (statsmodels ``SARIMAX``; missing outcomes allowed), observed-information
+           covariance and Satterthwaite t df per coefficient and contrast; orders the
+           data cannot support are refused (:func:`check_arma_order`)
 =========  ===============================================================================
 
 Examples
@@ -51,7 +56,7 @@ from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from spamlab.errors import DataError, ParameterError
-from spamlab.its import smallsample
+from spamlab.its import reml, smallsample
 from spamlab.its.batched import yule_walker_ar1
 from spamlab.its.design import Design
 from spamlab.its.specification import Specification
@@ -158,9 +163,12 @@ def fit_segmented(design: Design, y: np.ndarray, spec: Specification) -> Fitted:
     if family == "gaussian":
         if kind == "ar1":
             return _fit_glsar(design, response, transform, small_sample)
+        if kind == "reml":
+            return _fit_reml(design, response, transform)
         if kind == "arma":
             return _fit_arma(design, response, transform, order)
         return _fit_ols(design, response, transform, kind, small_sample, spec.hac_lags)
+    check_zero_segments(design, response, family)
     if family == "negbin":
         return _fit_negbin(design, response, kind, small_sample, spec.hac_lags)
     return _fit_poisson(design, response, family == "quasipoisson", kind, small_sample,
@@ -173,7 +181,41 @@ def _response(y: np.ndarray, family: str, transform: str | None) -> np.ndarray:
         raise DataError(f"transform='log' needs y > 0; {(observed <= 0).sum()} value(s) are <= 0")
     if family != "gaussian" and (observed < 0).any():
         raise DataError(f"family={family!r} needs y >= 0; {(observed < 0).sum()} value(s) are < 0")
+    if family != "gaussian" and not observed.any():
+        raise DataError(f"family={family!r}: every observed value of y is 0, so there is no "
+                        "rate to model on a log scale (and no effect to estimate)")
     return np.log(y) if transform == "log" else y
+
+
+def check_zero_segments(design: Design, y: np.ndarray, family: str) -> None:
+    """Refuse a count model when a whole segment (the pre-period, or the span after an
+    interruption up to the next) is observed as exactly 0.
+
+    The log-scale level change is then on the boundary (``-inf`` or ``+inf``): the
+    fit reports a ratio of about 0 with a meaningless Wald interval and p-value
+    (``(0, inf)`` and ``p ~ 1`` with iid errors, a spuriously tight interval with HAC).
+
+    Raises
+    ------
+    DataError
+        Naming the segment and what to do instead.
+    """
+    levels = [design.matrix[column].to_numpy() for _, kind, column in design.terms
+              if kind == "level_change"]
+    labels = [label for label, kind, _ in design.terms if kind == "level_change"]
+    observed = ~np.isnan(y)
+    spans = [("before " + repr(labels[0]), levels[0] == 0)]
+    spans += [(f"from {label!r} to the {'next interruption' if k + 1 < len(levels) else 'end'}",
+               (levels[k] > 0) & ((levels[k + 1] < 1) if k + 1 < len(levels) else True))
+              for k, label in enumerate(labels)]
+    for where, rows in spans:
+        values = y[rows & observed]
+        if len(values) and not values.any():
+            raise DataError(f"family={family!r}: y is 0 in all {len(values)} observed period(s) "
+                            f"{where}; the ratio for that change is on the boundary (0 or "
+                            "infinite), where its interval and p-value mean nothing. Report the "
+                            "drop to zero as it is, or model the difference with "
+                            "family='gaussian'")
 
 
 def _rows(design: Design, response: np.ndarray) -> tuple[np.ndarray, pd.DataFrame, np.ndarray]:
@@ -314,27 +356,122 @@ def _gls_contrast(x: np.ndarray, rho: np.ndarray, cov: np.ndarray, df_resid: flo
     return contrast
 
 
+def _fit_reml(design: Design, response: np.ndarray, transform: str | None) -> Fitted:
+    """AR(1) regression by REML with Kenward-Roger inference (see :mod:`spamlab.its.reml`)."""
+    yv, x, offset = _rows(design, response)
+    times = np.flatnonzero(~np.isnan(response)).astype(float)
+    xv = x.to_numpy()
+    fit = reml.fit_reml(xv, (yv - offset)[None], times)
+    columns = list(x.columns)
+    adjusted = pd.DataFrame(reml.adjusted_cov(fit)[0], index=columns, columns=columns)
+
+    def contrast(w: np.ndarray) -> tuple[float, float | None]:
+        test = reml.kenward_roger(fit, w)
+        return float(test.std_err[0] ** 2), float(test.df[0])
+
+    term_df, factors = {}, {}
+    for column in design.interruption_columns:
+        unit = smallsample.unit_contrasts(len(columns), [columns.index(column)])[0]
+        variance, df = contrast(unit)
+        term_df[column] = float(df) if df is not None else np.inf
+        factors[column] = float(adjusted.loc[column, column] / variance)
+    rho = float(fit.rho[0])
+    resid = reml.innovations(fit, (yv - offset)[None])[0]
+    name = _gauss_name(f"AR(1) errors by REML (rho={rho:.3f}), Kenward-Roger df", transform)
+    return Fitted(pd.Series(fit.params[0], index=columns), _rescale(adjusted, factors),
+                  float(fit.df_resid), transform == "log",
+                  ("gaussian", float(fit.sigma2[0]) / max(1e-12, 1 - rho**2)), resid, name,
+                  (), term_df, rho, fit, contrast)
+
+
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
               order: tuple[int, int]) -> Fitted:
+    """Exact ML (SARIMAX) with observed-information covariance and Satterthwaite t df."""
+    observed = ~np.isnan(response)
+    check_arma_order(order, int(observed.sum()), design.matrix.shape[1])
     offset = np.zeros(len(response)) if design.offset is None else design.offset
     model = SARIMAX(response - offset, exog=design.matrix.to_numpy(), order=(order[0], 0, order[1]),
                     trend="n")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = model.fit(disp=False, maxiter=500)
+        res = model.fit(disp=False, maxiter=500, cov_type="oim")
     columns = list(design.matrix.columns)
     k = len(columns)
     params = pd.Series(res.params[:k], index=columns)
-    cov = pd.DataFrame(res.cov_params()[:k, :k], index=columns, columns=columns)
-    ar = np.r_[1, -res.params[k:k + order[0]]]
-    ma = np.r_[1, res.params[k + order[0]:k + order[0] + order[1]]]
-    variance = float(arma_acovf(ar, ma, nobs=1, sigma2=res.params[-1])[0])
+    full = np.asarray(res.cov_params())
+    cov = pd.DataFrame(full[:k, :k], index=columns, columns=columns)
+    theta = np.asarray(res.params[k:], dtype=float)
+    variance = float(_arma_acov(theta, order, 1)[0])
+    contrast = _arma_contrast(design.matrix.to_numpy()[observed], np.flatnonzero(observed),
+                              theta, full, order)
+    term_df = {c: float(contrast(row)[1] or np.inf) for c, row in zip(
+        columns, np.eye(k)) if c in design.interruption_columns}
     resid = np.asarray(res.standardized_forecasts_error[0])
     notes = tuple(f"optimizer: {w.message}" for w in caught
                   if issubclass(w.category, (ConvergenceWarning, RuntimeWarning, UserWarning)))
-    name = _gauss_name(f"regression with ARMA({order[0]},{order[1]}) errors (exact ML)", transform)
+    name = _gauss_name(f"regression with ARMA({order[0]},{order[1]}) errors (exact ML, "
+                       "observed information, Satterthwaite df)", transform)
     return Fitted(params, cov, None, transform == "log", ("gaussian", variance),
-                  resid[~np.isnan(resid)], name, notes, result=res)
+                  resid[~np.isnan(resid)], name, notes, term_df, result=res, contrast=contrast)
+
+
+def _arma_acov(theta: np.ndarray, order: tuple[int, int], n: int) -> np.ndarray:
+    """Autocovariances at lags ``0 .. n-1`` of ARMA errors with parameters ``theta``
+    (AR coefficients, MA coefficients, innovation variance; SARIMAX's order and signs)."""
+    p, q = order
+    ar = np.r_[1, -theta[:p]]
+    ma = np.r_[1, theta[p:p + q]]
+    return np.asarray(arma_acovf(ar, ma, nobs=n, sigma2=theta[p + q]))
+
+
+def _arma_contrast(x: np.ndarray, rows: np.ndarray, theta: np.ndarray, full: np.ndarray,
+                   order: tuple[int, int], step: float = 1e-5) -> ContrastInference:
+    """Observed-information variance and Satterthwaite df ``2 V^2 / (g' W g)`` of a contrast.
+
+    ``V`` is the contrast's variance from the observed information (``full``, the
+    covariance of all SARIMAX parameters, regression coefficients first); ``g`` the
+    gradient in the ARMA parameters and the variance of ``c'(X' Sigma^-1 X)^-1 c``
+    (``Sigma`` the ARMA covariance at the observed rows; central differences) and ``W``
+    their block of ``full``.
+    """
+    k = x.shape[1]
+    lags = np.abs(np.subtract.outer(rows, rows))
+
+    def gls_var(t: np.ndarray, c: np.ndarray) -> float:
+        sigma = _arma_acov(t, order, int(rows[-1]) + 1)[lags]
+        return float(c @ np.linalg.inv(x.T @ np.linalg.solve(sigma, x)) @ c)
+
+    w = full[k:, k:]
+
+    def contrast(c: np.ndarray) -> tuple[float, float | None]:
+        variance = float(c @ full[:k, :k] @ c)
+        grad = np.array([(gls_var(theta + step * e, c) - gls_var(theta - step * e, c)) / (2 * step)
+                         for e in np.eye(len(theta))])
+        spread = float(grad @ w @ grad)
+        return variance, (2 * variance**2 / spread if spread > 0 else None)
+
+    return contrast
+
+
+def check_arma_order(order: tuple[int, int], n: int, k: int) -> None:
+    """Refuse ARMA orders the data cannot support: ``p + q`` above a quarter of the ``n``
+    observed points, or more than ``n / 2`` parameters in all (``k`` regressors, the
+    ARMA coefficients and the variance); exact ML would then search a flat likelihood
+    for minutes (``arma(30,30)`` on 60 points took 232 s).
+
+    Examples
+    --------
+    >>> check_arma_order((2, 1), 150, 9)
+    >>> check_arma_order((30, 30), 60, 4)
+    Traceback (most recent call last):
+    ...
+    spamlab.errors.ParameterError: errors='arma(30,30)' needs more data: 60 observed points support at most p + q = 15 and 30 parameters in all (here 4 regressors + 60 ARMA coefficients + 1 variance)
+    """
+    p, q = order
+    if p + q > n // 4 or k + p + q + 1 > n / 2:
+        raise ParameterError(f"errors='arma({p},{q})' needs more data: {n} observed points "
+                             f"support at most p + q = {n // 4} and {n // 2} parameters in all "
+                             f"(here {k} regressors + {p + q} ARMA coefficients + 1 variance)")
 
 
 def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,

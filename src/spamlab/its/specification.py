@@ -20,7 +20,7 @@ Examples
 >>> Specification(errors="garch")
 Traceback (most recent call last):
 ...
-spamlab.errors.ParameterError: errors='garch' is unknown; use 'iid', 'hac', 'hac(LAGS)', 'ar1' or 'arma(p,q)'
+spamlab.errors.ParameterError: errors='garch' is unknown; use 'iid', 'hac', 'hac(LAGS)', 'ar1', 'reml' or 'arma(p,q)'
 """
 
 from __future__ import annotations
@@ -57,9 +57,11 @@ class Specification:
         Add a change-in-slope term per interruption (default: the standard segmented
         model, level and slope change; ``False`` for a level change only).
     errors
-        ``"iid" | "hac" | "hac(LAGS)" | "ar1" | "arma(p,q)"`` (``ar1``/``arma`` gaussian
-        only). ``"hac"`` chooses the Newey-West lags by the Newey-West (1994) rule,
-        ``"hac(1)"`` uses one lag (Turner et al. 2021's Newey-West).
+        ``"iid" | "hac" | "hac(LAGS)" | "ar1" | "reml" | "arma(p,q)"`` (``ar1``,
+        ``reml`` and ``arma`` gaussian only). ``"hac"`` chooses the Newey-West lags by
+        the Newey-West (1994) rule, ``"hac(1)"`` uses one lag (Turner et al. 2021's
+        Newey-West). ``"reml"``: AR(1) errors with rho by REML and Kenward-Roger
+        intervals (:mod:`spamlab.its.reml`).
     covariates
         Control series columns (a tuple).
     method
@@ -163,6 +165,8 @@ def parse_errors(errors: str) -> tuple[str, tuple[int, int]]:
     text = str(errors).replace(" ", "").lower()
     if text in ("iid", "hac"):
         return text, (0, 0)
+    if text == "reml":
+        return "reml", (1, 0)
     if hac_lag_option(text) is not None:
         return "hac", (0, 0)
     if text == "ar1":
@@ -170,8 +174,8 @@ def parse_errors(errors: str) -> tuple[str, tuple[int, int]]:
     match = re.fullmatch(r"arma\((\d+),(\d+)\)", text)
     if match and int(match[1]) + int(match[2]) > 0:
         return "arma", (int(match[1]), int(match[2]))
-    raise ParameterError(f"errors={errors!r} is unknown; use 'iid', 'hac', 'hac(LAGS)', 'ar1' "
-                         "or 'arma(p,q)'")
+    raise ParameterError(f"errors={errors!r} is unknown; use 'iid', 'hac', 'hac(LAGS)', 'ar1', "
+                         "'reml' or 'arma(p,q)'")
 
 
 def hac_lag_option(errors: str) -> int | None:
@@ -257,7 +261,7 @@ def _check_segmented(spec: Specification) -> None:
     if spec.transform == "log" and spec.family != "gaussian":
         raise ParameterError(f"transform='log' applies to family='gaussian' only; "
                              f"family={spec.family!r} already has a log link")
-    if spec.family != "gaussian" and kind in ("ar1", "arma"):
+    if spec.family != "gaussian" and kind in ("ar1", "reml", "arma"):
         raise ParameterError(f"errors={kind!r} is available for family='gaussian' only; for "
                              f"family={spec.family!r} use errors='hac' (or gaussian with "
                              "transform='log')")
@@ -272,6 +276,6 @@ def _check_structural(spec: Specification) -> None:
     if spec.exposure is not None and spec.transform != "log":
         raise ParameterError("exposure= needs transform='log' with method='structural'")
     kind, order = spec.error_structure
-    if kind == "hac" or (kind == "arma" and order[1] > 0):
+    if kind in ("hac", "reml") or (kind == "arma" and order[1] > 0):
         raise ParameterError(f"errors={spec.errors!r} is not available with "
                              "method='structural'; use 'iid', 'ar1' or 'arma(p,0)'")

@@ -326,7 +326,7 @@ def engine_power(
     if not noise_sd or min(noise_sd) <= 0:
         raise ParameterError(f"noise_sd={noise_sd!r}: every level must be > 0")
     y = f"{series}_synthetic"
-    spec = its.Specification(seasonality="dow", errors=errors, seed=seed)
+    spec = its.Specification(seasonality="dow", errors=errors, seed=seed, slope_change=False)
     rows = []
     for sd in noise_sd:
         p = replace(params or Params(), noise_sd=sd, noise_ar1=noise_ar1)
