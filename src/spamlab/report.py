@@ -191,6 +191,9 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
     ...     "estimate": 0.68, "ci_low": 0.65, "ci_high": 0.71, "scale": "ratio"}}, "reports/x"))
     level change at 2011-03-16T14:45:00+00:00: 0.68 (95% interval 0.65 to 0.71), a ratio: observed / counterfactual
     reports: reports/x/*.html, results in reports/x/results.json
+    >>> print(headline({"residual_bn_per_day": {"median": 5.02, "low": -4.13, "high": 11.36}},
+    ...                "reports/x").splitlines()[0])
+    unexplained fall after the takedown: 5.0 bn/day (median; 90% sensitivity range under stated priors -4.1 to 11.4)
     """
     lines = []
     level = results.get("level_change")
@@ -204,7 +207,8 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
     residual = results.get("residual_bn_per_day")
     if residual:
         lines.append(f"unexplained fall after the takedown: {residual['median']:.1f} bn/day "
-                     f"(interval {residual['low']:.1f} to {residual['high']:.1f})")
+                     f"(median; 90% sensitivity range under stated priors "
+                     f"{residual['low']:.1f} to {residual['high']:.1f})")
     lines.append(f"reports: {Path(folder)}/*.html, results in {Path(folder) / 'results.json'}")
     return "\n".join(lines)
 
