@@ -78,8 +78,22 @@ fig = plots.published_periods(
 report.save_figure(fig, run, "published-global-spam-per-day-by-vendor")
 
 # %% [markdown]
-# The levels cannot be compared across vendors; changes within one vendor's series can. That is
-# why the analysis of the takedown works with one vendor's (Symantec's) figures at a time.
+# The levels cannot be compared across vendors; changes within one vendor's series can. Drawn
+# one vendor per panel, each on its own scale, the changes show: Symantec's figures fall from
+# around 100 billion a day in autumn 2010 to 30-50 in 2011 (30 and 33.5 already on New Year's
+# Day, #164, #39, during Rustock's Christmas pause), Commtouch's from about 200 (#78) to 150
+# (#76, #326) and 94 in early 2012 (#327). Figures about periods that ended before 2010 are left
+# out of these panels.
+
+# %%
+fig = plots.published_by_vendor(
+    table, "spam_volume_per_day", unit="billion_per_day", since="2010-01-01", marks=takedown,
+    title="Global spam per day as published, one panel per vendor (billion messages per day)",
+)
+report.save_figure(fig, run, "published-global-spam-per-day-one-panel-per-vendor")
+
+# %% [markdown]
+# That is why the analysis of the takedown works with one vendor's (Symantec's) figures at a time.
 #
 # ## The spam *rate*: a different quantity
 #

@@ -54,7 +54,7 @@ run_name = "your-data"
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import inputs, its, paths, plots, report
+from spamlab import explore, inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
@@ -93,9 +93,9 @@ report.save_figure(fig, run, inp.figure_name("daily-volume-as-read"))
 # 95% and, with `errors="hac"`, allow for autocorrelated noise.
 
 # %%
-res = its.fit(inp.frame, y=inp.y, interruptions=moments, family=family,
-              transform=transform, seasonality=seasonality, errors=errors, seed=seed,
-              slope_change=False)
+model = its.Specification(family=family, transform=transform, seasonality=seasonality,
+                          errors=errors, seed=seed, slope_change=False)
+res = its.fit(inp.frame, y=inp.y, interruptions=moments, spec=model)
 res.effects
 
 # %%
@@ -108,15 +108,34 @@ report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
 # %% [markdown]
 # ## Can the model be trusted?
 #
-# The residuals (observed minus fitted) should look like noise. The Ljung-Box test asks whether
-# autocorrelation is left over; if it is, prefer `errors="hac"` (or `"ar1"` with a gaussian
-# model) and read the intervals as approximate. Warnings below say what the fit noticed.
+# The residuals (observed minus fitted; for counts and log models on the log scale, so -0.2 is
+# about 18% below the fit) should look like noise: no pattern over time, autocorrelations inside
+# the band, observed close to fitted. The Ljung-Box test asks whether autocorrelation is left
+# over; if it is, prefer `errors="hac"` (or `"ar1"` with a gaussian model) and read the
+# intervals as approximate. Warnings below say what the fit noticed.
+
+# %%
+fig = plots.plot_diagnostics(res, title=f"Residual diagnostics of the fit{inp.title_tag}",
+                             ylabel=inp.unit)
+report.save_figure(fig, run, inp.figure_name("residual-diagnostics-whole-series"))
 
 # %%
 {key: value for key, value in res.diagnostics.items() if key != "acf"}
 
 # %%
 res.warnings
+
+# %% [markdown]
+# ## Explore: move the date, change the model
+#
+# In JupyterLab the controls below refit the model as they move: slide the interruption across
+# the days (it keeps its time of day), or pick another error model, family or seasonality, and
+# the counterfactual and the effects table are redrawn (a combination the data cannot carry,
+# such as `ar1` with a count family, shows why instead). Nothing here changes `results.json`:
+# the parameters cell does. The explorer needs a running kernel: an HTML report shows nothing here.
+
+# %%
+explore.explorer(inp.frame, inp.y, moments, spec=model, ylabel=inp.unit)
 
 # %% [markdown]
 # ## Results

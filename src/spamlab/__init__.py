@@ -12,7 +12,8 @@ Stages, in the order data flows through them (README, "Architecture")::
     its        interrupted-time-series models and robustness checks
     scenario   synthetic daily series calibrated to the published figures
     residual   accounting of the unexplained "missing 5 billion"
-    plots      every figure spamlab draws
+    plots      every figure spamlab draws (one seaborn theme, plots.theme)
+    explore    an ipywidgets explorer that refits an ITS model as you move its controls
     report     what a notebook writes: fragments, results.json, figures, HTML
     notebooks  executes the analysis notebooks for ``spamlab run``
     cli        the ``spamlab`` command (fetch, ingest, run)
@@ -37,8 +38,8 @@ from types import ModuleType
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "clean", "cli", "errors", "events", "figures", "ingest", "inputs", "its",
-    "mail", "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+    "__version__", "clean", "cli", "errors", "events", "explore", "figures", "ingest", "inputs",
+    "its", "mail", "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}
 

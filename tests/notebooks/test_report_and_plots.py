@@ -118,3 +118,92 @@ def test_placebo_dates_draws_the_real_interruption_apart():
     _, labels = ax.get_legend_handles_labels()
     assert labels == ["placebo date (no intervention)", "the real interruption"]
     assert ax.get_ylabel() == "level change (ratio)"
+
+
+def _takedown_fit(**model) -> its.ITSResult:
+    days = pd.date_range("2011-01-10", "2011-04-30", freq="D", tz="UTC")
+    rng = np.random.default_rng(5)
+    volume = 60 * np.where(days >= "2011-03-17", 0.65, 1.0) * np.exp(rng.normal(0, 0.05, len(days)))
+    frame = pd.DataFrame({"volume": volume}, index=days)
+    return its.fit(frame, y="volume", interruptions=["2011-03-16T14:45:00+00:00"], **model)
+
+
+def _outside_figure(fig) -> list[str]:
+    """Axis labels, titles and tick labels whose drawn box leaves the figure (clipped on screen)."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    texts = [fig._suptitle] if fig._suptitle is not None else []
+    for axis in fig.axes:
+        texts += [axis.xaxis.label, axis.yaxis.label, axis.title]
+        for ticks in (axis.xaxis, axis.yaxis):  # the labels of ticks inside the limits are drawn
+            low, high = sorted(ticks.get_view_interval())
+            texts += [tick.label1 for tick in ticks.get_major_ticks() + ticks.get_minor_ticks()
+                      if low <= tick.get_loc() <= high]
+    box = fig.bbox
+    return [t.get_text() for t in texts if t.get_text() and t.get_visible()
+            and not (box.x0 - 0.5 <= (b := t.get_window_extent(renderer)).x0 and b.x1 <= box.x1 + 0.5
+                     and box.y0 - 0.5 <= b.y0 and b.y1 <= box.y1 + 0.5)]
+
+
+def test_the_counterfactual_figure_keeps_its_cumulative_label_inside():
+    fig = _takedown_fit(transform="log").plot(ylabel="billion messages per day")
+    twin = fig.axes[2]
+    assert twin.get_ylabel() == "cumulative effect\n(billion messages)"
+    assert _outside_figure(fig) == []
+    assert fig.axes[1].get_xlabel() == "date (UTC)"
+
+
+def test_plot_diagnostics_draws_the_log_residuals_and_their_acf():
+    res = _takedown_fit(transform="log", errors="ar1")
+    fig = plots.plot_diagnostics(res, ylabel="billion messages per day")
+    over_time, acf_axis, scatter = fig.axes
+    table = res.counterfactual
+    resid = np.log(table["observed"].to_numpy() / table["fitted"].to_numpy())
+    np.testing.assert_allclose(over_time.lines[0].get_ydata(), resid)
+    centred = resid - resid.mean()
+    expected = [centred[:-k] @ centred[k:] / (centred @ centred) for k in range(1, 21)]
+    np.testing.assert_allclose(acf_axis.lines[0].get_ydata(), expected, atol=1e-10)
+    band = acf_axis.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.max() == pytest.approx(1.959964 / np.sqrt(len(resid)), rel=1e-5)
+    whitened = [line for line in acf_axis.lines if line.get_label().startswith("after the error")]
+    np.testing.assert_allclose(whitened[0].get_ydata(), res.diagnostics["acf"][1:21])
+    assert "Ljung-Box p = " in acf_axis.get_title() and acf_axis.get_xlabel() == "lag (days)"
+    assert scatter.get_xlabel() == "fitted (billion messages per day)"
+    points = np.vstack([c.get_offsets() for c in scatter.collections])
+    assert len(points) == len(table) and over_time.get_xlabel() == "date (UTC)"
+    assert _outside_figure(fig) == []
+
+
+def test_plot_diagnostics_of_a_linear_model_draws_differences_without_the_whitened_acf():
+    fig = plots.plot_diagnostics(_takedown_fit(errors="hac"), ylabel="billion messages per day")
+    over_time, acf_axis, _ = fig.axes
+    assert over_time.get_ylabel() == "observed - fitted\n(billion messages per day)"
+    drawn = [line.get_label() for line in acf_axis.lines if not line.get_label().startswith("_")]
+    assert drawn == ["observed - fitted"]
+
+
+def test_published_by_vendor_draws_one_panel_per_vendor_on_its_own_scale():
+    table = figures.load()
+    fig = plots.published_by_vendor(table, "spam_volume_per_day", since="2010-01-01",
+                                    marks=[("2011-03-16T14:45:00+00:00", "Rustock takedown")])
+    rows = plots.published_rows(table, "spam_volume_per_day")
+    rows = rows[rows["period_end"] >= "2010-01-01"]
+    counts = rows["vendor"].value_counts()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == f"Symantec ({counts['Symantec']} figures)"
+    assert sorted(t.split(" (")[0] for t in titles) == sorted(counts.index)
+    mcafee = fig.axes[titles.index("McAfee (3 figures)")]
+    low, high = mcafee.get_ylim()
+    assert mcafee.get_yscale() == "log" and low < 1.5 and high > 1500  # #240 and #241 both shown
+    assert 10 < fig.axes[0].get_ylim()[0] < 30  # Symantec's own scale, not McAfee's
+    assert "ending before 2010-01-01 not shown" in fig._suptitle.get_text()
+    assert _outside_figure(fig) == []
+
+
+def test_the_theme_is_seaborn_whitegrid_with_the_colourblind_palette():
+    import matplotlib as mpl
+    import seaborn as sns
+    plots.theme()
+    assert mpl.rcParams["axes.grid"] and mpl.rcParams["savefig.bbox"] == "tight"
+    cycle = [mpl.colors.to_hex(c) for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == sns.color_palette("colorblind").as_hex()

@@ -1,4 +1,5 @@
-"""Figures of ITS results: a fit (observed, counterfactual, effects) and a sensitivity table.
+"""Figures of ITS results: a fit (observed, counterfactual, effects), its residual diagnostics,
+a sensitivity table.
 
 Examples
 --------
@@ -18,10 +19,19 @@ from typing import TYPE_CHECKING
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from scipy import stats
+from statsmodels.tsa.stattools import acf
+
+from spamlab.plots.style import time_label
 
 if TYPE_CHECKING:  # type only: spamlab.its.results imports this module for ITSResult.plot
     from spamlab.its.results import ITSResult
+
+#: Error models whose diagnostics are computed on residuals after the error model (whitened).
+_WHITENED = frozenset({"ar1", "reml", "arma"})
 
 
 def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None) -> Figure:
@@ -35,7 +45,8 @@ def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = N
         Figure title; defaults to the outcome and model.
     ylabel
         The outcome with its unit, e.g. ``"billion messages per day"``; defaults
-        to the outcome column's name. The effect panels use the same unit.
+        to the outcome column's name. The effect panels use the same unit, the
+        cumulative effect its sum over the periods (``"billion messages"``).
     """
     table = res.counterfactual
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True,
@@ -55,15 +66,164 @@ def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = N
     top.legend(loc="best", fontsize="small")
     bottom.plot(x, table["effect"], color="C3", lw=1, label="pointwise effect (observed - counterfactual)")
     bottom.axhline(0, color="0.5", lw=0.8)
-    bottom.set_ylabel(f"effect ({outcome})" if ylabel else f"effect on {res.y}")
+    bottom.set_ylabel(f"effect\n({outcome})" if ylabel else f"effect on {res.y}")
     twin = bottom.twinx()
+    twin.grid(False)  # the left axis's grid is the one to read
     twin.plot(x, table["cumulative_effect"], color="C4", lw=1.5, label="cumulative effect")
-    twin.set_ylabel("cumulative effect (sum of the pointwise effects)")
+    twin.set_ylabel(f"cumulative effect\n({_summed(ylabel)})")
     handles = bottom.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     bottom.legend(handles, [h.get_label() for h in handles], loc="best", fontsize="small")
-    bottom.set_xlabel(table.index.name or "time")
-    fig.suptitle(title or f"Interrupted time series of {res.y}: {res.model}", fontsize="medium")
+    bottom.set_xlabel(_time_axis(table.index))
+    fig.suptitle(title or f"Interrupted time series of {res.y}\n{res.model}", fontsize="medium")
     return fig
+
+
+def plot_diagnostics(res: ITSResult, title: str | None = None, ylabel: str | None = None,
+                     lags: int = 20) -> Figure:
+    """Residual diagnostics of an ITS fit: residuals over time, their autocorrelation, observed
+    against fitted.
+
+    The residuals are observed minus fitted on the model's scale: ``log(observed / fitted)``
+    for a log link or ``transform="log"`` (0.1 is about 10% above the fit), else a
+    difference in the outcome's unit. The autocorrelation panel shows their ACF with the
+    ``1 - alpha`` band of white noise (``z / sqrt(n)``); for AR(1), REML and ARMA errors it also
+    shows the ACF of the residuals after the error model, the ones the Ljung-Box test in
+    :attr:`~spamlab.its.results.ITSResult.diagnostics` uses, which should stay inside the band.
+
+    Parameters
+    ----------
+    res
+        A fitted :class:`~spamlab.its.results.ITSResult`.
+    title
+        First line of the figure title (default: the outcome); the model is the second line.
+    ylabel
+        The outcome with its unit, e.g. ``"billion messages per day"`` (default: its column name).
+    lags
+        Largest lag of the autocorrelation panel.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from spamlab import its
+    >>> frame = pd.DataFrame({"v": 10 + np.sin(np.arange(60)) - 4 * (np.arange(60) >= 40)},
+    ...                      index=pd.date_range("2011-02-01", periods=60, tz="UTC"))
+    >>> fig = plot_diagnostics(its.fit(frame, y="v", interruptions=["2011-03-13"]))
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['date (UTC)', 'lag (days)', 'fitted (v)']
+    """
+    table = res.counterfactual
+    outcome = ylabel or res.y
+    resid = _residuals(res)
+    fig = plt.figure(figsize=(10, 7.5), layout="constrained")
+    axes = fig.subplot_mosaic([["time", "time"], ["acf", "fit"]], height_ratios=(1, 1.1))
+    over_time = axes["time"]
+    over_time.plot(table.index, resid, color="0.25", lw=0.8, marker=".", ms=4)
+    over_time.axhline(0, color="0.4", lw=0.8)
+    _mark_interruptions(res, over_time)
+    over_time.set_ylabel("log(observed / fitted)" if res.spec.log_scale
+                         else f"observed - fitted\n({outcome})")
+    over_time.set_xlabel(_time_axis(table.index))
+    over_time.set_title("Residuals over time (dotted: interruptions)", fontsize="medium")
+    _plot_acf(res, resid.dropna().to_numpy(), axes["acf"], lags)
+    _plot_observed_fitted(res, outcome, axes["fit"])
+    fig.suptitle(f"{title or f'Residual diagnostics of the ITS fit of {res.y}'}\n{res.model}",
+                 fontsize="medium")
+    return fig
+
+
+def _residuals(res: ITSResult) -> pd.Series:
+    """Observed minus fitted on the model's scale (log ratio on a log scale), NaN where unobserved."""
+    table = res.counterfactual
+    if res.spec.log_scale:
+        ratio = table["observed"].where(table["observed"] > 0) / table["fitted"]
+        return pd.Series(np.log(ratio.to_numpy(dtype=float)), index=table.index)
+    return table["observed"] - table["fitted"]
+
+
+def _plot_acf(res: ITSResult, resid: np.ndarray, axis: plt.Axes, lags: int) -> None:
+    """ACF stems of ``resid``, the white-noise band, and the error model's residual ACF."""
+    nlags = max(1, min(lags, len(resid) - 1))
+    lag = np.arange(1, nlags + 1)
+    values = acf(resid, nlags=nlags, fft=True)[1:]
+    band = stats.norm.ppf(1 - res.alpha / 2) / np.sqrt(len(resid))
+    level = round(100 * (1 - res.alpha))
+    axis.fill_between(np.r_[0.5, lag, nlags + 0.5], -band, band, color="C0", alpha=0.15, lw=0,
+                      label=f"{level}% band of white noise")
+    axis.vlines(lag, 0, values, color="0.25", lw=2)
+    axis.plot(lag, values, "o", color="0.25", ms=4, label="observed - fitted")
+    whitened = res.diagnostics.get("acf")
+    if res.spec.error_structure[0] in _WHITENED and whitened:
+        after = np.asarray(whitened[1:nlags + 1], dtype=float)
+        axis.plot(np.arange(1, len(after) + 1), after, "D", color="C1", ms=4,
+                  label="after the error model (Ljung-Box)")
+    axis.axhline(0, color="0.5", lw=0.8)
+    axis.set_xlim(0.5, nlags + 0.5)
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.set_xlabel(f"lag ({_period_name(res.counterfactual.index)})")
+    axis.set_ylabel("autocorrelation")
+    axis.legend(loc="upper right", fontsize="x-small")
+    axis.set_title("Autocorrelation of the residuals" + _tests(res.diagnostics), fontsize="medium")
+
+
+def _tests(diagnostics: dict) -> str:
+    """The Ljung-Box and Durbin-Watson results as a second title line ('' without them)."""
+    if "ljung_box_p" not in diagnostics:
+        return ""
+    return (f"\nLjung-Box p = {diagnostics['ljung_box_p']:.2g} (lag {diagnostics['ljung_box_lag']}), "
+            f"Durbin-Watson = {diagnostics['durbin_watson']:.2f}")
+
+
+def _plot_observed_fitted(res: ITSResult, outcome: str, axis: plt.Axes) -> None:
+    """Observed against fitted, before and at/after the first interruption, with the 1:1 line."""
+    table = res.counterfactual.dropna(subset=["observed"])
+    try:
+        after = table.index >= _moment(res.interruptions[0], table.index)
+    except (TypeError, ValueError):
+        after = np.zeros(len(table), dtype=bool)
+    period = np.where(after, "at or after the first interruption", "before it")
+    sns.scatterplot(x=table["fitted"].to_numpy(), y=table["observed"].to_numpy(), hue=period,
+                    hue_order=["before it", "at or after the first interruption"], ax=axis, s=18,
+                    palette=["C0", "C3"])
+    low = float(np.nanmin(table[["fitted", "observed"]].to_numpy()))
+    high = float(np.nanmax(table[["fitted", "observed"]].to_numpy()))
+    axis.plot([low, high], [low, high], color="0.4", lw=0.8, ls="--", label="observed = fitted")
+    axis.set_xlabel(f"fitted ({outcome})")
+    axis.set_ylabel(f"observed ({outcome})")
+    axis.legend(loc="upper left", fontsize="x-small")
+    axis.set_title("Observed against fitted", fontsize="medium")
+
+
+def _summed(unit: str | None) -> str:
+    """The unit of a sum of effects over periods: ``"billion messages per day"`` -> ``"billion messages"``.
+
+    Examples
+    --------
+    >>> _summed("billion messages per day"), _summed("count"), _summed(None)
+    ('billion messages', 'count x periods', 'sum of the pointwise effects')
+    """
+    if unit is None:
+        return "sum of the pointwise effects"
+    for per in (" per day", " per hour", " per week", " per month"):
+        if unit.endswith(per):
+            return unit.removesuffix(per)
+    return f"{unit} x periods"
+
+
+def _time_axis(index: pd.Index) -> str:
+    """x-axis label of a time index: ``date (UTC)`` for days, ``time (UTC)`` for finer times."""
+    if isinstance(index, pd.DatetimeIndex):
+        daily = len(index) > 0 and bool((index == index.normalize()).all())
+        return time_label(index, "date" if daily else "time")
+    return time_label(index, str(index.name or "period"))
+
+
+def _period_name(index: pd.Index) -> str:
+    """What one step of the index is: ``days``, ``hours``, ... or ``periods``."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return "periods"
+    step = pd.Series(index).diff().median()
+    names = {pd.Timedelta(hours=1): "hours", pd.Timedelta(days=1): "days", pd.Timedelta(weeks=1): "weeks"}
+    return names.get(step, "periods")
 
 
 def _mark_interruptions(res: ITSResult, axis: plt.Axes) -> None:

@@ -20,12 +20,15 @@ from typing import Any
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 
 from spamlab import figures
 from spamlab.errors import ParameterError
+from spamlab.plots.style import PALETTE, time_label
 
 #: (timestamp, label) pairs drawn as vertical lines
 Marks = Sequence[tuple[pd.Timestamp | str, str]]
@@ -60,26 +63,22 @@ def published_rows(
     return rows.sort_values(["period_start", "id"])
 
 
-def _mark(ax: plt.Axes, marks: Marks) -> None:
+def _mark(ax: plt.Axes, marks: Marks, labelled: bool = True) -> None:
     for when, label in marks:
         moment = pd.Timestamp(when).tz_localize(None) if pd.Timestamp(when).tzinfo else pd.Timestamp(when)
         ax.axvline(moment, color="0.3", linestyle=":", linewidth=1)
+        if not labelled:
+            continue
         ax.annotate(label, (moment, 0.02), xycoords=("data", "axes fraction"), rotation=90,
                     va="bottom", ha="right", fontsize=8, color="0.3",
                     bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none"})
 
 
-def _zone_of(index: pd.Index) -> str:
-    """The time zone of an index, read from its dtype or (``time_utc``) its name."""
-    zone = getattr(index, "tz", None)
-    if zone is not None:
-        return str(zone)
-    return "UTC" if "utc" in str(index.name).lower() else "time zone not stated"
-
-
 def _vendor_colours(vendors: Sequence[str]) -> dict[str, tuple[float, ...]]:
-    palette = plt.get_cmap("tab10")
-    return {vendor: palette(i % 10) for i, vendor in enumerate(sorted(set(vendors)))}
+    """One colour of the theme's palette per vendor; the vendor with most figures gets the first."""
+    counts = pd.Series(list(vendors)).value_counts()
+    names = sorted(counts.index, key=lambda vendor: (-counts[vendor], vendor))
+    return dict(zip(names, sns.color_palette(PALETTE, n_colors=len(names)), strict=True))
 
 
 def _label_ids(ax: plt.Axes, rows: pd.DataFrame, log: bool) -> None:
@@ -97,6 +96,18 @@ def _label_ids(ax: plt.Axes, rows: pd.DataFrame, log: bool) -> None:
         row = rows.iloc[first[key]]
         ax.annotate(" ".join(f"#{i}" for i in ids), (row["period_start"], row["value_mid"]),
                     textcoords="offset points", xytext=(2, 3), fontsize=7, color="0.25")
+
+
+def _period_bars(ax: plt.Axes, rows: pd.DataFrame, colours: Mapping[str, Any]) -> None:
+    """Each row as a bar over its period (a dot for one day), its range shaded."""
+    for _, row in rows.iterrows():
+        start, end = row["period_start"], row["period_end"] + pd.Timedelta(days=1)
+        colour = colours[row["vendor"]]
+        ax.hlines(row["value_mid"], start, end, color=colour, linewidth=3)
+        if row["value_low"] < row["value_high"]:
+            ax.fill_between([start, end], row["value_low"], row["value_high"], color=colour, alpha=0.2)
+        if (end - start).days <= 1:
+            ax.plot(start, row["value_mid"], "o", color=colour, markersize=5)
 
 
 def published_periods(
@@ -118,14 +129,7 @@ def published_periods(
     rows = published_rows(table, metric, entity, unit)
     colours = _vendor_colours(rows["vendor"])
     fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
-    for _, row in rows.iterrows():
-        start, end = row["period_start"], row["period_end"] + pd.Timedelta(days=1)
-        colour = colours[row["vendor"]]
-        ax.hlines(row["value_mid"], start, end, color=colour, linewidth=3)
-        if row["value_low"] < row["value_high"]:
-            ax.fill_between([start, end], row["value_low"], row["value_high"], color=colour, alpha=0.2)
-        if (end - start).days <= 1:
-            ax.plot(start, row["value_mid"], "o", color=colour, markersize=5)
+    _period_bars(ax, rows, colours)
     if label_ids:
         _label_ids(ax, rows, log)
     for vendor, colour in colours.items():
@@ -138,6 +142,57 @@ def published_periods(
     ax.legend(title="vendor (publisher)", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     return fig
+
+
+def published_by_vendor(
+    table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
+    since: str | None = None, marks: Marks = (), title: str | None = None, col_wrap: int = 3,
+) -> Figure:
+    """Small multiples: one panel per vendor, each on its own (log) scale, bars labelled ``#id``.
+
+    Vendors' levels differ by a factor of three to five (each extrapolates from its own
+    traps), so a shared axis hides every change within a vendor; here each vendor gets
+    its own y axis and all share the time axis. Panels are ordered by the number of
+    figures. ``since`` leaves out figures whose period ended before it (the title counts them).
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> fig = published_by_vendor(figures.load(), "spam_volume_per_day", since="2010-01-01")
+    >>> [ax.get_title() for ax in fig.axes][:2]
+    ['Symantec (19 figures)', 'Commtouch (5 figures)']
+    """
+    rows = published_rows(table, metric, entity, unit)
+    dropped = 0
+    if since is not None:
+        kept = rows["period_end"] >= pd.Timestamp(since)
+        rows, dropped = rows.loc[kept], int((~kept).sum())
+    counts = rows["vendor"].value_counts()
+    order = sorted(counts.index, key=lambda vendor: (-counts[vendor], vendor))
+    colours = dict.fromkeys(order, sns.color_palette(PALETTE)[0])  # the panel names the vendor
+    grid = sns.FacetGrid(rows, col="vendor", col_order=order, col_wrap=min(col_wrap, len(order)),
+                         sharex=True, sharey=False, height=2.5, aspect=1.6)
+    for vendor, ax in grid.axes_dict.items():
+        part = rows[rows["vendor"] == vendor]
+        _period_bars(ax, part, colours)
+        _label_ids(ax, part, log=True)
+        _mark(ax, marks, labelled=False)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(mticker.LogFormatter())  # plain numbers: 200, not 2x10^2
+        ax.yaxis.set_minor_formatter(mticker.LogFormatter(labelOnlyBase=False,
+                                                          minor_thresholds=(1.2, 0.5)))
+        ax.set_title(f"{vendor} ({counts[vendor]} figure{'s' if counts[vendor] > 1 else ''})")
+        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    grid.set_axis_labels("", "")
+    grid.figure.supxlabel("period the figure covers")
+    grid.figure.supylabel(_UNIT_LABELS.get(str(unit), str(unit)) + " (log scale)")
+    left_out = f"; {dropped} figure(s) ending before {since} not shown" if dropped else ""
+    marked = "; dotted: " + ", ".join(label for _, label in marks) if marks else ""
+    grid.figure.suptitle((title or f"{metric}, {entity}, as published, one panel per vendor")
+                         + f"\neach panel on its own scale{marked}{left_out}")
+    grid.figure.set_layout_engine("constrained")
+    return grid.figure
 
 
 def monthly_rates(
@@ -204,7 +259,7 @@ def daily_series(
     _mark(ax, marks)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
-    ax.set_xlabel(f"date ({_zone_of(frame.index)})")
+    ax.set_xlabel(time_label(frame.index))
     if len(columns) > 1:
         ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
