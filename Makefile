@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.spamlab-installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv analysis lab test test-fast bench lint notebooks environment clean-reports
+.PHONY: help venv analysis lab my-notebooks test test-fast bench lint notebooks environment clean-reports
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,13 @@ lab: $(STAMP) ## start JupyterLab (kernel "spamlab"); double-click a notebooks/*
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" \
 		--LabApp.app_settings_dir="$(CURDIR)/jupyter/lab/settings" \
 		$(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# Your own parameters go into copies that git ignores, so the tracked notebooks stay as they are.
+my-notebooks: ## copy notebooks/*.py to my-notebooks/ (git-ignored) to set your own parameters there
+	@mkdir -p my-notebooks
+	@for f in notebooks/[0-9]*.py; do t="my-notebooks/$$(basename $$f)"; \
+		if [ -e "$$t" ]; then echo "kept $$t (yours)"; else cp "$$f" "$$t" && echo "copied $$t"; fi; \
+	done
 
 test: $(STAMP) ## run the whole test suite (unit, recovery, reference, notebooks)
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
