@@ -429,6 +429,7 @@ def export_html(notebook: str | Path) -> Path:
     node = nbformat.read(source, as_version=4)
     exporter = HTMLExporter(extra_loaders=[DictLoader({"spamlab.html.j2": _OFFLINE_TEMPLATE})],
                             template_file="spamlab.html.j2")
+    _drop_widgets(node)
     if any("injected-parameters" in cell.metadata.get("tags", []) for cell in node.cells):
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters"}),
                                        enabled=True)
@@ -436,3 +437,29 @@ def export_html(notebook: str | Path) -> Path:
     target = source.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _drop_widgets(node: Any) -> int:
+    """Remove the widget views and the saved widget state of an executed notebook, so that
+    its HTML shows each output's text or HTML form and loads no widget library from the
+    network (a static report cannot run a widget); return how many views went.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+    ...     "display_data", {WIDGET_VIEW: {"model_id": "m1"}, "text/plain": "explorer"})])
+    >>> node = nbformat.v4.new_notebook(cells=[cell], metadata={"widgets": {}})
+    >>> _drop_widgets(node), sorted(cell.outputs[0]["data"]), "widgets" in node.metadata
+    (1, ['text/plain'], False)
+    """
+    node.metadata.pop("widgets", None)
+    dropped = 0
+    for cell in node.cells:
+        for output in cell.get("outputs", []):
+            if output.get("data", {}).pop(WIDGET_VIEW, None) is not None:
+                dropped += 1
+    return dropped
