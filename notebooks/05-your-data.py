@@ -132,7 +132,8 @@ res.warnings
 # the days (it keeps its time of day), or pick another error model, family or seasonality, and
 # the counterfactual and the effects table are redrawn (a combination the data cannot carry,
 # such as `ar1` with a count family, shows why instead). Nothing here changes `results.json`:
-# the parameters cell does. The explorer needs a running kernel: an HTML report shows nothing here.
+# the parameters cell does. The explorer needs a running kernel: an HTML report shows only its
+# one-line description here.
 
 # %%
 explore.explorer(inp.frame, inp.y, moments, spec=model, ylabel=inp.unit)
