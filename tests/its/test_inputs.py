@@ -184,3 +184,12 @@ def test_specification_normalises_lists_and_names_unknown_options():
         its.fit(frame(), y="volume", interruptions=["2011-02-10"], errrors="hac")
     with pytest.raises(ParameterError, match="spec= must be an its.Specification, got dict"):
         its.fit(frame(), y="volume", interruptions=["2011-02-10"], spec={"errors": "hac"})
+
+
+def test_an_interruption_at_a_dst_gap_of_the_index_zone_is_a_clear_error():
+    days = pd.date_range("2011-03-01", periods=60, freq="D", tz="Europe/Berlin")
+    frame = pd.DataFrame({"v": np.arange(60.0)}, index=days)
+    with pytest.raises(ParameterError, match="nonexistent local time in Europe/Berlin"):
+        its.fit(frame, y="v", interruptions=["2011-03-27 02:30"])
+    res = its.fit(frame, y="v", interruptions=["2011-03-27 03:30"])  # after the gap: fine
+    assert res.effects["interruption"].iloc[0].startswith("2011-03-27")

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from spamlab.errors import DataError, ParameterError
+from spamlab.series import as_timestamp as series_timestamp
 from spamlab.series import parse_moment
 
 MIN_PRE: int = 8
@@ -276,8 +277,8 @@ def _locate(index: pd.Index, item: object, starts: np.ndarray, bounds: np.ndarra
 def as_timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
     """``item`` as a timestamp in the index's zone (naive items are read in that zone)."""
     moment = parse_moment(item, f"interruption {item!r}")
-    if index.tz is not None and moment.tz is None:
-        return moment.tz_localize(index.tz)
+    if index.tz is not None and moment.tz is None:  # read in the index's zone, DST-checked
+        return series_timestamp(item, "interruptions", str(index.tz))
     if index.tz is None and moment.tz is not None:
         return moment.tz_convert("UTC").tz_localize(None)
     return moment
