@@ -16,12 +16,16 @@ the methods computed on the same replicates:
 * ``PW``: Prais-Winsten FGLS, rho iterated from the GLS residuals, t on n - 4 df;
 * ``REML-S``: REML rho, Satterthwaite df (the method Turner et al. recommend);
 * ``ar1``, ``hac``: spamlab's ``errors="ar1"`` / ``"hac"`` (batched path of ``its.fit``);
-* ``reml``: spamlab's ``errors="reml"``: REML rho with Kenward-Roger variance and df.
+* ``reml``: spamlab's ``errors="reml"``: REML rho, Kackar-Harville variance, Satterthwaite df;
+* ``KR``: REML rho with Kenward-Roger variance and df (for comparison).
+
+Each entry: coverage % (mean width / REML-S's mean width, median width / REML-S's).
 
 Monte Carlo standard error of a coverage near 95% with ``R`` replications is
 ``sqrt(0.95 * 0.05 / R)`` (0.7 points for R = 1000).
 
-Run: ``.venv/bin/python benchmarks/turner.py [REPS]`` (default 1000; about two minutes).
+Run: ``.venv/bin/python benchmarks/turner.py [REPS]`` (default 1000; 11 minutes on a busy
+2-core machine, most of it the dense REML information at n = 100).
 ``benchmarks/turner.py --arma REPS`` instead fits ``errors="arma(1,0)"`` (exact ML,
 observed information, Satterthwaite df) with ``its.fit`` on the first REPS replicates
 of each cell (one SARIMAX fit each, so slow: use a few hundred).
@@ -63,8 +67,10 @@ def ar1_paths(rng: np.random.Generator, reps: int, n: int, rho: float) -> np.nda
     return paths
 
 
-def intervals(x: np.ndarray, y: np.ndarray, column: int) -> dict[str, tuple[np.ndarray, ...]]:
-    """``method -> (estimate, half width)`` for coefficient ``column`` of every replicate."""
+def intervals(x: np.ndarray, y: np.ndarray, column: int, fitted: reml.RemlFit,
+              pieces: dict) -> dict[str, tuple[np.ndarray, ...]]:
+    """``method -> (estimate, half width)`` for coefficient ``column`` of every replicate
+    (``fitted``, ``pieces``: the REML fits of ``y`` and their :func:`reml.information`)."""
     n, p = x.shape
     crit = stats.t.ppf(0.975, n - p)
     fit = batched.ols(x, y)
@@ -73,9 +79,9 @@ def intervals(x: np.ndarray, y: np.ndarray, column: int) -> dict[str, tuple[np.n
                      crit * np.sqrt(batched.cov_hac(fit, 1)[:, column, column]))}
     out["PW"] = _prais_winsten(x, y, column, crit)
     contrast = np.eye(p)[column]
-    fitted = reml.fit_reml(x, y)
-    for name, method in (("REML-S", reml.satterthwaite), ("reml", reml.kenward_roger)):
-        test = method(fitted, contrast)
+    for name, method in (("REML-S", reml.satterthwaite), ("reml", reml.kackar_harville),
+                         ("KR", reml.kenward_roger)):
+        test = method(fitted, contrast, pieces)
         out[name] = (test.estimate, stats.t.ppf(0.975, test.df) * test.std_err)
     for errors in ("ar1", "hac"):
         tests = level_tests(x, y, column, Specification(errors=errors))
@@ -103,10 +109,12 @@ def cell(n: int, rho: float, reps: int, seed: int) -> dict[str, dict[str, tuple[
     rng = np.random.default_rng(seed)
     x = turner_design(n)
     y = ar1_paths(rng, reps, n, rho)
+    fitted = reml.fit_reml(x, y)
+    pieces = reml.information(fitted)
     table = {}
     for term, column in TERMS.items():
         rows = {}
-        for method, (estimate, half) in intervals(x, y, column).items():
+        for method, (estimate, half) in intervals(x, y, column, fitted, pieces).items():
             rows[method] = (100 * float(np.mean(np.abs(estimate) <= half)),
                             float(np.mean(2 * half)), float(np.median(2 * half)))
         table[term] = rows
@@ -136,12 +144,12 @@ def main(reps: int = 1000) -> None:
             start = time.perf_counter()
             result = cell(n, rho, reps, seed=1000 * n + k)
             for term, rows in result.items():
-                reference = rows["REML-S"][1]
-                text = "  ".join(f"{m} {c:5.1f} ({w / reference:4.2f}, md {md:5.2f})"
+                _, mean, median = rows["REML-S"]
+                text = "  ".join(f"{m} {c:5.1f} ({w / mean:4.2f}, {md / median:4.2f})"
                                  for m, (c, w, md) in rows.items())
-                print(f"n={n:3d} rho={rho:.1f} {term:5s} {text}")
+                print(f"n={n:3d} rho={rho:.1f} {term:5s} {text}  [REML-S mean width {mean:.2f}]")
             print(f"    [{time.perf_counter() - start:.1f} s]", flush=True)
-    print("Each entry: coverage % (mean width relative to REML-S, median width).")
+    print("Each entry: coverage % (mean width / REML-S's mean width, median / REML-S's median).")
 
 
 def main_arma(reps: int) -> None:

@@ -129,14 +129,15 @@ report.save_figure(fig, run, inp.figure_name("counterfactual"))
 #
 # Three views a reviewer checks next to an ITS fit. The residuals over time (observed against
 # fitted on the log scale: -0.2 is about 18% below the fit) should show no pattern; their
-# autocorrelation (dots) shows how strongly each day resembles the days before, and the diamonds
-# what is left after the AR(1) error model, which is what the Ljung-Box test judges and what
-# should stay inside the band; observed against fitted should follow the diagonal. When the AR(1)
-# coefficient is near 1 (the figure's title gives it; on the synthetic scenario it is 0.98), the
-# errors carry slow drifts that the trend does not, so the fitted line can sit far from the data
-# in the first weeks while the day-to-day changes are well described: the intervals then rest on
-# the error model, and notebook 04's checks (placebo dates, other specifications) matter more
-# than the fit's own interval.
+# autocorrelation shows how strongly each day resembles the days before, and should stay inside
+# the band (that is what the Ljung-Box test judges); observed against fitted should follow the
+# diagonal. With AR(1) errors the fitted values are one-step-ahead predictions (the trend plus
+# what is left of yesterday's deviation from it), so they track the data and the residuals are
+# what the error model could not predict. When the AR(1) coefficient is near 1 (the figure's
+# title gives it) the errors carry slow drifts that the trend does not, and the regression line
+# alone is weakly identified: the counterfactual far from the takedown and the cumulative effect
+# then rest on the error model, and notebook 04's checks (placebo dates, other specifications)
+# matter more than the fit's own interval.
 
 # %%
 fig = plots.plot_diagnostics(res_takedown, title=f"Residual diagnostics of the takedown fit"

@@ -104,7 +104,9 @@ print(f"the real level change ranks {placebo.real_rank} of {placebo.n_placebo + 
 # second step? A level-break search assumes the trend does not change; where it does (spam
 # recovering after a fall), a "break" can be pulled towards the change of trend. That is why the
 # table shows the search with and without the trend term: a break that appears in every variant
-# is the one to believe.
+# is the one to believe. Each date's confidence set holds every date at which a test of "the
+# break is here" does not reject (`ci_low` to `ci_high` bound it, `set_size` counts its dates);
+# a small step gives a wide set, which is the honest answer (README, "Robustness").
 
 # %%
 breaks = report.stack({

@@ -1,10 +1,12 @@
-"""``errors="reml"`` (AR(1) errors by REML, Kenward-Roger inference) against brute force.
+"""``errors="reml"`` (AR(1) errors by REML, Kackar-Harville variance, Satterthwaite df)
+against brute force.
 
 The reference REML here maximizes the restricted log-likelihood with dense n x n
-covariance matrices and scipy's bounded scalar search; the Kenward-Roger reference
-takes the derivatives of the covariance by finite differences and uses the general
-formulas of Kenward & Roger (1997) for l contrasts. Nothing is shared with
-spamlab.its.reml (which whitens, uses analytic derivatives and the l = 1 algebra).
+covariance matrices and scipy's bounded scalar search; the Kackar-Harville and
+Kenward-Roger references take the derivatives of the covariance by finite differences
+and use the general formulas of Kenward & Roger (1997) for l contrasts. Nothing is
+shared with spamlab.its.reml (which whitens, uses analytic derivatives and the l = 1
+algebra).
 """
 
 from __future__ import annotations
@@ -66,12 +68,11 @@ def observed_w(x: np.ndarray, y: np.ndarray, theta: np.ndarray, times: np.ndarra
     return np.linalg.inv(-hessian)
 
 
-def reference_kenward_roger(x: np.ndarray, y: np.ndarray, theta: np.ndarray, times: np.ndarray,
-                            contrast: np.ndarray) -> tuple[float, float]:
-    """Kenward-Roger (1997) for L = contrast (l = 1), derivatives by central differences,
-    ``W`` the inverse observed REML information."""
+def covariance_derivatives(theta: np.ndarray, times: np.ndarray
+                           ) -> tuple[list[np.ndarray], list[list[np.ndarray]]]:
+    """First and second derivatives of the AR(1) covariance in ``(sigma2, rho)``, by
+    central differences."""
     steps = np.array([1e-5 * theta[0], 1e-5])
-    sigma = ar1_cov(theta, times)
 
     def moved(i: int, h: float, j: int | None = None, k: float = 0.0) -> np.ndarray:
         t = theta.copy()
@@ -84,12 +85,26 @@ def reference_kenward_roger(x: np.ndarray, y: np.ndarray, theta: np.ndarray, tim
     second = [[(moved(i, steps[i], j, steps[j]) - moved(i, steps[i], j, -steps[j])
                 - moved(i, -steps[i], j, steps[j]) + moved(i, -steps[i], j, -steps[j]))
                / (4 * steps[i] * steps[j]) for j in range(2)] for i in range(2)]
-    si = np.linalg.inv(sigma)
+    return first, second
+
+
+def reference_pieces(x: np.ndarray, y: np.ndarray, theta: np.ndarray, times: np.ndarray
+                     ) -> tuple[np.ndarray, list, list, list, np.ndarray]:
+    """``Phi``, ``P_i``, ``Q_ij``, ``R_ij`` of Kenward & Roger (1997) and ``W``."""
+    first, second = covariance_derivatives(theta, times)
+    si = np.linalg.inv(ar1_cov(theta, times))
     phi = np.linalg.inv(x.T @ si @ x)
     p_ = [-x.T @ si @ d @ si @ x for d in first]
     q_ = [[x.T @ si @ first[i] @ si @ first[j] @ si @ x for j in range(2)] for i in range(2)]
     r_ = [[x.T @ si @ second[i][j] @ si @ x for j in range(2)] for i in range(2)]
-    w = observed_w(x, y, theta, times)
+    return phi, p_, q_, r_, observed_w(x, y, theta, times)
+
+
+def reference_kenward_roger(x: np.ndarray, y: np.ndarray, theta: np.ndarray, times: np.ndarray,
+                            contrast: np.ndarray) -> tuple[float, float]:
+    """Kenward-Roger (1997) for L = contrast (l = 1), derivatives by central differences,
+    ``W`` the inverse observed REML information."""
+    phi, p_, q_, r_, w = reference_pieces(x, y, theta, times)
     inner = sum(w[i, j] * (q_[i][j] - p_[i] @ phi @ p_[j] - 0.25 * r_[i][j])
                 for i in range(2) for j in range(2))
     adjusted = phi + 2 * phi @ inner @ phi
@@ -110,6 +125,25 @@ def reference_kenward_roger(x: np.ndarray, y: np.ndarray, theta: np.ndarray, tim
     m = 4 + (l_ + 2) / (l_ * rho_star - 1)
     lam = m / (e_star * (m - 2))
     return float(np.sqrt(contrast @ adjusted @ contrast / lam)), float(m)
+
+
+def reference_kackar_harville(x: np.ndarray, y: np.ndarray, theta: np.ndarray,
+                              times: np.ndarray, contrast: np.ndarray) -> tuple[float, float]:
+    """Kackar & Harville (1984) variance ``Phi + Phi sum W_ij (Q_ij - P_i Phi P_j) Phi`` and the
+    Satterthwaite df ``2 V^2 / (g'Wg)``, ``g_i = d(c'Phi c)/d theta_i`` by central differences
+    of the dense GLS variance."""
+    phi, p_, q_, _, w = reference_pieces(x, y, theta, times)
+    inner = sum(w[i, j] * (q_[i][j] - p_[i] @ phi @ p_[j]) for i in range(2) for j in range(2))
+    adjusted = phi + phi @ inner @ phi
+    steps = np.array([1e-5 * theta[0], 1e-5])
+
+    def gls_var(t: np.ndarray) -> float:
+        return float(contrast @ np.linalg.inv(x.T @ np.linalg.solve(ar1_cov(t, times), x))
+                     @ contrast)
+
+    grad = np.array([(gls_var(theta + s * e) - gls_var(theta - s * e)) / (2 * s)
+                     for s, e in zip(steps, np.eye(2))])
+    return float(np.sqrt(contrast @ adjusted @ contrast)), 2 * gls_var(theta) ** 2 / (grad @ w @ grad)
 
 
 def series(seed: int = 3, n: int = 60, rho: float = 0.6) -> tuple[pd.DataFrame, np.ndarray]:
@@ -145,13 +179,19 @@ def test_reml_with_a_gap_uses_rho_to_the_gap():
     np.testing.assert_allclose(res.params.to_numpy(), b, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("weights", [{"level": 1.0}, {"slope": 1.0}, {"level": 1.0, "slope": 8.0}])
-def test_kenward_roger_matches_the_general_formulas(weights):
+CONTRASTS = [{"level": 1.0}, {"slope": 1.0}, {"level": 1.0, "slope": 8.0}]
+
+
+def contrast_vector(weights: dict[str, float]) -> np.ndarray:
+    return np.array([0.0, 0.0, weights.get("level", 0.0), weights.get("slope", 0.0)])
+
+
+@pytest.mark.parametrize("weights", CONTRASTS)
+def test_reml_intervals_match_the_kackar_harville_formulas(weights):
     frame, x = series(seed=5, rho=0.5)
     y = frame["v"].to_numpy()
     theta, _ = reference_reml(x, y, np.arange(60.0))
-    contrast = np.array([0.0, 0.0, weights.get("level", 0.0), weights.get("slope", 0.0)])
-    se, df = reference_kenward_roger(x, y, theta, np.arange(60.0), contrast)
+    se, df = reference_kackar_harville(x, y, theta, np.arange(60.0), contrast_vector(weights))
     res = its.fit(frame, y="v", interruptions=["2011-01-31"], errors="reml")
     names = {"level": "level[2011-01-31]", "slope": "slope[2011-01-31]"}
     row = res.contrast({names[k]: v for k, v in weights.items()})
@@ -162,6 +202,17 @@ def test_kenward_roger_matches_the_general_formulas(weights):
     if list(weights) == ["level"]:  # the effects table carries the same inference
         level = res.level_change()
         np.testing.assert_allclose([level["std_err"], level["df"]], [se, df], rtol=2e-4)
+
+
+@pytest.mark.parametrize("weights", CONTRASTS)
+def test_kenward_roger_matches_the_general_formulas(weights):
+    frame, x = series(seed=5, rho=0.5)
+    y = frame["v"].to_numpy()
+    theta, _ = reference_reml(x, y, np.arange(60.0))
+    contrast = contrast_vector(weights)
+    se, df = reference_kenward_roger(x, y, theta, np.arange(60.0), contrast)
+    test = reml.kenward_roger(reml.fit_reml(x, y[None]), contrast)
+    np.testing.assert_allclose([test.std_err[0], test.df[0]], [se, df], rtol=2e-4)
 
 
 def test_reml_is_gaussian_only_and_not_structural(daily):
@@ -183,32 +234,46 @@ def turner_design(n: int) -> np.ndarray:
     return np.column_stack([np.ones(n), t, post, (t - n / 2) * post])
 
 
-@pytest.mark.slow
-def test_turner_design_coverage_of_the_level_change():
-    """Turner et al. (2021): n 24/48/100 x rho 0/0.4/0.8, level and slope change, AR(1).
+def turner_noise(n: int, rho: float, reps: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = np.empty((reps, n))
+    noise[:, 0] = rng.normal(0, 1 / np.sqrt(1 - rho**2), reps)
+    shocks = rng.normal(size=(reps, n))
+    for t in range(1, n):
+        noise[:, t] = rho * noise[:, t - 1] + shocks[:, t]
+    return noise
 
-    1000 replications per cell (the replicates of ``benchmarks/turner.py``, same seeds
-    and draws): the Monte Carlo SE of a coverage near 95% is 0.7 points. Measured
-    Kenward-Roger coverage of the level change: 94.2, 94.6, 94.3 (n = 24), 95.7, 95.8,
-    95.3 (n = 48), 94.7, 93.3, 94.7 (n = 100) for rho = 0, 0.4, 0.8; REML-Satterthwaite
-    on the same replicates 94.2, 93.4, 92.0, 96.1, 95.2, 93.3, 95.1, 93.6, 93.8. The
-    REML estimates equal the brute-force reference on the first 5 replicates of each cell.
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n", "rho", "seed"), [(24, 0.4, 24001), (24, 0.8, 24002),
+                                                (48, 0.8, 48002)])
+def test_turner_design_coverage_in_the_hard_cells(n, rho, seed):
+    """Turner et al. (2021): AR(1) errors, interruption at n/2, level and slope change.
+
+    The three cells where REML-Satterthwaite under-covers, 1000 replications each (the
+    replicates of ``benchmarks/turner.py``, same seeds and draws; about 10 s per cell).
+    Monte Carlo SE of a coverage near 93% is 0.8 points, so the bound 93 - 2 x 0.8 =
+    91.4% fails only if the true coverage is below 93% by more than Monte Carlo error.
+    Measured (``errors="reml"``, Kackar-Harville): level 94.5, 93.5, 94.8%, mean width
+    1.08, 1.07, 1.05 x REML-Satterthwaite's; slope 96.0, 93.6, 95.1% (median width
+    1.02, 1.01, 1.02 x). REML-Satterthwaite on the same replicates: level 93.4, 92.0,
+    93.3%. The REML estimates equal the brute-force reference on the first 3 replicates.
     """
-    reps = 1000
-    for n in (24, 48, 100):
-        x = turner_design(n)
-        for k, rho in enumerate((0.0, 0.4, 0.8)):
-            rng = np.random.default_rng(1000 * n + k)
-            noise = np.empty((reps, n))
-            noise[:, 0] = rng.normal(0, 1 / np.sqrt(1 - rho**2), reps)
-            shocks = rng.normal(size=(reps, n))
-            for t in range(1, n):
-                noise[:, t] = rho * noise[:, t - 1] + shocks[:, t]
-            fit = reml.fit_reml(x, noise)
-            for r in range(5):
-                theta, _ = reference_reml(x, noise[r], np.arange(float(n)))
-                assert abs(fit.rho[r] - theta[1]) < 1e-5
-            test = reml.kenward_roger(fit, np.eye(4)[2])
-            half = stats.t.ppf(0.975, test.df) * test.std_err
-            coverage = np.mean(np.abs(test.estimate) <= half)
-            assert coverage >= 0.93, (n, rho, coverage)
+    x = turner_design(n)
+    noise = turner_noise(n, rho, 1000, seed)
+    fit = reml.fit_reml(x, noise)
+    for r in range(3):
+        theta, _ = reference_reml(x, noise[r], np.arange(float(n)))
+        assert abs(fit.rho[r] - theta[1]) < 1e-5
+    pieces = reml.information(fit)
+    bound = 0.93 - 2 * np.sqrt(0.93 * 0.07 / 1000)
+    for column in (2, 3):
+        test = reml.kackar_harville(fit, np.eye(4)[column], pieces)
+        plain = reml.satterthwaite(fit, np.eye(4)[column], pieces)
+        half = stats.t.ppf(0.975, test.df) * test.std_err
+        plain_half = stats.t.ppf(0.975, plain.df) * plain.std_err
+        coverage = np.mean(np.abs(test.estimate) <= half)
+        assert coverage >= bound, (n, rho, column, coverage)
+        assert np.median(half) <= 1.10 * np.median(plain_half)
+        if column == 2:  # the slope's mean width is dominated by a few df near 1
+            assert np.mean(half) <= 1.10 * np.mean(plain_half)

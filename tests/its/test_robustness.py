@@ -1,10 +1,10 @@
-"""Placebo, breakpoints and sensitivity: batched scans against naive loops, known answers."""
+"""Placebo and sensitivity: batched scans against naive loops, known answers
+(breakpoints: test_breaks.py)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 import pytest
 import statsmodels.api as sm
 from its_support import daily_series
@@ -12,7 +12,6 @@ from scipy import stats
 
 from spamlab import its, plots
 from spamlab.errors import ParameterError
-from spamlab.its.breaks import argmax_quantile, argmax_tail, optimal_breaks, scan_one_break
 from spamlab.its.scan import SCAN_COLUMNS, can_batch, scan_dates
 
 NUMBERS = ["estimate", "ci_low", "ci_high", "p_value", "coef", "std_err", "df"]
@@ -73,87 +72,6 @@ def test_scan_dates_for_counts_falls_back_to_one_fit_per_date():
     assert list(table.columns) == list(SCAN_COLUMNS)
 
 
-def nile() -> pd.DataFrame:
-    table = sm.datasets.nile.load_pandas().data
-    return table.assign(year=table["year"].astype(int))
-
-
-def test_nile_break_is_1899():
-    result = its.break_search(nile(), y="volume", time="year", trend=False)
-    row = result.table.iloc[0]
-    assert row["break_at"] == 1899  # first year of the lower regime
-    assert row["ci_low"] < 1899 < row["ci_high"] and row["ci_high"] - row["ci_low"] <= 10
-    assert row["shift"] < -200
-    assert result.sup_f > 20  # far beyond the 5% critical value (about 9)
-    values = nile()["volume"].to_numpy(float)
-    assert result.ssr == pytest.approx(((values[:28] - values[:28].mean()) ** 2).sum()
-                                       + ((values[28:] - values[28:].mean()) ** 2).sum())
-    assert (result.min_size, result.n_missing) == (15, 0) and "1899" in repr(result)
-
-
-def test_two_step_drop_found():
-    rng = np.random.default_rng(5)
-    days = pd.date_range("2011-01-01", periods=180)
-    steps = -6 * (np.arange(180) >= 70) - 6 * (np.arange(180) >= 120)
-    weekly = np.array([0.0, 1.0, 1.5, 1.0, 0.5, -2.0, -2.0])[days.day_of_week]
-    frame = pd.DataFrame({"v": 40 + steps + weekly + rng.normal(0, 1.5, 180)}, index=days)
-    table = its.breakpoints(frame, y="v", n_breaks=2, seasonality="dow", trend=False)
-    truth = [days[70], days[120]]
-    for (_, row), moment in zip(table.iterrows(), truth):
-        assert row["ci_low"] <= moment <= row["ci_high"]
-        assert abs((row["break_at"] - moment).days) <= 2
-    np.testing.assert_allclose(table["shift"], [-6, -6], atol=1)
-
-
-def test_one_break_scan_batched_equals_statsmodels_loop():
-    data = daily_series(n=180)
-    dummies = pd.get_dummies(data.index.day_of_week, drop_first=True).to_numpy(float)
-    y = data["volume"].to_numpy()
-    fast = scan_one_break(y, dummies, 27)
-    slow = scan_one_break(y, dummies, 27, batch=False)
-    np.testing.assert_allclose(fast, slow, rtol=1e-10)
-    assert np.isnan(fast[:27]).all() and np.isfinite(fast[27:154]).all()
-
-
-def test_dynamic_programme_equals_brute_force():
-    rng = np.random.default_rng(2)
-    values = np.r_[np.zeros(25), np.full(20, 3.0), np.full(25, 1.0)] + rng.normal(0, 1, 70)
-    best, where = np.inf, None
-    for i in range(8, 70):
-        for j in range(i + 8, 70 - 7):
-            parts = (values[:i], values[i:j], values[j:])
-            ssr = sum(((p - p.mean()) ** 2).sum() for p in parts)
-            if ssr < best:
-                best, where = ssr, [i, j]
-    assert optimal_breaks(values, 2, 8) == where
-
-
-def test_argmax_distribution_against_simulation():
-    # Bai (1997) tabulates 11.0 for 95%; check the closed form by simulating argmax W(s) - |s|/2
-    assert argmax_quantile(0.05) == pytest.approx(11.03, abs=0.01)
-    rng = np.random.default_rng(0)
-    step, half = 0.05, 4000
-    drift = -0.5 * step * np.arange(1, half + 1)
-    right = np.cumsum(rng.normal(0, np.sqrt(step), (4000, half)), axis=1) + drift
-    left = np.cumsum(rng.normal(0, np.sqrt(step), (4000, half)), axis=1) + drift
-    best_right, best_left = right.max(axis=1), left.max(axis=1)
-    where = np.where(best_right > np.maximum(best_left, 0), (right.argmax(axis=1) + 1) * step,
-                     np.where(best_left > 0, -(left.argmax(axis=1) + 1) * step, 0.0))
-    for x in (1.0, 4.0, 11.03):
-        expected = argmax_tail(x)
-        observed = np.mean(where > x)
-        assert abs(observed - expected) < 4 * np.sqrt(expected * (1 - expected) / 4000) + 0.01
-
-
-def test_breakpoint_input_errors():
-    with pytest.raises(ParameterError, match="cannot hold 3 segments of min_size=40"):
-        its.breakpoints(nile(), y="volume", time="year", n_breaks=2, min_size=40)
-    with pytest.raises(ParameterError, match="n_breaks=0 must be at least 1"):
-        its.breakpoints(nile(), y="volume", time="year", n_breaks=0)
-    with pytest.raises(ParameterError, match="transform='log': breakpoints searches level shifts"):
-        its.breakpoints(nile(), y="volume", time="year", spec=its.Specification(transform="log"))
-
-
 def test_sensitivity_table_and_figure():
     data = daily_series(n=150)
     result = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], seasonality="dow",
@@ -196,23 +114,3 @@ def test_sensitivity_keeps_time_of_day_and_reports_skipped_shifts():
     assert list(dates["interruption"]) == ["2011-03-15 14:45:00", "2011-03-16 14:45",
                                            "2011-03-17 14:45:00"]
     assert result.skipped_shifts == (-80, 40) and "shifts skipped: [-80, 40]" in repr(result)
-
-
-@pytest.mark.slow
-def test_break_date_sets_cover_under_ar1_noise_with_hac():
-    from its_support import ar1_matrix
-
-    rng = np.random.default_rng(3)
-    n, reps = 180, 300
-    days = pd.date_range("2011-01-01", periods=n)
-    noise = ar1_matrix(rng, reps, n, 0.5)
-    hits = {"iid": 0, "hac": 0}
-    for k in range(reps):
-        frame = pd.DataFrame({"v": 20 - 2.5 * (np.arange(n) >= 100) + noise[k]}, index=days)
-        for errors in hits:
-            row = its.breakpoints(frame, y="v", errors=errors, trend=False).iloc[0]
-            hits[errors] += row["ci_low"] <= days[100] <= row["ci_high"]
-    assert hits["hac"] / reps >= 0.91  # nominal 95%; Bai's set with the long-run variance
-    assert hits["iid"] < hits["hac"]  # the iid variance ignores the autocorrelation
-    with pytest.raises(ParameterError, match="breakpoints supports 'iid', 'hac' or 'hac\\(LAGS\\)'"):
-        its.breakpoints(frame, y="v", errors="ar1")

@@ -9,6 +9,7 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from spamlab import its
 from spamlab.errors import ParameterError
+from spamlab.its.structural import DRAWS
 
 
 @pytest.fixture
@@ -32,7 +33,8 @@ def test_matches_unobserved_components(frame):
     ref = model.fit(disp=False, maxiter=500)
     beta, beta_cov = ref.smoothed_state[-2, -1], ref.smoothed_state_cov[-2, -2, -1]
     res = its.fit(frame, y="volume", interruptions=["2011-03-16 12:00"], method="structural",
-                  seasonality="dow", covariates=["control"], trend=False, slope_change=False)
+                  seasonality="dow", covariates=["control"], trend=False, slope_change=False,
+                  small_sample=False)
     row = res.level_change()
     np.testing.assert_allclose(row["estimate"], beta, rtol=1e-6)
     np.testing.assert_allclose(row["std_err"], np.sqrt(beta_cov), rtol=1e-6)
@@ -62,3 +64,55 @@ def test_structural_log_scale_reports_ratio(frame):
 def test_structural_bad_options(frame, kwargs, message):
     with pytest.raises(ParameterError, match=message):
         its.fit(frame, y="volume", interruptions=["2011-03-16"], method="structural", **kwargs)
+
+
+def test_variance_parameter_uncertainty_by_hand(frame):
+    """The mixed covariance, recomputed here: central-difference Hessian of the
+    log-likelihood in statsmodels' unconstrained parameters, draws, smoother, mixing."""
+    days = frame.index
+    level = np.clip((days + pd.Timedelta(days=1) - pd.Timestamp("2011-03-16 12:00"))
+                    / pd.Timedelta(days=1), 0, 1).to_numpy()
+    model = UnobservedComponents(frame["volume"].to_numpy(), level="llevel", exog=level[:, None],
+                                 mle_regression=False)
+    ref = model.fit(disp=False, maxiter=500)
+    u = model.untransform_params(ref.params)
+    k = len(u)
+    step = 1e-3 * np.maximum(np.abs(u), 0.1 * np.abs(u).max())
+    hess = np.empty((k, k))
+    for i in range(k):
+        for j in range(k):
+            total = 0.0
+            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+                shifted = u.copy()
+                shifted[i] += si * step[i]
+                shifted[j] += sj * step[j]
+                total += sign * model.loglike(shifted, transformed=False)
+            hess[i, j] = total / (4 * step[i] * step[j])
+    draws = np.random.default_rng(0).multivariate_normal(u, np.linalg.inv(-hess), DRAWS)
+    state = model.k_states - 1
+    smooths = [model.smooth(model.transform_params(d)) for d in draws]
+    betas = np.array([s.smoothed_state[state, -1] for s in smooths])
+    variances = np.array([s.smoothed_state_cov[state, state, -1] for s in smooths])
+    expected = np.sqrt(variances.mean() + betas.var(ddof=1))
+    res = its.fit(frame, y="volume", interruptions=["2011-03-16 12:00"], method="structural",
+                  trend=False, slope_change=False, seed=0)
+    plain = its.fit(frame, y="volume", interruptions=["2011-03-16 12:00"], method="structural",
+                    trend=False, slope_change=False, small_sample=False)
+    assert res.level_change()["std_err"] == pytest.approx(expected, rel=0.02)
+    assert res.level_change()["std_err"] > plain.level_change()["std_err"]
+    assert res.level_change()["estimate"] == pytest.approx(plain.level_change()["estimate"])
+
+
+@pytest.mark.slow
+def test_structural_interval_covers_with_small_level_variance():
+    """sigma_eta 0.05, noise 1, n = 100, shift 3: 40 replications (MC SE about 3.5 points at
+    95%), so the bound only catches a collapse; benchmarks/breaks.py (150 replications per
+    cell) measures the coverage."""
+    rng = np.random.default_rng(5)
+    n, reps, hits = 100, 40, 0
+    for _ in range(reps):
+        y = 10 + np.cumsum(rng.normal(0, 0.05, n)) + 3.0 * (np.arange(n) >= 50) + rng.normal(0, 1, n)
+        row = its.fit(pd.DataFrame({"v": y}), y="v", interruptions=[50], method="structural",
+                      trend=False, slope_change=False).level_change()
+        hits += row["ci_low"] <= 3.0 <= row["ci_high"]
+    assert hits / reps >= 0.85

@@ -25,11 +25,14 @@ Effects are observed minus counterfactual on the model's scale: a fall is negati
 Modules: ``specification`` (:class:`Specification`), ``data`` (validation, time axis,
 partial exposure), ``design`` (regressors), ``segmented`` (statsmodels fits per
 family/errors), ``smallsample`` (AR(1)/HAC small-sample corrections), ``reml`` (AR(1)
-regression by REML with Kenward-Roger inference), ``structural``
+regression by REML with Kackar-Harville/Satterthwaite inference), ``prediction``
+(predictions carrying AR/ARMA errors forward), ``structural``
 (state space), ``counterfactual``, ``results`` (:class:`ITSResult`), ``diagnostics``
 (residual tests and warnings), ``model`` (:func:`fit`), ``batched`` and ``scan``
 (stacked least squares for scans), ``robustness`` (placebo, sensitivity), ``breaks``
-(breakpoints), ``simulation`` (power). Figures of ITS results are in :mod:`spamlab.plots.its`.
+(breakpoints), ``breakset`` (break-date sets by inverted tests, Elliott & Mueller 2007),
+``longrun`` (long-run variances: Bartlett, prewhitened QS with automatic bandwidth),
+``simulation`` (power). Figures of ITS results are in :mod:`spamlab.plots.its`.
 
 Examples
 --------
@@ -40,14 +43,40 @@ Examples
 
 from __future__ import annotations
 
-from spamlab.its.breaks import BreakpointsResult, break_search, breakpoints
-from spamlab.its.model import fit
-from spamlab.its.results import ITSResult
-from spamlab.its.robustness import PlaceboResult, SensitivityResult, placebo, sensitivity
-from spamlab.its.simulation import minimum_detectable_effect, power
-from spamlab.its.specification import Specification
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names below are loaded on first use (see __getattr__)
+    from spamlab.its.breaks import BreakpointsResult, break_search, breakpoints
+    from spamlab.its.model import fit
+    from spamlab.its.results import ITSResult
+    from spamlab.its.robustness import PlaceboResult, SensitivityResult, placebo, sensitivity
+    from spamlab.its.simulation import minimum_detectable_effect, power
+    from spamlab.its.specification import Specification
+
+#: where each public name lives; a module is imported when one of its names is first used,
+#: so ``from spamlab.its import data`` (the command line's checks) does not load statsmodels
+_HOMES = {
+    "BreakpointsResult": "breaks", "break_search": "breaks", "breakpoints": "breaks",
+    "fit": "model", "ITSResult": "results", "PlaceboResult": "robustness",
+    "SensitivityResult": "robustness", "placebo": "robustness", "sensitivity": "robustness",
+    "minimum_detectable_effect": "simulation", "power": "simulation",
+    "Specification": "specification",
+}
 
 __all__ = [
     "BreakpointsResult", "ITSResult", "PlaceboResult", "SensitivityResult", "Specification",
     "break_search", "breakpoints", "fit", "minimum_detectable_effect", "placebo", "power", "sensitivity",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        value = getattr(importlib.import_module(f"spamlab.its.{_HOMES[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spamlab.its' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -13,11 +13,24 @@ the usual trimming).
   regressors). With common regressors, the partial-structural-change iteration
   of Bai & Perron (2003): alternate the break search on ``y - z' gamma`` and the
   estimate of ``gamma`` given the breaks until the breaks no longer move.
-* Confidence set for each date: Bai (1997),
-  ``k_hat -/+ (floor(c / L) + 1)`` with ``L = delta^2 / sigma^2`` (shift over
-  residual variance, or over the long-run variance with ``errors="hac"``) and ``c`` the ``1 - alpha/2`` quantile of
-  ``argmax_s W(s) - |s|/2`` (two-sided Brownian motion), whose distribution
-  function is known in closed form (``c = 11.03`` for 95%).
+* Confidence set for each date, ``interval=``:
+
+  - ``"inverted"`` (default): every date at which a test of "the break is here"
+    does not reject, in the manner of Elliott & Müller (2007)
+    (:mod:`spamlab.its.breakset`); it keeps its coverage for small breaks, at the
+    cost of wider sets.
+  - ``"bai"``: Bai (1997), ``k_hat -/+ (floor(c / L) + 1)`` with
+    ``L = delta^2 / sigma^2`` (shift over residual variance, or over the long-run
+    variance with ``errors="hac"``) and ``c`` the ``1 - alpha/2`` quantile of
+    ``argmax_s W(s) - |s|/2`` (two-sided Brownian motion), whose distribution
+    function is known in closed form (``c = 11.03`` for 95%). Narrow, but it
+    under-covers when the shift is small relative to the noise.
+
+  With several breaks, each date's set is searched between its neighbours, the
+  other breaks held fixed. ``errors="hac"`` uses the AR(1)-prewhitened long-run
+  variance with automatic bandwidth (:mod:`spamlab.its.longrun`; with the inverted
+  sets the prewhitening rho is bias-corrected for the regression), ``"hac(L)"`` the
+  Bartlett one with ``L`` lags.
 
 Examples
 --------
@@ -38,18 +51,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import optimize, stats
+from statsmodels.regression.linear_model import OLS
 
 from spamlab.errors import ParameterError
 from spamlab.its import batched
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
+from spamlab.its.breakset import inverted_set
+from spamlab.its.longrun import bartlett_long_run_variance, prewhitened_long_run_variance
 from spamlab.its.results import table_html
-from spamlab.its.segmented import hac_lags
 from spamlab.its.specification import Specification, resolve
 
 MAX_ITER: int = 50
+INTERVALS: tuple[str, ...] = ("inverted", "bai")
+TABLE_COLUMNS: list[str] = ["break_at", "ci_low", "ci_high", "shift", "position", "set_size"]
 
 
 def argmax_tail(x: float) -> float:
@@ -85,8 +101,9 @@ class BreakpointsResult:
     ----------
     table
         One row per break: ``break_at`` (first observation of the new regime),
-        ``ci_low``, ``ci_high`` (time labels bounding it), ``shift`` (new minus old
-        level), ``position`` (row number among observed rows).
+        ``ci_low``, ``ci_high`` (time labels bounding its confidence set), ``shift``
+        (new minus old level), ``position`` (row number among observed rows),
+        ``set_size`` (number of dates in the confidence set).
     ssr
         Sum of squared residuals of the model with these breaks.
     sup_f
@@ -116,22 +133,22 @@ class BreakpointsResult:
 
 def breakpoints(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
                 min_size: int | None = None, time: str | None = None,
-                spec: Specification | None = None, batch: bool = True, **model: Any
-                ) -> pd.DataFrame:
+                spec: Specification | None = None, batch: bool = True,
+                interval: str = "inverted", **model: Any) -> pd.DataFrame:
     """The table of :func:`break_search`: one row per break with its confidence set.
 
     Columns ``break_at`` (first observation of the new regime), ``ci_low``,
-    ``ci_high``, ``shift`` and ``position``; the arguments are those of
-    :func:`break_search`, which also returns the scan's statistics.
+    ``ci_high``, ``shift``, ``position`` and ``set_size``; the arguments are those
+    of :func:`break_search`, which also returns the scan's statistics.
     """
     return break_search(data, y=y, n_breaks=n_breaks, min_size=min_size, time=time,
-                        spec=spec, batch=batch, **model).table
+                        spec=spec, batch=batch, interval=interval, **model).table
 
 
 def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
                  min_size: int | None = None, time: str | None = None,
-                 spec: Specification | None = None, batch: bool = True, **model: Any
-                 ) -> BreakpointsResult:
+                 spec: Specification | None = None, batch: bool = True,
+                 interval: str = "inverted", **model: Any) -> BreakpointsResult:
     """Estimate ``n_breaks`` level breaks and a confidence set for each date.
 
     Parameters
@@ -154,15 +171,28 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         ``slope_change`` (a term of the fitted model at known dates) is not used.
     batch
         ``False`` scores one-break candidates with one statsmodels OLS fit each (reference).
+    interval
+        ``"inverted"`` (default; test inversion, Elliott & Müller 2007) or ``"bai"``
+        (Bai 1997); see the module docstring. In Monte Carlo runs (n = 120, one
+        break mid-series, AR(1) noise with phi 0.5, ``errors="hac"``, 400
+        replications per cell, MC SE about 1 point) the 95% inverted sets covered
+        95.8-96.8% for shifts of 1 and 2 innovation standard deviations without a
+        trend and 89-95% with one; Bai's 72.5-92.8%. The inverted sets are wider: as
+        wide as Bai's to twice as wide at 1 sd, 1.2-3 times at 2 sd
+        (``benchmarks/breaks.py`` prints the figures and set sizes).
+        ``set_size`` counts the dates in the set; ``ci_low``/``ci_high`` bound it
+        (the inverted set need not be an interval) and always include ``break_at``.
 
     Raises
     ------
     ParameterError
-        ``n_breaks < 1``, a series too short for ``(n_breaks + 1) * min_size``, or a
-        model the search does not support.
+        ``n_breaks < 1``, a series too short for ``(n_breaks + 1) * min_size``, an
+        unknown ``interval``, or a model the search does not support.
     """
     spec = resolve(spec, model)
     _check_model(spec)
+    if interval not in INTERVALS:
+        raise ParameterError(f"interval={interval!r} is unknown; use one of {list(INTERVALS)}")
     series = its_data.prepare(data, y, (), time=time)
     observed = ~np.isnan(series.y)
     values = series.y[observed]
@@ -173,7 +203,8 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         breaks = [int(np.nanargmin(ssr))]
     else:
         breaks = _partial_change_breaks(values, common, n_breaks, size)
-    table = _confidence_table(values, common, breaks, series.index[observed], spec)
+    table = _confidence_table(values, common, breaks, series.index[observed], spec, size,
+                              interval)
     return BreakpointsResult(table, _ssr_given(values, common, breaks),
                              _sup_f(values, common, ssr) if n_breaks == 1 else None, size,
                              int((~observed).sum()))
@@ -227,7 +258,7 @@ def scan_one_break(values: np.ndarray, common: np.ndarray, size: int, batch: boo
         return ssr
     for k in positions:
         x = np.column_stack([np.ones(n), np.arange(n) >= k, common])
-        ssr[k] = sm.OLS(values, x).fit().ssr
+        ssr[k] = OLS(values, x).fit().ssr
     return ssr
 
 
@@ -297,37 +328,59 @@ def _ssr_given(values: np.ndarray, common: np.ndarray, breaks: list[int]) -> flo
 
 
 def _confidence_table(values: np.ndarray, common: np.ndarray, breaks: list[int],
-                      labels: pd.Index, spec: Specification) -> pd.DataFrame:
+                      labels: pd.Index, spec: Specification, size: int, interval: str
+                      ) -> pd.DataFrame:
     n = len(values)
     fit = batched.ols(_segment_design(n, breaks, common), values)
     levels = fit.params[0, : len(breaks) + 1]
-    sigma2 = (float(fit.scale[0]) if spec.errors == "iid"
-              else long_run_variance(fit.resid[0], spec.hac_lags))
-    c = argmax_quantile(spec.alpha)
     rows = []
     for j, k in enumerate(breaks):
         shift = float(levels[j + 1] - levels[j])
-        half = math.floor(c / (shift**2 / sigma2)) + 1
-        low, high = max(k - half, 1), min(k + half, n - 1)
-        rows.append({"break_at": _label(labels[k]), "ci_low": _label(labels[low]),
-                     "ci_high": _label(labels[high]), "shift": shift, "position": k})
-    return pd.DataFrame(rows, columns=["break_at", "ci_low", "ci_high", "shift", "position"])
+        if interval == "bai":
+            inside = _bai_set(n, k, shift, fit.resid[0], fit.scale[0], spec)
+        else:
+            inside = _inverted_set(values, common, breaks, j, size, spec)
+        inside[k] = True
+        where = np.flatnonzero(inside)
+        rows.append({"break_at": _label(labels[k]), "ci_low": _label(labels[where[0]]),
+                     "ci_high": _label(labels[where[-1]]), "shift": shift, "position": k,
+                     "set_size": len(where)})
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _bai_set(n: int, k: int, shift: float, resid: np.ndarray, scale: float,
+             spec: Specification) -> np.ndarray:
+    """Bai's (1997) interval as a mask over positions ``0..n-1``."""
+    variance = float(scale) if spec.errors == "iid" else long_run_variance(resid, spec.hac_lags)
+    half = math.floor(argmax_quantile(spec.alpha) / (shift**2 / variance)) + 1
+    inside = np.zeros(n, dtype=bool)
+    inside[max(k - half, 1): min(k + half, n - 1) + 1] = True
+    return inside
+
+
+def _inverted_set(values: np.ndarray, common: np.ndarray, breaks: list[int], j: int,
+                  size: int, spec: Specification) -> np.ndarray:
+    """The inverted-test set of break ``j``, searched between its neighbours."""
+    bounds = [0, *breaks, len(values)]
+    start, stop = bounds[j], bounds[j + 2]
+    inside = np.zeros(len(values), dtype=bool)
+    inside[start:stop] = inverted_set(values[start:stop], common[start:stop], size,
+                                      spec.error_structure[0], spec.hac_lags, spec.alpha)
+    return inside
 
 
 def long_run_variance(resid: np.ndarray, lags: int | None = None) -> float:
-    """Newey-West (Bartlett) long-run variance of ``resid`` (default ``hac_lags(n)`` lags).
+    """Long-run variance of ``resid``: Bartlett with ``lags`` lags, or (``None``) the
+    AR(1)-prewhitened automatic-bandwidth estimate of :mod:`spamlab.its.longrun`.
 
     Examples
     --------
     >>> round(long_run_variance(np.array([1.0, -1.0] * 50), lags=1), 3)
     0.01
     """
-    n = len(resid)
-    lags = hac_lags(n) if lags is None else lags
-    total = float(resid @ resid) / n
-    for lag in range(1, lags + 1):
-        total += 2 * (1 - lag / (lags + 1)) * float(resid[lag:] @ resid[:-lag]) / n
-    return total
+    if lags is None:
+        return float(prewhitened_long_run_variance(resid))
+    return float(bartlett_long_run_variance(resid, lags))
 
 
 def _label(value: object) -> object:

@@ -10,6 +10,21 @@ Two bands are returned:
   their estimated normal distribution, then Poisson, quasi-Poisson (gamma with
   variance ``dispersion * mu``) or NB2 noise. Count bands are never negative.
 
+With autocorrelated errors (``errors="ar1"``, ``"reml"``, ``"arma(p,q)"``) the
+predictions carry the errors forward (:mod:`spamlab.its.prediction`): ``fitted``
+is the one-step-ahead best linear predictor ``X_t b + rho^d (y_(t-d) - X_(t-d) b)``
+(``d`` periods since the last observation; the Kalman filter for ARMA), and the
+counterfactual is the prediction from the observations before the first
+interruption only: one step ahead before it (so the pre-period ``effect`` is the
+one-step prediction error, 0 on average) and ``X_t b_cf + rho^(t-T) e_T`` after it
+(``e_T = y_T - X_T b`` at the last observed period ``T`` before the interruption).
+Its mean band is the delta-method band of that predictor, linear in ``b``
+(``(X_t - rho^(t-T) X_T) b + rho^(t-T) y_T``); the observation band adds the
+forecast-error variance ``sigma2 (1 - rho^(2h)) / (1 - rho^2)`` of the errors. The
+error parameters are treated as known in the bands. Without this, when ``rho`` is
+near 1 (a weakly identified GLS mean), ``X b`` can lie far from every observation and
+a pre-period "effect" be large although the fit is sound.
+
 Log-scale models (log link or ``transform="log"``) are back-transformed with
 ``exp``; for ``transform="log"`` the point is then the median on the original scale.
 
@@ -28,6 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from spamlab.its.design import Design
+from spamlab.its.prediction import ArmaErrors
 from spamlab.its.segmented import Fitted
 
 N_DRAWS: int = 4000
@@ -65,14 +81,22 @@ def counterfactual_table(design: Design, fitted: Fitted, y: np.ndarray, post: np
 
     ``post`` marks rows on or after the first interruption; ``cumulative_effect``
     is 0 before it and sums the observed pointwise effects from it on (missing
-    outcomes add nothing).
+    outcomes add nothing). With an error process (``fitted.error_process``) the
+    predictions carry the errors forward (see the module docstring).
     """
     crit = critical_value(alpha, fitted.df_resid)
-    eta_fit, _ = linear_predictor(design, fitted, design.matrix)
-    eta, se = linear_predictor(design, fitted, design.counterfactual_matrix())
+    if fitted.error_process is None:
+        eta_fit, _ = linear_predictor(design, fitted, design.matrix)
+        eta, se = linear_predictor(design, fitted, design.counterfactual_matrix())
+        noise = None
+    else:
+        eta_fit, eta, se, noise = _carried_forward(design, fitted, y, post, fitted.error_process)
     inverse = np.exp if fitted.log_scale else (lambda v: v)
     mean_low, mean_high = band(eta, se, crit, fitted.log_scale)
-    obs_low, obs_high = _observation_band(eta, se, fitted, crit, alpha, seed)
+    if noise is None:
+        obs_low, obs_high = _observation_band(eta, se, fitted, crit, alpha, seed)
+    else:
+        obs_low, obs_high = band(eta, np.sqrt(se**2 + noise), crit, fitted.log_scale)
     counterfactual = inverse(eta)
     effect = y - counterfactual
     cumulative = cumulative_effect(effect, post)
@@ -82,6 +106,28 @@ def counterfactual_table(design: Design, fitted: Fitted, y: np.ndarray, post: np
         "counterfactual_mean_low": mean_low, "counterfactual_mean_high": mean_high,
         "effect": effect, "cumulative_effect": cumulative,
     }, index=design.matrix.index)
+
+
+def _carried_forward(design: Design, fitted: Fitted, y: np.ndarray, post: np.ndarray,
+                     process: ArmaErrors) -> tuple[np.ndarray, ...]:
+    """Gaussian predictions with autocorrelated errors: one-step-ahead ``fitted``, the
+    counterfactual from the pre-interruption rows, its standard error (parameters) and
+    its forecast-error variance (noise), all on the model's (linear) scale."""
+    names = fitted.params.index
+    b = fitted.params.to_numpy()
+    x = design.matrix[names].to_numpy()
+    x_cf = design.counterfactual_matrix()[names].to_numpy()
+    offset = np.zeros(len(y)) if design.offset is None else design.offset
+    response = np.log(y) if fitted.log_scale else np.asarray(y, dtype=float)
+    errors = response - offset - x @ b
+    carried, _ = process.predict(errors)
+    withheld = np.isnan(errors) | post
+    ahead, noise = process.predict(np.where(withheld, np.nan, errors))
+    carried_x, _ = process.predict(np.where(withheld[:, None], np.nan, x))
+    z = x_cf - carried_x  # the counterfactual is z b + (the same weights applied to y)
+    cov = fitted.cov.loc[names, names].to_numpy()
+    se = np.sqrt(np.einsum("ij,jk,ik->i", z, cov, z))
+    return x @ b + offset + carried, x_cf @ b + offset + ahead, se, noise
 
 
 def cumulative_effect(effect: np.ndarray, post: np.ndarray) -> np.ndarray:

@@ -26,9 +26,10 @@ ar1        gaussian only: feasible GLS with AR(1) errors (Cochrane-Orcutt, as
            statsmodels ``GLSAR``). ``small_sample=True``: rho from the OLS residuals,
            bias-corrected (:func:`~spamlab.its.smallsample.bias_corrected_rho`), and
            Satterthwaite t df; ``False``: ``GLSAR.iterative_fit`` to convergence.
-reml       gaussian only: AR(1) errors with rho by REML and Kenward-Roger standard
-           errors and df for every coefficient and contrast (:mod:`spamlab.its.reml`;
-           gaps enter as longer time steps, ``rho^gap``)
+reml       gaussian only: AR(1) errors with rho by REML, Kackar-Harville standard errors
+           (the variance added by estimating rho) and Satterthwaite df for every
+           coefficient and contrast (:mod:`spamlab.its.reml`; gaps enter as longer time
+           steps, ``rho^gap``)
 arma(p,q)  gaussian only: regression with ARMA(p, q) errors by exact maximum likelihood
            (statsmodels ``SARIMAX``; missing outcomes allowed), observed-information
            covariance and Satterthwaite t df per coefficient and contrast; orders the
@@ -50,7 +51,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import GLSAR, OLS
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
@@ -59,6 +63,7 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.its import reml, smallsample
 from spamlab.its.batched import yule_walker_ar1
 from spamlab.its.design import Design
+from spamlab.its.prediction import ArmaErrors
 from spamlab.its.specification import Specification
 
 GLSAR_MAXITER: int = 100
@@ -115,6 +120,7 @@ class Fitted:
     rho: float | None = None
     result: Any = None
     contrast: ContrastInference | None = None
+    error_process: ArmaErrors | None = None
 
     def df_for(self, column: str) -> float | None:
         """Degrees of freedom for the interval of ``column`` (``None``: normal)."""
@@ -227,7 +233,7 @@ def _rows(design: Design, response: np.ndarray) -> tuple[np.ndarray, pd.DataFram
 def _fit_ols(design: Design, response: np.ndarray, transform: str | None, kind: str,
              small_sample: bool, lags_option: int | None) -> Fitted:
     yv, x, offset = _rows(design, response)
-    model = sm.OLS(yv - offset, x)
+    model = OLS(yv - offset, x)
     if kind != "hac":
         res = model.fit()
         return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
@@ -320,9 +326,9 @@ def _fit_glsar(design: Design, response: np.ndarray, transform: str | None,
     yv, x, offset = _rows(design, response)
     term_df: dict[str, float] = {}
     if small_sample:
-        ols = sm.OLS(yv - offset, x).fit()
+        ols = OLS(yv - offset, x).fit()
         rho = _corrected_rho(x.to_numpy(), np.asarray(ols.resid))
-        model = sm.GLSAR(yv - offset, x, rho=rho)
+        model = GLSAR(yv - offset, x, rho=rho)
         res = model.fit()
         columns = design.interruption_columns
         contrast = _gls_contrast(x.to_numpy(), rho, res.cov_params().to_numpy(),
@@ -332,16 +338,18 @@ def _fit_glsar(design: Design, response: np.ndarray, transform: str | None,
         term_df = {c: float(d) for c, d in zip(columns, dfs) if d is not None}
         how = "bias-corrected rho, Satterthwaite df"
     else:
-        model = sm.GLSAR(yv - offset, x, rho=1)
+        model = GLSAR(yv - offset, x, rho=1)
         res = model.iterative_fit(maxiter=GLSAR_MAXITER, rtol=GLSAR_RTOL)
         how = "iterated Yule-Walker rho"
         contrast = None
     rho_value = float(np.atleast_1d(model.rho)[0])
+    notes = _gap_note(response) + _rho_notes(rho_value, smallsample.RHO_LIMIT, "FGLS")
     variance = float(res.scale) / max(1e-12, 1 - rho_value**2)
     name = _gauss_name(f"feasible GLS with AR(1) errors (rho={rho_value:.3f}, {how})", transform)
     return Fitted(res.params, res.cov_params(), res.df_resid, transform == "log",
-                  ("gaussian", variance), np.asarray(res.wresid), name, _gap_note(response),
-                  term_df, rho_value, res, contrast)
+                  ("gaussian", variance), np.asarray(res.wresid), name, notes,
+                  term_df, rho_value, res, contrast,
+                  ArmaErrors((rho_value,), (), float(res.scale), conditional=True))
 
 
 def _gls_contrast(x: np.ndarray, rho: np.ndarray, cov: np.ndarray, df_resid: float
@@ -357,16 +365,28 @@ def _gls_contrast(x: np.ndarray, rho: np.ndarray, cov: np.ndarray, df_resid: flo
 
 
 def _fit_reml(design: Design, response: np.ndarray, transform: str | None) -> Fitted:
-    """AR(1) regression by REML with Kenward-Roger inference (see :mod:`spamlab.its.reml`)."""
+    """AR(1) regression by REML with Kackar-Harville variance and Satterthwaite df for
+    every contrast (:func:`~spamlab.its.reml.kackar_harville`).
+
+    Where the adjusted covariance of all coefficients is not positive definite (``rho``
+    at the edge of the search, a nearly singular information) the unadjusted ``Phi``
+    stands in for it (the bands of the counterfactual use it); the effects keep their
+    own adjusted variance where it is positive.
+    """
     yv, x, offset = _rows(design, response)
     times = np.flatnonzero(~np.isnan(response)).astype(float)
-    xv = x.to_numpy()
-    fit = reml.fit_reml(xv, (yv - offset)[None], times)
+    fit = reml.fit_reml(x.to_numpy(), (yv - offset)[None], times)
     columns = list(x.columns)
-    adjusted = pd.DataFrame(reml.adjusted_cov(fit)[0], index=columns, columns=columns)
+    adjusted = reml.adjusted_cov(fit)[0]
+    notes = _rho_notes(float(fit.rho[0]), reml.RHO_MAX, "REML")
+    if not np.all(np.linalg.eigvalsh(adjusted) > 0):
+        adjusted = fit.sigma2[0] * fit.unscaled[0]
+        notes += ("the REML covariance adjusted for the uncertainty of rho is not positive "
+                  "definite; the counterfactual bands use the unadjusted GLS covariance"),
+    cov = pd.DataFrame(adjusted, index=columns, columns=columns)
 
     def contrast(w: np.ndarray) -> tuple[float, float | None]:
-        test = reml.kenward_roger(fit, w)
+        test = reml.kackar_harville(fit, w)
         return float(test.std_err[0] ** 2), float(test.df[0])
 
     term_df, factors = {}, {}
@@ -374,14 +394,32 @@ def _fit_reml(design: Design, response: np.ndarray, transform: str | None) -> Fi
         unit = smallsample.unit_contrasts(len(columns), [columns.index(column)])[0]
         variance, df = contrast(unit)
         term_df[column] = float(df) if df is not None else np.inf
-        factors[column] = float(adjusted.loc[column, column] / variance)
+        factors[column] = float(cov.loc[column, column] / variance)
     rho = float(fit.rho[0])
     resid = reml.innovations(fit, (yv - offset)[None])[0]
-    name = _gauss_name(f"AR(1) errors by REML (rho={rho:.3f}), Kenward-Roger df", transform)
-    return Fitted(pd.Series(fit.params[0], index=columns), _rescale(adjusted, factors),
+    name = _gauss_name(f"AR(1) errors by REML (rho={rho:.3f}), Kackar-Harville variance, "
+                       "Satterthwaite df", transform)
+    return Fitted(pd.Series(fit.params[0], index=columns), _rescale(cov, factors),
                   float(fit.df_resid), transform == "log",
                   ("gaussian", float(fit.sigma2[0]) / max(1e-12, 1 - rho**2)), resid, name,
-                  (), term_df, rho, fit, contrast)
+                  notes, term_df, rho, fit, contrast, ArmaErrors((rho,), (), float(fit.sigma2[0])))
+
+
+def _rho_notes(rho: float, limit: float, how: str) -> tuple[str, ...]:
+    """A caution when the AR(1) coefficient reached the edge of its search.
+
+    Examples
+    --------
+    >>> _rho_notes(0.5, 0.98, "REML")
+    ()
+    """
+    if abs(rho) < limit - 1e-6:
+        return ()
+    text = (f"the {how} AR(1) coefficient reached its limit (rho = {rho:.3f}): the errors "
+            "behave like a random walk, so the regression line X b is weakly identified and "
+            "the trend and counterfactual far from the interruption are uncertain; compare "
+            "errors='hac' and a shorter window")
+    return (text,)
 
 
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
@@ -411,8 +449,11 @@ def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
                   if issubclass(w.category, (ConvergenceWarning, RuntimeWarning, UserWarning)))
     name = _gauss_name(f"regression with ARMA({order[0]},{order[1]}) errors (exact ML, "
                        "observed information, Satterthwaite df)", transform)
+    process = ArmaErrors(tuple(map(float, theta[:order[0]])),
+                         tuple(map(float, theta[order[0]:order[0] + order[1]])), float(theta[-1]))
     return Fitted(params, cov, None, transform == "log", ("gaussian", variance),
-                  resid[~np.isnan(resid)], name, notes, term_df, result=res, contrast=contrast)
+                  resid[~np.isnan(resid)], name, notes, term_df, result=res, contrast=contrast,
+                  error_process=process)
 
 
 def _arma_acov(theta: np.ndarray, order: tuple[int, int], n: int) -> np.ndarray:
@@ -477,7 +518,7 @@ def check_arma_order(order: tuple[int, int], n: int, k: int) -> None:
 def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
                  small_sample: bool, lags_option: int | None) -> Fitted:
     yv, x, offset = _rows(design, response)
-    model = sm.GLM(yv, x, family=sm.families.Poisson(), offset=offset)
+    model = GLM(yv, x, family=families.Poisson(), offset=offset)
     plain = model.fit(scale="X2" if quasi else None, use_t=quasi)
     res, cov = plain, plain.cov_params()
     term_df: dict[str, float] = {}
@@ -502,7 +543,7 @@ def _fit_poisson(design: Design, response: np.ndarray, quasi: bool, kind: str,
 def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: bool,
                 lags_option: int | None) -> Fitted:
     yv, x, offset = _rows(design, response)
-    model = sm.NegativeBinomial(yv, x, offset=offset, loglike_method="nb2")
+    model = NegativeBinomial(yv, x, offset=offset, loglike_method="nb2")
     options: dict[str, object] = {"disp": False, "maxiter": 200}
     if kind == "hac":
         options.update(cov_type="HAC", cov_kwds={"maxlags": _lags(len(yv), lags_option)})
@@ -558,7 +599,7 @@ def _count_hac(x: pd.DataFrame, pearson: np.ndarray, weights: np.ndarray, cov: p
     return cov, term_df, described + ")", rho, contrast
 
 
-def _quiet_fit(model: sm.NegativeBinomial, **options: object) -> tuple[Any, tuple[str, ...]]:
+def _quiet_fit(model: NegativeBinomial, **options: object) -> tuple[Any, tuple[str, ...]]:
     """Fit, turning optimizer warnings into notes for the result's warnings."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -60,8 +60,8 @@ class Specification:
         ``"iid" | "hac" | "hac(LAGS)" | "ar1" | "reml" | "arma(p,q)"`` (``ar1``,
         ``reml`` and ``arma`` gaussian only). ``"hac"`` chooses the Newey-West lags by
         the Newey-West (1994) rule, ``"hac(1)"`` uses one lag (Turner et al. 2021's
-        Newey-West). ``"reml"``: AR(1) errors with rho by REML and Kenward-Roger
-        intervals (:mod:`spamlab.its.reml`).
+        Newey-West). ``"reml"``: AR(1) errors with rho by REML, Kackar-Harville
+        variance and Satterthwaite df (:mod:`spamlab.its.reml`).
     covariates
         Control series columns (a tuple).
     method
@@ -76,7 +76,9 @@ class Specification:
         :data:`~spamlab.its.data.MIN_PRE_COARSE`) gives a warning instead of an error.
     small_sample
         Small-sample corrections for ``errors="hac"`` and gaussian ``"ar1"``
-        (:mod:`spamlab.its.smallsample`); ``False`` gives statsmodels' plain numbers.
+        (:mod:`spamlab.its.smallsample`), and for ``method="structural"`` effects
+        that carry the variance parameters' uncertainty (:mod:`spamlab.its.structural`);
+        ``False`` gives statsmodels' plain numbers.
     seed
         Seed of everything random: simulated count bands, power simulations.
 

@@ -89,6 +89,8 @@ def plot_diagnostics(res: ITSResult, title: str | None = None, ylabel: str | Non
     ``1 - alpha`` band of white noise (``z / sqrt(n)``); for AR(1), REML and ARMA errors it also
     shows the ACF of the residuals after the error model, the ones the Ljung-Box test in
     :attr:`~spamlab.its.results.ITSResult.diagnostics` uses, which should stay inside the band.
+    For those error models ``fitted`` is the one-step-ahead prediction
+    (:mod:`spamlab.its.prediction`), so both sets of residuals are nearly the same.
 
     Parameters
     ----------
