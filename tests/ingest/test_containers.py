@@ -93,11 +93,14 @@ def test_mbox_text_before_first_separator_is_kept(tmp_path: Path) -> None:
 
 def test_zip_member_names_are_never_used_as_paths(tmp_path: Path) -> None:
     archive_path = tmp_path / "evil.zip"
-    archive_path.write_bytes(_zip_bytes({"../../escaped.eml": MESSAGE, "/abs/x.eml": MESSAGE}))
+    archive_path.write_bytes(_zip_bytes({"../../escaped.eml": MESSAGE, "/abs/x.eml": MESSAGE,
+                                         "ok/x.eml": MESSAGE}))
     before = set(_all_files(tmp_path.parent))
     seen = collect([archive_path])
-    assert [m for _, m, _, _ in seen] == ["../../escaped.eml", "/abs/x.eml"]
-    assert all(d.startswith(b"Received:") for _, _, d, _ in seen)
+    assert [(m, p) for _, m, _, p in seen] == [("../../escaped.eml", "unsafe_member_name"),
+                                               ("/abs/x.eml", "unsafe_member_name"),
+                                               ("ok/x.eml", "")]
+    assert seen[2][2].startswith(b"Received:")
     assert set(_all_files(tmp_path.parent)) == before
 
 
@@ -134,6 +137,29 @@ def test_tar_special_members_are_counted_as_not_regular(tmp_path: Path) -> None:
         archive.addfile(folder)
     seen = collect([path])
     assert [(m, p) for _, m, _, p in seen] == [("m1", ""), ("link", "not_a_regular_file")]
+
+
+def test_unsafe_names_and_links_are_rejected_alike_in_tar_and_zip(tmp_path: Path) -> None:
+    expected = [("../up", "unsafe_member_name"), ("/abs", "unsafe_member_name"),
+                ("link", "not_a_regular_file"), ("ok", "")]
+    tar_path = tmp_path / "t.tar"
+    with tarfile.open(tar_path, "w") as archive:
+        for name in ("../up", "/abs"):
+            _add(archive, name, MESSAGE)
+        link = tarfile.TarInfo("link")
+        link.type, link.linkname = tarfile.SYMTYPE, "ok"
+        archive.addfile(link)
+        _add(archive, "ok", MESSAGE)
+    zip_path = tmp_path / "z.zip"
+    with zipfile.ZipFile(zip_path, "w") as archive:
+        for name in ("../up", "/abs", "ok"):
+            archive.writestr(name, MESSAGE)
+        link_info = zipfile.ZipInfo("link")
+        link_info.external_attr = (0o120777 << 16)  # a Unix symlink: its data is the target
+        archive.writestr(link_info, "ok")
+    for path in (tar_path, zip_path):
+        seen = sorted((m, p) for _, m, _, p in collect([path]))
+        assert seen == expected, path.name
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar", "tar.gz", "7z"])
@@ -252,6 +278,26 @@ def test_7zip_archives_read_alike_by_folder_and_by_py7zr(path: Path,
         assert calls[1] == ("sub/empty", b"", "")
         assert [c[0] for c in calls[2:]] == ["cur/1", "sub/2", "sub/deep/3"]
         assert calls[2][1].startswith(b"Received: from a ([8.8.8.8])")
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+@pytest.mark.parametrize("path", [p for p in SEVENZIP_FIXTURES if p.name not in ("bcj2.7z", "aes.7z")],
+                         ids=lambda p: getattr(p, "name", p))
+def test_7z_parts_together_read_what_one_task_reads(path: Path, parts: int) -> None:
+    whole: list[tuple[str, bytes, str]] = []
+    mc.read_task(mc.plan_tasks(mc.discover([path]), member_limit=2000)[0],
+                 lambda m, d, p: whole.append((m, d, p)))
+    tasks = mc.plan_tasks(mc.discover([path]), member_limit=2000, archive_parts=parts)
+    assert [(t.start, t.stop) for t in tasks] == [(part, parts) for part in range(parts)]
+    assert sum(t.files_read for t in tasks) == 1
+    pieces = []
+    for task in tasks:
+        calls: list[tuple[str, bytes, str]] = []
+        assert mc.read_task(task, lambda m, d, p, into=calls: into.append((m, d, p))) == len(calls)
+        pieces.append(calls)
+    assert [call for calls in pieces for call in calls] == whole  # same calls, same order
+    if parts == 2 and path.name in ("nonsolid.7z", "blocks.7z"):  # several folders: both decode
+        assert all(pieces)
 
 
 def test_py7zr_written_corpus_reads_alike(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

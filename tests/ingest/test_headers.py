@@ -116,6 +116,26 @@ def test_topmost_received_wins_over_date_and_lower_received() -> None:
     assert fields.sender_ip == "91.198.174.192"  # private 10.x skipped
 
 
+@pytest.mark.parametrize(
+    ("received", "helo"),
+    [
+        (b"Received: from User (adsl-77.example.net [89.12.34.56]) by trap.example.org", "User"),
+        (b"Received: FROM  mail.Shop-Deals.biz\r\n\t(unknown [41.2.3.4]) by trap", "mail.Shop-Deals.biz"),
+        (b"Received: from [192.0.2.7] (helo=x) by trap", "[192.0.2.7]"),
+        (b"Received: from pc-3f2a.home;(x) by trap", "pc-3f2a.home"),
+        (b"Received: (qmail 4242 invoked from network); by trap", None),
+        (b"Received: by trap.example.org with SMTP", None),
+    ],
+)
+def test_helo_is_the_name_of_the_topmost_received_from_clause(received: bytes,
+                                                              helo: str | None) -> None:
+    block = (received + b"; Wed, 16 Mar 2011 14:45:00 +0000\r\n"
+             b"Received: from lower.example ([91.198.174.192]) by relay; 16 Mar 2011 14:40 +0000\r\n")
+    assert parse_header_block(block).helo == helo
+    assert scan_row("m", block + b"\r\nbody", HEADER_LIMIT, HEADER_LIMIT + 4)[-1] == helo
+    assert parse_header_block(b"Date: 2 Jan 2011 10:00 +0000\n").helo is None
+
+
 def test_date_header_is_the_fallback_and_is_recorded() -> None:
     block = b"Received: from x by trap; no date here\nDate: 2 Jan 2011 10:00 +0000\n"
     fields = parse_header_block(block)

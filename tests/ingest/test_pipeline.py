@@ -41,9 +41,11 @@ def test_every_format_matches_ground_truth(corpus: testing.CorpusTruth,
     assert report["duplicates"] == corpus.duplicates
     assert {k: v for k, v in report["rejected"].items() if v} == corpus.rejected
     assert report["timestamp_source"] == {"received": corpus.source.get("received", 0),
+                                          "filename": 0,
                                           "date_header": corpus.source.get("date", 0)}
     assert report["messages_seen"] == (report["messages_counted"] + report["rejected_total"]
-                                       + report["duplicates"])
+                                       + report["duplicates"] + report["out_of_range"])
+    assert report["out_of_range"] == 0
     assert {c["kind"] for c in report["containers"]} == {"tree", "mbox", "maildir", "zip", "tar",
                                                          "7z"}
     daily = pd.read_csv(reference_run / "daily_counts.csv")
@@ -134,18 +136,23 @@ def test_gaps_between_containers_are_empty_not_zero(tmp_path: Path) -> None:
     result = ing.ingest([tmp_path / "march", tmp_path / "april.mbox"], tmp_path / "out",
                         workers=1)
     text = (tmp_path / "out" / "daily_counts.csv").read_text().splitlines()
+    # a container covers its first to its last message, widened at each end by its mean gap
+    # between messages, at most an hour: march 09:00 on the 1st to 11:00 on the 3rd, the mbox
+    # 23:57 on the 6th to 00:03 on the 7th (mean gap 2 minutes)
     assert text[:8] == [
-        "date,count,covered,from_received,from_date_header,duplicates",
-        "2011-03-01,1,True,1,0,0",
-        "2011-03-02,0,True,0,0,0",  # inside the folder's span: a real zero
-        "2011-03-03,1,True,1,0,0",
-        "2011-03-04,,False,,,",     # no container covers it: a gap, never zero-filled
-        "2011-03-05,,False,,,",
-        "2011-03-06,1,True,1,0,0",
-        "2011-03-07,1,True,1,0,0",
+        "date,count,covered,from_received,from_filename,from_date_header,duplicates",
+        f"2011-03-01,1,{round(15 / 24, 6)},1,0,0,0",
+        "2011-03-02,0,1.0,0,0,0,0",  # inside the folder's span: a real zero
+        f"2011-03-03,1,{round(11 / 24, 6)},1,0,0,0",
+        "2011-03-04,,0.0,,,,",     # no container covers it: a gap, never zero-filled
+        "2011-03-05,,0.0,,,,",
+        f"2011-03-06,1,{round(180 / 86400, 6)},1,0,0,0",
+        f"2011-03-07,1,{round(180 / 86400, 6)},1,0,0,0",
     ]
-    assert result.report["days"] == {"timezone": "UTC", "first": "2011-03-01",
-                                     "last": "2011-03-07", "listed": 7, "covered": 5, "gaps": 2}
+    assert result.report["days"] == {
+        "timezone": "UTC", "first": "2011-03-01", "last": "2011-03-07", "listed": 7,
+        "covered": 5, "partly_covered": 4, "gaps": 2,
+        "covered_days": round(15 / 24 + 1 + 11 / 24 + 2 * round(180 / 86400, 6), 6)}
     # the foundation's reader takes the file as it is
     volume = series.read(tmp_path / "out" / "daily_counts.csv", tz="UTC")["volume"]
     assert volume.isna().tolist() == [False, False, False, True, True, False, False]

@@ -4,7 +4,7 @@ Examples
 --------
 ::
 
-    spamlab ingest data/raw/untroubled/2011-0*.7z --out data/processed/untroubled
+    spamlab ingest data/raw/untroubled/2011.7z --out counts --from 2011-02-01 --to 2011-04-30
     spamlab ingest ~/Maildir/.Spam trap.mbox --out counts --tz Europe/Berlin --workers 2
     spamlab ingest /shared/archives --out /shared/counts --engine dask --scheduler tcp://head:8786
 
@@ -45,6 +45,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="largest message/archive member accepted (default 64m)")
     parser.add_argument("--not-after", metavar="ISO-TIME",
                         help="reject arrivals after this UTC time as in_future (default: now)")
+    parser.add_argument("--from", dest="first_day", metavar="YYYY-MM-DD",
+                        help="first day counted (in --tz); earlier messages are out_of_range")
+    parser.add_argument("--to", dest="last_day", metavar="YYYY-MM-DD",
+                        help="last day counted, inclusive; later messages are out_of_range")
+    parser.add_argument("--time-source", choices=("auto", "received", "filename"),
+                        default="auto",
+                        help="arrival time: auto = topmost Received date, else the Unix time in "
+                             "the file name, else Date (default); received = file names "
+                             "ignored; filename = file-name time, else Received, else Date")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -56,6 +65,7 @@ def run_command(args: argparse.Namespace) -> int:
         header_limit=parse_size(args.header_limit, "--header-limit"),
         member_limit=parse_size(args.member_limit, "--member-limit"),
         not_after=parse_time(args.not_after, "--not-after") if args.not_after else None,
+        time_source=args.time_source, first_day=args.first_day, last_day=args.last_day,
     )
     result = ingest(args.paths, args.out, engine=args.engine, workers=args.workers,
                     scheduler=args.scheduler, options=options, progress=not args.quiet)
@@ -72,15 +82,17 @@ def summary_line(report: dict, out: str) -> str:
 
     Examples
     --------
-    >>> summary_line({"messages_seen": 3, "messages_counted": 1, "duplicates": 1,
-    ...               "rejected_total": 1, "rejected": {"empty": 1, "in_future": 0}}, "out")
-    'ingest: 3 messages seen: 1 counted, 1 duplicates, 1 rejected (empty 1) -> out'
+    >>> summary_line({"messages_seen": 4, "messages_counted": 1, "duplicates": 1,
+    ...               "rejected_total": 1, "rejected": {"empty": 1, "in_future": 0},
+    ...               "out_of_range": 1}, "out")
+    'ingest: 4 messages seen: 1 counted, 1 duplicates, 1 rejected (empty 1), 1 out of range -> out'
     """
     reasons = ", ".join(f"{k} {v}" for k, v in report["rejected"].items() if v)
     detail = f" ({reasons})" if reasons else ""
+    outside = report.get("out_of_range", 0)
     return (f"ingest: {report['messages_seen']} messages seen: {report['messages_counted']} "
             f"counted, {report['duplicates']} duplicates, {report['rejected_total']} rejected"
-            f"{detail} -> {out}")
+            f"{detail}{f', {outside} out of range' if outside else ''} -> {out}")
 
 
 def parse_size(text: str, name: str) -> int:

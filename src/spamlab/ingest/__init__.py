@@ -4,24 +4,31 @@ Modules, in the order a run goes through them:
 
 =============== ==============================================================
 ``pipeline``    :func:`ingest`: plans the tasks, merges the results, accounts
-                for every message (seen = counted + rejected + duplicates)
+                for every message (seen = counted + rejected + duplicates
+                + out_of_range)
 ``parse``       one task in a worker: the header block of each message -> a row
 ``engines``     run the tasks on local worker processes or a Dask cluster
 ``checkpoints`` one shard per finished task, so an interrupted run resumes
-``rules``       the accepted date range and the duplicate rule
+``rules``       the arrival time's source, the date range, duplicates
 ``outputs``     daily counts, Parquet events, the report; atomic writes
 ``fetch``       download a public spam archive, with resume and provenance
 ``corpus``      synthetic spam with known ground truth (public as :mod:`spamlab.testing`)
 =============== ==============================================================
 
+``trap_archive`` writes a small yearly archive in untroubled.org's real layout, with its
+truth (public as :mod:`spamlab.testing` too).
+
 Containers (mbox, maildir, archives) and header parsing are :mod:`spamlab.mail`;
 the command line is :mod:`spamlab.cli.ingest` and :mod:`spamlab.cli.fetch`.
 
-Daily counts list every day from the first to the last counted day. A day is
-*covered* when it lies between the first and the last counted message of some
-container (an archive, an mbox, a maildir, a folder of files); a covered day
-without messages has ``count`` 0. A day outside every container's span is a gap:
-``count`` is empty and ``covered`` false (never zero-filled).
+Daily counts list every day from the first to the last counted day (or exactly
+the days of ``first_day``..``last_day``). ``covered`` is the fraction of each day
+that some container (an archive, an mbox, a maildir, a folder of files) covers:
+from its first to its last message, widened at each end by its mean gap between
+messages (at most an hour), and cut at the requested days. A covered day without
+messages has ``count`` 0; a day covered 0 is a gap: ``count`` is empty (never
+zero-filled). The fraction is the exposure of count models
+(:func:`spamlab.inputs.read_daily`).
 """
 
 from spamlab.ingest.outputs import read_events

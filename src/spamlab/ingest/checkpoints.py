@@ -67,19 +67,30 @@ def _prune(checkpoints: Path, keep: set[str]) -> None:
 def task_key(task: Task) -> str:
     """Checkpoint key of a task: a hash of what it reads and how.
 
-    For a file the key includes its size and modification time; for a folder of
-    message files it includes the file names only (resume assumes those files
-    did not change in between).
+    The key includes the size, modification time (ns) and inode of every file
+    the task reads (the archive or mbox, or each message file of a folder), so a
+    file edited or replaced in place is read again.
     """
     container = task.container
-    stamp = ""
-    if container.path.is_file():
-        info = container.path.stat()
-        stamp = f"{info.st_size}:{info.st_mtime_ns}"
+    if container.kind in ("tree", "maildir"):
+        root = os.fspath(container.path)
+        stamp: list[list[int] | None] = [_stamp(os.path.join(root, name)) for name in task.files]
+    else:
+        stamp = [_stamp(os.fspath(container.path), follow=True)]  # an input given as a link
     text = json.dumps([SHARD_VERSION, container.kind, os.fspath(container.path.resolve()),
                        container.name, stamp, list(task.files), task.start, task.stop,
-                       task.header_limit, task.member_limit])
+                       task.header_limit, task.member_limit,
+                       None if task.window is None else list(task.window)])
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _stamp(path: str, *, follow: bool = False) -> list[int] | None:
+    """Size, modification time (ns) and inode of a file (of a symlink unless ``follow``), or ``None``."""
+    try:
+        info = os.stat(path, follow_symlinks=follow)
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
 
 
 def save_shard(result: TaskResult, path: Path) -> None:

@@ -9,11 +9,18 @@ carries the outcome an ingester must reach (counted on day D, rejected for
 reason R, or duplicate), so tests compare against a truth computed when the
 message was made, never against spamlab's own output (an example is in
 :mod:`spamlab.testing`).
+
+:func:`write_botnet_corpus` writes a synthetic trap with botnets in it: sources with
+their own fingerprints (sending /24 networks, HELO names, Message-ID shapes, mailers,
+subject templates), one that vanishes at a mid-day instant, one that halves a day
+later, two that drift, and background noise, with the true daily counts of every
+source and the true residual (:class:`BotnetTruth`).
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import random
 import tarfile
 import zipfile
@@ -22,7 +29,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import py7zr
 
 from spamlab.errors import ParameterError
@@ -374,3 +384,336 @@ _WRITERS: dict[str, _Writer] = {
     "tar": _tar_writer("spam.tar", gzip=False), "tar.gz": _tar_writer("spam.tar.gz", gzip=True),
     "7z": _write_7z,
 }
+
+
+# --- A synthetic trap with botnets in it (issue 12) --------------------------------------------
+
+#: the synthetic stand-in for the takedown: the moment the ``rustock`` source stops
+BOTNET_INTERRUPTION = "2011-03-16T14:45:00+00:00"
+
+
+@dataclass(frozen=True)
+class BotnetProfile:
+    """One synthetic spam source and the fingerprints its messages carry.
+
+    Attributes
+    ----------
+    name
+        Source name (a label in the ground truth; messages do not carry it).
+    rate
+        Expected messages per day at the start of the corpus.
+    drift
+        Linear drift, as a fraction of ``rate`` per day (``0.01``: +1% of the
+        starting rate every day).
+    change_after, change_factor
+        The source's rate is multiplied by ``change_factor`` from ``change_after``
+        hours after the interruption on (``None``: no change). ``0.0`` at hour 0 is
+        a source that vanishes at the interruption; ``0.5`` at hour 24 one that
+        halves a day later (a second step).
+    nets
+        The /24 networks (``a.b.c``) its sending IPs come from; empty: random
+        addresses all over (background noise).
+    helos
+        The HELO names it greets the trap with; empty: a new name per message.
+    message_id
+        Shape of its Message-IDs: ``outlook``, ``qmail``, ``uuid``, ``localhost`` or
+        ``random``.
+    mailer
+        Its ``X-Mailer`` header, or None (no header).
+    subjects
+        Subject templates (``{w}``: a word).
+    """
+
+    name: str
+    rate: float
+    drift: float = 0.0
+    change_after: float | None = None
+    change_factor: float = 1.0
+    nets: tuple[str, ...] = ()
+    helos: tuple[str, ...] = ()
+    message_id: str = "random"
+    mailer: str | None = None
+    subjects: tuple[str, ...] = ("{w} {w} {w}",)
+
+    def rate_at(self, day: float, hours_after: float, changed: bool = True) -> float:
+        """Expected messages per day, ``day`` days after the corpus start and ``hours_after``
+        hours after the interruption; ``changed=False``: had nothing happened.
+
+        Examples
+        --------
+        >>> round(BotnetProfile("b", 100.0, 0.01, 24.0, 0.5).rate_at(10.0, 30.0), 6)
+        55.0
+        """
+        rate = max(self.rate * (1.0 + self.drift * day), 0.0)
+        hit = changed and self.change_after is not None and hours_after >= self.change_after
+        return rate * self.change_factor if hit else rate
+
+
+#: the default synthetic trap: one source vanishes at the interruption, one halves a day
+#: later, two drift, and background noise from everywhere (all invented, not data about 2011)
+BOTNET_PROFILES: tuple[BotnetProfile, ...] = (
+    BotnetProfile("rustock", 420.0, 0.0, 0.0, 0.0,
+                  ("91.214.44", "91.214.45", "178.63.12", "94.23.77", "212.58.3", "195.24.90"),
+                  ("User", "user-PC", "HOME", "ADMIN"), "outlook",
+                  "Microsoft Outlook Express 6.00.2900.5512",
+                  ("Re: {w} {w}", "RE: {w} for you", "{w} {w} -{w}%")),
+    BotnetProfile("stepper", 160.0, 0.0, 24.0, 0.5, ("85.17.41", "85.17.42", "46.4.110"),
+                  ("mail.shop-deals.biz", "mx.shop-deals.biz", "smtp.best-offer.info"), "qmail",
+                  "The Bat! (v3.5.25) Professional", ("{w} {w} sale", "Your {w} order")),
+    BotnetProfile("grower", 90.0, 0.012, None, 1.0, ("217.77.201", "217.77.202"), (), "uuid",
+                  None, ("{w}: {w} {w}",)),
+    BotnetProfile("fader", 130.0, -0.006, None, 1.0, ("188.40.9", "188.40.10"),
+                  ("localhost", "localhost.localdomain"), "localhost",
+                  "Microsoft Office Outlook 12.0", ("Hello {w}", "{w} news")),
+    BotnetProfile("background", 150.0),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class BotnetTruth:
+    """Ground truth of a synthetic botnet corpus (everything here is synthetic).
+
+    Attributes
+    ----------
+    daily
+        Messages written per UTC day (DatetimeIndex, UTC): one column per source
+        and ``total``. Every message is well formed, so an ingester counts each
+        one on this day.
+    expected
+        The expected messages per day (the sources' rates integrated over each
+        day, the partial day of a change included): what a model estimates.
+    counterfactual
+        The same had no source changed (drifts go on).
+    profiles
+        The sources (:class:`BotnetProfile`), their fingerprints included.
+    interruption
+        When ``target`` stopped.
+    target
+        The source that vanishes.
+    n_messages
+        Messages written.
+    paths
+        Files written, one per format, to pass to the ingester.
+    """
+
+    daily: pd.DataFrame
+    expected: pd.DataFrame
+    counterfactual: pd.DataFrame
+    profiles: tuple[BotnetProfile, ...]
+    interruption: str
+    target: str
+    n_messages: int
+    paths: tuple[Path, ...] = field(default=())
+
+    def change(self, first: Any, last: Any) -> dict[str, float]:
+        """True change per source and of the total, per day over days ``first``..``last``
+        (both included): mean of expected counterfactual minus expected observed (a fall
+        is positive), the sign of :func:`spamlab.attribution.account`."""
+        gap = (self.counterfactual - self.expected).loc[first:last]
+        return {name: float(value) for name, value in gap.mean().items()}
+
+    @property
+    def post_window(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The stated post window: every whole UTC day after the interruption's day, to the
+        last day (the default window of :func:`spamlab.attribution.account`)."""
+        after = self.daily.index[self.daily.index > pd.Timestamp(self.interruption)]
+        return after[0], self.daily.index[-1]
+
+    def residual(self, first: Any = None, last: Any = None) -> float:
+        """The true residual over days ``first``..``last``: the fall of the total that the
+        target's disappearance does not explain (change of total minus change of target);
+        by default over :attr:`post_window`."""
+        default = self.post_window
+        change = self.change(default[0] if first is None else first,
+                             default[1] if last is None else last)
+        return change["total"] - change[self.target]
+
+    def source_of_net(self) -> dict[str, str]:
+        """/24 network (``a.b.c``) -> source, for every source with its own networks."""
+        return {net: p.name for p in self.profiles for net in p.nets}
+
+
+def botnet_messages(*, seed: int = 0, start: str = "2011-02-14", days: int = 56,
+                    interruption: str = BOTNET_INTERRUPTION, scale: float = 1.0,
+                    day_noise: float = 0.1,
+                    profiles: Sequence[BotnetProfile] = BOTNET_PROFILES,
+                    ) -> tuple[list[bytes], BotnetTruth]:
+    """Synthetic trap mail from several sources with their own fingerprints, and its truth.
+
+    Each source sends ``scale * rate_at(...)`` messages a day in expectation, times a
+    day-to-day multiplicative noise (lognormal, standard deviation ``day_noise`` on the
+    log scale, mean 1), Poisson-distributed, at uniform moments within each stretch of
+    constant rate. Every message is well formed and unique, timed by its topmost
+    ``Received:`` header, which names the source's HELO and sending IP.
+
+    Parameters
+    ----------
+    seed
+        Random seed (same seed, same bytes and truth).
+    start, days
+        The corpus covers ``days`` UTC days from ``start``.
+    interruption
+        The moment the changes of :attr:`BotnetProfile.change_after` count from.
+    scale
+        Multiplies every rate (0.25: a quarter of the default mail).
+    day_noise
+        Day-to-day noise of each source's volume.
+    profiles
+        The sources; by default :data:`BOTNET_PROFILES`, where ``rustock`` (the
+        target) vanishes at ``interruption``.
+
+    Returns
+    -------
+    The messages in arrival order, and their :class:`BotnetTruth` (``paths`` empty).
+
+    Examples
+    --------
+    >>> msgs, truth = botnet_messages(days=20, scale=0.05, interruption="2011-02-24 12:00")
+    >>> len(msgs) == truth.n_messages == int(truth.daily["total"].sum())
+    True
+    """
+    if scale <= 0 or days < 2 or day_noise < 0:
+        raise ParameterError(f"botnet_messages: scale ({scale}) must be > 0, days ({days}) >= 2 "
+                             f"and day_noise ({day_noise}) >= 0")
+    origin = int(datetime.fromisoformat(start).replace(tzinfo=UTC).timestamp())
+    stamp = pd.Timestamp(interruption)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    moment = int(stamp.timestamp())
+    counts = np.random.default_rng(seed)
+    text = random.Random(seed)
+    planned = _plan_botnet_days(profiles, origin, days, moment, scale)
+    noise = np.exp(counts.normal(-day_noise ** 2 / 2, day_noise, size=(days, len(profiles))))
+    arrivals: list[tuple[int, int]] = []  # (moment, profile index)
+    for day, source, first, last, expected, _ in planned:
+        n = int(counts.poisson(expected * noise[day, source]))
+        arrivals += [(int(t), source) for t in counts.integers(first, last, size=n)]
+    arrivals.sort()
+    messages = [_botnet_message(text, profiles[source], when, index)
+                for index, (when, source) in enumerate(arrivals)]
+    truth = _botnet_truth(profiles, planned, arrivals, origin, days, stamp, scale)
+    return messages, truth
+
+
+def _plan_botnet_days(profiles: Sequence[BotnetProfile], origin: int, days: int, moment: int,
+                      scale: float) -> list[tuple[int, int, int, int, float, float]]:
+    """Stretches of constant rate: (day, profile, first second, end second, expected,
+    counterfactual), split at each day's start and at every source's change."""
+    changes = sorted({moment + round(3600 * p.change_after) for p in profiles
+                      if p.change_after is not None})
+    plan = []
+    for day in range(days):
+        begin, end = origin + 86400 * day, origin + 86400 * (day + 1)
+        bounds = [begin, *[c for c in changes if begin < c < end], end]
+        for first, last in itertools.pairwise(bounds):
+            middle = ((first + last) / 2 - origin) / 86400  # drift is linear: exact
+            hours = (first - moment) / 3600
+            share = (last - first) / 86400 * scale
+            for index, profile in enumerate(profiles):
+                plan.append((day, index, first, last, share * profile.rate_at(middle, hours),
+                             share * profile.rate_at(middle, hours, changed=False)))
+    return plan
+
+
+def _botnet_truth(profiles: Sequence[BotnetProfile],
+                  planned: list[tuple[int, int, int, int, float, float]],
+                  arrivals: list[tuple[int, int]], origin: int, days: int,
+                  interruption: pd.Timestamp, scale: float) -> BotnetTruth:
+    index = pd.date_range(pd.Timestamp(origin, unit="s", tz="UTC"), periods=days, freq="D")
+    names = [p.name for p in profiles]
+    frames = []
+    for column in (4, 5):
+        table = np.zeros((days, len(profiles)))
+        for row in planned:
+            table[row[0], row[1]] += row[column]
+        frames.append(table)
+    written = np.zeros((days, len(profiles)), dtype=np.int64)
+    for when, source in arrivals:
+        written[(when - origin) // 86400, source] += 1
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        table = pd.DataFrame(values, index=index, columns=names)
+        table["total"] = table.sum(axis=1)
+        table.attrs.update(synthetic=True, units="messages per day", scale=scale)
+        return table
+
+    target = next((p.name for p in profiles if p.change_factor == 0 and p.change_after == 0),
+                  names[0])
+    return BotnetTruth(frame(written), frame(frames[0]), frame(frames[1]), tuple(profiles),
+                       interruption.isoformat(), target, len(arrivals))
+
+
+def _botnet_message(rng: random.Random, profile: BotnetProfile, when: int, index: int) -> bytes:
+    """One well-formed message of ``profile`` arriving at ``when`` (``index`` makes it unique)."""
+    if profile.nets:
+        ip = f"{rng.choice(profile.nets)}.{rng.randrange(1, 255)}"
+    else:
+        ip = _ip(rng)
+    helo = rng.choice(profile.helos) if profile.helos else _domain(rng).split(".")[0]
+    sent = when - rng.randint(0, 3600)
+    subject = rng.choice(profile.subjects).replace("{w}", "{}").format(
+        *(rng.choice(_WORDS) for _ in range(profile.subjects[0].count("{w}") + 3)))
+    lines = [(f"Received: from {helo} (host-{ip.replace('.', '-')}.dyn.example.net [{ip}])\n"
+              f"\tby trap.example.org (Postfix) with SMTP id {rng.getrandbits(32):X};\n"
+              f"\t{format_date(when, 'rfc')[0]}"),
+             f"Date: {format_date(sent, 'rfc')[0]}",
+             f"Message-ID: {_botnet_message_id(rng, profile.message_id, helo, sent, index)}",
+             f"From: <{rng.choice(_WORDS)}{rng.randrange(999)}@{_domain(rng)}>",
+             "To: <trap@example.org>", f"Subject: {subject}"]
+    if profile.mailer:
+        lines.append(f"X-Mailer: {profile.mailer}")
+    lines += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=us-ascii", "",
+              " ".join(rng.choice(_WORDS) for _ in range(12)), ""]
+    return "\n".join(lines).encode("ascii")
+
+
+def _botnet_message_id(rng: random.Random, shape: str, helo: str, sent: int, index: int) -> str:
+    """A Message-ID of the given shape, unique through ``index``."""
+    if shape == "outlook":
+        return f"<{index:06X}01cb{rng.getrandbits(16):04x}${rng.getrandbits(32):08x}$0100007f@{helo}>"
+    if shape == "qmail":
+        stamp = datetime.fromtimestamp(sent, tz=UTC).strftime("%Y%m%d%H%M%S")
+        return f"<{stamp}.{index}.qmail@{_domain(rng)}>"
+    if shape == "uuid":
+        bits = f"{rng.getrandbits(96):024x}{index:08x}"
+        return f"<{bits[:8]}-{bits[8:12]}-{bits[12:16]}-{bits[16:20]}-{bits[20:]}@{_domain(rng)}>"
+    if shape == "localhost":
+        return f"<{sent}.{index}.{rng.randrange(10 ** 6)}@localhost>"
+    return f"<{index:08d}.{rng.getrandbits(40):010x}@{_domain(rng)}>"
+
+
+def write_botnet_corpus(folder: str | Path, *, formats: Sequence[str] = ("mbox",), seed: int = 0,
+                        **options: Any) -> BotnetTruth:
+    """Write a synthetic trap with botnets (:func:`botnet_messages`) into ``folder``.
+
+    Parameters
+    ----------
+    folder
+        Created if missing; the messages are spread round-robin over ``formats``
+        (any of :data:`FORMATS`; by default one mbox, ``trap.mbox``).
+    seed, options
+        Passed to :func:`botnet_messages` (``start``, ``days``, ``interruption``,
+        ``scale``, ``day_noise``, ``profiles``).
+
+    Returns
+    -------
+    BotnetTruth, with ``paths`` the inputs written (in ``formats`` order).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> truth = write_botnet_corpus(tempfile.mkdtemp(), days=20, scale=0.05,
+    ...                             interruption="2011-02-24 12:00")
+    >>> truth.target, [p.name for p in truth.paths]
+    ('rustock', ['trap.mbox'])
+    """
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise ParameterError(f"formats: unknown {unknown or 'none given'}; choose from {FORMATS}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    messages, truth = botnet_messages(seed=seed, **options)
+    shares = {fmt: [(i, m) for i, m in enumerate(messages) if i % len(formats) == k]
+              for k, fmt in enumerate(formats)}
+    paths = tuple(_WRITERS[fmt](folder, shares[fmt]) for fmt in formats)
+    return BotnetTruth(truth.daily, truth.expected, truth.counterfactual, truth.profiles,
+                       truth.interruption, truth.target, truth.n_messages, paths)

@@ -7,11 +7,14 @@ the caller can checkpoint it; the caller restores task order.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing.context import BaseContext
@@ -106,13 +109,44 @@ def run_local(tasks: Sequence[Task], indices: Sequence[int], on_result: ResultCa
     gc.freeze()  # forked workers then leave the parent's objects (and their pages) alone
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                                 mp_context=_process_context()) as pool:
+                                 mp_context=_process_context(), initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = {pool.submit(parse_task, task): index
                        for index, task in zip(indices, tasks)}
             for future in as_completed(futures):
                 on_result(futures[future], future.result())
     finally:
         gc.unfreeze()
+
+
+def die_with_parent(parent: int) -> None:
+    """End this worker process when process ``parent`` dies, however it dies.
+
+    A worker waiting for its next task would otherwise wait forever after the
+    parent is killed (``SIGKILL`` leaves no chance to shut the pool down). On
+    Linux the kernel sends ``SIGKILL`` on the parent's death
+    (``prctl(PR_SET_PDEATHSIG)``); elsewhere a daemon thread checks every 0.5 s
+    whether the worker has been handed to another parent. Runs as the pool's
+    ``initializer``.
+    """
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0:
+            if os.getppid() != parent:  # died before the request took effect
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="spamlab-parent-watch").start()
+
+
+#: ``prctl`` option: the signal this process gets when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _process_context() -> BaseContext:

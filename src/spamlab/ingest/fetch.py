@@ -1,14 +1,37 @@
 """Download a public spam archive with resume and provenance (``spamlab fetch``).
 
-The one source supported so far is untroubled.org's monthly spam archive
-(one ``YYYY-MM.7z`` file per month, one message per file inside).
+The one source supported so far is untroubled.org's spam-trap archive. It is
+published as **one file per year** for the early years (``1998.7z`` ...
+``2012.7z``) and one ``YYYY-MM.7z`` per month for recent ones; the archive's
+index page (an HTML directory listing) links both. :func:`fetch_months` reads
+that index, maps each requested month to the file holding it (the yearly file
+when the year has one, else the monthly file) and downloads each file once. A
+month that no listed file holds is an error naming what the index offers,
+raised before anything is downloaded.
 
-Downloads go to ``NAME.part`` and resume with an HTTP ``Range`` request when
-interrupted; the file is renamed into place only once its size matches what
-the server announced (and its SHA-256 matches the expected one when given).
-Every file is recorded in ``DEST/sources.json`` (source URL, retrieval time,
-bytes, SHA-256), rendered as ``DEST/PROVENANCE.md`` in the style of
-``data/raw/README.md``. An already recorded file is verified, not downloaded.
+Downloads are safe to interrupt and resume:
+
+- bytes go to ``NAME.part``; ``NAME.part.json`` records the URL and the
+  validator (strong ``ETag``, else ``Last-Modified``) seen when the download
+  started. A resume sends ``Range`` with ``If-Range`` set to that validator, so
+  a file that changed on the server is sent whole (HTTP 200) and the download
+  restarts from byte 0 instead of splicing two versions. A ``.part`` without a
+  recorded validator is never resumed.
+- a ``416`` (e.g. a leftover ``.part`` longer than the remote file) restarts
+  from byte 0; it is never taken as "complete".
+- a server that ignores ``Range`` (200) or answers with a 206 from byte 0 has
+  the ``.part`` truncated and rewritten, never appended to; a 206 starting at
+  any other byte is refused.
+- the size must equal what the server announced, and no download may exceed
+  ``max_bytes`` (default 20 GiB), announced or not.
+
+The file is renamed into place only after these checks (and the SHA-256 check
+when an expected digest is given). Each downloaded file is recorded in
+``DEST/sources.json`` (the URL requested, the final URL after redirects,
+retrieval time, bytes, SHA-256), rendered as ``DEST/PROVENANCE.md`` in the
+style of ``data/raw/README.md``. A file already present is not downloaded
+again; :attr:`FetchedFile.checked` says what was checked (its SHA-256 against
+the given checksums, against the ledger, or nothing).
 The command line is in :mod:`spamlab.cli.fetch`.
 """
 
@@ -20,7 +43,9 @@ import json
 import re
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,19 +57,52 @@ from spamlab.errors import DataError
 from spamlab.ingest.outputs import write_atomic
 
 SOURCES = {"untroubled": "http://untroubled.org/spam/"}
+#: names of archive files on the index page: ``2011.7z`` (a year) or ``2023-02.7z`` (a month)
+ARCHIVE_NAME = re.compile(r"^(\d{4})(?:-(\d{2}))?\.7z$")
+#: default cap on one download, announced or not (``--max-bytes``)
+DEFAULT_MAX_BYTES = 20 * 1024**3
 _CHUNK = 1024 * 1024
+_INDEX_LIMIT = 16 * 1024 * 1024
+_LINK = re.compile(r"""href\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ArchiveFile:
+    """One file of the archive and the requested months it holds."""
+
+    name: str
+    url: str
+    months: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class FetchedFile:
-    """One downloaded (or verified) file and its provenance."""
+    """One downloaded (or already present) file and its provenance.
+
+    ``url`` is where the bytes came from (the final URL after redirects),
+    ``requested_url`` the URL asked for; ``checked`` says in words what was
+    verified, e.g. ``"present, not verified (no checksum known)"``.
+    """
 
     name: str
     url: str
+    requested_url: str
     size: int
     sha256: str
     retrieved: str
     downloaded: bool
+    checked: str
+    months: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Options:
+    timeout: float
+    progress: bool
+    max_bytes: int
+    log: Log
 
 
 def read_checksums(path: Path) -> dict[str, str]:
@@ -70,101 +128,355 @@ def read_checksums(path: Path) -> dict[str, str]:
     return table
 
 
+def read_index(base_url: str, *, timeout: float = 60.0) -> dict[str, str]:
+    """``{file name: absolute URL}`` of the archive files linked from the index page.
+
+    Links are kept when their last path segment matches :data:`ARCHIVE_NAME`
+    (``2011.7z``, ``2023-02.7z``); relative links are resolved against the
+    index's final URL (after redirects).
+
+    Raises
+    ------
+    DataError
+        When the page cannot be read or links no archive file.
+    """
+    index_url = base_url.rstrip("/") + "/"
+    with _open(urllib.request.Request(index_url), timeout) as response:
+        final = response.geturl()
+        page = response.read(_INDEX_LIMIT).decode("utf-8", errors="replace")
+    offered = {}
+    for href in _LINK.findall(page):
+        path = urllib.parse.unquote(urllib.parse.urlsplit(href).path)
+        name = path.rsplit("/", 1)[-1]
+        if ARCHIVE_NAME.match(name):
+            offered[name] = urllib.parse.urljoin(final, href)
+    if not offered:
+        raise DataError(f"{index_url}: the index page links no archive files (names like "
+                        "2011.7z or 2023-02.7z); is --base-url the archive's folder?")
+    return offered
+
+
+def plan_files(months: list[str], offered: Mapping[str, str], *,
+               index_url: str = "the index") -> list[ArchiveFile]:
+    """The files holding ``months``: ``YYYY.7z`` where offered, else ``YYYY-MM.7z``.
+
+    Raises
+    ------
+    DataError
+        Naming the months no offered file holds and what the index offers.
+
+    Examples
+    --------
+    >>> plan = plan_files(["2011-02", "2011-03", "2023-02"],
+    ...                   {"2011.7z": "u/2011.7z", "2023-02.7z": "u/2023-02.7z"})
+    >>> [(f.name, f.months) for f in plan]
+    [('2011.7z', ('2011-02', '2011-03')), ('2023-02.7z', ('2023-02',))]
+    """
+    holding: dict[str, list[str]] = {}
+    missing = []
+    for month in sorted(months):
+        yearly, monthly = f"{month[:4]}.7z", f"{month}.7z"
+        name = yearly if yearly in offered else monthly if monthly in offered else None
+        if name is None:
+            missing.append(month)
+        else:
+            holding.setdefault(name, []).append(month)
+    if missing:
+        raise DataError(f"no file listed at {index_url} holds {', '.join(missing)}; it offers "
+                        f"{describe_offer(offered)}")
+    return [ArchiveFile(name, offered[name], tuple(held)) for name, held in holding.items()]
+
+
+def describe_offer(names: Mapping[str, str] | list[str]) -> str:
+    """Archive file names compressed into runs, for messages.
+
+    Examples
+    --------
+    >>> describe_offer(["1998.7z", "1999.7z", "2000.7z", "2012.7z", "2023-01.7z", "2023-02.7z"])
+    'yearly 1998.7z..2000.7z, 2012.7z; monthly 2023-01.7z..2023-02.7z'
+    """
+    yearly, monthly = [], []
+    for name in names:
+        match = ARCHIVE_NAME.match(name)
+        if match and match.group(2):
+            monthly.append(int(match.group(1)) * 12 + int(match.group(2)) - 1)
+        elif match:
+            yearly.append(int(match.group(1)))
+    parts = []
+    if yearly:
+        parts.append("yearly " + _runs(yearly, lambda year: f"{year}.7z"))
+    if monthly:
+        parts.append("monthly " + _runs(monthly, lambda n: f"{n // 12}-{n % 12 + 1:02d}.7z"))
+    return "; ".join(parts) or "no archive files"
+
+
+def _runs(keys: list[int], label: Callable[[int], str]) -> str:
+    ordered = sorted(set(keys))
+    runs: list[list[int]] = []
+    for key in ordered:
+        if runs and key == runs[-1][1] + 1:
+            runs[-1][1] = key
+        else:
+            runs.append([key, key])
+    return ", ".join(label(a) if a == b else f"{label(a)}..{label(b)}" for a, b in runs)
+
+
 def fetch_months(source: str, months: list[str], dest: Path, *, base_url: str,
                  expected_sha256: dict[str, str] | None = None, timeout: float = 60.0,
-                 progress: bool = False) -> list[FetchedFile]:
-    """Download (or verify) one archive per month and record provenance in ``dest``."""
+                 progress: bool = False, max_bytes: int = DEFAULT_MAX_BYTES,
+                 log: Log | None = None) -> list[FetchedFile]:
+    """Download (or check) the archive files holding ``months``; record provenance in ``dest``.
+
+    Parameters
+    ----------
+    source
+        Name recorded in the ledger (``"untroubled"``).
+    months
+        ``YYYY-MM`` strings; each maps to one file of the index at ``base_url``
+        (see :func:`plan_files`); a file holding several months is fetched once.
+    dest
+        Folder for the files, ``sources.json`` and ``PROVENANCE.md``.
+    expected_sha256
+        ``{file name: sha256}`` to verify against (``--checksums``).
+    timeout, progress
+        Per-request timeout in seconds; a progress bar on a terminal.
+    max_bytes
+        Largest download accepted, whether or not the server announces a size.
+    log
+        Called with one line per notable step (sizes announced, restarts).
+
+    Examples
+    --------
+    ::
+
+        fetch_months("untroubled", ["2011-02", "2011-03"], Path("raw"),
+                     base_url=SOURCES["untroubled"])   # downloads 2011.7z once
+    """
+    options = _Options(timeout, progress, max_bytes, log or (lambda line: None))
+    offered = read_index(base_url, timeout=timeout)
+    plan = plan_files(months, offered, index_url=base_url)
     dest.mkdir(parents=True, exist_ok=True)
     ledger = _load_ledger(dest)
     fetched = []
-    for month in months:
-        name = f"{month}.7z"
-        url = base_url.rstrip("/") + "/" + name
-        item = _fetch_one(url, dest / name, ledger.get(name), (expected_sha256 or {}).get(name),
-                          timeout, progress)
-        ledger[name] = {"source": source, "url": item.url, "retrieved": item.retrieved,
-                        "bytes": item.size, "sha256": item.sha256}
-        _save_ledger(dest, ledger)
-        fetched.append(item)
+    for item in plan:
+        result = _fetch_one(item, dest / item.name, ledger.get(item.name),
+                            (expected_sha256 or {}).get(item.name), options)
+        if result.downloaded:
+            ledger[item.name] = {"source": source, "url": result.url,
+                                 "requested_url": result.requested_url,
+                                 "retrieved": result.retrieved, "bytes": result.size,
+                                 "sha256": result.sha256}
+            _save_ledger(dest, ledger)
+        fetched.append(result)
     return fetched
 
 
-def _fetch_one(url: str, target: Path, record: dict[str, Any] | None, expected: str | None,
-               timeout: float, progress: bool) -> FetchedFile:
+def remote_size(url: str, *, timeout: float = 60.0) -> int | None:
+    """The size a server announces for ``url`` (a HEAD request), ``None`` when it does not."""
+    with _open(urllib.request.Request(url, method="HEAD"), timeout) as response:
+        length = response.headers.get("Content-Length", "")
+    return int(length) if length.isdigit() else None
+
+
+def _open(request: urllib.request.Request, timeout: float, *, allow: int = 0) -> Any:
+    """The response to ``request`` (redirects followed); ``None`` for HTTP status ``allow``."""
+    try:
+        return urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == allow:
+            return None
+        raise DataError(f"{request.full_url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise DataError(f"{request.full_url}: cannot connect "
+                        f"({getattr(exc, 'reason', exc)})") from None
+
+
+def _fetch_one(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
+               expected: str | None, options: _Options) -> FetchedFile:
     if target.is_file():
-        digest = sha256_of(target)
-        known = expected or (record or {}).get("sha256")
-        if known and digest != known:
-            raise DataError(f"{target}: sha256 {digest} does not match the recorded {known}; "
-                            "delete the file to download it again")
-        retrieved = (record or {}).get("retrieved", "unknown (file was already present)")
-        return FetchedFile(target.name, (record or {}).get("url", url), target.stat().st_size,
-                           digest, retrieved, False)
+        return _present(item, target, record, expected)
     partial = target.with_name(target.name + ".part")
-    total = _download(url, partial, timeout, progress)
+    final_url, total = _download(item.url, partial, options)
     size = partial.stat().st_size
     if total is not None and size != total:
-        raise DataError(f"{url}: got {size} of {total} bytes; run the command again to resume")
+        if size > total:
+            _discard(partial)
+        raise DataError(f"{final_url}: got {size} of {total} bytes; run the command again "
+                        + ("to download it again" if size > total else "to resume"))
     digest = sha256_of(partial)
-    if expected and digest != expected:
-        partial.unlink()
-        raise DataError(f"{url}: sha256 {digest} does not match the expected {expected}")
+    checked = "size matches what the server announced" if total is not None else \
+        "size not announced by the server (no Content-Length)"
+    if expected:
+        if digest != expected:
+            _discard(partial)
+            raise DataError(f"{final_url}: sha256 {digest} does not match the expected {expected}")
+        checked += "; sha256 matches --checksums"
     partial.replace(target)
+    _state_path(partial).unlink(missing_ok=True)
     retrieved = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    return FetchedFile(target.name, url, size, digest, retrieved, True)
+    return FetchedFile(target.name, final_url, item.url, size, digest, retrieved, True, checked,
+                       item.months)
 
 
-def _download(url: str, partial: Path, timeout: float, progress: bool) -> int | None:
-    """Append the missing bytes of ``url`` to ``partial``; return the announced total size."""
+def _present(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
+             expected: str | None) -> FetchedFile:
+    """A file already in ``dest``: checked against what is known, never downloaded."""
+    digest = sha256_of(target)
+    known, against = (expected, "--checksums") if expected else \
+        ((record or {}).get("sha256"), "the ledger (sources.json)")
+    if known and digest != known:
+        raise DataError(f"{target}: sha256 {digest} does not match {against} ({known}); "
+                        "delete the file to download it again")
+    checked = f"sha256 matches {against}" if known else "present, not verified (no checksum known)"
+    record = record or {}
+    return FetchedFile(target.name, record.get("url", "unknown (file was already present)"),
+                       item.url, target.stat().st_size, digest,
+                       record.get("retrieved", "unknown (file was already present)"), False,
+                       checked, item.months)
+
+
+def _download(url: str, partial: Path, options: _Options) -> tuple[str, int | None]:
+    """Fetch ``url`` into ``partial``, resuming when safe; (final URL, announced size)."""
     offset = partial.stat().st_size if partial.is_file() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={offset}-"} if offset else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as exc:
-        if exc.code == 416 and offset:
-            return offset  # nothing left to fetch: the part file is complete
-        raise DataError(f"{url}: HTTP {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise DataError(f"{url}: cannot connect ({getattr(exc, 'reason', exc)})") from None
+    state = _load_state(partial)
+    if offset and not (state.get("url") == url and _validator(state)):
+        options.log(f"{partial.name}: {offset} bytes from an earlier download with no recorded "
+                    "ETag/Last-Modified cannot be checked; starting again from byte 0")
+        offset = 0
+    result = _attempt(url, partial, offset, state, options)
+    if result is None:
+        options.log(f"{partial.name}: the server did not resume from byte {offset} "
+                    "(the file changed or the part is too long); starting again from byte 0")
+        _discard(partial)
+        result = _attempt(url, partial, 0, {}, options)
+    if result is None:  # a request without Range is never refused as a resume
+        raise DataError(f"{url}: the server refused a fresh download")
+    return result
+
+
+def _attempt(url: str, partial: Path, offset: int, state: dict[str, str],
+             options: _Options) -> tuple[str, int | None] | None:
+    """One request; ``None`` when resuming from ``offset`` is impossible (restart from 0)."""
+    headers = {"Range": f"bytes={offset}-", "If-Range": _validator(state)} if offset else {}
+    response = _open(urllib.request.Request(url, headers=headers), options.timeout,
+                     allow=416 if offset else 0)
+    if response is None:
+        return None  # 416: the part is longer than the file (or the server cannot resume)
     with response:
-        resumed = response.status == 206
-        total = _announced_total(response, offset if resumed else 0)
-        mode = "ab" if resumed else "wb"
-        with open(partial, mode) as sink, _bar(progress, partial.name, total,
-                                               offset if resumed else 0) as bar:
-            _copy(response, sink, bar, url)
-    return total
+        final = response.geturl()
+        start, total = _body_start(response, offset, final)
+        if start and _validator(_response_state(url, response)) not in ("", _validator(state)):
+            return None  # a 206 of another version of the file (the server ignored If-Range)
+        if total is not None and total > options.max_bytes:
+            raise DataError(f"{final}: the server announces {total} bytes, more than the "
+                            f"--max-bytes limit of {options.max_bytes}; raise it to download")
+        if start == 0:
+            if offset:
+                options.log(f"{partial.name}: the server sent the whole file; "
+                            "rewriting the partial download from byte 0")
+            _save_state(partial, _response_state(url, response))
+        options.log(f"downloading {partial.name[:-5]}: {_size_text(total)} from {final}")
+        _write_body(response, partial, start, total, options, final)
+    return final, total
 
 
-def _announced_total(response: Any, offset: int) -> int | None:
-    content_range = response.headers.get("Content-Range", "")
-    match = re.match(r"bytes \d+-\d+/(\d+)", content_range)
-    if match:
-        return int(match.group(1))
-    length = response.headers.get("Content-Length")
-    return offset + int(length) if length and length.isdigit() else None
+def _body_start(response: Any, offset: int, url: str) -> tuple[int, int | None]:
+    """Where the body starts in the file, and the file's announced size."""
+    length = response.headers.get("Content-Length", "")
+    if response.status != 206:
+        return 0, int(length) if length.isdigit() else None
+    match = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", response.headers.get("Content-Range", ""))
+    if not match:
+        raise DataError(f"{url}: a partial answer (206) without a valid Content-Range "
+                        f"({response.headers.get('Content-Range')!r}); refusing to splice")
+    start = int(match.group(1))
+    if start not in (0, offset):
+        raise DataError(f"{url}: asked for bytes {offset}- but the server sent bytes "
+                        f"{match.group(0)[6:]}; refusing to splice them into the download")
+    return start, int(match.group(3)) if match.group(3) != "*" else None
 
 
-def _copy(response: Any, sink: Any, bar: Any, url: str) -> None:
-    """Copy the body in chunks; an interrupted transfer keeps what arrived for a resume."""
+def _write_body(response: Any, partial: Path, start: int, total: int | None,
+                options: _Options, url: str) -> None:
+    """Write the body at ``start`` (truncating the file there), at most ``max_bytes`` in all."""
+    with open(partial, "r+b" if start and partial.is_file() else "wb") as sink, \
+            _bar(options.progress, partial.name, total, start) as bar:
+        sink.seek(start)
+        sink.truncate()
+        written = _copy(response, sink, bar, url, options.max_bytes - start)
+    if written is None:
+        _discard(partial)
+        raise DataError(f"{url}: more than the --max-bytes limit of {options.max_bytes} bytes "
+                        "arrived (the server announced no size); download aborted and deleted")
+
+
+def _copy(response: Any, sink: Any, bar: Any, url: str, limit: int) -> int | None:
+    """Copy the body in chunks; ``None`` beyond ``limit`` bytes. An interrupted transfer
+    keeps what arrived for a resume."""
+    written = 0
     try:
         while True:
             chunk = response.read(_CHUNK)
             if not chunk:
-                return
+                return written
+            written += len(chunk)
+            if written > limit:
+                return None
             sink.write(chunk)
             bar.update(len(chunk))
     except (http.client.IncompleteRead, ConnectionError, TimeoutError) as exc:
         if isinstance(exc, http.client.IncompleteRead):
-            sink.write(exc.partial)
+            sink.write(exc.partial[:max(0, limit - written)])
         sink.flush()
         raise DataError(f"{url}: download interrupted ({type(exc).__name__}); "
                         "run the command again to resume") from None
 
 
+def _size_text(total: int | None) -> str:
+    if total is None:
+        return "size not announced (no Content-Length)"
+    return f"{total} bytes ({total / 1024**2:.1f} MiB)"
+
+
 def _bar(enabled: bool, name: str, total: int | None, initial: int) -> Any:
     return tqdm(total=total, initial=initial, unit="B", unit_scale=True, desc=name,
                 disable=not (enabled and sys.stderr.isatty()), file=sys.stderr)
+
+
+def _state_path(partial: Path) -> Path:
+    return partial.with_name(partial.name + ".json")
+
+
+def _load_state(partial: Path) -> dict[str, str]:
+    """What ``NAME.part.json`` recorded when the partial download started ({} if nothing)."""
+    try:
+        state = json.loads(_state_path(partial).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in state.items() if isinstance(v, str)} if isinstance(state, dict) \
+        else {}
+
+
+def _save_state(partial: Path, state: dict[str, str]) -> None:
+    write_atomic(_state_path(partial), (json.dumps(state, sort_keys=True) + "\n").encode(),
+                 durable=False)
+
+
+def _response_state(url: str, response: Any) -> dict[str, str]:
+    etag = response.headers.get("ETag", "")
+    return {"url": url, "etag": "" if etag.startswith("W/") else etag,
+            "last_modified": response.headers.get("Last-Modified", "")}
+
+
+def _validator(state: Mapping[str, str]) -> str:
+    """The ``If-Range`` value: a strong ETag, else Last-Modified, else ``""``."""
+    return state.get("etag") or state.get("last_modified") or ""
+
+
+def _discard(partial: Path) -> None:
+    partial.unlink(missing_ok=True)
+    _state_path(partial).unlink(missing_ok=True)
 
 
 def sha256_of(path: Path) -> str:
@@ -183,7 +495,8 @@ def _load_ledger(dest: Path) -> dict[str, dict[str, Any]]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))["files"]
     except (ValueError, KeyError, TypeError):
-        raise DataError(f"{path}: not a spamlab provenance file (expected a 'files' object)") from None
+        raise DataError(f"{path}: not a spamlab provenance file "
+                        "(expected a 'files' object)") from None
 
 
 def _save_ledger(dest: Path, ledger: dict[str, dict[str, Any]]) -> None:
@@ -195,9 +508,12 @@ def _save_ledger(dest: Path, ledger: dict[str, dict[str, Any]]) -> None:
 def provenance_markdown(ledger: dict[str, dict[str, Any]]) -> str:
     """The ``PROVENANCE.md`` text for the recorded files.
 
+    ``URL`` is where the bytes came from (after redirects); the URL requested
+    follows it when different.
+
     Examples
     --------
-    >>> print(provenance_markdown({"2011-01.7z": {"source": "untroubled", "url": "http://x/2011-01.7z",
+    >>> print(provenance_markdown({"2011.7z": {"source": "untroubled", "url": "http://x/2011.7z",
     ...       "retrieved": "2026-01-01T00:00:00Z", "bytes": 3, "sha256": "ab"}}).splitlines()[0])
     # Provenance of the files in this folder
     """
@@ -209,6 +525,10 @@ def provenance_markdown(ledger: dict[str, dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for name, entry in sorted(ledger.items()):
-        lines.append(f"| {name} | {entry['source']} | {entry['url']} | {entry['retrieved']} | "
+        url = entry["url"]
+        requested = entry.get("requested_url", url)
+        if requested != url:
+            url += f" (requested {requested})"
+        lines.append(f"| {name} | {entry['source']} | {url} | {entry['retrieved']} | "
                      f"{entry['bytes']} | `{entry['sha256']}` |")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,7 @@
 """Outputs of an ingestion, each written atomically (temp file + rename).
 
-- ``daily_counts.csv``: ``date,count,covered,from_received,from_date_header,duplicates``
-  (:func:`daily_counts`);
+- ``daily_counts.csv``: ``date,count,covered,from_received,from_filename,from_date_header,
+  duplicates`` (:func:`daily_counts`; ``covered`` is the fraction of the day covered);
 - ``events/month=YYYY-MM/part-0.parquet`` (``month=none`` for undated rejects)
   (:func:`write_events`, read back by :func:`read_events`);
 - ``ingest_report.json`` (built by :func:`spamlab.ingest.pipeline.build_report`),
@@ -13,11 +13,13 @@ gives byte-identical files whatever the engine or the number of workers.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,11 +29,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spamlab.errors import DataError
+from spamlab.errors import DataError, ParameterError
 
 #: Event columns taken as parsed from the shards when the merged table is at hand.
 _PARSED_TEXT = ("member", "time_source", "tz_flag", "message_id", "from_domain", "subject_hash",
-                "sender_ip", "mailer")
+                "sender_ip", "mailer", "helo")
 
 
 def write_outputs(out: Path, frame: pd.DataFrame, daily: pd.DataFrame, report: dict[str, Any],
@@ -42,6 +44,7 @@ def write_outputs(out: Path, frame: pd.DataFrame, daily: pd.DataFrame, report: d
     ``source`` the merged task results of the same rows, if at hand.
     """
     out.mkdir(parents=True, exist_ok=True)
+    check_events_folder(out / "events")
     replace_directory(out / "events", lambda staging: write_events(frame, staging, source))
     csv = daily.to_csv(index=False, lineterminator="\n", na_rep="")
     write_atomic(out / "daily_counts.csv", csv.encode("utf-8"))
@@ -65,6 +68,7 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~current_umask())  # mkstemp makes 0600: use the user's umask
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
@@ -77,9 +81,14 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
 
 
 def replace_directory(target: Path, build: Callable[[Path], None]) -> None:
-    """Build a folder in a temporary sibling, then swap it in place of ``target``."""
+    """Build a folder in a temporary sibling, then swap it in place of ``target``.
+
+    The caller checks first that ``target`` holds only what it may replace
+    (:func:`check_events_folder`): the old folder is deleted.
+    """
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
+        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700
         build(staging)
         if target.exists():
             retired = target.with_name(f".{target.name}.old")
@@ -94,6 +103,121 @@ def replace_directory(target: Path, build: Callable[[Path], None]) -> None:
         raise
 
 
+def current_umask() -> int:
+    """The process's file-mode creation mask, read without changing it for other threads.
+
+    Examples
+    --------
+    >>> previous = os.umask(0o027); mask = current_umask(); _ = os.umask(previous); oct(mask)
+    '0o27'
+    """
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        with open("/proc/self/status", encoding="ascii") as status:  # Linux 4.7+
+            line = next(line for line in status if line.startswith("Umask:"))
+        return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
+def foreign_entries(folder: Path) -> list[str]:
+    """Entries of an events folder that spamlab did not write (it writes ``month=*/part-0.parquet``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> events = pathlib.Path(tempfile.mkdtemp())
+    >>> (events / "month=2011-03").mkdir(); _ = (events / "month=2011-03" / "notes").write_text("")
+    >>> foreign_entries(events)
+    ['month=2011-03/notes']
+    """
+    if not folder.exists() and not folder.is_symlink():
+        return []
+    if folder.is_symlink() or not folder.is_dir():
+        return [folder.name]
+    foreign = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink() or not entry.is_dir() or not entry.name.startswith("month="):
+            foreign.append(entry.name)
+            continue
+        foreign += [f"{entry.name}/{part.name}" for part in sorted(entry.iterdir())
+                    if part.name != "part-0.parquet" or part.is_symlink() or not part.is_file()]
+    return foreign
+
+
+def check_events_folder(folder: Path) -> None:
+    """Refuse to replace an events folder holding anything spamlab did not write.
+
+    Raises
+    ------
+    DataError
+        Naming the folder and the first foreign entries.
+    """
+    foreign = foreign_entries(folder)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise DataError(f"{folder}: holds files spamlab did not write ({shown}); ingest replaces "
+                        "this folder on every run, so move them elsewhere or choose another --out")
+
+
+def check_output(out: Path, inputs: Sequence[str | Path]) -> None:
+    """Check an output folder before any work: a folder (or new), outside the inputs, ours.
+
+    Raises
+    ------
+    ParameterError
+        When ``out`` is an existing file, or lies inside (or is) an input folder,
+        whose next ingestion would read the outputs as mail.
+    DataError
+        When ``out/events`` holds files spamlab did not write.
+    """
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"out: {out} exists and is not a folder; give a folder to write "
+                             "daily_counts.csv, events/ and ingest_report.json into")
+    where = out.resolve()
+    for raw in inputs:
+        folder = Path(raw).resolve()
+        if folder.is_dir() and (where == folder or folder in where.parents):
+            raise ParameterError(f"out: {out} is inside the input folder {raw}; the next run "
+                                 "would read the outputs as mail: choose a folder outside the inputs")
+    check_events_folder(out / "events")
+
+
+#: Lock file of an output folder, held while an ingestion writes into it.
+LOCK_FILE = ".spamlab-lock"
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``out/.spamlab-lock`` (created with ``out``), so two ingestions cannot mix outputs.
+
+    The lock is an advisory ``flock`` that the kernel releases when the holder
+    exits, however it ends; the file holds the holder's process id.
+
+    Raises
+    ------
+    DataError
+        When another process holds the lock, naming the folder and that process.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise DataError(f"{out}: already being written by another spamlab ingest (process "
+                            f"{holder}); wait for it to end or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)
+
+
 def _days(arrival: np.ndarray, tz: str | None) -> np.ndarray:
     """Calendar day (datetime64[D]) of each arrival (epoch seconds, NaN allowed) in ``tz``."""
     if tz is None:
@@ -104,43 +228,146 @@ def _days(arrival: np.ndarray, tz: str | None) -> np.ndarray:
     return stamps.dt.tz_localize(None).dt.floor("D").to_numpy().astype("datetime64[D]")
 
 
-def daily_counts(frame: pd.DataFrame, tz: str | None = None) -> pd.DataFrame:
-    """Daily counts of counted messages, every day from the first to the last.
+#: Columns of ``daily_counts.csv``, in order.
+DAILY_COLUMNS = ("date", "count", "covered", "from_received", "from_filename", "from_date_header",
+                 "duplicates")
+
+
+def daily_counts(frame: pd.DataFrame, tz: str | None = None,
+                 window: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Daily counts of counted messages, with the fraction of each day the inputs cover.
+
+    Parameters
+    ----------
+    frame
+        Classified messages (:func:`spamlab.ingest.rules.classify`) with ``arrival``,
+        ``status``, ``time_source``, ``container`` and, when names carry times,
+        ``name_time``.
+    tz
+        IANA zone of the day boundaries (``None``: UTC).
+    window
+        ``[start, end)`` epoch seconds of the requested days (whole days in ``tz``):
+        exactly those days are listed, and coverage stops at its ends. Without it,
+        every day from the first to the last counted message is listed.
 
     Returns
     -------
-    DataFrame with columns ``date`` (YYYY-MM-DD), ``count`` (empty on uncovered
-    days), ``covered``, ``from_received``, ``from_date_header``, ``duplicates``.
+    DataFrame with the columns :data:`DAILY_COLUMNS`: ``covered`` is the fraction of
+    the day (0 to 1, :func:`covered_fraction`); the counts are empty on days with
+    ``covered`` 0 (gaps, never zero-filled).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"arrival": pd.array([1299927600, 1300093200], dtype="Int64"),
+    ...                       "status": ["counted"] * 2, "time_source": ["received"] * 2,
+    ...                       "container": ["trap"] * 2})
+    >>> daily_counts(frame)[["date", "count", "covered"]].to_dict("list")
+    {'date': ['2011-03-12', '2011-03-13', '2011-03-14'], 'count': [1, 0, 1], 'covered': [0.583333, 1.0, 0.416667]}
     """
     arrival = frame["arrival"].to_numpy(dtype="float64", na_value=np.nan)
     day = pd.Series(_days(arrival, tz), index=frame.index)
     counted = frame["status"] == "counted"
-    live = counted | (frame["status"] == "duplicate")
-    if not counted.any():
-        return pd.DataFrame({c: [] for c in ("date", "count", "covered", "from_received",
-                                             "from_date_header", "duplicates")})
-    calendar = pd.date_range(day[counted].min(), day[counted].max(), freq="D")
+    calendar = _calendar(day[counted], tz, window)
+    if len(calendar) == 0:
+        return pd.DataFrame({c: [] for c in DAILY_COLUMNS})
+    source = frame["time_source"]
     tally = pd.DataFrame({
         "count": counted.groupby(day).sum(),
-        "from_received": (counted & (frame["time_source"] == "received")).groupby(day).sum(),
-        "from_date_header": (counted & (frame["time_source"] == "date")).groupby(day).sum(),
+        "from_received": (counted & (source == "received")).groupby(day).sum(),
+        "from_filename": (counted & (source == "filename")).groupby(day).sum(),
+        "from_date_header": (counted & (source == "date")).groupby(day).sum(),
         "duplicates": (frame["status"] == "duplicate").groupby(day).sum(),
     }).reindex(calendar, fill_value=0).astype("int64")
-    covered = _covered(day[live], frame.loc[live, "container"], calendar)
+    covered = covered_fraction(_spans(frame, arrival, window), _day_bounds(calendar, tz))
     table = tally.astype("Int64")
-    table.loc[~covered, ["count", "from_received", "from_date_header", "duplicates"]] = pd.NA
+    table.loc[covered == 0, list(tally.columns)] = pd.NA
     table.insert(0, "date", calendar.strftime("%Y-%m-%d"))
     table.insert(2, "covered", covered)
-    return table.reset_index(drop=True)
+    return table[list(DAILY_COLUMNS)].reset_index(drop=True)
 
 
-def _covered(day: pd.Series, container: pd.Series, calendar: pd.DatetimeIndex) -> np.ndarray:
-    """Boolean array over ``calendar``: inside some container's first..last day."""
-    spans = day.groupby(container).agg(["min", "max"])
-    covered = np.zeros(len(calendar), dtype=bool)
-    for first, last in zip(spans["min"], spans["max"]):
-        covered |= (calendar >= first) & (calendar <= last)
-    return covered
+#: End of a window open at its end (0 opens its start): year 2286, past any 10-digit time.
+OPEN_END = 10**10
+
+
+def _calendar(counted_days: pd.Series, tz: str | None,
+              window: tuple[int, int] | None) -> pd.DatetimeIndex:
+    """The listed days: the requested ones, else (or at an open end) the first or last counted."""
+    start, end = window if window is not None else (0, OPEN_END)
+    ends = _days(np.array([start, end - 1], dtype="float64"), tz)
+    first = ends[0] if start > 0 else counted_days.min()
+    last = ends[1] if end < OPEN_END else counted_days.max()
+    if pd.isna(first) or pd.isna(last):
+        return pd.DatetimeIndex([])
+    return pd.date_range(first, last, freq="D")
+
+
+def _day_bounds(calendar: pd.DatetimeIndex, tz: str | None) -> np.ndarray:
+    """Epoch seconds of the start of each listed day and of the day after the last one."""
+    edges = calendar.append(calendar[-1:] + pd.Timedelta(days=1))
+    local = edges.tz_localize(tz or "UTC", nonexistent="shift_forward", ambiguous=False)
+    return np.asarray(local.as_unit("s").asi8, dtype="float64")
+
+
+#: Coverage is widened at each end of a container by its mean gap between messages, at most this.
+MAX_EDGE = 3600
+
+
+def _spans(frame: pd.DataFrame, arrival: np.ndarray,
+           window: tuple[int, int] | None) -> np.ndarray:
+    """``(start, end)`` seconds each container is taken to have recorded mail, clipped to ``window``.
+
+    A container covers its first to its last message (counted, duplicate or out of
+    range; for a member skipped by its name, the name time), widened at each end by
+    the mean gap between its messages, at most :data:`MAX_EDGE` (the first message
+    of a steady stream arrives one mean gap after recording starts; an hour for a
+    container of one message).
+    """
+    status = frame["status"]
+    times = arrival.copy()
+    if "name_time" in frame:
+        skipped = np.isnan(times) & (status == "out_of_range").to_numpy()
+        times[skipped] = frame["name_time"].to_numpy(dtype="float64", na_value=np.nan)[skipped]
+    live = status.isin(["counted", "duplicate", "out_of_range"]).to_numpy() & ~np.isnan(times)
+    if not live.any():
+        return np.empty((0, 2))
+    stats = pd.Series(times[live]).groupby(frame["container"].to_numpy()[live]).agg(
+        ["min", "max", "count"])
+    gaps = (stats["max"] - stats["min"]) / (stats["count"] - 1).clip(lower=1)
+    edge = np.where(stats["count"] > 1, np.minimum(gaps, MAX_EDGE), MAX_EDGE)
+    spans = np.column_stack([stats["min"] - edge, stats["max"] + edge])
+    if window is not None:
+        spans = np.clip(spans, window[0], window[1])
+    return spans
+
+
+def covered_fraction(spans: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Fraction of each day (``bounds[i]`` to ``bounds[i + 1]``) inside the union of ``spans``.
+
+    Rounded to 6 decimals (about a tenth of a second).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> covered_fraction(np.array([[0, 43200], [21600, 64800], [172800, 259200]]),
+    ...                  np.array([0, 86400, 172800, 259200])).tolist()
+    [0.75, 0.0, 1.0]
+    """
+    seconds = np.zeros(len(bounds) - 1)
+    for start, end in _union(spans):
+        seconds += np.clip(np.minimum(bounds[1:], end) - np.maximum(bounds[:-1], start), 0, None)
+    return np.round(seconds / np.diff(bounds), 6)
+
+
+def _union(spans: np.ndarray) -> list[tuple[float, float]]:
+    """Overlapping ``(start, end)`` spans merged, in order."""
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(map(tuple, spans)):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _events_table(frame: pd.DataFrame, source: pa.Table | None = None) -> pa.Table:
@@ -171,7 +398,7 @@ def _events_table(frame: pd.DataFrame, source: pa.Table | None = None) -> pa.Tab
         "truncated": truncated,
         "message_id": text["message_id"], "from_domain": text["from_domain"],
         "subject_hash": text["subject_hash"], "sender_ip": text["sender_ip"],
-        "mailer": text["mailer"],
+        "mailer": text["mailer"], "helo": text["helo"],
     })
 
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import queue
+import threading
+import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pyarrow as pa
@@ -21,10 +24,11 @@ import pyarrow as pa
 from spamlab.errors import DataError
 from spamlab.mail import containers as mc
 from spamlab.mail.headers import REJECTED_FIELDS, SCAN_FIELDS, scan_row
+from spamlab.mail.names import name_time, outside_window
 
 #: Text columns of a task result (and of a checkpoint shard).
 TEXT_COLUMNS = ("member", "time_source", "tz_flag", "message_id", "from_domain",
-                "subject_hash", "sender_ip", "mailer", "reason")
+                "subject_hash", "sender_ip", "mailer", "helo", "reason")
 
 
 #: Order of the values in the rows built by :func:`parse_task`.
@@ -60,9 +64,11 @@ class TaskResult:
 
 
 def shard_schema() -> pa.Schema:
-    """Arrow schema of a task result: the text columns, ``arrival`` (int64), ``truncated``."""
+    """Arrow schema of a task result: the text columns, ``arrival`` (int64), ``truncated``,
+    ``name_time`` (int64: the arrival time in the member's file name, :func:`~spamlab.mail.names.name_time`)."""
     fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
-    return pa.schema([*fields, pa.field("arrival", pa.int64()), pa.field("truncated", pa.bool_())])
+    return pa.schema([*fields, pa.field("arrival", pa.int64()), pa.field("truncated", pa.bool_()),
+                      pa.field("name_time", pa.int64())])
 
 
 def parse_task(task: mc.Task) -> TaskResult:
@@ -79,13 +85,110 @@ def parse_task(task: mc.Task) -> TaskResult:
     """
     rows: list[tuple[Any, ...]] = []
     error = ""
+    task = _skip_files_outside(task, rows)
+    read = read_in_thread if task.container.kind in THREADED_KINDS else mc.read_task
     try:
         with _no_cyclic_gc():
-            mc.read_task(task, message_sink(rows, task.header_limit))
+            read(task, message_sink(rows, task.header_limit, task.window))
     except DataError as exc:
         error = str(exc)
     return TaskResult(task.container.name, task.container.kind, task.files_read,
                       rows_to_table(rows), error)
+
+
+#: Container kinds read (decompressed) in a thread beside the parsing: the standard library's
+#: lzma, zlib and bz2 decoders release the GIL, so decoding and parsing share two cores.
+THREADED_KINDS = frozenset({"7z", "zip", "tar"})
+#: Heads handed over per batch, and batches in flight (bounds the memory between the two).
+_BATCH, _IN_FLIGHT = 256, 8
+
+
+class _Stop(Exception):
+    """Raised inside the reading thread when the parsing side has given up."""
+
+
+def read_in_thread(task: mc.Task, sink: mc.MessageSink) -> int:
+    """:func:`spamlab.mail.containers.read_task` in a thread; ``sink`` runs in this one.
+
+    The reading thread cuts members and passes their heads in batches through a
+    bounded queue, so at most ``_IN_FLIGHT * _BATCH`` heads wait at any time. The
+    calls ``sink`` receives, and their order, are those of ``read_task``; an error
+    of the reader is raised here after the heads read before it were passed on.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, zipfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.zip"
+    >>> with zipfile.ZipFile(path, "w") as archive:
+    ...     archive.writestr("m1", b"Subject: x\\n\\nbody")
+    >>> seen = []
+    >>> read_in_thread(mc.plan_tasks(mc.discover([path]))[0], lambda *head: seen.append(head))
+    1
+    >>> seen
+    [('m1', b'Subject: x\\n\\nbody', '')]
+    """
+    batches: queue.Queue[list[tuple[str, bytes, str]] | BaseException | int] = queue.Queue(
+        _IN_FLIGHT)
+    stop = threading.Event()
+    thread = threading.Thread(target=_produce, args=(task, batches, stop), daemon=True,
+                              name="spamlab-reader")
+    thread.start()
+    try:
+        while True:
+            item = batches.get()
+            if isinstance(item, int):
+                return item
+            if isinstance(item, BaseException):
+                raise item
+            for head in item:
+                sink(*head)
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a reader waiting for room, then let it finish
+            with contextlib.suppress(queue.Empty):
+                batches.get(timeout=0.05)
+        thread.join()
+
+
+def _produce(task: mc.Task, batches: queue.Queue[Any], stop: threading.Event) -> None:
+    """The reading thread: heads in batches, then the message count or the error."""
+    batch: list[tuple[str, bytes, str]] = []
+
+    def collect(member: str, data: bytes, problem: str) -> None:
+        if stop.is_set():
+            raise _Stop
+        batch.append((member, data, problem))
+        if len(batch) >= _BATCH:
+            batches.put(batch.copy())
+            batch.clear()
+
+    try:
+        count = mc.read_task(task, collect)
+    except _Stop:
+        return
+    except BaseException as exc:  # noqa: BLE001 (handed to the parsing side, which raises it)
+        batches.put(batch)
+        batches.put(exc)
+        return
+    batches.put(batch)
+    batches.put(count)
+
+
+def _skip_files_outside(task: mc.Task, rows: list[tuple[Any, ...]]) -> mc.Task:
+    """Drop the files of a tree or maildir task that lie outside its window, unopened.
+
+    Each one gets an ``out_of_range`` row in ``rows``; the task returned reads the others.
+    """
+    if task.window is None or not task.files:
+        return task
+    now = time.time()
+    kept = []
+    for relative in task.files:
+        if outside_window(relative, task.window, now):
+            rows.append((relative, "out_of_range", False, *REJECTED_FIELDS))
+        else:
+            kept.append(relative)
+    return replace(task, files=tuple(kept)) if len(kept) < len(task.files) else task
 
 
 @contextlib.contextmanager
@@ -113,18 +216,23 @@ def rows_to_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
     Examples
     --------
     >>> rows_to_table([("m1", "", False, 1298973600, "date", "", None, None, None, None,
-    ...                 None)]).column("arrival").to_pylist()
+    ...                 None, None)]).column("arrival").to_pylist()
     [1298973600]
     """
     schema = shard_schema()
     columns = list(zip(*rows)) if rows else [() for _ in ROW_FIELDS]
-    arrays = dict(zip(ROW_FIELDS, columns))
+    arrays: dict[str, Sequence[Any]] = dict(zip(ROW_FIELDS, columns))
+    arrays["name_time"] = [name_time(member) for member in arrays["member"]]
     return pa.table({name: pa.array(arrays[name], type=schema.field(name).type)
                      for name in schema.names}, schema=schema)
 
 
-def message_sink(rows: list[tuple[Any, ...]], header_limit: int) -> mc.MessageSink:
+def message_sink(rows: list[tuple[Any, ...]], header_limit: int,
+                 window: tuple[int, int] | None = None) -> mc.MessageSink:
     """A callback appending one row (member, reason, truncated, *scan fields) per message.
+
+    A member whose name places it outside ``window`` (:func:`~spamlab.mail.names.outside_window`)
+    is not parsed: its row has the reason ``out_of_range``.
 
     Examples
     --------
@@ -136,10 +244,13 @@ def message_sink(rows: list[tuple[Any, ...]], header_limit: int) -> mc.MessageSi
     """
     append = rows.append
     want = header_limit + 4
+    now = time.time()
 
     def sink(member: str, data: bytes, problem: str) -> None:
         if problem:
             append((member, problem, False, *REJECTED_FIELDS))
+        elif window is not None and outside_window(member, window, now):
+            append((member, "out_of_range", False, *REJECTED_FIELDS))
         else:
             append(scan_row(member, data, header_limit, want))
 

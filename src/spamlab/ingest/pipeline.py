@@ -8,14 +8,16 @@
 3. The shards are merged in task order (:func:`combine`), judged by the date-range
    and duplicate rules (:mod:`spamlab.ingest.rules`), counted per day, accounted
    for in the report (:func:`build_report`: seen = counted + rejected +
-   duplicates, always), and written (:mod:`spamlab.ingest.outputs`).
+   duplicates + out_of_range, always), and written (:mod:`spamlab.ingest.outputs`).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,16 +29,17 @@ import pyarrow as pa
 from spamlab.errors import ParameterError
 from spamlab.ingest.checkpoints import CHECKPOINT_DIR, run_with_checkpoints
 from spamlab.ingest.engines import ENGINES
-from spamlab.ingest.outputs import daily_counts, write_outputs
+from spamlab.ingest.outputs import OPEN_END, check_output, daily_counts, output_lock, write_outputs
 from spamlab.ingest.parse import TEXT_COLUMNS, TaskResult, shard_schema
-from spamlab.ingest.rules import classify
+from spamlab.ingest.rules import DISAGREEMENT, TIME_SOURCES, choose_arrival, classify
 from spamlab.mail import containers as mc
 from spamlab.mail.headers import HEADER_LIMIT
 
 #: Every reason a message can be rejected for, in the order the report lists them.
 REJECT_REASONS = ("empty", "unreadable", "member_too_large", "not_a_regular_file",
-                  "header_too_large", "not_a_message", "no_timestamp", "before_1990",
-                  "in_future")
+                  "symlink_inside_input", "symlink_outside_input", "unsafe_member_name",
+                  "overlapping_member", "header_too_large", "not_a_message", "no_timestamp",
+                  "before_1990", "in_future")
 #: Text columns that the date rules, duplicates, counts and report need.
 _RULE_COLUMNS = ("reason", "message_id", "time_source", "tz_flag")
 #: Text columns with a few constant values, kept as (Arrow-backed) pandas strings.
@@ -61,6 +64,14 @@ class IngestOptions:
         means the time of the run (not written to any output).
     files_per_task, mbox_bytes_per_task
         Task sizes for parallel work.
+    time_source
+        ``"auto"`` (topmost Received date, else the Unix time in the file name,
+        else Date), ``"received"`` (file names ignored) or ``"filename"`` (the
+        file-name time, else Received, else Date); see :func:`spamlab.ingest.rules.choose_arrival`.
+    first_day, last_day
+        ``YYYY-MM-DD``, inclusive, in ``tz``: only these days are counted (either
+        may be ``None``: open). Members whose name or ``YYYY/MM/`` folder places them
+        outside are not parsed; all outside messages are counted as ``out_of_range``.
     """
 
     tz: str | None = None
@@ -70,6 +81,55 @@ class IngestOptions:
     not_after: int | None = None
     files_per_task: int = 2000
     mbox_bytes_per_task: int = 8 * 1024 * 1024
+    time_source: str = "auto"
+    first_day: str | None = None
+    last_day: str | None = None
+
+    @property
+    def window(self) -> tuple[int, int] | None:
+        """``[start, end)`` epoch seconds of the requested days, or ``None`` (all days).
+
+        Examples
+        --------
+        >>> IngestOptions(first_day="2011-03-01", last_day="2011-03-31").window
+        (1298937600, 1301616000)
+        """
+        if self.first_day is None and self.last_day is None:
+            return None
+        start = _day_start(self.first_day, self.tz, "first_day") if self.first_day else 0
+        end = (_day_start(self.last_day, self.tz, "last_day", 1) if self.last_day
+               else OPEN_END)
+        return start, end
+
+    @property
+    def skip_window(self) -> tuple[int, int] | None:
+        """:attr:`window` widened by a day on each side, except with ``time_source="filename"``.
+
+        Members are skipped by their name time; unless that time is the one used,
+        a message whose chosen time lies in the window may carry a name time up to
+        a day outside it (more only when the two disagree by over a day).
+        """
+        window = self.window
+        if window is None or self.time_source == "filename":
+            return window
+        return (max(window[0] - _SKIP_MARGIN, 0), min(window[1] + _SKIP_MARGIN, OPEN_END))
+
+
+#: Seconds of slack around the requested days when skipping by name (see ``skip_window``).
+_SKIP_MARGIN = 86400
+
+
+def _day_start(day: str, tz: str | None, name: str, offset: int = 0) -> int:
+    """Epoch seconds of the start of ``day`` (+ ``offset`` days) in ``tz``."""
+    try:
+        moment = pd.Timestamp(date.fromisoformat(day)) if len(str(day)) == 10 else None
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None:
+        raise ParameterError(f"{name}: {day!r} is not a day (use YYYY-MM-DD)")
+    local = (moment + pd.Timedelta(days=offset)).tz_localize(
+        tz or "UTC", nonexistent="shift_forward", ambiguous=False)
+    return int(local.timestamp())
 
 
 @dataclass(frozen=True)
@@ -122,21 +182,27 @@ def ingest(paths: Sequence[str | Path], out: str | Path, *, engine: str = "local
     Raises
     ------
     ParameterError
-        For an unknown engine, a missing scheduler or bad limits.
+        For an unknown engine, a missing scheduler or bad limits; for ``out``
+        naming a file or lying inside an input folder.
     DataError
-        For a missing input path.
+        For a missing input path; for ``out/events`` holding files spamlab did
+        not write (nothing is deleted); for ``out`` being written by another
+        ingestion (``out/.spamlab-lock``, naming its process).
     """
     options = options or IngestOptions()
     _check_arguments(engine, workers, scheduler, options)
     out = Path(out)
-    tasks = mc.plan_tasks(
-        mc.discover(paths), files_per_task=options.files_per_task,
-        mbox_bytes_per_task=options.mbox_bytes_per_task, header_limit=options.header_limit,
-        member_limit=options.member_limit,
-    )
-    shards = run_with_checkpoints(tasks, out / CHECKPOINT_DIR, engine=engine, workers=workers,
-                                  scheduler=scheduler, progress=progress)
-    return finish(shards, out, options)
+    check_output(out, paths)
+    with output_lock(out):
+        tasks = mc.plan_tasks(
+            mc.discover(paths), files_per_task=options.files_per_task,
+            mbox_bytes_per_task=options.mbox_bytes_per_task, header_limit=options.header_limit,
+            member_limit=options.member_limit, window=options.skip_window,
+            archive_parts=workers or os.cpu_count() or 1,
+        )
+        shards = run_with_checkpoints(tasks, out / CHECKPOINT_DIR, engine=engine,
+                                      workers=workers, scheduler=scheduler, progress=progress)
+        return finish(shards, out, options)
 
 
 def _check_arguments(engine: str, workers: int | None, scheduler: object,
@@ -152,6 +218,13 @@ def _check_arguments(engine: str, workers: int | None, scheduler: object,
         raise ParameterError(f"duplicate_window must be >= 0 seconds, got {options.duplicate_window}")
     if options.tz is not None:
         _check_timezone(options.tz)
+    if options.time_source not in TIME_SOURCES:
+        raise ParameterError(f"time_source must be one of {tuple(TIME_SOURCES)}, "
+                             f"got {options.time_source!r}")
+    window = options.window
+    if window is not None and window[0] >= window[1]:
+        raise ParameterError(f"first_day {options.first_day} is after last_day "
+                             f"{options.last_day}")
 
 
 def _check_timezone(name: str) -> None:
@@ -169,12 +242,35 @@ def finish(shards: Sequence[TaskResult], out: Path, options: IngestOptions) -> I
     """
     table = concat_shards(shards)
     not_after = options.not_after if options.not_after is not None else int(time.time())
-    frame = classify(combine(shards, table, _RULE_COLUMNS), not_after=not_after,
-                     duplicate_window=options.duplicate_window)
-    daily = daily_counts(frame, options.tz)
+    frame = choose_arrival(combine(shards, table, _RULE_COLUMNS), options.time_source,
+                           not_after)
+    frame = classify(frame, not_after=not_after, duplicate_window=options.duplicate_window,
+                     window=options.window)
+    daily = daily_counts(frame, options.tz, options.window)
     report = build_report(shards, frame, daily, options)
-    write_outputs(out, frame, daily, report, table)
+    inside = (frame["status"] != "out_of_range").to_numpy()
+    write_outputs(out, frame[inside].reset_index(drop=True), daily, report,
+                  with_chosen_times(table, frame).filter(pa.array(inside)))
     return IngestResult(out, report, daily)
+
+
+def with_chosen_times(table: pa.Table, frame: pd.DataFrame) -> pa.Table:
+    """``table`` with ``arrival``, ``time_source`` and ``tz_flag`` as chosen in ``frame``.
+
+    The shards hold the header times; :func:`~spamlab.ingest.rules.choose_arrival`
+    may have taken the file-name time instead. Unchanged columns are kept as they are.
+    """
+    if not (frame["time_source"] == "filename").any():
+        return table
+    columns = {
+        "arrival": pa.array(frame["arrival"].astype("float64").to_numpy(), from_pandas=True
+                            ).cast(pa.int64()),
+        "time_source": pa.array(frame["time_source"].to_numpy(dtype=object), pa.string()),
+        "tz_flag": pa.array(frame["tz_flag"].to_numpy(dtype=object), pa.string()),
+    }
+    for name, values in columns.items():
+        table = table.set_column(table.schema.get_field_index(name), name, values)
+    return table
 
 
 def concat_shards(shards: Sequence[TaskResult]) -> pa.Table:
@@ -212,9 +308,10 @@ def combine(shards: Sequence[TaskResult], table: pa.Table | None = None,
             columns[name] = pd.Series(table.column(name).to_numpy(zero_copy_only=False),
                                       dtype=object)
     columns["truncated"] = table.column("truncated").to_numpy(zero_copy_only=False).astype(bool)
-    arrival = table.column("arrival")
-    columns["arrival"] = pd.arrays.IntegerArray(
-        arrival.fill_null(0).to_numpy().astype("int64"), arrival.is_null().to_numpy())
+    for name in ("arrival", "name_time"):
+        values = table.column(name)
+        columns[name] = pd.arrays.IntegerArray(
+            values.fill_null(0).to_numpy().astype("int64"), values.is_null().to_numpy())
     return pd.DataFrame(columns)
 
 
@@ -222,6 +319,7 @@ def _empty_frame() -> pd.DataFrame:
     frame = pd.DataFrame({name: pd.Series([], dtype=object)
                           for name in ("container", "kind", *TEXT_COLUMNS)})
     frame["arrival"] = pd.array([], dtype="Int64")
+    frame["name_time"] = pd.array([], dtype="Int64")
     frame["truncated"] = pd.Series([], dtype=bool)
     return frame
 
@@ -233,24 +331,24 @@ def build_report(shards: Sequence[TaskResult], frame: pd.DataFrame, daily: pd.Da
     Raises
     ------
     AssertionError
-        If seen != counted + rejected + duplicates (a bug, never bad input).
+        If seen != counted + rejected + duplicates + out_of_range (a bug, never bad input).
     """
     status = frame["status"]
     counted = status == "counted"
     rejected = frame.loc[status == "rejected", "reason"].value_counts()
+    outside = status == "out_of_range"
     report: dict[str, Any] = {
         "format": "spamlab-ingest-report-1",
-        "identity": "messages_seen = messages_counted + rejected_total + duplicates",
+        "identity": "messages_seen = messages_counted + rejected_total + duplicates + out_of_range",
         "files_read": sum(shard.files_read for shard in shards),
         "messages_seen": len(frame),
         "messages_counted": int(counted.sum()),
         "duplicates": int((status == "duplicate").sum()),
         "rejected_total": int((status == "rejected").sum()),
         "rejected": {reason: int(rejected.get(reason, 0)) for reason in REJECT_REASONS},
-        "timestamp_source": {
-            "received": int((counted & (frame["time_source"] == "received")).sum()),
-            "date_header": int((counted & (frame["time_source"] == "date")).sum()),
-        },
+        "out_of_range": int(outside.sum()),
+        "out_of_range_unparsed": int((outside & frame["arrival"].isna()).sum()),
+        **_time_summary(frame, counted),
         "timezone_assumed_utc": {
             flag: int((counted & (frame["tz_flag"] == flag)).sum()) for flag in ("missing", "absurd")
         },
@@ -260,20 +358,44 @@ def build_report(shards: Sequence[TaskResult], frame: pd.DataFrame, daily: pd.Da
         "errors": sorted({shard.error for shard in shards if shard.error}),
         "parameters": _parameters(options),
     }
-    parts = report["messages_counted"] + report["rejected_total"] + report["duplicates"]
+    parts = (report["messages_counted"] + report["rejected_total"] + report["duplicates"]
+             + report["out_of_range"])
     assert report["messages_seen"] == parts, "ingest accounting identity violated"
     return report
 
 
+def _time_summary(frame: pd.DataFrame, counted: pd.Series) -> dict[str, Any]:
+    """Counted messages by time source, and how often file-name and Received times disagree."""
+    source = frame["time_source"]
+    both = counted.to_numpy() & ~np.isnan(frame["name_gap"].to_numpy(dtype="float64"))
+    apart = int((np.abs(frame["name_gap"].to_numpy(dtype="float64")[both]) > DISAGREEMENT).sum())
+    return {
+        "timestamp_source": {
+            "received": int((counted & (source == "received")).sum()),
+            "filename": int((counted & (source == "filename")).sum()),
+            "date_header": int((counted & (source == "date")).sum()),
+        },
+        "filename_vs_received": {
+            "among": "counted messages with both a Received date and a file-name time",
+            "messages_with_both": int(both.sum()),
+            "apart_over_seconds": DISAGREEMENT,
+            "apart": apart,
+            "share_apart": round(apart / int(both.sum()), 6) if both.any() else None,
+        },
+    }
+
+
 def _day_summary(daily: pd.DataFrame, tz: str | None) -> dict[str, Any]:
-    covered = daily["covered"].astype(bool) if len(daily) else daily.get("covered", [])
+    covered = daily["covered"].to_numpy(dtype="float64") if len(daily) else np.zeros(0)
     return {
         "timezone": tz or "UTC",
         "first": daily["date"].iloc[0] if len(daily) else None,
         "last": daily["date"].iloc[-1] if len(daily) else None,
         "listed": len(daily),
-        "covered": int(sum(covered)),
-        "gaps": int(len(daily) - sum(covered)),
+        "covered": int((covered > 0).sum()),
+        "partly_covered": int(((covered > 0) & (covered < 1)).sum()),
+        "covered_days": round(float(covered.sum()), 6),
+        "gaps": int((covered == 0).sum()),
     }
 
 
@@ -293,7 +415,8 @@ def _container_summary(shards: Sequence[TaskResult],
         rows.append({
             "name": name, "kind": kind, "files_read": n_files,
             "counted": int(counts.get("counted", 0)), "duplicates": int(counts.get("duplicate", 0)),
-            "rejected": int(counts.get("rejected", 0)), "error": errors.get((name, kind), ""),
+            "rejected": int(counts.get("rejected", 0)),
+            "out_of_range": int(counts.get("out_of_range", 0)), "error": errors.get((name, kind), ""),
         })
     return rows
 
@@ -306,5 +429,8 @@ def _parameters(options: IngestOptions) -> dict[str, Any]:
         "member_limit_bytes": options.member_limit,
         "earliest": "1990-01-01T00:00:00Z",
         "not_after": "time of the run" if options.not_after is None else options.not_after,
+        "time_source": options.time_source,
+        "first_day": options.first_day,
+        "last_day": options.last_day,
     }
 

@@ -1,9 +1,13 @@
-"""The rules that judge parsed messages: the accepted date range and duplicates.
+"""The rules that judge parsed messages: the arrival time, the date range and duplicates.
 
-A message that parsed is *rejected* when it arrived before 1990 (``before_1990``)
-or after the run's ``not_after`` time (``in_future``); of the others, a
-re-delivery of an earlier kept message (same Message-ID, within the duplicate
-window) is a *duplicate*, and the rest are *counted*.
+First :func:`choose_arrival` picks each message's arrival time among the topmost
+``Received:`` date, the Unix time in its file name and the ``Date:`` header
+(:data:`TIME_SOURCES`). Then :func:`classify` judges: a message that parsed is
+*rejected* when it arrived before 1990 (``before_1990``) or after the run's
+``not_after`` time (``in_future``); of the others, one outside the requested days
+(``--from``/``--to``) is *out_of_range*, a re-delivery of an earlier kept message
+(same Message-ID, within the duplicate window) is a *duplicate*, and the rest are
+*counted*.
 """
 
 from __future__ import annotations
@@ -11,12 +15,90 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from spamlab.mail.names import FUTURE_SLACK
+
 #: Earliest accepted arrival (1990-01-01 UTC); earlier dates are rejected as ``before_1990``.
 EARLIEST = 631152000
+#: Orders of preference among the arrival times of a message, by ``--time-source``.
+TIME_SOURCES = {
+    "auto": ("received", "filename", "date"),
+    "received": ("received", "date"),
+    "filename": ("filename", "received", "date"),
+}
+#: File-name and Received times further apart than this (seconds) are counted as disagreeing.
+DISAGREEMENT = 3600
 
 
-def classify(frame: pd.DataFrame, *, not_after: int, duplicate_window: int) -> pd.DataFrame:
-    """A copy of ``frame`` with ``status`` (counted | duplicate | rejected) added.
+def choose_arrival(frame: pd.DataFrame, time_source: str, now: int) -> pd.DataFrame:
+    """A copy of ``frame`` with each message's arrival taken from the preferred source.
+
+    Parameters
+    ----------
+    frame
+        One row per message, as parsed: ``arrival``/``time_source``/``tz_flag`` from
+        the header (``time_source`` ``"received"``, ``"date"`` or ``""``), ``name_time``
+        (the time in the file name, nullable) and ``reason``.
+    time_source
+        A key of :data:`TIME_SOURCES`: ``"auto"`` prefers the topmost Received date,
+        then the file-name time, then Date; ``"received"`` ignores file names;
+        ``"filename"`` prefers the file-name time.
+    now
+        Epoch seconds; a file-name time more than a day after it is not plausible
+        and is ignored.
+
+    Returns
+    -------
+    DataFrame
+        ``arrival``, ``time_source`` (now also ``"filename"``), ``tz_flag`` and
+        ``reason`` updated (a message without header dates but with a name time is no
+        longer ``no_timestamp``), plus ``name_gap``: Received minus file-name time in
+        seconds where a parsed message has both, else NaN.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({
+    ...     "arrival": pd.array([1300000000, None, 1300000000], dtype="Int64"),
+    ...     "time_source": ["received", "", "date"], "tz_flag": ["", "", "missing"],
+    ...     "name_time": pd.array([1300007200, 1300000100, 1300000100], dtype="Int64"),
+    ...     "reason": ["", "no_timestamp", ""]})
+    >>> chosen = choose_arrival(frame, "auto", now=1400000000)
+    >>> chosen["time_source"].tolist(), chosen["reason"].tolist(), chosen["name_gap"].tolist()
+    (['received', 'filename', 'filename'], ['', '', ''], [-7200.0, nan, nan])
+    """
+    frame = frame.copy()
+    name = frame["name_time"].to_numpy(dtype="float64", na_value=np.nan)
+    header = frame["arrival"].to_numpy(dtype="float64", na_value=np.nan)
+    parsed = frame["reason"].isin(["", "no_timestamp"]).to_numpy()
+    has_name = parsed & (name >= EARLIEST) & (name <= now + FUTURE_SLACK)
+    received = parsed & (frame["time_source"] == "received").to_numpy()
+    frame["name_gap"] = np.where(has_name & received, header - name, np.nan)
+    take = _prefers_name(TIME_SOURCES[time_source], has_name, received,
+                         parsed & ~np.isnan(header))
+    if take.any():
+        arrival = frame["arrival"].astype("Int64").copy()
+        arrival[take] = frame.loc[take, "name_time"].astype("int64").to_numpy()
+        frame["arrival"] = arrival
+        frame["time_source"] = frame["time_source"].astype(object).where(~take, "filename")
+        frame["tz_flag"] = frame["tz_flag"].astype(object).where(~take, "")
+        frame["reason"] = frame["reason"].where(~take, "")
+    return frame
+
+
+def _prefers_name(order: tuple[str, ...], has_name: np.ndarray, received: np.ndarray,
+                  dated: np.ndarray) -> np.ndarray:
+    """Boolean array: the file-name time is the first available source in ``order``."""
+    if "filename" not in order:
+        return np.zeros(len(has_name), dtype=bool)
+    before = order[:order.index("filename")]
+    blocked = np.zeros(len(has_name), dtype=bool)
+    for source in before:
+        blocked |= received if source == "received" else (dated & ~received)
+    return has_name & ~blocked
+
+
+def classify(frame: pd.DataFrame, *, not_after: int, duplicate_window: int,
+             window: tuple[int, int] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with ``status`` (counted | duplicate | rejected | out_of_range) added.
 
     Parameters
     ----------
@@ -27,6 +109,11 @@ def classify(frame: pd.DataFrame, *, not_after: int, duplicate_window: int) -> p
         Epoch seconds; later arrivals are rejected as ``in_future``.
     duplicate_window
         Seconds (see :func:`mark_duplicates`).
+    window
+        ``[start, end)`` epoch seconds of the requested days; a valid message
+        arriving outside gets the reason and status ``out_of_range`` (as do the
+        members skipped unparsed, which arrive with that reason). Duplicates are
+        judged among the messages inside.
 
     Examples
     --------
@@ -41,9 +128,15 @@ def classify(frame: pd.DataFrame, *, not_after: int, duplicate_window: int) -> p
     ok = frame["reason"].to_numpy() == ""
     frame.loc[ok & (arrival < EARLIEST), "reason"] = "before_1990"
     frame.loc[ok & (arrival > not_after), "reason"] = "in_future"
+    if window is not None:
+        outside = (frame["reason"] == "").to_numpy() & ~((arrival >= window[0])
+                                                         & (arrival < window[1]))
+        frame.loc[outside, "reason"] = "out_of_range"
     valid = (frame["reason"] == "").to_numpy()
     duplicate = mark_duplicates(frame["message_id"].to_numpy(), arrival, valid, duplicate_window)
-    status = np.where(valid, np.where(duplicate, "duplicate", "counted"), "rejected")
+    status = np.where(valid, np.where(duplicate, "duplicate", "counted"),
+                      "rejected").astype(object)
+    status[(frame["reason"] == "out_of_range").to_numpy()] = "out_of_range"
     frame["status"] = pd.Series(status, index=frame.index, dtype=object)
     return frame
 

@@ -26,19 +26,21 @@ Examples
 from __future__ import annotations
 
 import bz2
+import errno
 import gzip
 import itertools
 import lzma
 import mmap
 import os
 import re
+import stat
 import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 from spamlab.errors import DataError, ParameterError
 from spamlab.mail.headers import HEADER_LIMIT
@@ -70,13 +72,16 @@ class Container:
     ``name`` labels the container in every output (the path relative to the
     parent of the input argument, POSIX style), so outputs do not depend on
     where the input lives. ``files`` lists a tree's or maildir's message files
-    relative to ``path``.
+    relative to ``path``; ``special`` those of them that discovery found not to
+    be regular files (symlinks, FIFOs, sockets, devices), which are rejected
+    without being opened.
     """
 
     kind: str
     path: Path
     name: str
     files: tuple[str, ...] = ()
+    special: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,9 @@ class Task:
     stop: int = 0
     header_limit: int = HEADER_LIMIT
     member_limit: int = MEMBER_LIMIT
+    #: ``[start, end)`` epoch seconds: members whose name places them outside are not parsed
+    #: (:func:`spamlab.mail.names.outside_window`); ``None`` parses every member.
+    window: tuple[int, int] | None = None
 
     @property
     def files_read(self) -> int:
@@ -126,8 +134,12 @@ def discover(paths: Sequence[str | Path]) -> list[Container]:
             raise DataError(f"{raw}: input path does not exist")
         if path.is_dir():
             containers.extend(_walk_directory(path))
+        elif not path.is_file():
+            raise DataError(f"{raw}: not a regular file or folder (a FIFO, socket or device "
+                            "cannot be read as mail)")
         elif (kind := _sniff_file(path)) == "tree":  # a loose message: a one-file tree
-            containers.append(Container("tree", path.parent, path.name, (path.name,)))
+            real = path.resolve()  # a symlink given by name is followed; its name is the label
+            containers.append(Container("tree", real.parent, path.name, (real.name,)))
         else:
             containers.append(Container(kind, path, path.name))
     _check_unique_names(containers)
@@ -148,29 +160,41 @@ def _check_unique_names(containers: Sequence[Container]) -> None:
 
 
 def _walk_directory(root: Path) -> list[Container]:
+    """Containers under a folder given as input.
+
+    Folders are walked without following symbolic links. Regular files are
+    classified by name; every other entry (a symlink, to a file or a folder, a
+    FIFO, a socket, a device) joins the loose files of the ``tree`` container,
+    whose reader rejects it with a reason (:func:`_read_files`) instead of
+    following, blocking on or skipping it silently.
+    """
     base = root.name or root.resolve().name
     if _is_maildir(root):
-        return [Container("maildir", root, base, _maildir_files(root))]
+        return [_maildir(root, base)]
     found: list[Container] = []
     loose: list[str] = []
-    prefix = len(os.fspath(root)) + 1
-    for directory, subdirs, files in os.walk(root):
-        subdirs.sort()
-        here = directory[prefix:].replace(os.sep, "/")
-        for sub in [s for s in subdirs if _is_maildir(Path(directory, s))]:
-            subdirs.remove(sub)
-            label = f"{base}/{here}/{sub}" if here else f"{base}/{sub}"
-            found.append(Container("maildir", Path(directory, sub), label,
-                                   _maildir_files(Path(directory, sub))))
-        for file_name in sorted(files):
-            relative = f"{here}/{file_name}" if here else file_name
-            kind = _kind_from_name(file_name)
-            if kind == "tree":
+    special: set[str] = set()
+    pending = [(os.fspath(root), "")]
+    while pending:
+        directory, here = pending.pop()
+        with os.scandir(directory) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
+            relative = f"{here}/{entry.name}" if here else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if _is_maildir(Path(entry.path)):
+                    found.append(_maildir(Path(entry.path), f"{base}/{relative}"))
+                else:
+                    pending.append((entry.path, relative))
+            elif not entry.is_file(follow_symlinks=False):
                 loose.append(relative)
+                special.add(relative)
+            elif (kind := _kind_from_name(entry.name)) != "tree":
+                found.append(Container(kind, Path(entry.path), f"{base}/{relative}"))
             else:
-                found.append(Container(kind, Path(directory, file_name), f"{base}/{relative}"))
+                loose.append(relative)
     if loose:
-        found.append(Container("tree", root, base, tuple(loose)))
+        found.append(Container("tree", root, base, tuple(sorted(loose)), frozenset(special)))
     return sorted(found, key=lambda c: c.name)
 
 
@@ -178,14 +202,21 @@ def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
-def _maildir_files(root: Path) -> tuple[str, ...]:
-    """Messages of a maildir: files in cur/ and new/ (tmp/ holds deliveries in progress)."""
+def _maildir(root: Path, label: str) -> Container:
+    """A maildir's messages: entries of cur/ and new/ (tmp/ holds deliveries in progress).
+
+    Hidden files and sub-folders are left out; symlinks and special files are
+    listed (and marked ``special``), for the reader to reject with a reason.
+    """
     names: list[str] = []
+    special: set[str] = set()
     for sub in ("cur", "new"):
         for entry in sorted(os.scandir(root / sub), key=lambda e: e.name):
-            if entry.is_file() and not entry.name.startswith("."):
+            if not entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                 names.append(f"{sub}/{entry.name}")
-    return tuple(names)
+                if not entry.is_file(follow_symlinks=False):
+                    special.add(names[-1])
+    return Container("maildir", root, label, tuple(names), frozenset(special))
 
 
 def _kind_from_name(name: str) -> str:
@@ -214,8 +245,14 @@ def _sniff_file(path: Path) -> str:
 
 def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
                mbox_bytes_per_task: int = 8 * 1024 * 1024, header_limit: int = HEADER_LIMIT,
-               member_limit: int = MEMBER_LIMIT) -> list[Task]:
+               member_limit: int = MEMBER_LIMIT,
+               window: tuple[int, int] | None = None, archive_parts: int = 1) -> list[Task]:
     """Cut containers into tasks of bounded size, in a deterministic order.
+
+    ``window`` is copied to every task (:attr:`Task.window`). A 7z archive becomes
+    ``archive_parts`` tasks (``start`` = the part, ``stop`` = the number of parts), each
+    decoding its share of the archive's folders (:func:`folders_of_part`), so the folders
+    of one archive are decompressed on several workers at once.
 
     Raises
     ------
@@ -229,7 +266,8 @@ def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
             raise ParameterError(f"{name} must be a positive integer, got {value}")
     tasks: list[Task] = []
     for container in containers:
-        limited = Task(container, header_limit=header_limit, member_limit=member_limit)
+        limited = Task(container, header_limit=header_limit, member_limit=member_limit,
+                       window=window)
         if container.kind in ("tree", "maildir"):
             light = replace(container, files=())  # tasks are pickled: never ship the full list
             for first in range(0, len(container.files), files_per_task):
@@ -238,9 +276,35 @@ def plan_tasks(containers: Sequence[Container], *, files_per_task: int = 2000,
         elif container.kind == "mbox":
             for start, stop in _mbox_ranges(container.path, mbox_bytes_per_task):
                 tasks.append(replace(limited, start=start, stop=stop))
+        elif container.kind == "7z" and archive_parts > 1:
+            tasks += [replace(limited, start=part, stop=archive_parts) for part in range(archive_parts)]
         else:
             tasks.append(limited)
     return tasks
+
+
+def folders_of_part(plan: list, part: int, parts: int) -> list:
+    """The folders (entries of :func:`_7z_folder_plan`) that part ``part`` of ``parts`` decodes.
+
+    Each folder goes to the part its packed bytes' midpoint falls in, so the parts are
+    contiguous runs of about equal packed size, in archive order; a part may get none
+    (an archive with fewer folders than parts).
+
+    Examples
+    --------
+    >>> plan = [("f0", 0, 10, []), ("f1", 10, 10, []), ("f2", 20, 20, [])]
+    >>> [[entry[0] for entry in folders_of_part(plan, part, 2)] for part in range(2)]
+    [['f0', 'f1'], ['f2']]
+    """
+    if parts <= 1:
+        return plan
+    total = sum(entry[2] for entry in plan) or 1
+    chosen, before = [], 0
+    for entry in plan:
+        if min(parts - 1, int(parts * (before + entry[2] / 2) / total)) == part:
+            chosen.append(entry)
+        before += entry[2]
+    return chosen
 
 
 def _mbox_ranges(path: Path, step: int) -> list[tuple[int, int]]:
@@ -293,28 +357,71 @@ def read_task(task: Task, sink: MessageSink) -> int:
 
 
 def _read_files(task: Task, sink: MessageSink) -> int:
-    """One message per file; a file starting with a ``From `` line is read as an mbox."""
+    """One message per file; a file starting with a ``From `` line is read as an mbox.
+
+    Symbolic links are not followed: each is rejected as ``symlink_inside_input``
+    (its target, inside the folder read, is read where it lies) or
+    ``symlink_outside_input`` (the target lies elsewhere or does not exist).
+    FIFOs, sockets and devices are rejected as ``not_a_regular_file``, never
+    opened when discovery saw them (``Container.special``), else opened without
+    blocking.
+    """
     root = os.fspath(task.container.path)
+    special = task.container.special
     want = task.header_limit + 4
     count = 0
     for relative in task.files:
         path = os.path.join(root, relative)
-        try:
-            fd = os.open(path, os.O_RDONLY)
+        data, problem = b"", _special_reason(path, root) if relative in special else ""
+        if not problem:
             try:
-                data = read_head(fd, want)
-            finally:
-                os.close(fd)
-        except OSError:
-            sink(relative, b"", "unreadable")
-            count += 1
-            continue
-        if data.startswith(b"From "):
-            count += _read_mbox_range(Path(path), 0, None, want, sink, f"{relative}@")
-        else:
-            sink(relative, data, "")
-            count += 1
+                fd = os.open(path, _OPEN_FLAGS)
+            except OSError as exc:
+                problem = _open_failure(exc, path, root)
+            else:
+                try:
+                    data = read_head(fd, want)
+                    if data.startswith(b"From "):
+                        count += _read_mbox_fd(fd, 0, None, want, sink, f"{relative}@")
+                        continue
+                    if not data and not stat.S_ISREG(os.fstat(fd).st_mode):
+                        problem = "not_a_regular_file"  # (became special after discovery)
+                except OSError:
+                    data, problem = b"", "unreadable"
+                finally:
+                    os.close(fd)
+        sink(relative, data, problem)
+        count += 1
     return count
+
+
+#: Opening a message file never follows a symlink or waits for a FIFO's writer.
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW
+
+
+def _special_reason(path: str, root: str) -> str:
+    """Rejection reason of an entry that is not a regular file (``"unreadable"`` if gone)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "unreadable"
+    if stat.S_ISLNK(mode):
+        return _symlink_reason(path, root)
+    return "" if stat.S_ISREG(mode) else "not_a_regular_file"
+
+
+def _open_failure(exc: OSError, path: str, root: str) -> str:
+    """Rejection reason when opening a message file failed."""
+    if exc.errno == errno.ELOOP or os.path.islink(path):
+        return _symlink_reason(path, root)
+    return "not_a_regular_file" if exc.errno == errno.ENXIO else "unreadable"
+
+
+def _symlink_reason(path: str, root: str) -> str:
+    """Rejection reason of a symlink: does its final target lie inside ``root``?"""
+    target, top = os.path.realpath(path), os.path.realpath(root)
+    inside = os.path.exists(target) and os.path.commonpath([target, top]) == top
+    return "symlink_inside_input" if inside else "symlink_outside_input"
 
 
 def read_head(fd: int, want: int) -> bytes:
@@ -365,31 +472,51 @@ def head_is_enough(data: bytes, want: int) -> bool:
 
 
 def _read_mbox(task: Task, sink: MessageSink) -> int:
+    """Messages of a byte range of an mbox, checking the file is still as planned.
+
+    An mbox deleted or truncated after :func:`plan_tasks` cut it into ranges
+    raises :class:`DataError` (what could still be read has been passed to ``sink``).
+    """
     if task.stop <= task.start:
         return 0
-    return _read_mbox_range(task.container.path, task.start, task.stop,
-                            task.header_limit + 4, sink, "@")
+    name = task.container.name
+    try:
+        fd = os.open(task.container.path, os.O_RDONLY)
+    except OSError as exc:
+        raise DataError(f"{name}: mbox vanished or unreadable after planning "
+                        f"({exc.strerror}); bytes {task.start}-{task.stop} not read") from None
+    try:
+        size = os.fstat(fd).st_size
+        count = _read_mbox_fd(fd, task.start, min(task.stop, size), task.header_limit + 4,
+                              sink, "@")
+    finally:
+        os.close(fd)
+    if size < task.stop:
+        raise DataError(f"{name}: mbox truncated after planning: {size} bytes left, "
+                        f"{task.stop} expected; {count} messages read from byte {task.start}")
+    return count
 
 
-def _read_mbox_range(path: Path, start: int, stop: int | None, want: int, sink: MessageSink,
-                     label: str) -> int:
-    """Messages of an mbox between byte offsets, labelled ``label + offset``."""
+def _read_mbox_fd(fd: int, start: int, stop: int | None, want: int, sink: MessageSink,
+                  label: str) -> int:
+    """Messages of an open mbox between byte offsets (``None``: the end), labelled ``label + offset``."""
+    size = os.fstat(fd).st_size
+    stop = size if stop is None else min(stop, size)
+    if stop <= start:
+        return 0
     count = 0
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return 0
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-            first_read = min(want, FIRST_READ)
-            for first, last in _mbox_messages(mm, start, len(mm) if stop is None else stop):
-                body_start = first
-                if mm[first:first + 5] == b"From ":  # (text before the first separator has none)
-                    line_end = mm.find(b"\n", first, last)
-                    body_start = last if line_end == -1 else line_end + 1
-                head = mm[body_start:min(body_start + first_read, last)]
-                if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
-                    head = mm[body_start:min(body_start + want, last)]
-                sink(f"{label}{first}", head, "")
-                count += 1
+    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:
+        first_read = min(want, FIRST_READ)
+        for first, last in _mbox_messages(mm, start, stop):
+            body_start = first
+            if mm[first:first + 5] == b"From ":  # (text before the first separator has none)
+                line_end = mm.find(b"\n", first, last)
+                body_start = last if line_end == -1 else line_end + 1
+            head = mm[body_start:min(body_start + first_read, last)]
+            if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
+                head = mm[body_start:min(body_start + want, last)]
+            sink(f"{label}{first}", head, "")
+            count += 1
     return count
 
 
@@ -408,77 +535,192 @@ def _mbox_messages(mm: mmap.mmap, start: int, stop: int) -> Iterator[tuple[int, 
     return itertools.pairwise(starts)
 
 
-def _bounded_read(stream: IO[bytes], want: int, limit: int) -> tuple[bytes, bool]:
-    """First ``want`` bytes of a stream, reading the rest in chunks only to check ``limit``."""
+#: Bound on the bytes an archive may inflate to: ``INFLATE_RATIO`` times its size on disk (at
+#: least ``INFLATE_FLOOR``), plus one member of ``member_limit``. Mail compresses about 2-10x
+#: (the 7z benchmark archive of unique messages: 2.2x); a zip or xz bomb inflates by 1,000 to
+#: millions. The floor lets a small archive hold one large (rejected) member, which a solid 7z
+#: must still decode to reach the members after it (about 0.1 s per 128 MiB).
+INFLATE_RATIO = 1000
+INFLATE_FLOOR = 128 * 1024 * 1024
+
+
+class _Inflation:
+    """Counts the bytes an archive inflates to, raising :class:`DataError` past the bound."""
+
+    def __init__(self, task: Task) -> None:
+        self.name = task.container.name
+        size = task.container.path.stat().st_size
+        self.limit = max(INFLATE_RATIO * size, INFLATE_FLOOR) + task.member_limit
+        self.total = 0
+        self.members = 0
+
+    def add(self, size: int) -> None:
+        self.total += size
+        if self.total > self.limit:
+            raise DataError(
+                f"{self.name}: archive decompressed to more than {self.limit} bytes "
+                f"({INFLATE_RATIO}x its size, at least {INFLATE_FLOOR}, plus one member "
+                f"limit), stopped after "
+                f"{self.members} messages: a decompression bomb?")
+
+
+def unsafe_member_name(name: str) -> bool:
+    """True for an archive member name that would escape a folder it were extracted to.
+
+    spamlab never extracts members (names are only labels), but such a name
+    marks a hostile or broken archive, and py7zr refuses the whole archive for
+    one. So each such member is rejected alone (``unsafe_member_name``), the
+    same way in every archive format: empty, absolute, with a ``..`` part, a
+    NUL byte or a drive letter.
+
+    Examples
+    --------
+    >>> [unsafe_member_name(n) for n in ("2011/03/1.txt", "../x", "/etc/x", "C:/x")]
+    [False, True, True, True]
+    """
+    parts = name.replace("\\", "/").split("/")
+    return (not name or name.startswith(("/", "\\")) or "\x00" in name or ".." in parts
+            or re.match(r"^[A-Za-z]:", name) is not None)
+
+
+def _bounded_read(stream: IO[bytes], want: int, limit: int) -> tuple[bytes, int]:
+    """First ``want`` bytes of a stream and its size, reading no more than ``limit + 1`` bytes."""
     data = stream.read(want)
     total = len(data)
     while total <= limit:
-        chunk = stream.read(_READ_CHUNK)
+        chunk = stream.read(min(_READ_CHUNK, limit + 1 - total))
         if not chunk:
-            return data, False
+            break
         total += len(chunk)
-    return data, True
+    return data, total
 
 
 def _read_zip(task: Task, sink: MessageSink) -> int:
-    count = 0
+    """Members of a zip archive, each read as a bounded stream.
+
+    Entries whose data overlaps an earlier entry's (one compressed stream listed
+    many times: a zip bomb) are rejected as ``overlapping_member`` without
+    being inflated; the inflated total is bounded (:class:`_Inflation`).
+    """
     try:
         archive = zipfile.ZipFile(task.container.path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise DataError(f"{task.container.name}: not a readable zip archive ({exc})") from None
+    inflation = _Inflation(task)
     with archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            count += 1
-            if info.file_size > task.member_limit:
-                sink(info.filename, b"", "member_too_large")
-                continue
-            try:
-                with archive.open(info) as stream:
-                    data, too_large = _bounded_read(stream, task.header_limit + 4,
-                                                    task.member_limit)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
-                sink(info.filename, b"", "unreadable")
-                continue
-            sink(info.filename, data, "member_too_large" if too_large else "")
-    return count
+        members = [info for info in archive.infolist() if not info.is_dir()]
+        overlapping = _overlapping_entries(members)
+        for index, info in enumerate(members):
+            data = b""
+            problem = _zip_problem(info, index in overlapping, task.member_limit)
+            if not problem:
+                try:
+                    with archive.open(info) as stream:
+                        data, size = _bounded_read(stream, task.header_limit + 4,
+                                                   task.member_limit)
+                except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError,
+                        RuntimeError):
+                    problem = "unreadable"
+                else:
+                    inflation.add(size)
+                    problem = "member_too_large" if size > task.member_limit else ""
+            sink(info.filename, b"" if problem else data, problem)
+            inflation.members += 1
+    return len(members)
+
+
+def _zip_problem(info: zipfile.ZipInfo, overlapping: bool, limit: int) -> str:
+    if unsafe_member_name(info.filename):
+        return "unsafe_member_name"
+    kind = stat.S_IFMT(info.external_attr >> 16)  # the Unix file type, when one was recorded
+    if kind not in (0, stat.S_IFREG):
+        return "not_a_regular_file"  # (a symlink stores its target as the data)
+    if overlapping:
+        return "overlapping_member"
+    return "member_too_large" if info.file_size > limit else ""
+
+
+def _overlapping_entries(members: Sequence[zipfile.ZipInfo]) -> set[int]:
+    """Indices of zip entries whose bytes start inside an earlier-placed entry's bytes.
+
+    Each entry spans its local header (30 bytes and the name) and its
+    compressed data; of entries that overlap, the first in file order is kept.
+    """
+    order = sorted(range(len(members)), key=lambda i: (members[i].header_offset, i))
+    overlapping: set[int] = set()
+    end = -1
+    for index in order:
+        info = members[index]
+        if info.header_offset < end:
+            overlapping.add(index)
+            continue
+        end = info.header_offset + 30 + len(info.orig_filename.encode("utf-8", "surrogateescape")) \
+            + info.compress_size
+    return overlapping
 
 
 def _read_tar(task: Task, sink: MessageSink) -> int:
     """Members of a tar archive (plain or gz/bz2/xz-compressed), read sequentially.
 
     A truncated archive raises :class:`DataError` (the members read so far have
-    already been passed to ``sink``).
+    already been passed to ``sink``): a compressed stream that ends early, a
+    member running past the end, or an archive without its end-of-archive
+    blocks (cut at a member or header boundary, which ``tarfile`` takes for the end).
     """
     count = 0
     name = task.container.name
+    inflation = _Inflation(task)
     try:
-        with tarfile.open(task.container.path, mode="r:*") as archive:
+        with tarfile.open(task.container.path, mode="r:*",
+                          tarinfo=_EndMarkedTarInfo) as archive:
             for member in archive:
                 count += _tar_member(archive, member, task, sink)
-            _check_tar_end(archive, task.container.path, name)
+                inflation.members = count
+                inflation.add(archive.offset - inflation.total)
+            _check_tar_end(archive, name, count)
     except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise DataError(f"{name}: tar archive unreadable or truncated after {count} "
                         f"messages ({exc})") from None
     return count
 
 
-def _check_tar_end(archive: tarfile.TarFile, path: Path, name: str) -> None:
-    """Raise when the last member's data runs past the end of an uncompressed tar."""
+class _EndMarkedTarInfo(tarfile.TarInfo):
+    """Records on the archive when ``tarfile`` stopped at a zero block (the end-of-archive mark).
+
+    ``tarfile`` also stops, silently, at a missing, short or garbled header;
+    this tells those truncations apart without seeking back (which would
+    decompress a compressed archive again from its start).
+    """
+
+    @classmethod
+    def fromtarfile(cls, archive: tarfile.TarFile) -> Self:
+        try:
+            return super().fromtarfile(archive)
+        except tarfile.EOFHeaderError:  # type: ignore[attr-defined]
+            setattr(archive, "_spamlab_end_block", True)  # noqa: B010
+            raise
+
+
+def _check_tar_end(archive: tarfile.TarFile, name: str, count: int) -> None:
+    """Raise unless the archive stopped at its two zero blocks, and its stream is complete."""
     raw = archive.fileobj
+    second = raw.read(tarfile.BLOCKSIZE)
+    if not getattr(archive, "_spamlab_end_block", False) \
+            or len(second) < tarfile.BLOCKSIZE or second.count(0) != len(second):
+        raise DataError(f"{name}: tar archive is truncated after {count} messages "
+                        "(no end-of-archive blocks after the last complete member)")
     if isinstance(raw, (gzip.GzipFile, bz2.BZ2File, lzma.LZMAFile)):
         while raw.read(_READ_CHUNK):  # decompressing to the end detects a truncated stream
             pass
-    elif archive.offset > path.stat().st_size:
-        raise DataError(f"{name}: tar archive is truncated (last member runs past the end)")
 
 
 def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, task: Task,
                 sink: MessageSink) -> int:
     if member.isdir():
         return 0
-    if not member.isfile():
+    if unsafe_member_name(member.name):
+        sink(member.name, b"", "unsafe_member_name")
+    elif not member.isfile():
         sink(member.name, b"", "not_a_regular_file")
     elif member.size > task.member_limit:
         sink(member.name, b"", "member_too_large")
@@ -497,13 +739,16 @@ def _read_7z(task: Task, sink: MessageSink) -> int:
     per-member extraction; anything else goes through py7zr
     (:func:`_read_7z_py7zr`). Both hand ``sink`` the same calls in the same
     order (tests/ingest/test_containers.py compares them). Nothing is written
-    to disk.
+    to disk and member names never become paths: a member with an unsafe name
+    (:func:`unsafe_member_name`) or a link is rejected alone, whatever the
+    working directory holds.
 
     The folder reader uses py7zr internals (``archive.header``, ``afterheader``,
-    ``py7zr.compressor.SevenZipDecompressor``) and the general reader relies on
-    py7zr calling each writer's ``close()`` when its member is complete (py7zr
-    1.1.3 and later), so ``pyproject.toml`` pins py7zr to ``>=1.1.3,<1.2``, the
-    versions the tests ran with.
+    ``py7zr.compressor.SevenZipDecompressor``) and the general reader registers
+    in-memory writers with py7zr's worker (``archive.worker``, ``py7zr.io.MemIO``)
+    and relies on py7zr calling each writer's ``close()`` when its member is
+    complete (py7zr 1.1.3 and later), so ``pyproject.toml`` pins py7zr to
+    ``>=1.1.3,<1.2``, the versions the tests ran with.
     """
     import py7zr  # deferred to keep start-up fast (~0.1 s): only 7z inputs need it
 
@@ -512,30 +757,60 @@ def _read_7z(task: Task, sink: MessageSink) -> int:
         with open(task.container.path, "rb") as handle, \
                 py7zr.SevenZipFile(handle, mode="r") as archive:
             members = [f for f in archive.files if not f.is_directory]
+            problems = {m.id: _7z_problem(m, task.member_limit) for m in members}
+            first_part = task.start == 0  # reports what is not in a folder (see plan_tasks)
             for member in members:
-                if member.uncompressed > task.member_limit:
-                    sink(member.filename, b"", "member_too_large")
+                if problems[member.id] and first_part:
+                    sink(member.filename, b"", problems[member.id])
             plan = _7z_folder_plan(archive, members) if FAST_7Z else None
+            inflation = _Inflation(task)
             if plan is None:
-                _read_7z_py7zr(archive, members, task, sink)
-            else:
-                for member in members:  # py7zr creates empty files before any stream
-                    if member.emptystream:
-                        sink(member.filename, b"", "")
-                _read_7z_folders(handle, plan, task, sink)
+                if first_part:
+                    _read_7z_py7zr(archive, members, problems, task, sink, inflation)
+                return len(members) if first_part else 0
+            for member in members:  # py7zr creates empty files before any stream
+                if member.emptystream and not problems[member.id] and first_part:
+                    sink(member.filename, b"", "")
+            mine = folders_of_part(plan, task.start, task.stop)
+            _read_7z_folders(handle, mine, problems, task, sink, inflation)
     except (py7zr.Bad7zFile, py7zr.exceptions.ArchiveError, py7zr.PasswordRequired,
             py7zr.UnsupportedCompressionMethodError, OSError, EOFError, ValueError,
             lzma.LZMAError) as exc:
+        if isinstance(exc, DataError):
+            raise
         raise DataError(f"{name}: not a readable 7z archive ({exc})") from None
-    return len(members)
+    in_folders = sum(not problems[m.id] for entry in mine for m in entry[3])
+    elsewhere = sum(bool(problems[m.id]) or m.emptystream for m in members) if first_part else 0
+    return in_folders + elsewhere
 
 
-def _read_7z_py7zr(archive: object, members: list, task: Task, sink: MessageSink) -> None:
-    """The general 7z reader: py7zr extracts into :class:`_HeadWriter` objects."""
-    wanted = [f.filename for f in members if f.uncompressed <= task.member_limit]
-    factory = _HeadFactory(task.header_limit + 4, task.member_limit, sink)
+def _7z_problem(member: object, limit: int) -> str:
+    """Why a 7z member is rejected before reading (``""``: it is read)."""
+    if unsafe_member_name(member.filename):  # type: ignore[attr-defined]
+        return "unsafe_member_name"
+    if any(getattr(member, flag, False) for flag in ("is_symlink", "is_junction", "is_socket")):
+        return "not_a_regular_file"
+    return "member_too_large" if member.uncompressed > limit else ""  # type: ignore[attr-defined]
+
+
+def _read_7z_py7zr(archive: object, members: list, problems: dict[int, str], task: Task,
+                   sink: MessageSink, inflation: _Inflation) -> None:
+    """The general 7z reader: py7zr's worker decodes into :class:`_HeadWriter` objects.
+
+    The writers are registered with the worker directly (as ``extract()`` would,
+    but without its path checks, which resolve member names against the working
+    directory), so nothing depends on the filesystem.
+    """
+    from py7zr.io import MemIO  # deferred with py7zr (see _read_7z)
+
+    factory = _HeadFactory(task.header_limit + 4, task.member_limit, sink, inflation)
+    worker = archive.worker  # type: ignore[attr-defined]
+    wanted = {m.id for m in members if not problems[m.id]}
+    for member in archive.files:  # type: ignore[attr-defined]
+        writer = MemIO(member.filename, factory) if member.id in wanted else None  # type: ignore[arg-type]
+        worker.register_filelike(member.id, writer)
     if wanted:
-        archive.extract(targets=wanted, factory=factory)  # type: ignore[attr-defined]
+        worker.extract(archive.fp, None, parallel=False)  # type: ignore[attr-defined]
     if factory.completed != len(wanted):
         raise DataError(f"{task.container.name}: 7z archive yielded {factory.completed} of "
                         f"{len(wanted)} members")
@@ -544,8 +819,8 @@ def _read_7z_py7zr(archive: object, members: list, task: Task, sink: MessageSink
 def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, int, list]] | None:
     """(folder, offset and size of its packed stream, its members) per folder, or ``None``.
 
-    ``None`` sends the archive to py7zr: when a member is a link or has a name
-    that py7zr would rewrite, when a folder has more than one packed stream or a
+    ``None`` sends the archive to py7zr: when a member is a link, when a folder
+    has more than one packed stream or a
     coder outside :data:`_STDLIB_7Z_METHODS`, or when the file table does not add
     up. Empty files (no stream) are in no folder.
     """
@@ -553,11 +828,8 @@ def _7z_folder_plan(archive: object, members: list) -> list[tuple[object, int, i
     streams = getattr(header, "main_streams", None)
     if streams is None or streams.substreamsinfo is None or not members:
         return None
-    for member in members:
-        name = member.filename
-        if (member.is_symlink or not name or name.startswith("/")
-                or "\\" in name or "\x00" in name or ".." in name.split("/")):
-            return None
+    if any(member.is_symlink for member in members):
+        return None
     members = [m for m in members if not m.emptystream]
     folders = streams.unpackinfo.folders
     counts = streams.substreamsinfo.num_unpackstreams_folders
@@ -594,11 +866,13 @@ _STDLIB_7Z_METHODS = frozenset({b"!", _LZMA1, b"\x03", _BCJ_X86, b"\x00", b"\x04
 _7Z_STEP = 1024 * 1024
 
 
-def _read_7z_folders(handle: IO[bytes], plan: list, task: Task, sink: MessageSink) -> None:
+def _read_7z_folders(handle: IO[bytes], plan: list, problems: dict[int, str], task: Task,
+                     sink: MessageSink, inflation: _Inflation) -> None:
     """Decompress each folder once and cut it into members by the sizes in the header.
 
-    Members over the limit are decompressed but not kept (their rejection was
-    reported already). Each member's CRC is checked when the archive has one.
+    Rejected members (``problems``) are decompressed but not kept (their
+    rejection was reported already). Each member's CRC is checked when the
+    archive has one.
     """
     from py7zr.compressor import SevenZipDecompressor  # deferred with py7zr (see _read_7z)
 
@@ -615,6 +889,7 @@ def _read_7z_folders(handle: IO[bytes], plan: list, task: Task, sink: MessageSin
             while size > 0:
                 if position == len(buffer):
                     buffer, position = decompressor.decompress(handle, _7Z_STEP), 0
+                    inflation.add(len(buffer))
                     if not buffer:
                         raise DataError(f"{name}: 7z archive ends inside member {member.filename}")
                 piece = memoryview(buffer)[position:position + size]
@@ -626,19 +901,21 @@ def _read_7z_folders(handle: IO[bytes], plan: list, task: Task, sink: MessageSin
                     crc = zlib.crc32(piece, crc)
             if check and crc != member.crc32:
                 raise DataError(f"{name}: member {member.filename} fails its CRC check")
-            if member.uncompressed <= task.member_limit:
+            if not problems[member.id]:
                 sink(member.filename, bytes(head), "")
+                inflation.members += 1
 
 
 class _HeadWriter:
     """py7zr writer keeping the first ``want`` bytes of a member and counting the rest.
 
-    When py7zr closes it (the member is complete), the head goes to ``on_close``.
+    Every byte written counts towards the archive's ``inflation`` bound. When
+    py7zr closes the writer (the member is complete), the head goes to ``on_close``.
     """
 
-    def __init__(self, label: str, want: int, limit: int,
-                 on_close: Callable[[str, bytes, bool], None]) -> None:
-        self.label, self.want, self.limit, self.on_close = label, want, limit, on_close
+    def __init__(self, label: str, want: int, inflation: _Inflation,
+                 on_close: Callable[[str, bytes, int], None]) -> None:
+        self.label, self.want, self.inflation, self.on_close = label, want, inflation, on_close
         self.total = 0
         self.head = bytearray()
         self.done = False
@@ -648,6 +925,7 @@ class _HeadWriter:
         if room > 0:
             self.head += data[:room]
         self.total += len(data)
+        self.inflation.add(len(data))
         return len(data)
 
     def read(self, size: int | None = None) -> bytes:
@@ -665,22 +943,21 @@ class _HeadWriter:
     def close(self) -> None:
         if not self.done:
             self.done = True
-            self.on_close(self.label, bytes(self.head), self.total > self.limit)
+            self.on_close(self.label, bytes(self.head), self.total)
             self.head = bytearray()
 
 
 class _HeadFactory:
-    """py7zr writer factory: one :class:`_HeadWriter` per member, reporting to ``sink``."""
+    """py7zr writer factory: one :class:`_HeadWriter` per member (named by its member name)."""
 
-    def __init__(self, want: int, limit: int, sink: MessageSink) -> None:
-        self.want, self.limit, self.sink = want, limit, sink
-        self.prefix = Path.cwd().as_posix().rstrip("/") + "/"
+    def __init__(self, want: int, limit: int, sink: MessageSink, inflation: _Inflation) -> None:
+        self.want, self.limit, self.sink, self.inflation = want, limit, sink, inflation
         self.completed = 0
 
     def create(self, filename: str) -> _HeadWriter:
-        label = filename.removeprefix(self.prefix)
-        return _HeadWriter(label, self.want, self.limit, self._finished)
+        return _HeadWriter(filename, self.want, self.inflation, self._finished)
 
-    def _finished(self, label: str, head: bytes, too_large: bool) -> None:
+    def _finished(self, label: str, head: bytes, size: int) -> None:
         self.completed += 1
-        self.sink(label, head, "member_too_large" if too_large else "")
+        self.inflation.members += 1
+        self.sink(label, head, "member_too_large" if size > self.limit else "")

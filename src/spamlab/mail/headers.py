@@ -65,6 +65,7 @@ _BRACKET_IP = re.compile(rb"\[(?:IPv6:)?([0-9A-Fa-f:.]{2,45})\]")
 _OCTET = rb"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rb"\.".join([_OCTET] * 4))
 _IPV4 = re.compile(rb"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
+_HELO = re.compile(rb"\s*from\s+(\[[^\]\s]*\]|[^\s()\[\];]+)", re.IGNORECASE)
 _DOMAIN = re.compile(rb"@\s*([A-Za-z0-9][A-Za-z0-9.\-_]*)")
 _Q_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 _FIELD = re.compile(
@@ -101,7 +102,8 @@ class HeaderFields:
     """What spamlab keeps of one message's header block.
 
     ``arrival`` is ``None`` when neither a ``Received:`` nor a ``Date:`` header
-    parses. ``time_source`` is ``"received"``, ``"date"`` or ``""``.
+    parses. ``time_source`` is ``"received"``, ``"date"`` or ``""``. ``helo`` is the name the
+    sending host gave (HELO/EHLO) in the topmost ``Received: from NAME`` clause, as written.
     """
 
     arrival: int | None
@@ -112,6 +114,7 @@ class HeaderFields:
     subject_hash: str | None
     sender_ip: str | None
     mailer: str | None
+    helo: str | None
 
 
 def header_block(data: bytes, limit: int = HEADER_LIMIT) -> bytes | None:
@@ -203,11 +206,11 @@ def parse_header_block(block: bytes) -> HeaderFields:
 
 #: Names of the values returned by :func:`scan_header_block`, in order.
 SCAN_FIELDS = ("arrival", "time_source", "tz_flag", "message_id", "from_domain",
-               "subject_hash", "sender_ip", "mailer")
+               "subject_hash", "sender_ip", "mailer", "helo")
 
 
 def scan_header_block(block: bytes) -> tuple[int | None, str, str, str | None, str | None,
-                                             str | None, str | None, str | None]:
+                                             str | None, str | None, str | None, str | None]:
     """The fields of :class:`HeaderFields` as a plain tuple (the fast path for bulk work).
 
     Examples
@@ -225,15 +228,16 @@ def scan_header_block(block: bytes) -> tuple[int | None, str, str, str | None, s
         _subject_hash(first.get(b"subject")),
         _sender_ip(received),
         _mailer(mailer if mailer is not None else first.get(b"user-agent")),
+        _helo(received),
     )
 
 
 #: The scan fields of a message that was rejected before its header was read.
-REJECTED_FIELDS = (None, "", "", None, None, None, None, None)
+REJECTED_FIELDS = (None, "", "", None, None, None, None, None, None)
 
 #: A scanned message as a row: (member, rejection reason or "", truncated flag, *scan fields).
 Row = tuple[str, str, bool, int | None, str, str, str | None, str | None, str | None,
-            str | None, str | None]
+            str | None, str | None, str | None]
 
 
 def scan_row(member: str, data: bytes, header_limit: int, want: int) -> Row:
@@ -544,6 +548,18 @@ def _sender_ip(received: list[bytes]) -> str | None:
             if ip is not None:
                 return ip
     return None
+
+
+def _helo(received: list[bytes]) -> str | None:
+    """The HELO/EHLO name of the topmost ``Received: from NAME (...)`` clause, as written.
+
+    Examples
+    --------
+    >>> _helo([b" from User (host.example [91.198.174.192]) by trap; x"]), _helo([])
+    ('User', None)
+    """
+    match = _HELO.match(received[0]) if received else None
+    return _to_text(match.group(1), "latin-1")[:255] if match else None
 
 
 def _public_ip(text: bytes) -> str | None:
