@@ -29,6 +29,14 @@
 # everything else is a named assumption, printed in the appendix. Each explanation (hypothesis) is
 # an *adjustment* of the residual; a seeded Monte Carlo simulation draws every uncertain input.
 # Ranges are **sensitivity ranges under those stated assumptions**, not confidence intervals.
+#
+# The words are those of notebook 06, which does this accounting on data. The **change** of a
+# series is its fall at the takedown, per day (52 - 33 for the total; notebook 06 measures it as
+# counterfactual minus observed, so a fall is positive). The **target** is the source whose
+# disappearance is accounted for, Rustock, which **vanished**. The **residual** is the change of
+# the total minus the change of the target: the part of the fall the target does not **explain**.
+# An adjustment that explains part of the residual lowers it (a negative effect below); what no
+# adjustment explains is the residual **left** (the remaining residual).
 
 # %% tags=["parameters"]
 data = None  # this notebook works from the published figures only
@@ -173,6 +181,22 @@ fig = plots.hypotheses_side_by_side(
     cals, start="2011-02-20", end="2011-04-10", marks=[(interruption, "Rustock takedown")],
     title="Total daily spam around the takedown, one line per hypothesis (SYNTHETIC, not data)")
 report.save_figure(fig, run, "missing-5-billion-hypotheses-around-takedown-synthetic")
+
+# %% [markdown]
+# ## What data would settle each hypothesis
+#
+# Each hypothesis names the data that would decide it, and the result of notebook 06
+# (`spamlab run --data FILE --sources ... --target rustock`, or `--events DIR` for a trap's
+# ingested mail) that would do so.
+#
+# | hypothesis | the data that would settle it | the notebook 06 result that settles it |
+# |---|---|---|
+# | H1 Rustock sent more than 13.82 bn/day | Rustock's daily volume on the total's scale: a vendor's daily export by botnet, or a trap's mail grouped by fingerprint (sending /24, HELO) | the target's `change` against the total's: a `residual` interval around zero |
+# | H2 the after window holds part of 16 March | timestamped daily counts (a trap's `Received:` times) | the partial day modelled, the post window of whole days: the `residual` with no window to choose |
+# | H3 the windows hold different weekdays | daily counts over whole weeks | the `residual` with a weekly cycle fitted (`seasonality="dow"`) and without |
+# | H4 spam was already falling | weeks of daily counts before the takedown | the counterfactual carries the pre-period trend: the `residual` once the trend is fitted |
+# | H5 the other botnets fell too | daily counts of the other botnets, or the trap's other fingerprint groups | `explained`: the other sources' `change` and status `fell`, and the residual `left` near zero |
+# | H6 rounding and noise of two window means | any daily series of the total | the `residual`'s 95% interval, from the daily noise instead of two rounded numbers |
 
 # %% [markdown]
 # ## Results

@@ -3,8 +3,9 @@
 Modules: ``published`` (the published figures side by side and by vendor, monthly rates, daily
 series, placebo dates, hypotheses side by side), ``its`` (an ITS result, its residual
 diagnostics, a sensitivity table), ``residual`` (the waterfall of the residual accounting, its
-readings, the collateral curve), ``scenario`` (a calibrated synthetic scenario), ``style``
-(the theme). Nothing here saves a figure: :func:`spamlab.report.save_figure` does that.
+readings, the collateral curve), ``attribution`` (the per-source accounting: each source
+against its counterfactual, the residual with its interval), ``scenario`` (a calibrated
+synthetic scenario), ``style`` (the theme). Nothing here saves a figure: :func:`spamlab.report.save_figure` does that.
 
 Importing this package sets the figure theme once (:func:`theme`: seaborn's ``whitegrid``
 style, ``notebook`` context, colour-blind palette), for the notebooks, the CLI and
@@ -13,6 +14,7 @@ style, ``notebook`` context, colour-blind palette), for the notebooks, the CLI a
 
 from __future__ import annotations
 
+from spamlab.plots.attribution import plot_residual, plot_sources
 from spamlab.plots.its import plot_diagnostics, plot_result, plot_sensitivity
 from spamlab.plots.published import (
     daily_series,
@@ -29,8 +31,9 @@ from spamlab.plots.style import theme
 
 __all__ = [
     "daily_series", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
-    "plot_collateral", "plot_diagnostics", "plot_result", "plot_sensitivity", "plot_series",
-    "plot_waterfall", "published_by_vendor", "published_periods", "published_rows", "theme",
+    "plot_collateral", "plot_diagnostics", "plot_residual", "plot_result", "plot_sensitivity",
+    "plot_series", "plot_sources", "plot_waterfall", "published_by_vendor", "published_periods",
+    "published_rows", "theme",
 ]
 
 theme()

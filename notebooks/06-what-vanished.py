@@ -1,0 +1,199 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation
+#   kernelspec:
+#     display_name: Python (spamlab)
+#     language: python
+#     name: spamlab
+# ---
+
+# %% [markdown]
+# # What vanished, and what else fell: the residual on data
+#
+# Notebook 03 finds, from the published figures alone, that global spam fell by about 5 billion
+# messages a day more than Rustock had been sending: a **residual** nobody has accounted for.
+# This notebook asks the same question of data that can answer it: daily counts **by source**
+# (a vendor's export by botnet, a trap's own classification) or the raw mail of a spam trap
+# run through `spamlab ingest`, whose messages are grouped by a *fingerprint* (the sending
+# network, the HELO name, the Message-ID's shape, the mailer).
+#
+# The words are those of notebook 03. The **change** of a series is its **counterfactual**
+# (the course of the pre-period extended past the interruption) minus what was observed, per
+# day, averaged over the **post window** (every whole day after the interruption's day): a fall
+# is positive. The **target** is the source whose disappearance is being accounted for; a
+# source **vanished** when at least 90% of it is gone (the upper end of its ratio interval is
+# below 0.1), **fell**, stayed **unchanged** or **grew** when its change's 95% interval says so.
+# The **residual** is the change of the total minus the change of the target: the part of the
+# fall the target's disappearance does not **explain**. The other named sources explain part of
+# the residual; what they leave is **left**.
+#
+# Without data of your own the notebook makes a **SYNTHETIC** spam trap (`spamlab.testing`),
+# with botnets whose fingerprints and fate are invented: one vanishes at the interruption,
+# another halves a day later, two drift, and background noise comes from everywhere. Its
+# truth is known, so the last section checks the answer against it. It is not data about 2011.
+#
+# From a terminal: `spamlab run --data panel.csv --value-col total --sources rustock,bagle,other
+# --target rustock --interruption "2011-03-16 14:45"` (daily counts by source), or
+# `spamlab run --events DIR --interruption "2011-03-16 14:45"` (a `spamlab ingest` output).
+
+# %% tags=["parameters"]
+data = None  # CSV/Parquet: a date column, the total and one column per source; None: see events
+date_col = "date"  # column holding the day
+value_col = "total"  # column holding the total
+sources = []  # with data: the source columns, e.g. ["rustock", "bagle", "other"]
+target = None  # with data: the source whose disappearance is accounted for, e.g. "rustock"
+events = None  # instead of data: a `spamlab ingest` output folder; both None: the synthetic trap
+by = "sender_net"  # fingerprint grouping ingested mail: "sender_net", "helo", "msgid_shape", ...
+tz = None  # zone of dates without an offset, and of the days; None: UTC
+sep = None  # reading data: field separator (None: sniffed)
+decimal = None  # decimal mark (None: sniffed)
+date_format = None  # None: ISO 8601 or day.month.year
+encoding = "utf-8"
+on_bad_rows = "raise"  # "drop": drop and count bad rows
+aggregate = None  # "sum" merges rows sharing a timestamp
+ambiguous = "raise"
+nonexistent = "raise"
+interruption = "2011-03-16T14:45:00+00:00"  # the stop; here Rustock's takedown as timed by CBL (#125)
+window = None  # post window: None (every whole day after), a number of days, or [first, last]
+errors = "iid"  # "iid", "hac" or "ar1": the noise of the daily series
+seasonality = None  # None, or "dow" for a weekly cycle
+slope_change = True  # allow the trend to change at the interruption
+seed = 0
+synthetic_scale = 0.25  # size of the synthetic trap: 0.25 is about 10,000 messages
+run_name = "rustock"
+reports_dir = None  # None: the project's reports/ folder
+
+# %%
+from spamlab import attribution, inputs, paths, plots, report
+
+run = report.run_dir(run_name, reports_dir or paths.reports())
+moment = inputs.moments(interruption, tz, "interruption")[-1]
+inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
+                          sources=sources, target=target, interruption=moment, by=by, tz=tz,
+                          seed=seed, scale=synthetic_scale, sep=sep, decimal=decimal,
+                          date_format=date_format, encoding=encoding, on_bad_rows=on_bad_rows,
+                          aggregate=aggregate, ambiguous=ambiguous, nonexistent=nonexistent)
+print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} to "
+      f"{inp.frame.index[-1]:%Y-%m-%d}; total {inp.y!r}, sources {list(inp.sources)}, "
+      f"target {inp.target!r}; interruption {moment}")
+
+# %% [markdown]
+# ## Which groups vanished
+#
+# From raw mail, every fingerprint group with enough mail before the interruption (20 messages)
+# is tested: its rate after against its rate before (a ratio, with its 95% interval), with the
+# false-discovery rate held at 5% across groups. Groups with too little mail are skipped and
+# counted. The groups called *vanished* become the target, `vanished`; every other message is
+# `everything_else`. From a file of daily counts by source there is nothing to test here: the
+# sources are the file's columns.
+
+# %%
+print(inp.found.summary() if inp.found is not None else "Daily counts by source: no groups.")
+
+# %%
+inp.found.groups.head(20) if inp.found is not None else inp.frame.describe().T
+
+# %%
+fig = plots.daily_series(inp.frame, [inp.y, *inp.sources], ylabel=inp.unit,
+                         title=f"Daily total and its sources{inp.title_tag}",
+                         marks=[(moment, "interruption")])
+report.save_figure(fig, run, inp.figure_name("sources-daily"))
+
+# %% [markdown]
+# ## How much of the fall the target explains
+#
+# Each series (the total, each source, and their differences) is fitted with the same
+# interrupted-time-series model, an additive one: a change per day is a difference of
+# messages. The residual's interval comes from fitting the difference series `total - target`
+# itself, so the noise the two series share is accounted for.
+
+# %%
+acc = attribution.account(inp.frame, total=inp.y, sources=list(inp.sources), target=inp.target,
+                          interruption=moment, window=window, errors=errors,
+                          seasonality=seasonality, slope_change=slope_change)
+print(acc.summary())
+
+# %%
+acc.sources
+
+# %%
+fig = plots.plot_sources(acc, inp.frame, ylabel=inp.unit,
+                         title=f"Each series against its counterfactual{inp.title_tag}")
+report.save_figure(fig, run, inp.figure_name("sources-against-counterfactual"))
+
+# %% [markdown]
+# ## The residual, with its interval
+#
+# The residual is the part of the total's fall that the target's disappearance does not
+# explain (per day, averaged over the post window). An interval that excludes zero says
+# something else fell at the same moment; one that spans zero says the target may explain the
+# whole fall.
+
+# %%
+acc.residual
+
+# %%
+fig = plots.plot_residual(acc, unit=inp.unit,
+                          title=f"The fall, the target's share and the residual{inp.title_tag}")
+report.save_figure(fig, run, inp.figure_name("residual-with-interval"))
+
+# %% [markdown]
+# ## What else fell
+#
+# How much of the residual each other named source explains (its own change; `share` is its
+# part of the residual), and what is **left** to mail no named source accounts for. Sources
+# need not add up to the total: the second table says by how much they do not, before and in
+# the post window.
+
+# %%
+acc.explained
+
+# %%
+acc.non_additivity
+
+# %% [markdown]
+# ## Checked against the truth (synthetic trap only)
+#
+# The synthetic trap knows every message's source. The true residual is the stepper's halving
+# (and nothing else): the estimate's interval should hold it, and an accounting on the true
+# per-source counts (what a vendor's export by botnet would give) should find the same residual
+# and name the source that fell. On your data there is no truth to compare with.
+
+# %%
+by_source = attribution.account(
+    inp.truth.daily, total="total", sources=[p.name for p in inp.truth.profiles],
+    target=inp.truth.target, interruption=moment, window=window, errors=errors,
+    seasonality=seasonality, slope_change=slope_change) if inp.truth is not None else None
+truth_check = {
+    "true_residual": inp.truth.residual(*acc.window),
+    "estimate": acc.residual["estimate"], "ci_low": acc.residual["ci_low"],
+    "ci_high": acc.residual["ci_high"],
+    "estimate_from_true_sources": by_source.residual["estimate"],
+} if inp.truth is not None else {}
+truth_check
+
+# %%
+by_source.sources if by_source is not None else "no ground truth: this is your data"
+
+# %% [markdown]
+# ## Results
+#
+# `results.json` in the run folder receives an `attribution` block: the residual (estimate,
+# interval, unit, post window), the sources table, what the other sources explain, how far the
+# sources are from adding up, and, for ingested mail, the fingerprint and the vanished groups.
+
+# %%
+report.write_fragment(run, "06-what-vanished", {"attribution": {
+    **acc.to_dict(), "interruption": moment, "data": inp.label, "synthetic": inp.synthetic,
+    "unit": inp.unit, "fingerprint": by if inp.found is not None else None,
+    "vanished_groups": inp.found.vanished_groups if inp.found is not None else None,
+    "truth": truth_check or None,
+}})
+
+# %% [markdown]
+# ## Versions
+
+# %%
+report.versions()

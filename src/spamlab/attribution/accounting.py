@@ -1,0 +1,305 @@
+"""Per-source accounting of a fall in a total: :func:`account`.
+
+Every series (each source, the total, and the derived series below) is fitted with the
+same interrupted-time-series model (:func:`spamlab.its.fit`); the *change* of a series
+is its counterfactual minus its observed level, per day, averaged over a post window
+(a fall is positive, the opposite sign of :mod:`spamlab.its` effects).
+
+The residual, ``change(total) - change(target)``, is estimated by fitting the
+difference series ``total - target`` with the same specification. For a linear model
+the window effect is a linear function of the outcome, so the difference series gives
+exactly the difference of the two window effects (ordinary least squares, iid or HAC
+errors: equal to rounding), and its standard error is computed from the residuals of
+the difference itself: the covariance of the two series' noise (large: the target is
+part of the total) enters automatically, without modelling it. With ``errors="ar1"``
+the AR coefficient is estimated on the difference, the series that is actually
+compared. Fitting the two series apart and adding variances would ignore that shared
+noise; a joint day-resampling would need a block length for autocorrelated noise. The
+same holds for the other derived series: the named other sources together, and
+``total - sum(sources)`` (``left``: what no named source explains). Measured: over 2,000
+simulated 90-day panels with AR(1) noise (rho 0.5) in every part, the residual's 95%
+interval (``errors="ar1"``) covered the truth in 94.8% (MC SE 0.5 points; README,
+attribution section).
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> from spamlab import attribution
+>>> days = pd.date_range("2011-02-01", periods=60, tz="UTC")
+>>> rng = np.random.default_rng(0)
+>>> post = (days >= "2011-03-16").astype(float)
+>>> data = pd.DataFrame({"rustock": 14 * (1 - post) + abs(rng.normal(0, 0.3, 60)),
+...                      "bagle": 8 - 2 * post + rng.normal(0, 0.3, 60)}, index=days)
+>>> data["total"] = data["rustock"] + data["bagle"] + 30 - 3 * post + rng.normal(0, 0.3, 60)
+>>> acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
+...                           target="rustock", interruption="2011-03-16", slope_change=False)
+>>> round(float(acc.residual["estimate"]))
+5
+>>> acc.sources["status"].tolist()
+['vanished', 'fell', 'fell']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spamlab import its
+from spamlab.attribution.results import SOURCE_COLUMNS, Accounting, status_of
+from spamlab.errors import DataError, ParameterError
+from spamlab.its import data as its_data
+from spamlab.its import design as its_design
+from spamlab.its.counterfactual import critical_value
+from spamlab.its.specification import Specification, resolve
+
+DIFFERENCE, OTHERS, LEFT = "total - target", "named sources together", "left"
+CHANGE_COLUMNS: tuple[str, ...] = ("change", "change_low", "change_high", "p_value")
+
+
+def account(
+    data: pd.DataFrame,
+    *,
+    total: str,
+    sources: Sequence[str],
+    target: str,
+    interruption: object,
+    window: int | tuple[object, object] | None = None,
+    spec: Specification | None = None,
+    **model: Any,
+) -> Accounting:
+    """Account for a total's fall source by source; the residual the target leaves.
+
+    Parameters
+    ----------
+    data
+        Daily (or any regular) frame with a ``DatetimeIndex``, the total and the sources
+        (counts >= 0; missing values are gaps).
+    total
+        Column of the total.
+    sources
+        Columns of the sources (at least the target). They need not add up to the
+        total: :attr:`~spamlab.attribution.results.Accounting.non_additivity` says by
+        how much they do not.
+    target
+        The source whose disappearance is being accounted for (one of ``sources``).
+    interruption
+        The moment of the stop (inside a day: partial exposure, as in :func:`its.fit`).
+    window
+        The post window the changes are averaged over: ``None`` (every whole day after
+        the interruption), an int ``n`` (the first ``n`` whole days after it) or a pair
+        ``(first, last)`` of days (both included, all after the interruption's day).
+    spec, **model
+        The ITS model (:class:`~spamlab.its.Specification` and/or its fields). It must
+        be additive (``family="gaussian"``, no transform, ``method="segmented"``): a
+        change per day is a difference, and a vanished source's post counts of 0 have
+        no logarithm.
+
+    Returns
+    -------
+    Accounting
+        ``sources``, ``residual``, ``explained``, ``non_additivity``, ``summary()``.
+
+    Raises
+    ------
+    ParameterError
+        No total, no sources, a target not among the sources, a non-additive model, a
+        bad window.
+    DataError
+        A missing column, a non-numeric or negative count (the message names the
+        column and row).
+    """
+    spec = _additive(resolve(spec, model))
+    frame = _checked_frame(data, total, sources, target)
+    others = [name for name in sources if name != target]
+    derived = _derived_series(frame, total, list(sources), target, others)
+    prepared = its_data.prepare(derived, total, [interruption], min_pre=spec.min_pre,
+                                min_post=spec.min_post)
+    design = its_design.build(prepared, spec.seasonality, spec.slope_change, spec.covariates,
+                              spec.exposure, spec.trend)
+    rows = _window_rows(prepared, window)
+    before = prepared.exposure_fraction(0) == 0
+    weights = _window_weights(design, rows)
+    fits = {name: _series_change(derived, name, interruption, spec, weights)
+            for name in derived.columns if name != LEFT and not _is_zero(derived[name])}
+    if not others:  # only the target named: what is left is the difference itself
+        fits[LEFT] = fits.get(DIFFERENCE, _zero_change(np.nan))
+    elif not _is_zero(derived[LEFT]):
+        fits[LEFT] = _series_change(derived, LEFT, interruption, spec, weights)
+    table = _sources_table(derived, [*sources, total], fits, before)
+    first, last = derived.index[rows][0], derived.index[rows][-1]
+    residual = _residual_row(fits[DIFFERENCE], first, last, int(rows.sum()), prepared)
+    return Accounting(
+        sources=table, residual=residual,
+        explained=_explained_table(fits, others, float(residual["estimate"])),
+        non_additivity=_non_additivity(frame, total, list(sources), before, rows),
+        total=total, target=target, window=(first, last), interruption=str(interruption),
+        model=str(fits[total]["model"]), alpha=spec.alpha)
+
+
+def _additive(spec: Specification) -> Specification:
+    if spec.family != "gaussian" or spec.transform is not None or spec.method != "segmented":
+        raise ParameterError(
+            f"account needs an additive model (family='gaussian', transform=None, "
+            f"method='segmented'); got family={spec.family!r}, transform={spec.transform!r}, "
+            f"method={spec.method!r}: changes per day are differences, and a vanished "
+            "source's zero counts have no logarithm")
+    return spec
+
+
+def _checked_frame(data: pd.DataFrame, total: str, sources: Sequence[str], target: str
+                   ) -> pd.DataFrame:
+    """The total and sources as floats, after checking names and values."""
+    if not isinstance(total, str) or not total:
+        raise ParameterError("total= must name the column of the total")
+    if isinstance(sources, str) or not sources or not all(isinstance(s, str) for s in sources):
+        raise ParameterError(f"sources={sources!r} must be a list of column names")
+    if len(set(sources)) != len(sources) or total in sources:
+        raise ParameterError(f"sources={list(sources)} must be distinct and not include the "
+                             f"total {total!r}")
+    if target not in sources:
+        raise ParameterError(f"target={target!r} is not among sources={list(sources)}")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a DataFrame, got {type(data).__name__}")
+    missing = [name for name in (total, *sources) if name not in data.columns]
+    if missing:
+        raise DataError(f"column(s) {missing} not in data (columns: {list(data.columns)})")
+    return pd.DataFrame({name: _counts(data[name], name) for name in (total, *sources)},
+                        index=data.index)
+
+
+def _counts(column: pd.Series, name: str) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isnan(values) & column.notna().to_numpy())
+    if len(bad):
+        raise DataError(f"column {name!r}: {len(bad)} non-numeric value(s), first at row "
+                        f"{bad[0]} ({column.index[bad[0]]}: {column.iloc[bad[0]]!r})")
+    bad = np.flatnonzero(~np.isfinite(values) & ~np.isnan(values) | (values < 0))
+    if len(bad):
+        raise DataError(f"column {name!r}: {len(bad)} negative or infinite count(s), first at "
+                        f"row {bad[0]} ({column.index[bad[0]]}: {values[bad[0]]!r}); counts "
+                        "must be >= 0")
+    return values
+
+
+def _derived_series(frame: pd.DataFrame, total: str, sources: list[str], target: str,
+                    others: list[str]) -> pd.DataFrame:
+    """The sources, the total and the series compared: difference, others, left."""
+    derived = frame.copy()
+    derived[DIFFERENCE] = frame[total] - frame[target]
+    if len(others) > 1:
+        derived[OTHERS] = frame[others].sum(axis=1, min_count=len(others))
+    derived[LEFT] = frame[total] - frame[sources].sum(axis=1, min_count=len(sources))
+    return derived
+
+
+def _is_zero(values: pd.Series) -> bool:
+    """Whether a series is 0 wherever observed (nothing to fit: its change is exactly 0)."""
+    observed = values.dropna().to_numpy()
+    return bool(np.all(np.abs(observed) <= 1e-12 * max(1.0, float(np.abs(observed).max(
+        initial=0.0)))))
+
+
+def _window_rows(prepared: its_data.PreparedSeries, window: object) -> np.ndarray:
+    """Boolean mask of the window's rows: whole periods after the interruption."""
+    whole = prepared.starts >= prepared.cuts[0]
+    if window is None:
+        rows = whole
+    elif isinstance(window, (int, np.integer)) and not isinstance(window, bool):
+        if window < 1:
+            raise ParameterError(f"window={window}: give at least 1 day")
+        rows = whole & (np.cumsum(whole) <= window)
+    elif isinstance(window, (tuple, list)) and len(window) == 2:
+        index = pd.DatetimeIndex(prepared.index)
+        first, last = (its_data.as_timestamp(v, index) for v in window)
+        rows = np.asarray((index >= first) & (index <= last))
+        if (rows & ~whole).any() or not rows.any():
+            raise ParameterError(f"window={window!r}: give days after the interruption's day "
+                                 f"(the first whole day is {index[np.argmax(whole)]})")
+    else:
+        raise ParameterError(f"window={window!r}: use None, a number of days or (first, last)")
+    if not rows.any():
+        raise ParameterError("window: no whole period after the interruption")
+    return np.asarray(rows)
+
+
+def _window_weights(design: its_design.Design, rows: np.ndarray) -> dict[str, pd.Series]:
+    """Contrast weights: the counterfactual's window mean and the effect's window mean."""
+    counterfactual = design.counterfactual_matrix().loc[rows].mean()
+    effect = design.matrix.loc[rows].mean() - counterfactual
+    return {"counterfactual": counterfactual, "effect": effect}
+
+
+def _series_change(derived: pd.DataFrame, name: str, interruption: object, spec: Specification,
+                   weights: dict[str, pd.Series]) -> dict[str, Any]:
+    """Fit one series; its window change (counterfactual - observed) and ratio with intervals."""
+    res = its.fit(derived, y=name, interruptions=[interruption], spec=spec)
+    effect = res.contrast(weights["effect"].to_dict())
+    before = res.contrast(weights["counterfactual"].to_dict())
+    after = res.contrast((weights["effect"] + weights["counterfactual"]).to_dict())
+    crit = critical_value(spec.alpha, None if np.isinf(effect["df"]) else float(effect["df"]))
+    var_a, var_b, var_e = (float(s["std_err"]) ** 2 for s in (after, before, effect))
+    cov_ab = (var_a + var_b - var_e) / 2
+    b = float(before["coef"])
+    ratio = float(after["coef"]) / b if b != 0 else np.nan
+    se_ratio = np.sqrt(max(var_a - 2 * ratio * cov_ab + ratio**2 * var_b, 0.0)) / abs(b)
+    return {"change": -float(effect["estimate"]), "change_low": -float(effect["ci_high"]),
+            "change_high": -float(effect["ci_low"]), "p_value": float(effect["p_value"]),
+            "std_err": float(effect["std_err"]), "df": float(effect["df"]),
+            "ratio": ratio, "ratio_low": ratio - crit * se_ratio,
+            "ratio_high": ratio + crit * se_ratio, "counterfactual": b, "model": res.model}
+
+
+def _sources_table(derived: pd.DataFrame, names: list[str], fits: dict[str, dict[str, Any]],
+                   before: np.ndarray) -> pd.DataFrame:
+    rows = []
+    for name in names:
+        fit = fits.get(name) or _zero_change(np.nan)
+        rows.append({"source": name, "pre_level": float(np.nanmean(derived[name].to_numpy()[before])),
+                     **{k: fit[k] for k in (*CHANGE_COLUMNS, "ratio", "ratio_low", "ratio_high",
+                                            "counterfactual")}})
+    table = pd.DataFrame(rows)
+    table["status"] = status_of(table["change_low"], table["change_high"], table["ratio_high"])
+    return table[[*SOURCE_COLUMNS, "p_value", "counterfactual"]]
+
+
+def _zero_change(ratio: float) -> dict[str, Any]:
+    return {"change": 0.0, "change_low": 0.0, "change_high": 0.0, "p_value": 1.0,
+            "ratio": ratio, "ratio_low": ratio, "ratio_high": ratio, "counterfactual": 0.0}
+
+
+def _residual_row(fit: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp, days: int,
+                  prepared: its_data.PreparedSeries) -> pd.Series:
+    daily = prepared.is_datetime and len(prepared.index) > 1 and (
+        prepared.index[1] - prepared.index[0] == pd.Timedelta(days=1))
+    label = (f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({days} {'days' if daily else 'periods'})"
+             if prepared.is_datetime else f"{first} to {last} ({days} periods)")
+    return pd.Series({"estimate": fit["change"], "ci_low": fit["change_low"],
+                      "ci_high": fit["change_high"], "p_value": fit["p_value"],
+                      "std_err": fit["std_err"], "df": fit["df"],
+                      "unit": "per day" if daily else "per period", "window": label,
+                      "method": "ITS fit of the difference series total - target"}, dtype=object)
+
+
+def _explained_table(fits: dict[str, dict[str, Any]], others: list[str], residual: float
+                     ) -> pd.DataFrame:
+    parts = others + ([OTHERS] if len(others) > 1 else []) + [LEFT]
+    rows = [{"part": part, **{k: (fits.get(part) or _zero_change(np.nan))[k]
+                              for k in CHANGE_COLUMNS}} for part in parts]
+    table = pd.DataFrame(rows)
+    table["share"] = table["change"] / residual if residual != 0 else np.nan
+    return table
+
+
+def _non_additivity(frame: pd.DataFrame, total: str, sources: list[str], before: np.ndarray,
+                    rows: np.ndarray) -> pd.DataFrame:
+    summed = frame[sources].sum(axis=1, min_count=len(sources))
+    table = pd.DataFrame({
+        "total": [np.nanmean(frame[total].to_numpy()[mask]) for mask in (before, rows)],
+        "sum_of_sources": [np.nanmean(summed.to_numpy()[mask]) for mask in (before, rows)],
+    }, index=pd.Index(["pre", "post"], name="period"))
+    table["gap"] = table["total"] - table["sum_of_sources"]
+    table["gap_share"] = table["gap"] / table["total"]
+    return table

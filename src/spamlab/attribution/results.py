@@ -1,0 +1,237 @@
+"""Results of :func:`~spamlab.attribution.account` and :func:`~spamlab.attribution.vanished`.
+
+Both are small frozen dataclasses holding DataFrames, with a plain-text ``summary()``,
+a short ``repr``, a compact HTML table for JupyterLab and a JSON-ready ``to_dict()``.
+
+Examples
+--------
+>>> import pandas as pd
+
+from spamlab.its.results import table_html
+>>> status_of(pd.Series([0.5, -3.0, -1.0]), pd.Series([2.0, -1.0, 1.0]),
+...           pd.Series([0.05, 0.8, 0.7]), 0.1).tolist()
+['vanished', 'grew', 'unchanged']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from spamlab.its.results import table_html
+
+VANISHED_RATIO: float = 0.1
+"""A source *vanished* when the upper end of its ratio interval (observed over
+counterfactual, post window) is below this: at least 90% of it is gone."""
+
+STATUSES: tuple[str, ...] = ("vanished", "fell", "unchanged", "grew")
+
+SOURCE_COLUMNS: tuple[str, ...] = (
+    "source", "pre_level", "change", "change_low", "change_high", "ratio", "ratio_low",
+    "ratio_high", "status",
+)
+GROUP_COLUMNS: tuple[str, ...] = (
+    "group", "pre_count", "post_count", "pre_level", "post_level", "ratio", "ratio_low",
+    "ratio_high", "dispersion", "p_value", "q_value", "status",
+)
+
+
+def status_of(change_low: pd.Series, change_high: pd.Series, ratio_high: pd.Series,
+              vanished_ratio: float = VANISHED_RATIO) -> pd.Series:
+    """Status from the intervals of ``change`` (counterfactual minus observed) and the ratio.
+
+    ``'vanished'``: ``ratio_high < vanished_ratio`` (and the change interval above 0);
+    ``'fell'``: ``change_low > 0``; ``'grew'``: ``change_high < 0``; else ``'unchanged'``
+    (no change detectable at the interval's level).
+    """
+    fell = np.asarray(change_low, dtype=float) > 0
+    grew = np.asarray(change_high, dtype=float) < 0
+    gone = fell & (np.asarray(ratio_high, dtype=float) < vanished_ratio)
+    labels = np.select([gone, fell, grew], ["vanished", "fell", "grew"], default="unchanged")
+    return pd.Series(labels, index=getattr(change_low, "index", None), dtype=object)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Accounting:
+    """Per-source accounting of a fall in a total (see :func:`~spamlab.attribution.account`).
+
+    Attributes
+    ----------
+    sources
+        One row per source and the total (last): ``source, pre_level, change,
+        change_low, change_high, ratio, ratio_low, ratio_high, status``, plus
+        ``p_value`` and ``counterfactual`` (the counterfactual mean per day over the
+        window). ``change`` is counterfactual minus observed per day, averaged over
+        the post window (a fall is positive: the opposite sign of ``its`` effects).
+    residual
+        ``estimate, ci_low, ci_high, p_value, unit, window, method``: the part of the
+        total's fall (per day, window average) that the target's fall does not explain,
+        ``change(total) - change(target)``, with its interval from the fit of the
+        difference series ``total - target``.
+    explained
+        How much of the residual the other named sources account for: one row per
+        other source, ``named sources together`` and ``left`` (the change of
+        ``total - sum(sources)``), columns ``part, change, change_low, change_high,
+        share`` (share of the residual's estimate). The other sources' changes plus
+        ``left`` equal the residual exactly under least squares (``errors="iid"`` or
+        ``"hac"``); with AR(1) errors each series has its own estimated coefficient, so
+        they agree up to that.
+    non_additivity
+        By how much the sources do not add up to the total: rows ``pre`` and ``post``
+        (the window), columns ``total, sum_of_sources, gap, gap_share`` (mean per day;
+        ``gap = total - sum_of_sources``, ``gap_share = gap / total``).
+    total, target
+        The column names.
+    window
+        ``(first, last)`` day of the post window (both included).
+    interruption
+        The interruption as given.
+    model
+        Description of the ITS model fitted to every series.
+    alpha
+        Intervals are ``1 - alpha``.
+    """
+
+    sources: pd.DataFrame
+    residual: pd.Series
+    explained: pd.DataFrame
+    non_additivity: pd.DataFrame
+    total: str
+    target: str
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    interruption: str
+    model: str
+    alpha: float
+
+    def summary(self) -> str:
+        """Plain-language report: the residual, what explains it, every source's status."""
+        level = round(100 * (1 - self.alpha))
+        res = self.residual
+        lines = [(f"Per-source accounting of {self.total!r} at {self.interruption} "
+                  f"(target {self.target!r})"),
+                 f"Model: {self.model}; post window {res['window']}.",
+                 (f"Residual (the fall not explained by {self.target!r}): {res['estimate']:.4g} "
+                  f"{res['unit']} ({level}% CI {res['ci_low']:.4g} to {res['ci_high']:.4g})."),
+                 "Changes are counterfactual minus observed (a fall is positive)."]
+        for _, row in self.sources.iterrows():
+            lines.append(f"  {row['source']}: {row['status']}, change {row['change']:.4g} "
+                         f"({row['change_low']:.4g} to {row['change_high']:.4g}), ratio "
+                         f"{row['ratio']:.3g} ({row['ratio_low']:.3g} to {row['ratio_high']:.3g})")
+        lines.append("Residual explained by the other sources:")
+        lines += [f"  {row['part']}: {row['change']:.4g} ({row['change_low']:.4g} to "
+                  f"{row['change_high']:.4g})" for _, row in self.explained.iterrows()]
+        gap = self.non_additivity["gap_share"]
+        lines.append(f"Total minus the sum of the sources: {100 * gap['pre']:.3g}% of the total "
+                     f"before, {100 * gap['post']:.3g}% in the post window.")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: residual, sources table, explained table, non-additivity."""
+        return {"residual": {k: json_value(v) for k, v in self.residual.items()},
+                "sources": records(self.sources), "explained": records(self.explained),
+                "non_additivity": records(self.non_additivity.reset_index()),
+                "total": self.total, "target": self.target, "model": self.model}
+
+    def __repr__(self) -> str:
+        res = self.residual
+        return (f"Accounting of {self.total!r} (target {self.target!r}): residual "
+                f"{res['estimate']:.4g} {res['unit']} [{res['ci_low']:.4g}, "
+                f"{res['ci_high']:.4g}] over {res['window']}")
+
+    def _repr_html_(self) -> str:
+        return table_html(repr(self), self.sources)
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class VanishedResult:
+    """Fingerprint groups tested for a stop (see :func:`~spamlab.attribution.vanished`).
+
+    Attributes
+    ----------
+    groups
+        One row per tested group: ``group, pre_count, post_count, pre_level,
+        post_level`` (messages per day of exposure), ``ratio, ratio_low, ratio_high``
+        (post over pre rate, ``1 - alpha`` interval), ``dispersion`` (quasi-Poisson
+        scale over days), ``p_value`` (two-sided, ratio = 1), ``q_value``
+        (Benjamini-Hochberg), ``status``. Sorted by ``p_value``.
+    skipped
+        Groups with fewer than ``min_pre`` messages before ``at`` (not tested).
+    skipped_messages
+        Messages in those groups.
+    unkeyed
+        Messages without the fingerprint (e.g. no sender IP); never in a group.
+    excluded
+        Messages not used, by reason: ``not_counted`` (``status`` other than
+        ``'counted'``: duplicates, rejects), ``undated``, ``outside_window``
+        (outside ``pre_days``/``post_days``).
+    daily
+        Daily counts: ``total``, ``vanished`` (groups called vanished) and
+        ``everything_else`` (all other messages, skipped and unkeyed included), ready
+        for ``account(daily, total="total", sources=["vanished", "everything_else"],
+        target="vanished", interruption=at)``. Days without any message are missing
+        (NaN), not zero.
+    by, at
+        Fingerprint and interruption.
+    fdr, alpha, min_pre, vanished_ratio
+        The settings used.
+    exposure
+        ``(pre_days, post_days)``: exposure in days on each side of ``at`` (partial
+        day split at ``at``; days without any message excluded).
+    """
+
+    groups: pd.DataFrame
+    skipped: int
+    skipped_messages: int
+    unkeyed: int
+    excluded: dict[str, int]
+    daily: pd.DataFrame
+    by: str
+    at: pd.Timestamp
+    fdr: float
+    alpha: float
+    min_pre: int
+    vanished_ratio: float
+    exposure: tuple[float, float]
+
+    @property
+    def vanished_groups(self) -> list[str]:
+        """The groups called ``'vanished'``."""
+        return self.groups.loc[self.groups["status"] == "vanished", "group"].tolist()
+
+    def summary(self) -> str:
+        """Plain-language report: groups tested, skipped, and how many of each status."""
+        counts = self.groups["status"].value_counts()
+        share = self.daily["vanished"].sum() / max(self.daily["total"].sum(), 1)
+        lines = [(f"Fingerprint {self.by!r}, stop at {self.at}: {len(self.groups)} group(s) "
+                  f"tested, {self.skipped} skipped (< {self.min_pre} messages before), "
+                  f"{self.unkeyed} message(s) without the fingerprint."),
+                 f"Statuses at FDR {self.fdr:g}: " + ", ".join(
+                     f"{counts.get(s, 0)} {s}" for s in STATUSES) + ".",
+                 f"Vanished groups carried {100 * share:.3g}% of all messages."]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"VanishedResult by {self.by!r} at {self.at}: {len(self.groups)} tested, "
+                f"{len(self.vanished_groups)} vanished, {self.skipped} skipped")
+
+    def _repr_html_(self) -> str:
+        return table_html(repr(self), self.groups.head(20))
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``table`` as JSON-ready dictionaries."""
+    return [{k: json_value(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+
+
+def json_value(value: Any) -> Any:
+    """A JSON-ready scalar: NaN/inf to ``None``, numpy scalars to Python, timestamps to text."""
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value

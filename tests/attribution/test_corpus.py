@@ -1,0 +1,118 @@
+"""The synthetic trap with botnets (spamlab.testing.write_botnet_corpus) against its own truth.
+
+The corpus is written, ingested by spamlab (one process) and compared with the ground
+truth computed when the messages were made: per-source counts recovered through the
+fingerprints the sources carry, hand-computed expected rates, the groups that
+``attribution.vanished`` calls vanished, and the residual that ``attribution.account``
+estimates on the daily series of those groups.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from spamlab import attribution, ingest, testing
+from spamlab.errors import ParameterError
+
+INTERRUPTION = "2011-03-16T14:45:00+00:00"
+SCALE = 0.2
+
+
+@pytest.fixture(scope="module")
+def trap(tmp_path_factory: pytest.TempPathFactory) -> tuple[testing.BotnetTruth, pd.DataFrame]:
+    folder = tmp_path_factory.mktemp("botnets")
+    truth = testing.write_botnet_corpus(folder / "trap", formats=("mbox", "zip"), seed=3,
+                                        scale=SCALE, start="2011-02-14", days=56,
+                                        interruption=INTERRUPTION)
+    ingest.ingest(truth.paths, folder / "out", workers=1)
+    return truth, ingest.read_events(folder / "out")
+
+
+def _profile(truth: testing.BotnetTruth, name: str) -> testing.BotnetProfile:
+    return next(p for p in truth.profiles if p.name == name)
+
+
+def _daily_by(events: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """Counted messages per UTC day and label (an independent tally with pandas)."""
+    counted = events["status"] == "counted"
+    day = pd.to_datetime(events.loc[counted, "arrival"], utc=True).dt.floor("D")
+    return pd.crosstab(day, labels[counted])
+
+
+def test_every_message_is_counted_on_its_true_day(trap) -> None:
+    truth, events = trap
+    assert len(events) == truth.n_messages == int(truth.daily["total"].sum())
+    assert (events["status"] == "counted").all()
+    tally = _daily_by(events, pd.Series("all", index=events.index))["all"]
+    assert tally.to_dict() == truth.daily["total"][truth.daily["total"] > 0].to_dict()
+
+
+def test_sources_are_recovered_from_their_networks_helos_and_mailers(trap) -> None:
+    truth, events = trap
+    by_net = events["sender_ip"].str.rsplit(".", n=1).str[0].map(truth.source_of_net())
+    found = _daily_by(events, by_net.fillna("background"))
+    for profile in truth.profiles:
+        expected = truth.daily[profile.name]
+        assert found[profile.name].reindex(expected.index, fill_value=0).tolist() == \
+            expected.tolist(), profile.name
+    for name in ("rustock", "stepper", "fader"):  # each greets with its own HELO names
+        profile = _profile(truth, name)
+        assert events["helo"].isin(profile.helos).sum() == truth.daily[name].sum()
+    for profile in truth.profiles:
+        if profile.mailer:
+            assert (events["mailer"] == profile.mailer).sum() == truth.daily[profile.name].sum()
+
+
+def test_expected_rates_match_the_profiles_by_hand() -> None:
+    _, truth = testing.botnet_messages(seed=1, scale=0.01, days=40, start="2011-02-14",
+                                       interruption=INTERRUPTION)
+    rustock, stepper = (_profile(truth, name) for name in ("rustock", "stepper"))
+    grower = _profile(truth, "grower")
+    day = truth.expected.loc["2011-03-16"]
+    assert day["rustock"] == pytest.approx(rustock.rate * 0.01 * (14.75 / 24))
+    assert truth.expected.loc["2011-03-17":, "rustock"].eq(0).all()
+    # the stepper halves at 14:45 on 17 March: a quarter-day less than 61.5% of the day
+    assert truth.expected.loc["2011-03-17", "stepper"] == pytest.approx(
+        stepper.rate * 0.01 * (14.75 / 24 + stepper.change_factor * 9.25 / 24))
+    # linear drift, evaluated at mid-day: day 10 is 10.5 days in
+    assert truth.expected.iloc[10]["grower"] == pytest.approx(
+        grower.rate * 0.01 * (1 + grower.drift * 10.5))
+    assert truth.counterfactual.loc["2011-03-20", "rustock"] == pytest.approx(rustock.rate * 0.01)
+    # the residual: only the stepper's halving is not the target's
+    window = (pd.Timestamp("2011-03-18", tz="UTC"), pd.Timestamp("2011-03-24", tz="UTC"))
+    assert truth.residual(*window) == pytest.approx(stepper.rate * 0.01 * 0.5)
+
+
+def test_a_bad_scale_is_refused() -> None:
+    with pytest.raises(ParameterError, match="scale"):
+        testing.botnet_messages(scale=0)
+
+
+@pytest.mark.parametrize("by", ["sender_net", "helo"])
+def test_vanished_finds_exactly_the_target_groups(trap, by: str) -> None:
+    truth, events = trap
+    found = attribution.vanished(events, at=INTERRUPTION, by=by)
+    rustock = _profile(truth, truth.target)
+    expected = ({f"{net}.0/24" for net in rustock.nets} if by == "sender_net"
+                else {helo.lower() for helo in rustock.helos})
+    assert set(found.vanished_groups) == expected
+    assert found.daily["vanished"].sum() == truth.daily[truth.target].sum()
+    statuses = found.groups.set_index("group")["status"]
+    if by == "sender_net":  # the second step: fell, not vanished
+        assert {statuses[f"{net}.0/24"] for net in _profile(truth, "stepper").nets} == {"fell"}
+
+
+def test_account_of_the_vanished_groups_covers_the_true_residual(trap) -> None:
+    truth, events = trap
+    found = attribution.vanished(events, at=INTERRUPTION, by="sender_net")
+    acc = attribution.account(found.daily, total="total", sources=["vanished", "everything_else"],
+                              target="vanished", interruption=INTERRUPTION)
+    assert acc.window == truth.post_window
+    residual = truth.residual()
+    assert acc.residual["ci_low"] <= residual <= acc.residual["ci_high"]
+    assert acc.residual["ci_low"] > 0  # the stepper's halving is detected
+    rows = acc.sources.set_index("source")
+    target_change = truth.change(*acc.window)[truth.target]
+    assert rows.loc["vanished", "change_low"] <= target_change <= rows.loc["vanished", "change_high"]
+    assert rows.loc["vanished", "status"] == "vanished"
