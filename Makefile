@@ -17,6 +17,10 @@ help: ## list the targets
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@# rfc3987-syntax (an optional IRI checker that jupyter-events asks jsonschema for) builds a
+	@# grammar on import: 2-3 s in every process that loads nbformat (papermill, nbconvert,
+	@# jupytext, JupyterLab). Nothing here validates IRIs; without it jsonschema skips that format.
+	$(PY) -m pip uninstall --quiet --yes rfc3987-syntax
 	@touch $(STAMP)
 
 venv: $(STAMP) ## create .venv/ and install spamlab with pinned dependencies

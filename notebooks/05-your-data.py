@@ -42,6 +42,7 @@ on_bad_rows = "raise"  # "drop": drop rows with bad dates or values, and count t
 aggregate = None  # "sum" (or "mean", ...) merges rows sharing a timestamp
 ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
 nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
+exposure_col = None  # fraction of each day observed; None: the "covered" column if the file has one
 # the moments of change (a takedown, a filter change): the last one is reported, earlier ones
 # are modelled so they do not bias the trend; here Rustock's takedown (#125)
 interruptions = ["2011-03-16T14:45:00+00:00"]
@@ -60,7 +61,7 @@ run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
                         decimal=decimal, date_format=date_format, encoding=encoding,
                         on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
-                        nonexistent=nonexistent, seed=seed)
+                        nonexistent=nonexistent, seed=seed, exposure_col=exposure_col)
 moments = inputs.moments(interruptions, tz)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
       f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}; interruptions {moments}")
@@ -90,11 +91,15 @@ report.save_figure(fig, run, inp.figure_name("daily-volume-as-read"))
 # *level change* at the interruption. If the interruption falls inside a day, that day counts as
 # partly after it (the fraction of the day after the moment). For counts the effect is a **ratio**:
 # 0.6 means the volume after the interruption was 60% of what the pre-period predicts. Intervals are
-# 95% and, with `errors="hac"`, allow for autocorrelated noise.
+# 95% and, with `errors="hac"`, allow for autocorrelated noise. A day only partly observed (the
+# first and last day of an archive: the `covered` column of `spamlab ingest`'s daily counts, or
+# `exposure_col`) enters a count model with that fraction as its exposure, so a half-covered day
+# is expected to hold half a day's mail; a day covered 0 is a gap.
 
 # %%
 model = its.Specification(family=family, transform=transform, seasonality=seasonality,
-                          errors=errors, seed=seed, slope_change=False)
+                          errors=errors, seed=seed, slope_change=False,
+                          exposure=inp.exposure_for(family, transform))
 res = its.fit(inp.frame, y=inp.y, interruptions=moments, spec=model)
 res.effects
 

@@ -12,10 +12,12 @@ Stages, in the order data flows through them (README, "Architecture")::
     its        interrupted-time-series models and robustness checks
     scenario   synthetic daily series calibrated to the published figures
     residual   accounting of the unexplained "missing 5 billion"
+    attribution  the residual on data: per-source accounting, fingerprint groups that vanished
     plots      every figure spamlab draws (one seaborn theme, plots.theme)
     explore    an ipywidgets explorer that refits an ITS model as you move its controls
     report     what a notebook writes: fragments, results.json, figures, HTML
     notebooks  executes the analysis notebooks for ``spamlab run``
+    kernels    warm Jupyter kernels that run those notebooks, several at once
     cli        the ``spamlab`` command (fetch, ingest, run)
     testing    synthetic mail corpora with known ground truth, for tests and demos
     paths, errors
@@ -38,8 +40,8 @@ from types import ModuleType
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "clean", "cli", "errors", "events", "explore", "figures", "ingest", "inputs",
-    "its", "mail", "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+    "__version__", "attribution", "clean", "cli", "errors", "events", "explore", "figures", "ingest",
+    "inputs", "its", "kernels", "mail", "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}
 

@@ -26,14 +26,18 @@ Examples
 from __future__ import annotations
 
 import re
+import tempfile
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from spamlab import clean, series
-from spamlab.errors import ParameterError
+from spamlab.errors import DataError, ParameterError
 
 #: the scenario the notebooks analyse without data: the one hypothesis whose calibration
 #: reproduces the published figures (``scenario.calibrate_all()``; the others are marked
@@ -56,6 +60,8 @@ class DailyInput:
     unit : unit of ``volume`` in words
     slug : short name starting every figure file name (``rustock``, or the file's stem)
     y : the outcome column (``volume``; ``total_synthetic`` for the scenario)
+    exposure : the column of ``frame`` holding each day's exposure (``exposure``: the
+        covered fraction of the day, see :func:`read_daily`), or None
     """
 
     frame: pd.DataFrame
@@ -64,6 +70,18 @@ class DailyInput:
     unit: str
     slug: str
     y: str = "volume"
+    exposure: str | None = field(default=None, kw_only=True)
+
+    def exposure_for(self, family: str, transform: str | None = None) -> str | None:
+        """The exposure column for a model of ``family``/``transform``: only on a log scale.
+
+        Examples
+        --------
+        >>> inp = DailyInput(pd.DataFrame(), "trap", False, "messages", "trap", exposure="exposure")
+        >>> inp.exposure_for("quasipoisson"), inp.exposure_for("gaussian")
+        ('exposure', None)
+        """
+        return self.exposure if family != "gaussian" or transform == "log" else None
 
     def figure_name(self, what: str) -> str:
         """File name of a figure showing ``what``: ``<slug>-<what>[-synthetic]``.
@@ -91,7 +109,7 @@ def read_daily(
     tz: str | None = None, sep: str | None = None, decimal: str | None = None,
     date_format: str | None = None, encoding: str = "utf-8", on_bad_rows: str = "raise",
     aggregate: str | None = None, ambiguous: str = "raise", nonexistent: str = "raise",
-    seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS,
+    seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS, exposure_col: str | None = None,
 ) -> DailyInput:
     """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
 
@@ -110,6 +128,13 @@ def read_daily(
     seed, hypothesis
         Used only without ``data``: the scenario's seed and hypothesis (by default
         :data:`DEFAULT_HYPOTHESIS`, the one consistent with the published figures).
+    exposure_col
+        The file's column giving the fraction of each day that was observed (the
+        ``covered`` column of ``spamlab ingest``'s ``daily_counts.csv``, used
+        automatically when the file has one). Days with 0 become gaps (NaN, never
+        zeros); the others keep their count, and the frame's ``exposure`` column
+        (the fraction; 1 on gaps, where no outcome is fitted) is the exposure of a
+        count model (:meth:`DailyInput.exposure_for`).
 
     Returns
     -------
@@ -129,14 +154,67 @@ def read_daily(
     """
     if data is None:
         return _scenario_input(seed, hypothesis)
-    raw = series.read(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
-                      decimal=decimal, date_format=date_format, encoding=encoding,
-                      on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
-                      nonexistent=nonexistent)
-    daily = _flag_outliers(clean.regularize(raw, freq="D", tz=tz or "UTC", how="sum"), "volume")
+    reading: dict[str, Any] = {
+        "date_col": date_col, "tz": tz, "sep": sep, "decimal": decimal,
+        "date_format": date_format, "encoding": encoding, "on_bad_rows": on_bad_rows,
+        "aggregate": aggregate, "ambiguous": ambiguous, "nonexistent": nonexistent}
+    raw = series.read(data, value_col=value_col, **reading)
+    daily = clean.regularize(raw, freq="D", tz=tz or "UTC", how="sum")
+    column = exposure_col or _covered_column(Path(data), sep, encoding)
+    if column is not None:
+        covered = series.read(data, value_col=column, **reading)
+        daily = _with_exposure(daily, clean.regularize(covered, freq="D", tz=tz or "UTC",
+                                                       how="mean")["volume"],
+                               f"{Path(data).name}: exposure column {column!r}")
+    daily = _flag_outliers(daily, "volume")
     stem = unicodedata.normalize("NFKD", Path(data).stem).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "your-data"
-    return DailyInput(daily, Path(data).name, False, "messages per day", slug)
+    return DailyInput(daily, Path(data).name, False, "messages per day", slug,
+                      exposure=None if column is None else "exposure")
+
+
+#: The column of ``spamlab ingest``'s daily counts that :func:`read_daily` takes as exposure.
+COVERED_COLUMN = "covered"
+
+
+def _covered_column(path: Path, sep: str | None, encoding: str) -> str | None:
+    """The file's ``covered`` column (any case), or None (a file without one, or not readable
+    here: :func:`spamlab.series.read` then reports the problem)."""
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            names = list(pq.read_schema(path).names)
+        else:
+            names = list(pd.read_csv(path, nrows=0, sep=sep or None, engine="python",
+                                     encoding=encoding).columns)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        return None
+    return next((str(n) for n in names if str(n).strip().lower() == COVERED_COLUMN), None)
+
+
+def _with_exposure(daily: pd.DataFrame, covered: pd.Series,
+                   described: str = "exposure column") -> pd.DataFrame:
+    """``daily`` with ``covered`` and ``exposure`` columns; days covered 0 become gaps.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2011-03-01", periods=3, freq="D", tz="UTC")
+    >>> daily = pd.DataFrame({"volume": [5.0, 0.0, 9.0], "is_gap": False}, index=idx)
+    >>> out = _with_exposure(daily, pd.Series([0.5, 0.0, 1.0], index=idx))
+    >>> out["volume"].tolist(), out["is_gap"].tolist(), out["exposure"].tolist()
+    ([5.0, nan, 9.0], [False, True, False], [0.5, 1.0, 1.0])
+    """
+    if ((covered < 0) | (covered > 1)).any():
+        bad = covered[(covered < 0) | (covered > 1)]
+        raise DataError(f"{described}: {len(bad)} value(s) outside 0..1, first on "
+                        f"{bad.index[0].date()} ({float(bad.iloc[0])!r})")
+    daily = daily.copy()
+    fraction = covered.reindex(daily.index)
+    gap = fraction.fillna(1.0) == 0
+    daily.loc[gap, "volume"] = float("nan")
+    daily["is_gap"] = daily["is_gap"] | gap
+    daily["covered"] = fraction
+    daily["exposure"] = fraction.where(fraction > 0, 1.0)
+    return daily
 
 
 def moments(interruptions: object, tz: str | None = None,
@@ -225,3 +303,155 @@ def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:
         ("days flagged as outliers (kept)", int(frame.get("is_outlier", pd.Series(dtype=bool)).sum())),
     ]
     return pd.DataFrame(rows, columns=["what", "count"])
+
+
+#: how much mail the synthetic botnet trap holds when a notebook makes it (a quarter of
+#: :data:`spamlab.testing.BOTNET_PROFILES`' rates: about 10,000 messages, written and
+#: ingested in a few seconds)
+SYNTHETIC_TRAP_SCALE = 0.25
+
+
+@dataclass(frozen=True)
+class SourcesInput(DailyInput):
+    """A daily total with the sources it is made of, as notebook 06 reads it.
+
+    Attributes (besides those of :class:`DailyInput`; ``y`` is the total's column)
+    ----------
+    sources : the source columns (they need not add up to ``y``)
+    target : the source whose disappearance is accounted for
+    found : the :class:`spamlab.attribution.VanishedResult` the sources came from,
+        when they were read from ingested mail (None for a file of daily counts)
+    truth : the ground truth of the synthetic trap (:class:`spamlab.testing.BotnetTruth`),
+        when no data was given
+    """
+
+    sources: tuple[str, ...] = ()
+    target: str = ""
+    found: Any = None
+    truth: Any = None
+
+    @property
+    def title_tag(self) -> str:
+        """``" (SYNTHETIC trap, not data)"`` for the synthetic trap, else ``" (<label>)"``."""
+        return " (SYNTHETIC trap, not data)" if self.synthetic else f" ({self.label})"
+
+
+def read_sources(
+    data: str | Path | None = None, *, events: str | Path | None = None,
+    date_col: str = "date", value_col: str = "total", sources: Sequence[str] = (),
+    target: str | None = None, interruption: object = None, by: str = "sender_net",
+    tz: str | None = None, work_dir: str | Path | None = None, seed: int = 0,
+    scale: float = SYNTHETIC_TRAP_SCALE, **reading: Any,
+) -> SourcesInput:
+    """Notebook 06's input: a total and its sources, from a file, from ingested mail, or
+    from a synthetic trap made and ingested on the spot.
+
+    Parameters
+    ----------
+    data
+        A CSV or Parquet file with a date column, the total (``value_col``) and one
+        column per source (``sources``), read as :func:`read_daily` reads one column.
+    events
+        Instead of ``data``: a ``spamlab ingest`` output folder. Its messages are
+        grouped by fingerprint ``by`` and the groups that stopped at ``interruption``
+        found (:func:`spamlab.attribution.vanished`); the sources are then
+        ``vanished`` (the target) and ``everything_else``.
+    date_col, value_col, sources, target, tz, reading
+        How to read ``data`` (``reading``: the options of :func:`read_daily`).
+        ``target`` must be one of ``sources``.
+    interruption
+        The moment of the stop (needed with ``events`` and for the synthetic trap).
+    by
+        The fingerprint grouping the messages (``sender_net``, ``helo``, ...).
+    work_dir, seed, scale
+        Without ``data`` and ``events``: the SYNTHETIC trap of
+        :func:`spamlab.testing.write_botnet_corpus` (``seed``, ``scale``; 56 days, the
+        interruption on the 31st) is written to and ingested in ``work_dir`` (default:
+        a temporary folder, removed afterwards), then read as ``events``.
+
+    Raises
+    ------
+    ParameterError
+        Both ``data`` and ``events``; no sources or a target not among them.
+    DataError
+        From reading: a missing file or column, bad rows, no events folder.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "panel.csv"
+    >>> days = pd.date_range("2024-01-01", periods=3, freq="D").strftime("%Y-%m-%d")
+    >>> pd.DataFrame({"date": days, "total": [9, 9, 5], "a": [4, 4, 0], "b": [5, 5, 5]}).to_csv(
+    ...     path, index=False)
+    >>> inp = read_sources(path, sources=["a", "b"], target="a")
+    >>> inp.frame[["total", "a", "b"]].iloc[-1].tolist(), inp.y, inp.sources
+    ([5.0, 0.0, 5.0], 'total', ('a', 'b'))
+    """
+    if data is not None and events is not None:
+        raise ParameterError("give data (a file of daily counts by source) or events (an "
+                             "ingest output folder), not both")
+    if data is not None:
+        return _sources_file(data, date_col, value_col, sources, target, tz, reading)
+    if interruption is None:
+        raise ParameterError("interruption: give the moment of the stop, e.g. "
+                             "'2011-03-16 14:45'")
+    moment = moments(interruption, tz, "interruption")[-1]
+    if events is not None:
+        return _sources_from_events(Path(events), moment, by, None)
+    if work_dir is not None:
+        return _synthetic_trap(Path(work_dir), moment, by, seed, scale)
+    with tempfile.TemporaryDirectory(prefix="spamlab-synthetic-trap-") as folder:
+        return _synthetic_trap(Path(folder), moment, by, seed, scale)
+
+
+def _sources_file(data: str | Path, date_col: str, value_col: str, sources: Sequence[str],
+                  target: str | None, tz: str | None, reading: dict[str, Any]) -> SourcesInput:
+    """The total and each source column of one file, as :func:`read_daily` reads a column."""
+    names = list(sources)
+    if not names or target not in names:
+        raise ParameterError(f"target {target!r} is not among the sources {names}: name the "
+                             f"source whose disappearance is accounted for")
+    if value_col in names or len(set(names)) != len(names):
+        raise ParameterError(f"sources {names}: each once, and not the total {value_col!r}")
+    columns = {}
+    for name in [value_col, *names]:
+        inp = read_daily(data, date_col=date_col, value_col=name, tz=tz, **reading)
+        columns[name] = inp.frame["volume"]
+    frame = pd.DataFrame(columns)
+    frame["is_gap"] = frame.isna().any(axis=1)
+    frame.attrs.update(inp.frame.attrs)
+    return SourcesInput(frame, inp.label, False, inp.unit, inp.slug, value_col,
+                        tuple(names), str(target))
+
+
+def _synthetic_trap(folder: Path, moment: str, by: str, seed: int, scale: float
+                    ) -> SourcesInput:
+    """Write the SYNTHETIC botnet trap around ``moment`` into ``folder``, ingest and read it."""
+    # Imported here on purpose: ingestion loads pyarrow and the mail readers, which reading
+    # a file of daily counts (and `spamlab run --help`) never needs.
+    from spamlab.ingest import corpus, pipeline
+
+    start = (pd.Timestamp(moment).floor("D") - pd.Timedelta(days=30)).strftime("%Y-%m-%d")
+    truth = corpus.write_botnet_corpus(folder / "trap", seed=seed, scale=scale, start=start,
+                                       days=56, interruption=moment)
+    pipeline.ingest(truth.paths, folder / "ingested", workers=1)
+    return _sources_from_events(folder / "ingested", moment, by, truth)
+
+
+def _sources_from_events(events: Path, moment: str, by: str, truth: Any) -> SourcesInput:
+    """The daily total, ``vanished`` and ``everything_else`` of the groups that stopped."""
+    # Imported here on purpose, as in _synthetic_trap (attribution loads statsmodels).
+    from spamlab import attribution
+    from spamlab.ingest import outputs
+
+    found = attribution.vanished(outputs.read_events(events), at=moment, by=by)
+    frame = found.daily.copy()
+    frame["is_gap"] = frame["total"].isna()
+    if truth is not None:
+        label, slug = "SYNTHETIC trap with botnets (spamlab.testing), not data", "trap"
+    else:
+        label = f"{events.resolve().name}: ingested mail grouped by {by}"
+        stem = unicodedata.normalize("NFKD", events.resolve().name).encode("ascii", "ignore")
+        slug = re.sub(r"[^a-z0-9]+", "-", stem.decode().lower()).strip("-") or "your-trap"
+    return SourcesInput(frame, label, truth is not None, "messages per day", slug, "total",
+                        ("vanished", "everything_else"), "vanished", found, truth)

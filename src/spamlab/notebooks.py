@@ -22,12 +22,15 @@ Examples
 from __future__ import annotations
 
 import ast
+import contextlib
 import errno
 import json
 import os
+import queue
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -35,17 +38,21 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-from traitlets.config import Config
 
-from spamlab import report
+from spamlab import kernels, report
 from spamlab.errors import ParameterError, SpamlabError
 
-#: the Rustock story, run on the published figures and the synthetic scenario
+#: the Rustock story, run on the published figures, the synthetic scenario and (06) a
+#: synthetic spam trap with botnets in it
 STORY: tuple[str, ...] = (
     "01-published-figures", "02-rustock-its", "03-the-missing-5-billion", "04-robustness",
+    "06-what-vanished",
 )
 #: the notebooks that run on a daily series you bring
 YOUR_DATA: tuple[str, ...] = ("02-rustock-its", "04-robustness", "05-your-data")
+#: the notebook that accounts for a fall source by source: with ``--sources`` after
+#: :data:`YOUR_DATA`, alone on ingested mail (``--events``)
+ATTRIBUTION: tuple[str, ...] = ("06-what-vanished",)
 #: the Jupyter kernel every notebook runs on
 KERNEL = "python3"
 
@@ -69,6 +76,7 @@ class RunPlan:
     html : also export each executed notebook as HTML
     planned : every notebook of this kind of run; results.json merges the fragments of
         all of them present on disk, so a rerun with ``--only`` updates it without loss
+    kernels : warm kernels run at once (:func:`kernel_count`); None = one per core
     """
 
     name: str
@@ -79,6 +87,7 @@ class RunPlan:
     timeout: int | None = 600
     html: bool = True
     planned: tuple[str, ...] = ()
+    kernels: int | None = None
 
 
 def declared_parameters(source: Path) -> set[str]:
@@ -131,7 +140,8 @@ def check_kernel(name: str = KERNEL) -> None:
     )
 
 
-def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None) -> dict[str, Any]:
+def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None,
+                 pool: kernels.KernelPool | None = None) -> dict[str, Any]:
     """Execute the plan's notebooks in order, then write ``results.json``; return it.
 
     A run is all or nothing: the notebooks execute into a hidden build folder next to
@@ -143,7 +153,8 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None) -> dict[str
 
     Progress goes to ``stream`` (default: standard error), the headline results at the
     end to ``out`` (default: standard output); the seconds each notebook took go to
-    ``<out_dir>/run_log.json``.
+    ``<out_dir>/run_log.json``. The notebooks run on the kernels of ``pool`` (started
+    early by the caller), else on :func:`kernel_count` kernels started here.
     """
     stream = stream if stream is not None else sys.stderr
     out = out if out is not None else sys.stdout
@@ -163,7 +174,7 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None) -> dict[str
         build.mkdir(exist_ok=True)
         for notebook in plan.notebooks:  # a rerun must not keep an old result of these
             (build / "fragments" / f"{notebook}.json").unlink(missing_ok=True)
-        seconds = _execute_all(plan, build, build_root, stream)
+        seconds = _execute_all(plan, build, build_root, stream, pool)
         ran = [nb for nb in planned if (build / f"{nb}.ipynb").is_file()]
         run_info = {"run": plan.name, "reports_dir": str(root), "parameters": dict(plan.parameters),
                     "notebooks_run": ran,
@@ -180,28 +191,97 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None) -> dict[str
     return results
 
 
-def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any) -> dict[str, float]:
-    """Execute (and export) every notebook of the plan into ``build``; seconds per notebook."""
+def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
+                 pool: kernels.KernelPool | None = None) -> dict[str, float]:
+    """Execute (and export) every notebook of the plan into ``build``; seconds per notebook.
+
+    The notebooks run on the warm kernels of ``pool`` (default: :func:`kernel_count`
+    new ones), each kernel taking the next notebook of the plan when it is free.
+    After a failure no further notebook starts; the first failure (or interruption)
+    is raised once the notebooks already running have ended.
+    """
+    pending: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
+    for item in enumerate(plan.notebooks, start=1):
+        pending.put(item)
     seconds: dict[str, float] = {}
-    total = len(plan.notebooks)
+    failures: list[BaseException] = []
+    lock = threading.Lock()
     parameters = {**plan.parameters, "reports_dir": str(build_root)}
-    for number, notebook in enumerate(plan.notebooks, start=1):
-        print(f"spamlab run: [{number}/{total}] {notebook} ...", file=stream, flush=True)
-        started = time.perf_counter()
+
+    def work(kernel_pool: kernels.KernelPool) -> None:
         try:
-            executed = execute(plan.notebooks_dir / f"{notebook}.py", build, parameters,
-                               plan.timeout)
-        except NotebookFailed as exc:
-            failed = plan.out_dir.with_name(f"{plan.name}.failed")
-            _replace(build, failed)
-            raise NotebookFailed(str(exc).replace(str(build), str(failed))) from None
-        _relocate(executed, build_root, plan.out_dir.parent)
-        if plan.html:
+            kernel = kernel_pool.take()
+            while kernel is not None and not failures:
+                try:
+                    index, notebook = pending.get_nowait()
+                except queue.Empty:
+                    return
+                seconds[notebook] = _execute_one(plan, notebook, (index, build, build_root),
+                                                 parameters, kernel, (stream, lock))
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            with lock:
+                failures.append(exc)
+        finally:
+            kernels.close_thread_loop()
+
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(kernels.KernelPool(kernel_count(plan), KERNEL))
+        threads = [threading.Thread(target=work, args=(pool,), daemon=True)
+                   for _ in range(min(pool.count, len(plan.notebooks)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if failures:
+        _raise_first(failures[0], plan, build)
+    return {notebook: seconds[notebook] for notebook in plan.notebooks}
+
+
+def kernel_count(plan: RunPlan) -> int:
+    """Kernels a run starts: ``plan.kernels``, else one per core, at most one per notebook.
+
+    Examples
+    --------
+    >>> plan = RunPlan("r", Path("r"), ("01", "02", "03"), {}, Path("."), kernels=2)
+    >>> kernel_count(plan)
+    2
+    """
+    wanted = plan.kernels or os.cpu_count() or 1
+    return max(1, min(wanted, len(plan.notebooks)))
+
+
+def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],
+                 parameters: Mapping[str, Any], kernel: kernels.WarmKernel,
+                 output: tuple[Any, threading.Lock]) -> float:
+    """Execute notebook number ``where[0]`` on ``kernel`` into ``where[1]``, export it; seconds."""
+    index, build, build_root = where
+    stream, lock = output
+    total = len(plan.notebooks)
+    with lock:
+        print(f"spamlab run: [{index}/{total}] {notebook} ...", file=stream, flush=True)
+    started = time.perf_counter()
+    kernel.reset(build)
+    executed = execute(plan.notebooks_dir / f"{notebook}.py", build, parameters, plan.timeout,
+                       kernel=kernel)
+    _relocate(executed, build_root, plan.out_dir.parent)
+    if plan.html:
+        with lock:  # nbconvert's templates are not meant to be rendered from two threads
             report.export_html(executed)
-        seconds[notebook] = round(time.perf_counter() - started, 1)
-        print(f"spamlab run: [{number}/{total}] {notebook} done in {seconds[notebook]:.1f} s",
+    took = round(time.perf_counter() - started, 1)
+    with lock:
+        print(f"spamlab run: [{index}/{total}] {notebook} done in {took:.1f} s",
               file=stream, flush=True)
-    return seconds
+    return took
+
+
+def _raise_first(failure: BaseException, plan: RunPlan, build: Path) -> None:
+    """Raise a worker's failure in the main thread; a failed notebook keeps the partial run."""
+    if isinstance(failure, NotebookFailed):
+        failed = plan.out_dir.with_name(f"{plan.name}.failed")
+        _replace(build, failed)
+        raise NotebookFailed(str(failure).replace(str(build), str(failed))) from None
+    raise failure
 
 
 def _remove_abandoned_builds(root: Path, name: str) -> None:
@@ -254,15 +334,20 @@ def _replace(source: Path, target: Path) -> None:
 
 
 def execute(
-    source: Path, out_dir: Path, parameters: Mapping[str, Any], timeout: int | None = 600
+    source: Path, out_dir: Path, parameters: Mapping[str, Any], timeout: int | None = 600,
+    *, kernel: kernels.WarmKernel | None = None,
 ) -> Path:
     """Convert a jupytext ``.py`` source and execute it with papermill into ``out_dir``.
 
     Only the ``parameters`` the notebook declares are injected. Returns the executed
     ``.ipynb``. A failing cell raises :class:`NotebookFailed` naming the notebook, the
     cell (index and first line) and the error; the partially executed notebook is
-    kept for inspection. The kernel's sockets live in a private temporary folder, so
-    runs in the same folder at the same time do not meet.
+    kept for inspection.
+
+    Without ``kernel`` the notebook gets a kernel of its own, started in ``out_dir``,
+    whose sockets live in a private temporary folder, so runs in the same folder at
+    the same time do not meet; with a :class:`spamlab.kernels.WarmKernel` (started in
+    ``out_dir``, namespace already reset) it runs on that one, which stays up.
     """
     # Imported here on purpose: jupytext and papermill take seconds to load, which
     # `spamlab run --help` and a run refused by its option checks should not wait for.
@@ -280,32 +365,17 @@ def execute(
         jupytext.write(notebook, converted)
         declared = declared_parameters(source)
         try:
+            # on a warm kernel (started in out_dir), or on a kernel of its own
+            where = ({"km": kernel.manager} if kernel is not None else
+                     {"config": kernels.kernel_config(Path(tmp) / "kernel-ipc"), "cwd": str(out_dir)})
             papermill.execute_notebook(
                 str(converted), str(target), kernel_name=KERNEL,
-                config=_kernel_config(Path(tmp) / "kernel-ipc"),
                 parameters={k: v for k, v in parameters.items() if k in declared},
-                progress_bar=False, cwd=str(out_dir), execution_timeout=timeout,
+                progress_bar=False, execution_timeout=timeout, **where,
             )
         except PapermillExecutionError as exc:
             raise NotebookFailed(describe_failure(source.stem, exc, target)) from None
     return target
-
-
-def _kernel_config(ipc_path: Path) -> Config:
-    """Kernel settings: local IPC sockets at ``ipc_path`` where the OS has them (no open TCP
-    ports, no warning; an absolute private path, not ``kernel-ipc`` in the working folder).
-
-    The kernel's own log is limited to critical messages: jupyter_client interrupts
-    every kernel before shutting it down, which an idle ipykernel may log as an
-    alarming but harmless "KeyboardInterrupt caught in kernel". Errors in cells
-    reach the user through :class:`NotebookFailed`, not through this log.
-    """
-    config = Config()
-    config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
-    if os.name == "posix":
-        config.KernelManager.transport = "ipc"
-        config.KernelManager.ip = str(ipc_path)
-    return config
 
 
 def describe_failure(notebook: str, exc: Any, saved: Path) -> str:

@@ -1,8 +1,10 @@
 """``spamlab run``: execute the analysis notebooks into ``reports/<name>/``.
 
-Without ``--data`` the Rustock story runs (notebooks 01-04) into
-``reports/rustock/``. With ``--data FILE`` notebooks 02, 04 and 05 run on your
-daily series into ``reports/<name>/``. This module turns the options into a
+Without ``--data`` the Rustock story runs (notebooks 01-04, and 06 on a synthetic
+spam trap) into ``reports/rustock/``. With ``--data FILE`` notebooks 02, 04 and 05
+run on your daily series into ``reports/<name>/``, followed by 06 when ``--sources``
+and ``--target`` name the file's source columns; ``--events DIR`` runs 06 alone on
+the mail that ``spamlab ingest`` read into ``DIR``. This module turns the options into a
 checked :class:`spamlab.notebooks.RunPlan` before any notebook starts (a missing
 file, an unknown column, an interruption outside the data stop the run with one
 line); :func:`spamlab.notebooks.execute_plan` then executes it.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -26,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from spamlab import events, inputs, notebooks, paths, report, series
+from spamlab import events, inputs, kernels, notebooks, paths, report, series
 from spamlab.errors import ParameterError
 
 #: run name (folder under reports/) of the default run
@@ -40,13 +43,14 @@ READING: dict[str, tuple[str, Any]] = {
     "sep": ("sep", None), "decimal": ("decimal", None), "date_format": ("date_format", None),
     "encoding": ("encoding", "utf-8"), "on_bad_rows": ("on_bad_rows", "raise"),
     "aggregate": ("aggregate", None), "ambiguous": ("ambiguous", "raise"),
-    "nonexistent": ("nonexistent", "raise"),
+    "nonexistent": ("nonexistent", "raise"), "exposure_col": ("exposure_col", None),
 }
 #: notebook parameters that have their own option (a -p for them is refused)
 _OWN_OPTIONS: dict[str, str] = {
     "data": "--data", "date_col": "--date-col", "value_col": "--value-col", "tz": "--tz",
     "interruption": "--interruption", "interruptions": "--interruption", "seed": "--seed",
     "run_name": "--name", "reports_dir": "--reports-dir",
+    "sources": "--sources", "target": "--target", "events": "--events",
     **{name: "--" + name.replace("_", "-") for name in READING},
 }
 
@@ -82,6 +86,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                          help="a local time occurring twice when clocks go back")
     reading.add_argument("--nonexistent", choices=list(series.NONEXISTENT), default="raise",
                          help="a local time skipped when clocks go forward")
+    reading.add_argument("--exposure-col", help="column with the fraction of each day observed, "
+                         "the exposure of count models (default: 'covered' when the file has it, "
+                         "as spamlab ingest writes; days with 0 are gaps)")
+    sources = parser.add_argument_group("what vanished (notebook 06, spamlab.attribution)")
+    sources.add_argument("--sources", type=_names, help="with --data: the columns of the "
+                         "sources the total (--value-col) is made of, e.g. rustock,bagle,other; "
+                         "adds notebook 06 to the run")
+    sources.add_argument("--target", help="with --sources: the source whose disappearance "
+                         "is accounted for, e.g. rustock")
+    sources.add_argument("--events", type=Path, help="instead of --data: a `spamlab ingest` "
+                         "output folder; notebook 06 finds the fingerprint groups that "
+                         "stopped at --interruption (-p by=helo for another fingerprint)")
     parser.add_argument("--name", help="run name, the folder under reports/ "
                         "(default: rustock, or the data file's stem)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -96,8 +112,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Check the parameters, execute the notebooks, write results.json; return 0."""
-    notebooks.execute_plan(plan_run(args))
+    """Check the parameters, execute the notebooks, write results.json; return 0.
+
+    The kernels start first, in the background (:class:`spamlab.kernels.KernelPool`),
+    so they import spamlab on the other cores while this process reads the data and
+    checks the options; a refused run shuts them down again.
+    """
+    notebooks.check_kernel()
+    wanted = len(args.only) if args.only else len(notebooks.STORY)
+    with kernels.KernelPool(max(1, min(os.cpu_count() or 1, wanted)), notebooks.KERNEL) as pool:
+        notebooks.execute_plan(plan_run(args), pool=pool)
     return 0
 
 
@@ -119,7 +143,11 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
     """
     notebooks.check_kernel()
     extra_parameters = parse_parameters(args.parameter)
-    if args.data is None:
+    if args.events is not None:
+        name = args.name or default_name(Path(args.events))
+        planned = notebooks.ATTRIBUTION
+        data_parameters = events_parameters(args)
+    elif args.data is None:
         _refuse_data_options(args)
         name = args.name or DEFAULT_NAME
         planned, data_parameters = notebooks.STORY, story_parameters()
@@ -130,6 +158,9 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
         data_parameters = user_data_parameters(
             args.data, args.date_col, args.value_col, args.interruption, args.tz, **reading
         )
+        if args.sources or args.target:
+            planned = notebooks.YOUR_DATA + notebooks.ATTRIBUTION
+            data_parameters.update(sources_parameters(args, reading))
     selected = select_notebooks(planned, args.only)
     root = (args.reports_dir or paths.reports()).expanduser().resolve()
     out_dir = root / report.check_run_name(name)
@@ -141,6 +172,73 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
     _check_declared(notebooks_dir, selected, extra_parameters)
     return notebooks.RunPlan(name, out_dir, selected, parameters, notebooks_dir,
                              timeout=args.timeout, html=not args.no_html, planned=planned)
+
+
+def _names(text: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]`` (the ``--sources`` list).
+
+    Examples
+    --------
+    >>> _names("rustock, bagle,other")
+    ['rustock', 'bagle', 'other']
+    """
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def sources_parameters(args: argparse.Namespace, reading: dict[str, Any]) -> dict[str, Any]:
+    """Check ``--sources``/``--target`` against the ``--data`` file before any notebook starts.
+
+    Raises
+    ------
+    ParameterError
+        ``--target`` without ``--sources`` or not among them, a source named twice or
+        equal to the total.
+    DataError
+        A source column the file does not have (the available ones are listed).
+    """
+    if not args.sources:
+        raise ParameterError("--target needs --sources (the columns the total is made of)")
+    if not args.target:
+        raise ParameterError(f"--sources {','.join(args.sources)} needs --target (the source "
+                             f"whose disappearance is accounted for, e.g. {args.sources[0]})")
+    if args.target not in args.sources:
+        raise ParameterError(f"--target {args.target} is not among --sources "
+                             f"{','.join(args.sources)}")
+    inputs.read_sources(args.data, date_col=args.date_col, value_col=args.value_col,
+                        sources=args.sources, target=args.target, tz=args.tz, **reading)
+    return {"sources": list(args.sources), "target": args.target, "events": None}
+
+
+def events_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    """The parameters of notebook 06 on a ``spamlab ingest`` output folder (``--events``).
+
+    Raises
+    ------
+    ParameterError
+        ``--events`` with ``--data`` or ``--sources``, a folder without ``events/``,
+        no ``--interruption``, or one outside the days of ``daily_counts.csv``.
+    """
+    if args.data is not None or args.sources or args.target:
+        raise ParameterError("--events (ingested mail) and --data/--sources/--target (daily "
+                             "counts by source) are two ways to feed notebook 06: give one")
+    folder = Path(args.events).expanduser().resolve()
+    if not (folder / "events").is_dir():
+        raise ParameterError(f"--events {args.events}: no events/ folder in it (give the "
+                             f"--out folder of `spamlab ingest`)")
+    if not args.interruption:
+        raise ParameterError("--interruption is required with --events (e.g. "
+                             "'2011-03-16 14:45')")
+    moment = max(parse_timestamp(text, args.tz) for text in args.interruption)
+    counts = folder / "daily_counts.csv"
+    if counts.is_file():
+        days = pd.to_datetime(pd.read_csv(counts, usecols=["date"])["date"], utc=True)
+        first, end = days.min(), days.max() + pd.Timedelta(days=1)
+        if not first < moment < end:
+            raise ParameterError(f"--interruption {moment.isoformat()} is outside the mail in "
+                                 f"{args.events}, which covers {first.isoformat()} to "
+                                 f"{end.isoformat()} (end excluded)")
+    return {"data": None, "events": str(folder), "tz": args.tz, "sources": [], "target": None,
+            "interruption": moment.isoformat(), "interruptions": [moment.isoformat()]}
 
 
 def default_name(data: Path) -> str:
@@ -157,6 +255,7 @@ def default_name(data: Path) -> str:
 
 def _refuse_data_options(args: argparse.Namespace) -> None:
     defaults = {"interruption": None, "date_col": "date", "value_col": "count", "tz": None,
+                "sources": None, "target": None,
                 **{key: default for key, (_, default) in READING.items()}}
     given = ["--" + key.replace("_", "-") for key, default in defaults.items()
              if getattr(args, key) != default]

@@ -1,0 +1,203 @@
+"""Warm Jupyter kernels: started once per run, each executing notebooks one after another.
+
+A notebook's kernel spends most of a short run starting up and importing pandas,
+matplotlib, scipy, statsmodels and spamlab (about 3 s of a 5-9 s notebook on this
+project's 2-core reference machine); the models themselves fit in milliseconds.
+A run therefore starts a few kernels at once, in the background, as soon as it
+begins (:class:`KernelPool`), has each import spamlab while the run is still reading
+the data and checking its options, and executes the notebooks on them, each kernel
+taking the next notebook when it is free. Between two notebooks a kernel's namespace is cleared
+(:data:`RESET_CODE`: IPython's ``%reset -f``, open figures closed, spamlab's figure
+theme set again, cell numbers restarting at 1), so a notebook sees exactly what it
+would see in a fresh kernel, except for modules already imported.
+
+Examples
+--------
+>>> RESET_CODE.splitlines()[0]
+'%reset -f'
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import shutil
+import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from jupyter_client.blocking.client import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+from jupyter_core.utils import ensure_event_loop
+from traitlets import List
+from traitlets.config import Config
+
+#: What a warm kernel imports before its first notebook.
+WARM_CODE = ("import spamlab.attribution, spamlab.explore, spamlab.inputs, spamlab.its, "
+             "spamlab.plots, spamlab.report")
+
+#: Run between two notebooks in the same kernel.
+RESET_CODE = """%reset -f
+import matplotlib.pyplot as _plt, spamlab.plots.style as _style
+_plt.close('all'); _style.theme()
+del _plt, _style
+get_ipython().execution_count = 1"""
+
+#: Seconds allowed for a kernel to start, warm up or reset.
+START_TIMEOUT = 120
+
+
+class ClientTrackingKernelManager(KernelManager):
+    """A kernel manager that remembers the clients it hands out, so they can be closed.
+
+    A notebook executor given a running kernel (papermill, nbclient) leaves its client's
+    sockets open when it is done, since it does not own the kernel.
+    """
+
+    handed_out: List[BlockingKernelClient] = List()
+
+    def client(self, **kwargs: Any) -> BlockingKernelClient:
+        """A new client of this kernel, remembered until :meth:`close_clients`."""
+        client = super().client(**kwargs)
+        self.handed_out.append(client)
+        return client
+
+    def close_clients(self) -> None:
+        """Stop the channels of every client handed out so far."""
+        while self.handed_out:
+            self.handed_out.pop().stop_channels()
+
+
+@dataclass
+class WarmKernel:
+    """One started kernel, and a label for messages."""
+
+    manager: ClientTrackingKernelManager
+    name: str
+
+    def run_silently(self, code: str) -> None:
+        """Execute ``code`` in the kernel and wait; raise RuntimeError if it fails."""
+        client = self.manager.client()
+        client.start_channels()
+        try:
+            client.wait_for_ready(START_TIMEOUT)
+            reply = client.execute_interactive(code, silent=True, timeout=START_TIMEOUT,
+                                               output_hook=lambda message: None)
+        finally:
+            self.manager.close_clients()
+        content = reply["content"]
+        if content.get("status") != "ok":
+            raise RuntimeError(f"kernel {self.name}: {content.get('ename')}: {content.get('evalue')}")
+
+    def reset(self, cwd: Path) -> None:
+        """Clear the namespace before the next notebook (:data:`RESET_CODE`), working in ``cwd``.
+
+        Also closes the clients of earlier notebooks (:meth:`ClientTrackingKernelManager.close_clients`).
+        """
+        self.run_silently(f"{RESET_CODE}\nimport os as _os; _os.chdir({str(cwd)!r}); del _os")
+
+
+def kernel_config(ipc_path: Path) -> Config:
+    """Kernel settings: local IPC sockets at ``ipc_path`` where the OS has them (no open TCP
+    ports, no warning; an absolute private path, not ``kernel-ipc`` in the working folder).
+
+    The kernel's own log is limited to critical messages: jupyter_client interrupts
+    every kernel before shutting it down, which an idle ipykernel may log as an
+    alarming but harmless "KeyboardInterrupt caught in kernel". Errors in cells
+    reach the user through the notebook executor, not through this log.
+    """
+    config = Config()
+    config.NotebookClient.extra_arguments = ["--IPKernelApp.log_level=CRITICAL"]
+    if os.name == "posix":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(ipc_path)
+    return config
+
+
+def start_kernel(kernel_name: str, ipc_path: Path, cwd: Path, label: str) -> WarmKernel:
+    """Start kernel ``kernel_name`` in ``cwd`` and import spamlab in it (:data:`WARM_CODE`).
+
+    ``ipc_path`` is the stem of the kernel's private IPC sockets.
+    """
+    manager = ClientTrackingKernelManager(kernel_name=kernel_name, config=kernel_config(ipc_path))
+    manager.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=str(cwd))
+    kernel = WarmKernel(manager, label)
+    try:
+        kernel.run_silently(WARM_CODE)
+    except BaseException:
+        manager.shutdown_kernel(now=True)
+        raise
+    return kernel
+
+
+class KernelPool:
+    """Kernels starting in background threads from the moment the pool is made.
+
+    ``spamlab run`` makes one before it reads the data and checks the options, so the
+    kernels start and import spamlab on the other cores meanwhile; the run's workers
+    then :meth:`take` them. Use it as a context manager: leaving it shuts every kernel
+    down (also those never taken) and removes their sockets' folder.
+
+    Parameters
+    ----------
+    count
+        Kernels to start.
+    kernel_name
+        The Jupyter kernel spec to start.
+    """
+
+    def __init__(self, count: int, kernel_name: str) -> None:
+        self.count = count
+        self._folder = Path(tempfile.mkdtemp(prefix="spamlab-kernels-"))
+        self._starter = ThreadPoolExecutor(max_workers=count, thread_name_prefix="spamlab-kernel")
+        self._started = [self._starter.submit(self._start, kernel_name, number)
+                         for number in range(1, count + 1)]
+        self._untaken: queue.SimpleQueue[Future[WarmKernel]] = queue.SimpleQueue()
+        for future in self._started:
+            self._untaken.put(future)
+
+    def _start(self, kernel_name: str, number: int) -> WarmKernel:
+        try:
+            return start_kernel(kernel_name, self._folder / f"kernel-{number}", self._folder,
+                                str(number))
+        finally:
+            close_thread_loop()
+
+    def take(self) -> WarmKernel | None:
+        """A started kernel (waiting for it if need be), or None when all were taken.
+
+        Raises what starting it raised (a kernel that would not start or import spamlab).
+        """
+        try:
+            return self._untaken.get_nowait().result()
+        except queue.Empty:
+            return None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._starter.shutdown(wait=True, cancel_futures=True)
+        for future in self._started:
+            if not future.cancelled() and future.exception() is None:
+                shut_down(future.result())
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def shut_down(kernel: WarmKernel) -> None:
+    """Stop ``kernel``'s process and close its clients."""
+    kernel.manager.close_clients()
+    if kernel.manager.has_kernel:
+        kernel.manager.shutdown_kernel(now=True)
+    kernel.manager.cleanup_resources()
+
+
+def close_thread_loop() -> None:
+    """Close the event loop that jupyter_client's blocking calls opened in this thread.
+
+    Call it when a thread that talked to a kernel ends; the loop is otherwise left open
+    until the interpreter exits (and reported as a ResourceWarning).
+    """
+    ensure_event_loop().close()

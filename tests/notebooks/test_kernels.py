@@ -1,0 +1,76 @@
+"""Warm kernels: notebooks sharing a kernel see a fresh namespace, and no kernel outlives a run.
+
+Small throwaway notebooks stand in for the analysis."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import psutil
+import pytest
+
+from spamlab import notebooks
+
+pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("notebook_runs")]
+
+FIRST = '''# %% tags=["parameters"]
+reports_dir = None
+
+# %%
+import matplotlib
+from spamlab import report
+leaked = "from the first notebook"
+matplotlib.rcParams["axes.grid"] = False
+report.write_fragment(report.run_dir("r", reports_dir), "01-first", {"first": True})
+'''
+
+SECOND = '''# %% tags=["parameters"]
+reports_dir = None
+
+# %%
+import matplotlib
+from spamlab import report
+seen = {"leaked": "leaked" in globals(), "grid": bool(matplotlib.rcParams["axes.grid"])}
+report.write_fragment(report.run_dir("r", reports_dir), "02-second", seen)
+'''
+
+
+def _plan(tmp_path: Path, kernels: int | None) -> notebooks.RunPlan:
+    (tmp_path / "nb").mkdir(exist_ok=True)
+    (tmp_path / "nb" / "01-first.py").write_text(FIRST, encoding="utf-8")
+    (tmp_path / "nb" / "02-second.py").write_text(SECOND, encoding="utf-8")
+    root = tmp_path / "reports"
+    names = ("01-first", "02-second")
+    return notebooks.RunPlan("r", root / "r", names, {"reports_dir": str(root)}, tmp_path / "nb",
+                             timeout=120, html=False, planned=names, kernels=kernels)
+
+
+def test_a_shared_kernel_gives_each_notebook_a_fresh_namespace_and_theme(tmp_path, capsys):
+    results = notebooks.execute_plan(_plan(tmp_path, kernels=1))
+    assert results["first"] is True
+    assert results["leaked"] is False  # the first notebook's names are gone
+    assert results["grid"] is True  # spamlab's theme (whitegrid) is set again
+    second = nbformat.read(tmp_path / "reports" / "r" / "02-second.ipynb", as_version=4)
+    counts = [cell.execution_count for cell in second.cells if cell.cell_type == "code"]
+    assert counts == list(range(1, len(counts) + 1))  # numbered as in a fresh kernel
+
+
+def test_no_kernel_outlives_a_run_on_several_kernels(tmp_path, capsys):
+    before = {child.pid for child in psutil.Process().children(recursive=True)}
+    notebooks.execute_plan(_plan(tmp_path, kernels=2))
+    log = json.loads((tmp_path / "reports" / "r" / "run_log.json").read_text(encoding="utf-8"))
+    assert list(log["seconds"]) == ["01-first", "02-second"]  # in plan order
+    after = psutil.Process().children(recursive=True)
+    alive = [child for child in after if child.pid not in before and child.is_running()
+             and child.status() != psutil.STATUS_ZOMBIE]
+    assert alive == []
+
+
+def test_kernel_count_is_one_per_core_and_at_most_one_per_notebook(tmp_path, monkeypatch):
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert notebooks.kernel_count(_plan(tmp_path, kernels=None)) == 2  # two notebooks
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert notebooks.kernel_count(_plan(tmp_path, kernels=None)) == 1
+    assert notebooks.kernel_count(_plan(tmp_path, kernels=5)) == 2
