@@ -147,7 +147,7 @@ def test_bad_arguments_are_named(change: dict[str, object], kind: type, words: s
 def test_bad_counts_name_the_column_and_row() -> None:
     data = panel(0)
     data.loc[data.index[3], "bagle"] = -1.0
-    with pytest.raises(DataError, match=r"column 'bagle': 1 negative .* row 3"):
+    with pytest.raises(DataError, match=r"column 'bagle': 1 negative .* row 3 \(.*: -1\.0\); counts"):
         attribution.account(data, total="total", sources=["rustock", "bagle"], target="rustock",
                             interruption=CUT)
     data = panel(0).astype({"bagle": object})

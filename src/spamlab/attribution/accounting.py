@@ -179,7 +179,7 @@ def _counts(column: pd.Series, name: str) -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(values) & ~np.isnan(values) | (values < 0))
     if len(bad):
         raise DataError(f"column {name!r}: {len(bad)} negative or infinite count(s), first at "
-                        f"row {bad[0]} ({column.index[bad[0]]}: {values[bad[0]]!r}); counts "
+                        f"row {bad[0]} ({column.index[bad[0]]}: {float(values[bad[0]])!r}); counts "
                         "must be >= 0")
     return values
 
