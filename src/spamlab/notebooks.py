@@ -226,7 +226,7 @@ def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
 
     with contextlib.ExitStack() as stack:
         if pool is None:
-            pool = stack.enter_context(kernels.KernelPool(kernel_count(plan), KERNEL))
+            pool = stack.enter_context(kernels.KernelPool(kernel_count(len(plan.notebooks), plan.kernels), KERNEL))
         threads = [threading.Thread(target=work, args=(pool,), daemon=True)
                    for _ in range(min(pool.count, len(plan.notebooks)))]
         for thread in threads:
@@ -238,17 +238,15 @@ def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
     return {notebook: seconds[notebook] for notebook in plan.notebooks}
 
 
-def kernel_count(plan: RunPlan) -> int:
-    """Kernels a run starts: ``plan.kernels``, else one per core, at most one per notebook.
+def kernel_count(n_notebooks: int, wanted: int | None = None) -> int:
+    """Kernels a run starts: ``wanted``, else one per core, at most one per notebook.
 
     Examples
     --------
-    >>> plan = RunPlan("r", Path("r"), ("01", "02", "03"), {}, Path("."), kernels=2)
-    >>> kernel_count(plan)
-    2
+    >>> kernel_count(3, wanted=2), kernel_count(1, wanted=4)
+    (2, 1)
     """
-    wanted = plan.kernels or os.cpu_count() or 1
-    return max(1, min(wanted, len(plan.notebooks)))
+    return max(1, min(wanted or os.cpu_count() or 1, n_notebooks))
 
 
 def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],

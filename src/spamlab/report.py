@@ -292,8 +292,7 @@ def _bbox(fig: Any) -> str:
     clipped). Cropping "tight" draws the figure twice, which costs a quarter to a third
     of a second per figure.
     """
-    engine = fig.get_layout_engine() if hasattr(fig, "get_layout_engine") else None
-    return "standard" if isinstance(engine, ConstrainedLayoutEngine) else "tight"
+    return "standard" if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine) else "tight"
 
 
 def jsonable(obj: Any) -> Any:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -119,8 +118,8 @@ def run_command(args: argparse.Namespace) -> int:
     checks the options; a refused run shuts them down again.
     """
     notebooks.check_kernel()
-    wanted = len(args.only) if args.only else len(notebooks.STORY)
-    with kernels.KernelPool(max(1, min(os.cpu_count() or 1, wanted)), notebooks.KERNEL) as pool:
+    at_most = len(args.only) if args.only else len(notebooks.STORY)  # the plan is not made yet
+    with kernels.KernelPool(notebooks.kernel_count(at_most), notebooks.KERNEL) as pool:
         notebooks.execute_plan(plan_run(args), pool=pool)
     return 0
 
