@@ -5,12 +5,15 @@ level shift at position 60 (the first post observation), shifts of 1 and 2
 innovation standard deviations, noise iid N(0, 1) or stationary AR(1) with
 phi = 0.5 and unit innovations; common regressors none (``trend=False``) or a
 linear trend (``trend=True``, the default of ``breakpoints``). For each cell the
-script prints the coverage of the true date (%) and the mean set size (number of
-dates in the set; the hull ``ci_low..ci_high`` is at least as long) for
-``interval="inverted"`` and ``interval="bai"`` with ``errors="hac"`` (and
-``"iid"`` for iid noise), all on the same replicates. The inverted sets are
-computed for all replicates at once (:func:`spamlab.its.breakset.inverted_set`,
-which ``break_search`` calls per series); Bai's by ``its.break_search`` per series.
+script prints the coverage of the true date (%, with its MC SE) and the mean set
+size (number of dates in the set, of 85 admissible; the hull ``ci_low..ci_high``
+is at least as long) for ``interval="inverted"`` and ``interval="bai"`` with
+``errors="hac"`` (and ``"iid"`` for iid noise), all on the same replicates; the
+AR(1) cells with a trend are run with two seeds. The inverted sets are computed
+for all replicates at once (:func:`spamlab.its.breakset.inverted_set`, which
+``break_search`` calls per series); Bai's by ``its.breakpoints`` per series. Last,
+the CPU seconds of one ``its.breakpoints`` call (inverted set, ``errors="hac"``,
+trend) at n = 120 and n = 365.
 
 Structural intervals (``method="structural"``): local level with
 sigma_eta 0.05 / 0.1, noise 1, n = 100, level shift 3 at the midpoint; coverage
@@ -64,6 +67,18 @@ def break_cell(phi: float, shift: float, trend: bool, reps: int, seed: int) -> d
     return out
 
 
+def seconds_per_set(n: int, calls: int = 5) -> float:
+    """CPU seconds of one ``its.breakpoints`` call (inverted set, ``errors="hac"``, trend)
+    on an AR(1) series of ``n`` points with a 1-sd shift mid-series."""
+    rng = np.random.default_rng(n)
+    frames = [pd.DataFrame({"v": row + (np.arange(n) >= n // 2)})
+              for row in noise(rng, calls, n, 0.5)]
+    start = time.process_time()
+    for frame in frames:
+        its.breakpoints(frame, y="v", errors="hac")
+    return (time.process_time() - start) / calls
+
+
 def _summary(hits: np.ndarray, sizes: np.ndarray) -> str:
     cover = hits.mean()
     return (f"{100 * cover:5.1f} (SE {100 * math.sqrt(cover * (1 - cover) / len(hits)):.1f}),"
@@ -104,10 +119,16 @@ def main() -> None:
     for trend in (False, True) if args.reps else ():
         for phi in (0.0, 0.5):
             for shift in (1.0, 2.0):
-                cell = break_cell(phi, shift, trend, args.reps, seed=int(10 * phi + shift))
-                for method, text in cell.items():
-                    print(f"  trend={trend!s:5} phi={phi} shift={shift:.0f}  {method:13} {text}",
-                          flush=True)
+                base = int(10 * phi + shift)
+                for seed in (base, base + 100) if phi and trend else (base,):
+                    cell = break_cell(phi, shift, trend, args.reps, seed)
+                    for method, text in cell.items():
+                        print(f"  trend={trend!s:5} phi={phi} shift={shift:.0f} seed={seed:<3} "
+                              f"{method:13} {text}", flush=True)
+    if args.reps:
+        for n in (120, 365):
+            print(f"  one inverted set (errors='hac', trend), n = {n}: "
+                  f"{seconds_per_set(n):.2f} s CPU", flush=True)
     if args.structural_reps:
         print(f"Structural level change, n = 100, shift 3, noise sd 1, "
               f"{args.structural_reps} replications per cell")

@@ -19,7 +19,9 @@ from spamlab import its
 from spamlab.errors import ParameterError
 from spamlab.its.breaks import argmax_quantile, argmax_tail, optimal_breaks, scan_one_break
 from spamlab.its.breakset import (
+    ar1_whiten,
     critical_values,
+    integrated_rho,
     inverted_set,
     weighted_chi2_quantile,
     weighted_chi2_sf,
@@ -208,22 +210,96 @@ def test_inverted_set_is_narrow_for_a_large_break():
     assert row["ci_low"] <= 70 <= row["ci_high"] and row["set_size"] <= 7
 
 
+def ar1_covariance(n: int, rho: float) -> np.ndarray:
+    lag = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
+    return rho**lag / (1 - rho**2)
+
+
+def test_whitening_is_the_inverse_cholesky_factor():
+    z = np.random.default_rng(8).normal(size=(30, 3))
+    for rho in (-0.4, 0.0, 0.5, 0.93):
+        dense = np.linalg.solve(np.linalg.cholesky(ar1_covariance(30, rho)), z)
+        np.testing.assert_allclose(ar1_whiten(z, rho), dense, rtol=1e-10, atol=1e-12)
+
+
+def test_integrated_rho_against_dense_restricted_likelihood():
+    """Sum over dates of the REML likelihood, each written with the dense AR(1) matrix."""
+    rng = np.random.default_rng(12)
+    n, grid, positions = 40, np.round(np.arange(-0.9, 0.91, 0.05), 2), np.arange(8, 33)
+    t = np.arange(n)
+    common = (t + 1.0)[:, None]
+    rows = ar1_matrix(rng, 3, n, 0.6) + 1.5 * (t >= 22)
+    expected = []
+    for y in rows:
+        loglik = []
+        for rho in grid:
+            inverse = np.linalg.inv(ar1_covariance(n, rho))
+            per_date = []
+            for k in positions:
+                x = np.column_stack([t < k, t >= k, common]).astype(float)
+                gram = x.T @ inverse @ x
+                e = y - x @ np.linalg.solve(gram, x.T @ inverse @ y)
+                per_date.append(-0.5 * ((n - 3) * np.log(e @ inverse @ e)
+                                        + np.linalg.slogdet(gram)[1]
+                                        + np.linalg.slogdet(ar1_covariance(n, rho))[1]))
+            loglik.append(np.logaddexp.reduce(per_date))
+        expected.append(grid[int(np.argmax(loglik))])
+    np.testing.assert_array_equal(integrated_rho(rows, common, positions, grid), expected)
+
+
+def test_whitened_critical_value_against_simulated_ar1_statistic():
+    """With rho known, U(k) from Prais-Winsten-whitened data (dense Cholesky here) rejects
+    at the nominal rate when compared with the critical value of the whitened design."""
+    n, k, rho, reps = 60, 21, 0.5, 50_000
+    t = np.arange(n)
+    design = np.column_stack([t < k, t >= k, t + 1.0]).astype(float)
+    whitener = np.linalg.inv(np.linalg.cholesky(ar1_covariance(n, rho)))
+    xw = whitener @ design
+    maker = np.eye(n) - xw @ np.linalg.pinv(xw)
+    partial = np.zeros((n, n))
+    for i in range(n):
+        start = 0 if i < k else k
+        partial[i, start: i + 1] = 1.0 / (k if i < k else n - k)
+    errors = ar1_matrix(np.random.default_rng(5), reps, n, rho)
+    sums = errors @ whitener.T @ maker @ partial.T
+    statistic = np.einsum("rn,rn->r", sums, sums)
+    critical = critical_values([ar1_whiten(design, rho)], np.array([k]), 0.05)[0]
+    assert abs(np.mean(statistic > critical) - 0.05) < 4 * math.sqrt(0.05 * 0.95 / reps)
+
+
+@pytest.mark.slow
+def test_inverted_sets_cover_under_ar1_noise_with_a_trend():
+    """The hardest cell: AR(1) noise (phi 0.5), a trend, a 1-sd shift at 60 of n = 120,
+    errors="hac" (REML rho with the date integrated out, whitened test). 2,000 replications:
+    MC SE 0.5 points at 95%; other seeds gave 93.5-95.3% (benchmarks/breaks.py; the
+    prewhitened long-run variance used before gave 89-94%)."""
+    rng = np.random.default_rng(41)
+    n, reps = 120, 2000
+    t = np.arange(n)
+    values = ar1_matrix(rng, reps, n, 0.5) + 1.0 * (t >= 60)
+    sets = inverted_set(values, (t + 1.0)[:, None], 18, "hac", None, 0.05)
+    cover, size = sets[:, 60].mean(), sets.sum(axis=1).mean()
+    se = math.sqrt(cover * (1 - cover) / reps)
+    # 0.93 is the target: 4 MC SE below 95%, 2 MC SE below the 94% the seeds average
+    assert 0.93 <= cover <= 0.99, f"coverage {cover:.3f} (MC SE {se:.3f}), target >= 0.93"
+    assert size < 83, f"mean set size {size:.1f} of 85 dates"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("phi", "trend", "low", "high"), [
-    (0.5, False, 0.93, 1.0), (0.5, True, 0.90, 1.0), (0.0, False, 0.93, 0.99),
-    (0.0, True, 0.93, 0.99),
+    (0.5, False, 0.93, 1.0), (0.0, False, 0.93, 1.0), (0.0, True, 0.93, 1.0),
 ])
 def test_inverted_sets_cover_under_ar1_and_iid_noise(phi, trend, low, high):
-    """n = 120, break at 60, shifts of 1 and 2 innovation sd, errors="hac", 1,000 replications
-    per shift (MC SE about 0.7 points at 95%). These seeds give 94.8 / 96.1% under AR(1) noise
-    (phi 0.5) without a trend, 92.0 / 95.0% with one, 95.6 / 98.1% (iid) and 95.8 / 97.6%
-    (iid, trend); Bai's set with the same long-run variance covers 72-93% under AR(1) noise
-    (benchmarks/breaks.py)."""
+    """n = 120, break at 60, shifts of 1 and 2 innovation sd, errors="hac", 400 replications
+    per shift (MC SE about 1 point at 95%). These seeds give 95.8 / 97.2% (AR(1), no trend),
+    95.8 / 99.2% (iid) and 97.5 / 98.2% (iid, trend); the AR(1) cells with a trend are the
+    test above."""
     rng = np.random.default_rng(20 + int(10 * phi) + trend)
-    n, reps, size = 120, 1000, 18
+    n, reps, size = 120, 400, 18
     common = np.arange(1.0, n + 1)[:, None] if trend else np.empty((n, 0))
     for shift in (1.0, 2.0):
         values = (ar1_matrix(rng, reps, n, phi) if phi else rng.normal(size=(reps, n))) + \
             shift * (np.arange(n) >= 60)
         sets = inverted_set(values, common, size, "hac", None, 0.05)
-        assert low <= sets[:, 60].mean() <= high, (shift, sets[:, 60].mean())
+        cover = sets[:, 60].mean()
+        assert low <= cover <= high, (shift, cover, math.sqrt(cover * (1 - cover) / reps))

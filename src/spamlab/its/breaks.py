@@ -27,10 +27,12 @@ the usual trimming).
     under-covers when the shift is small relative to the noise.
 
   With several breaks, each date's set is searched between its neighbours, the
-  other breaks held fixed. ``errors="hac"`` uses the AR(1)-prewhitened long-run
-  variance with automatic bandwidth (:mod:`spamlab.its.longrun`; with the inverted
-  sets the prewhitening rho is bias-corrected for the regression), ``"hac(L)"`` the
-  Bartlett one with ``L`` lags.
+  other breaks held fixed. ``errors="hac"``: the inverted sets are a feasible-GLS
+  test under AR(1) errors (REML ``rho`` with the break date integrated out,
+  Prais-Winsten whitening, critical values exact for the whitened design;
+  :mod:`spamlab.its.breakset`); Bai's interval uses the AR(1)-prewhitened long-run
+  variance with automatic bandwidth (:mod:`spamlab.its.longrun`). ``"hac(L)"``: the
+  Bartlett long-run variance with ``L`` lags for both.
 
 Examples
 --------
@@ -162,10 +164,11 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
     spec, **model
         The model, as for :func:`spamlab.its.fit`. Its ``seasonality`` and ``trend``
         are the common (non-breaking) regressors, ``alpha`` sets the ``1 - alpha``
-        confidence sets, and ``errors`` is ``"iid"`` (Bai's interval with the
-        residual variance) or ``"hac"`` (with the long-run Newey-West variance of the
-        residuals, which Bai (1997) allows for serially correlated errors; wider sets
-        when the noise is positively autocorrelated; the dates do not depend on it).
+        confidence sets, and ``errors`` is ``"iid"`` (the residual variance),
+        ``"hac"`` (serially correlated errors: the inverted sets whiten by a REML
+        AR(1) fit, Bai's interval uses the prewhitened long-run variance, which Bai
+        (1997) allows) or ``"hac(L)"`` (Bartlett, ``L`` lags); wider sets when the
+        noise is positively autocorrelated; the dates do not depend on it.
         The search is a gaussian level-shift model on ``y``: other families, a
         transform, covariates, exposure and the structural method are refused;
         ``slope_change`` (a term of the fitted model at known dates) is not used.
@@ -175,10 +178,9 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         ``"inverted"`` (default; test inversion, Elliott & Müller 2007) or ``"bai"``
         (Bai 1997); see the module docstring. In Monte Carlo runs (n = 120, one
         break mid-series, AR(1) noise with phi 0.5, ``errors="hac"``, 400
-        replications per cell, MC SE about 1 point) the 95% inverted sets covered
-        95.8-96.8% for shifts of 1 and 2 innovation standard deviations without a
-        trend and 89-95% with one; Bai's 72.5-92.8%. The inverted sets are wider: as
-        wide as Bai's to twice as wide at 1 sd, 1.2-3 times at 2 sd
+        replications per cell and seed, MC SE about 1 point) the 95% inverted sets
+        covered 97-99% for shifts of 1 and 2 innovation standard deviations without
+        a trend and 93.5-97% with one; Bai's 69-93%. The inverted sets are wider
         (``benchmarks/breaks.py`` prints the figures and set sizes).
         ``set_size`` counts the dates in the set; ``ci_low``/``ci_high`` bound it
         (the inverted set need not be an interval) and always include ``break_at``.

@@ -9,7 +9,8 @@ statistics. Two estimators, each taking ``resid`` of shape ``(n,)`` or ``(K, n)`
 * :func:`prewhitened_long_run_variance`: the data-dependent estimator of Andrews &
   Monahan (1992) -- prewhiten with a fitted AR(1), apply the quadratic-spectral
   kernel with Andrews' (1991) automatic bandwidth (from an AR(1) fitted to the
-  prewhitened series) and recolour by ``1 / (1 - rho)^2`` (``errors="hac"``). With
+  prewhitened series) and recolour by ``1 / (1 - rho)^2`` (``errors="hac"``, Bai's
+  interval; the inverted break-date sets whiten by a REML AR(1) fit instead). With
   AR(1) noise (phi 0.5) the fixed 4-lag Bartlett estimate is about 25% too small
   (its weights sum only part of the autocovariances); the prewhitened one is not.
 
