@@ -26,9 +26,10 @@ Monte Carlo standard error of a coverage near 95% with ``R`` replications is
 
 Run: ``.venv/bin/python benchmarks/turner.py [REPS]`` (default 1000; 11 minutes on a busy
 2-core machine, most of it the dense REML information at n = 100).
-``benchmarks/turner.py --arma REPS`` instead fits ``errors="arma(1,0)"`` (exact ML,
-observed information, Satterthwaite df) with ``its.fit`` on the first REPS replicates
-of each cell (one SARIMAX fit each, so slow: use a few hundred).
+``benchmarks/turner.py --arma REPS`` instead fits ``errors="arma(1,0)"`` (REML,
+Kackar-Harville variance, Satterthwaite df: :mod:`spamlab.its.armareml`) with ``its.fit``
+on the first REPS replicates of each cell, next to REML-Satterthwaite and ``reml`` on the
+same replicates (one optimizer run per series: use a few hundred).
 """
 
 from __future__ import annotations
@@ -121,18 +122,46 @@ def cell(n: int, rho: float, reps: int, seed: int) -> dict[str, dict[str, tuple[
     return table
 
 
-def arma_cell(n: int, rho: float, reps: int, seed: int) -> tuple[float, float]:
-    """Coverage % and median width of ``its.fit(errors="arma(1,0)")`` for the level change
-    on the first ``reps`` replicates of a cell (same draws as :func:`cell` with 1000)."""
+ITS_CONTRASTS: dict[str, np.ndarray] = {"level": np.array([0.0, 0.0, 1.0, 1.0]),
+                                         "slope": np.array([0.0, 0.0, 0.0, 1.0])}
+"""``its.fit``'s level change (at its interruption ``n/2 + 1``, the first post period) and
+slope change as contrasts of :func:`turner_design`'s coefficients: ``b2 + b3`` and ``b3``."""
+
+
+def arma_cell(n: int, rho: float, reps: int, seed: int
+              ) -> tuple[dict[str, dict[str, tuple[float, ...]]], float]:
+    """``term -> method -> (coverage %, mean width, median width)`` of ``its.fit(errors=
+    "arma(1,0)")`` and, on the same replicates (the first ``reps`` of :func:`cell`'s draws
+    with 1000), REML-Satterthwaite and ``reml`` for the same contrasts; and the mean
+    seconds per ``its.fit`` call."""
     y = ar1_paths(np.random.default_rng(seed), 1000, n, rho)[:reps]
-    covered, widths = [], []
+    found: dict[str, list[tuple[float, float]]] = {term: [] for term in ITS_CONTRASTS}
+    start = time.perf_counter()
     for row in y:
         frame = pd.DataFrame({"y": row}, index=pd.RangeIndex(1, n + 1))
-        level = its.fit(frame, y="y", interruptions=[n // 2 + 1], errors="arma(1,0)",
-                        min_pre=0).level_change()
-        covered.append(level["ci_low"] <= 0 <= level["ci_high"])
-        widths.append(level["ci_high"] - level["ci_low"])
-    return 100 * float(np.mean(covered)), float(np.median(widths))
+        effects = its.fit(frame, y="y", interruptions=[n // 2 + 1], errors="arma(1,0)",
+                          slope_change=True, min_pre=0).effects.set_index("kind")
+        for term in ITS_CONTRASTS:
+            found[term].append(tuple(effects.loc[f"{term}_change", ["ci_low", "ci_high"]]))
+    seconds = (time.perf_counter() - start) / reps
+    fitted = reml.fit_reml(turner_design(n), y)
+    pieces = reml.information(fitted)
+    table = {}
+    for term, c in ITS_CONTRASTS.items():
+        low, high = np.array(found[term]).T
+        rows = {"arma(1,0)": _coverage(low, high)}
+        for name, method in (("REML-S", reml.satterthwaite), ("reml", reml.kackar_harville)):
+            test = method(fitted, c, pieces)
+            half = stats.t.ppf(0.975, test.df) * test.std_err
+            rows[name] = _coverage(test.estimate - half, test.estimate + half)
+        table[term] = rows
+    return table, seconds
+
+
+def _coverage(low: np.ndarray, high: np.ndarray) -> tuple[float, float, float]:
+    """Coverage % of 0 (the true value), mean and median width."""
+    return (100 * float(np.mean((low <= 0) & (0 <= high))), float(np.mean(high - low)),
+            float(np.median(high - low)))
 
 
 def main(reps: int = 1000) -> None:
@@ -153,15 +182,21 @@ def main(reps: int = 1000) -> None:
 
 
 def main_arma(reps: int) -> None:
-    """Print ``arma(1,0)`` coverage per cell (level change; Monte Carlo SE stated)."""
-    print(f"errors='arma(1,0)', {reps} replications per cell; Monte Carlo SE of a 95% coverage "
-          f"{100 * np.sqrt(0.95 * 0.05 / reps):.2f} points")
+    """Print ``arma(1,0)`` coverage and widths per cell next to REML-Satterthwaite's and
+    ``reml``'s on the same replicates (level and slope change; Monte Carlo SE stated)."""
+    print(f"errors='arma(1,0)' (its.fit), {reps} replications per cell; Monte Carlo SE of a "
+          f"95% coverage {100 * np.sqrt(0.95 * 0.05 / reps):.2f} points, of 93% "
+          f"{100 * np.sqrt(0.93 * 0.07 / reps):.2f}")
     for n in SIZES:
         for k, rho in enumerate(RHOS):
-            start = time.perf_counter()
-            coverage, width = arma_cell(n, rho, reps, seed=1000 * n + k)
-            print(f"n={n:3d} rho={rho:.1f} level arma(1,0) {coverage:5.1f} (md {width:5.2f}) "
-                  f"[{time.perf_counter() - start:.0f} s]", flush=True)
+            table, seconds = arma_cell(n, rho, reps, seed=1000 * n + k)
+            for term, rows in table.items():
+                text = "  ".join(f"{m} {c:5.1f} (mean {w:5.2f}, md {md:5.2f})"
+                                 for m, (c, w, md) in rows.items())
+                print(f"n={n:3d} rho={rho:.1f} {term:5s} {text}")
+            print(f"    [{seconds * 1000:.0f} ms per its.fit]", flush=True)
+    print("Each entry: coverage % (mean width, median width); level change at the first "
+          "post period (b2 + b3), as its.fit defines it.")
 
 
 if __name__ == "__main__":

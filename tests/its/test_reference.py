@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from arma_reference import brute_force, dense_kackar_harville
 from its_support import CUT, hand_design, level_row
 from scipy import stats
-from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from spamlab import its
 
@@ -69,35 +69,25 @@ def test_ar1_matches_glsar(daily):
     assert res.df_resid == ref.df_resid
 
 
-def arma11_acov(phi: float, theta: float, sigma2: float, n: int, terms: int = 4000) -> np.ndarray:
-    """ARMA(1,1) autocovariances from the truncated MA(infinity) weights (psi_0 = 1,
-    psi_j = (phi + theta) phi^(j-1)), independent of statsmodels' arma_acovf."""
-    psi = np.r_[1.0, (phi + theta) * phi ** np.arange(terms - 1)]
-    return sigma2 * np.array([psi[: terms - h] @ psi[h:] for h in range(n)])
-
-
-def test_arma_matches_sarimax_with_observed_information_and_satterthwaite_df(daily):
-    x = hand_design(daily)
+def test_arma_is_reml_with_kackar_harville_variance_and_satterthwaite_df(daily):
+    """arma(1,1): REML coefficients by a dense brute-force search, Kackar-Harville SE and
+    Satterthwaite df from dense formulas (arma_reference.py, independent of spamlab)."""
+    x = hand_design(daily).to_numpy()
     y = daily["volume"].to_numpy()
-    ref = SARIMAX(y, exog=x.to_numpy(), order=(1, 0, 1), trend="n").fit(
-        disp=False, maxiter=500, cov_type="oim")
-    k = list(x.columns).index("level")
-    p = x.shape[1]
-    theta = np.asarray(ref.params[p:])
-    lags = np.abs(np.subtract.outer(np.arange(len(y)), np.arange(len(y))))
-
-    def gls_var(t: np.ndarray) -> float:
-        sigma = arma11_acov(*t, len(y))[lags]
-        return sm.GLS(y, x.to_numpy(), sigma=sigma).fit().normalized_cov_params[k, k] * 1.0
-
-    # GLS's normalized_cov_params is (X' Sigma^-1 X)^-1 for the given sigma
-    h = 1e-5
-    grad = np.array([(gls_var(theta + h * e) - gls_var(theta - h * e)) / (2 * h) for e in np.eye(3)])
-    df = 2 * ref.bse[k] ** 4 / (grad @ np.asarray(ref.cov_params())[p:, p:] @ grad)
+    times = np.arange(len(y), dtype=float)
+    params = brute_force(x, y, times, 2)
+    c = np.eye(x.shape[1])[list(hand_design(daily).columns).index("level")]
+    coef, se, df = dense_kackar_harville(x, y, times, params, c)
     res = its.fit(daily, y="volume", interruptions=[CUT], seasonality="dow", errors="arma(1,1)",
                   slope_change=False)
-    check(res, ref.params[k], ref.bse[k], stats.t.ppf(0.975, df), False)
-    np.testing.assert_allclose(level_row(res)["df"], df, rtol=1e-3)
+    np.testing.assert_allclose(res.model_result.coef, params, atol=1e-4)
+    row = level_row(res)
+    np.testing.assert_allclose(row["df"], df, rtol=1e-3)
+    crit = stats.t.ppf(0.975, row["df"])
+    np.testing.assert_allclose([row["coef"], row["std_err"]], [coef, se], rtol=1e-4)
+    np.testing.assert_allclose([row["ci_low"], row["ci_high"]],
+                               [coef - crit * se, coef + crit * se], rtol=1e-4)
+    assert "ARMA(1,1) errors by REML" in res.model
 
 
 @pytest.mark.parametrize("errors", ["iid", "hac"])

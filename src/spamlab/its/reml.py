@@ -215,7 +215,8 @@ def innovations(fit: RemlFit, y: np.ndarray) -> np.ndarray:
     return white / np.sqrt(fit.sigma2)[:, None]
 
 
-def adjusted_cov(fit: RemlFit, method: str = "kackar-harville") -> np.ndarray:
+def adjusted_cov(fit: RemlFit, method: str = "kackar-harville", pieces: dict | None = None
+                 ) -> np.ndarray:
     """The covariance of ``b`` carrying the uncertainty of ``(sigma2, rho)``, ``(K, p, p)``.
 
     ``method="kackar-harville"``: ``Phi + Phi (sum_ij W_ij (Q_ij - P_i Phi P_j)) Phi``
@@ -223,7 +224,8 @@ def adjusted_cov(fit: RemlFit, method: str = "kackar-harville") -> np.ndarray:
     semi-definite addition); ``"kenward-roger"``: ``Phi + 2 Phi (sum_ij W_ij (Q_ij -
     P_i Phi P_j - R_ij / 4)) Phi``, which also corrects the bias of ``Phi(rho_hat)``.
     """
-    return _adjusted(fit, information(fit), method == "kenward-roger")
+    pieces = information(fit) if pieces is None else pieces
+    return _adjusted(fit, pieces, method == "kenward-roger")
 
 
 def _adjusted(fit: RemlFit, pieces: dict, kenward: bool = True) -> np.ndarray:
@@ -248,7 +250,7 @@ def kackar_harville(fit: RemlFit, contrast: np.ndarray, pieces: dict | None = No
     the level change's interval by up to a fifth at n = 24 and *narrows* the slope
     change's (90% coverage at n = 24, rho = 0.8).
     """
-    pieces = information(fit)
+    pieces = information(fit) if pieces is None else pieces
     c = np.asarray(contrast, dtype=float)
     plain = _satterthwaite(fit, c, pieces)
     var_a = np.einsum("i,kij,j->k", c, _adjusted(fit, pieces, kenward=False), c)

@@ -30,10 +30,12 @@ reml       gaussian only: AR(1) errors with rho by REML, Kackar-Harville standar
            (the variance added by estimating rho) and Satterthwaite df for every
            coefficient and contrast (:mod:`spamlab.its.reml`; gaps enter as longer time
            steps, ``rho^gap``)
-arma(p,q)  gaussian only: regression with ARMA(p, q) errors by exact maximum likelihood
-           (statsmodels ``SARIMAX``; missing outcomes allowed), observed-information
-           covariance and Satterthwaite t df per coefficient and contrast; orders the
-           data cannot support are refused (:func:`check_arma_order`)
+arma(p,q)  gaussian only: regression with ARMA(p, q) errors by REML, Kackar-Harville
+           variance and Satterthwaite df for every coefficient and contrast
+           (:mod:`spamlab.its.armareml`, the ``reml`` estimator for any order; gaps enter
+           as longer time steps); beyond ``armareml.DENSE_MAX`` observed rows exact ML
+           (statsmodels ``SARIMAX``) with observed information; orders the data cannot
+           support are refused (:func:`check_arma_order`)
 =========  ===============================================================================
 
 Examples
@@ -60,7 +62,7 @@ from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
 from spamlab.errors import DataError, ParameterError
-from spamlab.its import reml, smallsample
+from spamlab.its import armareml, reml, smallsample
 from spamlab.its.batched import yule_walker_ar1
 from spamlab.its.design import Design
 from spamlab.its.prediction import ArmaErrors
@@ -377,31 +379,22 @@ def _fit_reml(design: Design, response: np.ndarray, transform: str | None) -> Fi
     times = np.flatnonzero(~np.isnan(response)).astype(float)
     fit = reml.fit_reml(x.to_numpy(), (yv - offset)[None], times)
     columns = list(x.columns)
-    adjusted = reml.adjusted_cov(fit)[0]
-    notes = _rho_notes(float(fit.rho[0]), reml.RHO_MAX, "REML")
-    if not np.all(np.linalg.eigvalsh(adjusted) > 0):
-        adjusted = fit.sigma2[0] * fit.unscaled[0]
-        notes += ("the REML covariance adjusted for the uncertainty of rho is not positive "
-                  "definite; the counterfactual bands use the unadjusted GLS covariance"),
-    cov = pd.DataFrame(adjusted, index=columns, columns=columns)
+    pieces = reml.information(fit)
 
     def contrast(w: np.ndarray) -> tuple[float, float | None]:
-        test = reml.kackar_harville(fit, w)
+        test = reml.kackar_harville(fit, w, pieces)
         return float(test.std_err[0] ** 2), float(test.df[0])
 
-    term_df, factors = {}, {}
-    for column in design.interruption_columns:
-        unit = smallsample.unit_contrasts(len(columns), [columns.index(column)])[0]
-        variance, df = contrast(unit)
-        term_df[column] = float(df) if df is not None else np.inf
-        factors[column] = float(cov.loc[column, column] / variance)
+    cov, term_df, notes = _kackar_harville_cov(
+        reml.adjusted_cov(fit, pieces=pieces)[0], fit.sigma2[0] * fit.unscaled[0], columns,
+        design.interruption_columns, contrast)
+    notes = _rho_notes(float(fit.rho[0]), reml.RHO_MAX, "REML") + notes
     rho = float(fit.rho[0])
     resid = reml.innovations(fit, (yv - offset)[None])[0]
     name = _gauss_name(f"AR(1) errors by REML (rho={rho:.3f}), Kackar-Harville variance, "
                        "Satterthwaite df", transform)
-    return Fitted(pd.Series(fit.params[0], index=columns), _rescale(cov, factors),
-                  float(fit.df_resid), transform == "log",
-                  ("gaussian", float(fit.sigma2[0]) / max(1e-12, 1 - rho**2)), resid, name,
+    return Fitted(pd.Series(fit.params[0], index=columns), cov, float(fit.df_resid),
+                  transform == "log", ("gaussian", float(fit.sigma2[0]) / max(1e-12, 1 - rho**2)), resid, name,
                   notes, term_df, rho, fit, contrast, ArmaErrors((rho,), (), float(fit.sigma2[0])))
 
 
@@ -424,9 +417,86 @@ def _rho_notes(rho: float, limit: float, how: str) -> tuple[str, ...]:
 
 def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
               order: tuple[int, int]) -> Fitted:
-    """Exact ML (SARIMAX) with observed-information covariance and Satterthwaite t df."""
+    """ARMA(p, q) errors by REML with Kackar-Harville variance and Satterthwaite df for every
+    contrast (:mod:`~spamlab.its.armareml`; gaps enter as longer time steps); beyond
+    ``armareml.DENSE_MAX`` observed rows exact ML (:func:`_fit_arma_ml`)."""
     observed = ~np.isnan(response)
     check_arma_order(order, int(observed.sum()), design.matrix.shape[1])
+    if observed.sum() > armareml.DENSE_MAX:
+        return _fit_arma_ml(design, response, transform, order)
+    yv, x, offset = _rows(design, response)
+    fit = armareml.fit_arma_reml(x.to_numpy(), yv - offset,
+                                 np.flatnonzero(observed).astype(float), order)
+    pieces = armareml.information(fit)
+    columns = list(x.columns)
+
+    def contrast(w: np.ndarray) -> tuple[float, float | None]:
+        test = armareml.kackar_harville(fit, w, pieces)
+        return float(test.std_err[0] ** 2), float(test.df[0])
+
+    cov, term_df, notes = _kackar_harville_cov(
+        armareml.adjusted_cov(fit, pieces), fit.sigma2 * fit.unscaled, columns,
+        design.interruption_columns, contrast)
+    notes = _arma_notes(fit) + notes
+    rho = fit.coef[0] if order == (1, 0) else None
+    shown = ", ".join(f"{n}={v:.3f}" for n, v in zip(
+        [f"ar{i + 1}" for i in range(order[0])] + [f"ma{j + 1}" for j in range(order[1])],
+        fit.coef))
+    name = _gauss_name(f"regression with ARMA({order[0]},{order[1]}) errors by REML"
+                       f"{' (' + shown + ')' if shown else ''}, Kackar-Harville variance, "
+                       "Satterthwaite df", transform)
+    variance = fit.sigma2 * float(armareml.autocovariances(fit.coef, order, 1)[0])
+    return Fitted(pd.Series(fit.params, index=columns), cov, float(fit.df_resid),
+                  transform == "log", ("gaussian", variance), armareml.innovations(fit), name,
+                  notes, term_df, None if rho is None else float(rho), fit, contrast,
+                  ArmaErrors(fit.ar, fit.ma, fit.sigma2))
+
+
+def _kackar_harville_cov(adjusted: np.ndarray, phi: np.ndarray, columns: list[str],
+                         effects: list[str], contrast: ContrastInference
+                         ) -> tuple[pd.DataFrame, dict[str, float], tuple[str, ...]]:
+    """The covariance of a Kackar-Harville fit, the df of its effect columns and a note.
+
+    ``adjusted`` (or ``phi``, the GLS covariance, where it is not positive definite) with
+    the variance of each effect column set to that column's own adjusted variance from
+    ``contrast``.
+    """
+    notes: tuple[str, ...] = ()
+    if not np.all(np.linalg.eigvalsh(adjusted) > 0):
+        adjusted = phi
+        notes = (("the REML covariance adjusted for the uncertainty of the error parameters "
+                  "is not positive definite; the counterfactual bands use the unadjusted GLS "
+                  "covariance"),)
+    cov = pd.DataFrame(adjusted, index=columns, columns=columns)
+    term_df, factors = {}, {}
+    for column in effects:
+        variance, df = contrast(np.eye(len(columns))[columns.index(column)])
+        term_df[column] = np.inf if df is None else float(df)
+        factors[column] = float(cov.loc[column, column] / variance)
+    return _rescale(cov, factors), term_df, notes
+
+
+def _arma_notes(fit: armareml.ArmaRemlFit) -> tuple[str, ...]:
+    """Cautions: the optimizer did not converge; a partial autocorrelation at its bound."""
+    notes: tuple[str, ...] = ()
+    if not fit.converged:
+        notes += (("optimizer: the REML search for the ARMA coefficients did not report "
+                   "convergence"),)
+    pacf = armareml.to_pacf(fit.coef, fit.order)
+    if np.any(np.abs(pacf) >= armareml.PACF_MAX - 1e-6):
+        notes += ((f"a partial autocorrelation of the ARMA errors reached its bound "
+                   f"(+-{armareml.PACF_MAX}): the errors are close to non-stationary (or the "
+                   "MA part to non-invertible), the trend and the counterfactual far from the "
+                   "interruption are weakly identified; compare a lower order and "
+                   "errors='hac'"),)
+    return notes
+
+
+def _fit_arma_ml(design: Design, response: np.ndarray, transform: str | None,
+                 order: tuple[int, int]) -> Fitted:
+    """Exact ML (SARIMAX) with observed-information covariance and Satterthwaite t df, for
+    series longer than ``armareml.DENSE_MAX`` observed rows."""
+    observed = ~np.isnan(response)
     offset = np.zeros(len(response)) if design.offset is None else design.offset
     model = SARIMAX(response - offset, exog=design.matrix.to_numpy(), order=(order[0], 0, order[1]),
                     trend="n")
@@ -445,8 +515,11 @@ def _fit_arma(design: Design, response: np.ndarray, transform: str | None,
     term_df = {c: float(contrast(row)[1] or np.inf) for c, row in zip(
         columns, np.eye(k)) if c in design.interruption_columns}
     resid = np.asarray(res.standardized_forecasts_error[0])
-    notes = tuple(f"optimizer: {w.message}" for w in caught
-                  if issubclass(w.category, (ConvergenceWarning, RuntimeWarning, UserWarning)))
+    notes: tuple[str, ...] = ((f"more than {armareml.DENSE_MAX} observed rows: exact ML "
+                               "(SARIMAX) instead of REML, without the Kackar-Harville "
+                               "adjustment (small for series this long)"),)
+    notes += tuple(f"optimizer: {w.message}" for w in caught
+                   if issubclass(w.category, (ConvergenceWarning, RuntimeWarning, UserWarning)))
     name = _gauss_name(f"regression with ARMA({order[0]},{order[1]}) errors (exact ML, "
                        "observed information, Satterthwaite df)", transform)
     process = ArmaErrors(tuple(map(float, theta[:order[0]])),
