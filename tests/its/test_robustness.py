@@ -114,3 +114,29 @@ def test_sensitivity_keeps_time_of_day_and_reports_skipped_shifts():
     assert list(dates["interruption"]) == ["2011-03-15 14:45:00", "2011-03-16 14:45",
                                            "2011-03-17 14:45:00"]
     assert result.skipped_shifts == (-80, 40) and "shifts skipped: [-80, 40]" in repr(result)
+
+
+@pytest.mark.parametrize("family", ["quasipoisson", "poisson"])
+def test_sensitivity_of_a_count_model_compares_only_specifications_its_family_allows(family):
+    # a count baseline with the default specifications used to stop at "errors='ar1' is
+    # available for family='gaussian' only"
+    data = daily_series(n=90)
+    result = its.sensitivity(data, y="count", interruptions=["2011-03-16"], family=family,
+                             errors="hac", seasonality="dow", shifts=(0,), pre_windows=[60])
+    rows = result.table[result.table["varied"] == "specification"].set_index("setting")
+    assert list(rows.index) == ["errors=iid", "errors=hac", "dow + hac", "no seasonality + hac",
+                                "log(y) + hac"]
+    direct = its.fit(data, y="count", interruptions=["2011-03-16"], family=family, errors="iid",
+                     seasonality="dow").level_change()
+    np.testing.assert_allclose(rows.loc["errors=iid", ["estimate", "ci_low", "ci_high"]].to_numpy(float),
+                               [direct["estimate"], direct["ci_low"], direct["ci_high"]], rtol=1e-6)
+
+
+def test_sensitivity_of_a_gaussian_model_includes_reml():
+    data = daily_series(n=90)
+    table = its.sensitivity(data, y="volume", interruptions=["2011-03-16"], shifts=(0,),
+                            pre_windows=[60]).table
+    row = table[table["setting"] == "errors=reml"].iloc[0]
+    direct = its.fit(data, y="volume", interruptions=["2011-03-16"], errors="reml").level_change()
+    np.testing.assert_allclose([row["ci_low"], row["ci_high"]],
+                               [direct["ci_low"], direct["ci_high"]], rtol=1e-8)

@@ -170,8 +170,9 @@ def sensitivity(data: pd.DataFrame, *, y: str = "volume",
         3/4 and 1/2 of it).
     specifications
         ``{name: overrides}``: fields of the baseline specification to change; default:
-        iid / HAC / AR(1) errors, with and without day-of-week terms (daily data),
-        log transform.
+        :func:`default_specifications` (iid / HAC errors, AR(1) errors by ``ar1``
+        and ``reml`` for gaussian models, with and without day-of-week terms for
+        daily data, a log transform).
     """
     spec = resolve(spec, model)
     series = its_data.prepare(data, y, interruptions, time=time, min_pre=spec.min_pre,
@@ -246,12 +247,28 @@ def _by_window(data: pd.DataFrame, series: its_data.PreparedSeries, interruption
     return pd.DataFrame(rows)
 
 
-def default_specifications(series: its_data.PreparedSeries) -> dict[str, dict[str, Any]]:
-    """iid/HAC/AR(1) errors, with and without day-of-week terms, and a log-scale model."""
-    specs: dict[str, dict[str, Any]] = {
-        "errors=iid": {"errors": "iid"}, "errors=hac": {"errors": "hac"},
-        "errors=ar1": {"errors": "ar1"},
-    }
+def default_specifications(series: its_data.PreparedSeries, spec: Specification
+                           ) -> dict[str, dict[str, Any]]:
+    """The specifications :func:`sensitivity` compares by default.
+
+    iid and HAC errors for every family; AR(1) errors (``ar1``, and ``reml``, which
+    holds its coverage on short series) for a gaussian baseline only (count families
+    refuse them); with and without day-of-week terms (daily data); a log-scale gaussian
+    model when ``y`` is positive.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"v": range(1, 41)})
+    >>> series = its_data.prepare(frame, "v", [20])
+    >>> list(default_specifications(series, Specification(family="poisson")))
+    ['errors=iid', 'errors=hac', 'log(y) + hac']
+    """
+    specs: dict[str, dict[str, Any]] = {"errors=iid": {"errors": "iid"},
+                                        "errors=hac": {"errors": "hac"}}
+    if spec.family == "gaussian":
+        specs["errors=ar1"] = {"errors": "ar1"}
+        specs["errors=reml"] = {"errors": "reml"}
     if series.is_datetime and getattr(its_data.frequency(series.index), "freqstr", "") == "D":
         specs["dow + hac"] = {"seasonality": "dow", "errors": "hac"}
         specs["no seasonality + hac"] = {"seasonality": None, "errors": "hac"}
@@ -263,7 +280,8 @@ def default_specifications(series: its_data.PreparedSeries) -> dict[str, dict[st
 def _by_specification(data: pd.DataFrame, series: its_data.PreparedSeries, interruptions: Any,
                       specifications: Mapping[str, Mapping[str, Any]] | None,
                       call: dict[str, Any]) -> pd.DataFrame:
-    specs = specifications if specifications is not None else default_specifications(series)
+    specs = (specifications if specifications is not None
+             else default_specifications(series, call["spec"]))
     rows = []
     for name, overrides in specs.items():
         res = fit(data, interruptions=interruptions, **call, **overrides)
