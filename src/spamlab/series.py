@@ -460,7 +460,8 @@ def _parse_times(rows: _Rows, column: str, clock: Clock) -> tuple[pd.Series, str
     text = _text(rows.frame[column])
     text, clock.used_format = _as_iso(text, clock.date_format)
     aware = _has_offset(text)
-    date_only = _is_date_only(text) & ~aware if clock.tz is None else np.zeros(len(text), bool)
+    date_only = ((_is_date_only(text) | _format_has_no_clock(clock.date_format)) & ~aware
+                 if clock.tz is None else np.zeros(len(text), bool))
     naive = ~aware & ~date_only
     if naive.any() and clock.tz is None:
         first = int(np.argmax(naive))
@@ -551,6 +552,23 @@ def _is_date_only(text: pd.Series) -> np.ndarray:
     """Which values are a bare calendar date (``2011-03-01``), no clock time."""
     matched = pc.match_substring_regex(pa.array(text.array), r"^\d{4}-\d{2}-\d{2}$")
     return np.asarray(matched.fill_null(False), dtype=bool)
+
+
+def _format_has_no_clock(date_format: str | None) -> bool:
+    """Whether a strftime ``date_format`` writes calendar dates only (no hour, minute,
+    second, AM/PM, offset or locale time directive), so its values are date-only.
+
+    Examples
+    --------
+    >>> _format_has_no_clock("%d/%m/%Y"), _format_has_no_clock("%d/%m/%Y %H:%M")
+    (True, False)
+    >>> _format_has_no_clock(None), _format_has_no_clock("%d%%H/%m/%Y")
+    (False, True)
+    """
+    if not date_format:
+        return False
+    directives = re.findall(r"%[-#]?(.)", date_format.replace("%%", ""))
+    return not set(directives) & set("HIMSpfzZXcTRrsk")
 
 
 def _out_of_range(parsed: pd.Series) -> np.ndarray:

@@ -75,6 +75,18 @@ def test_date_only_values_are_utc_days_and_the_assumption_is_recorded(tmp_path):
         series.read(mixed)  # a clock time without an offset still needs tz=
 
 
+def test_dates_in_a_given_format_without_clock_time_are_date_only(tmp_path):
+    # a European export "15/03/2011" read with date_format="%d/%m/%Y" used to demand tz=,
+    # though the values are calendar dates like ISO "2011-03-15"
+    path = _csv(tmp_path, "Datum;Anzahl\n15/03/2011;1\n16/03/2011;2\n")
+    frame = series.read(path, value_col="Anzahl", date_col="Datum", date_format="%d/%m/%Y")
+    assert list(frame.index) == _utc("2011-03-15", "2011-03-16")
+    assert frame.attrs["n_assumed_utc"] == 2
+    timed = _csv(tmp_path, "date,count\n15/03/2011 10:00,1\n", "timed.csv")
+    with pytest.raises(DataError, match="has no time zone"):
+        series.read(timed, date_format="%d/%m/%Y %H:%M")  # a clock time still needs tz=
+
+
 def test_naive_local_times_are_converted(tmp_path):
     path = _csv(tmp_path, "time,count\n2011-03-16 00:30,1\n2011-07-01 12:00,2\n")
     frame = series.read(path, tz="Europe/Berlin")
