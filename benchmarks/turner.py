@@ -24,8 +24,8 @@ Each entry: coverage % (mean width / REML-S's mean width, median width / REML-S'
 Monte Carlo standard error of a coverage near 95% with ``R`` replications is
 ``sqrt(0.95 * 0.05 / R)`` (0.7 points for R = 1000).
 
-Run: ``.venv/bin/python benchmarks/turner.py [REPS]`` (default 1000; 11 minutes on a busy
-2-core machine, most of it the dense REML information at n = 100).
+Run: ``.venv/bin/python benchmarks/turner.py [REPS]`` (default 1000; about a minute
+on a 2-core machine, most of it the dense REML information at n = 100).
 ``benchmarks/turner.py --arma REPS`` instead fits ``errors="arma(1,0)"`` (REML,
 Kackar-Harville variance, Satterthwaite df: :mod:`spamlab.its.armareml`) with ``its.fit``
 on the first REPS replicates of each cell, next to REML-Satterthwaite and ``reml`` on the
