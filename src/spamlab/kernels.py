@@ -34,6 +34,9 @@ from jupyter_core.utils import ensure_event_loop
 from traitlets import List
 from traitlets.config import Config
 
+#: Name of a run's sockets folder in the temporary directory: ``PREFIX<pid>-<random>``.
+FOLDER_PREFIX = "spamlab-kernels-"
+
 #: What a warm kernel imports before its first notebook.
 WARM_CODE = ("import spamlab.attribution, spamlab.explore, spamlab.inputs, spamlab.its, "
              "spamlab.plots, spamlab.report")
@@ -150,8 +153,10 @@ class KernelPool:
 
     def __init__(self, count: int, kernel_name: str) -> None:
         self.count = count
-        self._folder = Path(tempfile.mkdtemp(prefix="spamlab-kernels-"))
-        self._starter = ThreadPoolExecutor(max_workers=count, thread_name_prefix="spamlab-kernel")
+        remove_stale_folders(Path(tempfile.gettempdir()))
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
+        self._starter = ThreadPoolExecutor(max_workers=max(count, 1),
+                                           thread_name_prefix="spamlab-kernel")
         self._started = [self._starter.submit(self._start, kernel_name, number)
                          for number in range(1, count + 1)]
         self._untaken: queue.SimpleQueue[Future[WarmKernel]] = queue.SimpleQueue()
@@ -184,6 +189,44 @@ class KernelPool:
             if not future.cancelled() and future.exception() is None:
                 shut_down(future.result())
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def remove_stale_folders(root: Path) -> list[Path]:
+    """Remove the sockets' folders that runs killed before they could clean up left in
+    ``root`` (``spamlab-kernels-PID-*`` of a process no longer alive); returns them.
+
+    A folder of a live process, of a process of another user, or without a PID in its
+    name is left alone.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / f"{FOLDER_PREFIX}{os.getpid()}-live").mkdir()
+    >>> remove_stale_folders(root)
+    []
+    """
+    removed = []
+    for folder in root.glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name[len(FOLDER_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not folder.is_dir() or folder.is_symlink():
+            continue
+        if folder.stat().st_uid != os.getuid() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def shut_down(kernel: WarmKernel) -> None:

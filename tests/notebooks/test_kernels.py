@@ -74,3 +74,28 @@ def test_kernel_count_is_one_per_core_and_at_most_one_per_notebook(tmp_path, mon
     monkeypatch.setattr("os.cpu_count", lambda: 1)
     assert notebooks.kernel_count(len(_plan(tmp_path, kernels=None).notebooks)) == 1
     assert notebooks.kernel_count(2, wanted=5) == 2
+
+
+def test_folders_left_by_killed_runs_are_removed_at_the_next_pool(tmp_path, monkeypatch):
+    # a run killed with SIGKILL cannot remove its sockets' folder; the next run does
+    import subprocess
+    import sys
+    import tempfile
+
+    from spamlab import kernels
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = tmp_path / f"{kernels.FOLDER_PREFIX}{int(finished.stdout)}-abc"
+    live = tmp_path / f"{kernels.FOLDER_PREFIX}{__import__('os').getpid()}-def"
+    unnamed = tmp_path / f"{kernels.FOLDER_PREFIX}xyz"
+    for folder in (dead, live, unnamed):
+        folder.mkdir()
+        (folder / "kernel-1-1").write_text("")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with kernels.KernelPool(0, "python3") as pool:
+        assert pool.take() is None
+        assert not dead.exists() and live.exists() and unnamed.exists()
+        own = [p for p in tmp_path.iterdir() if p not in (live, unnamed)]
+        assert len(own) == 1 and own[0].name.startswith(f"{kernels.FOLDER_PREFIX}{__import__('os').getpid()}-")
+    assert sorted(tmp_path.iterdir()) == sorted([live, unnamed])
