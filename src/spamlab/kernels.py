@@ -7,8 +7,9 @@ A run therefore starts a few kernels at once, in the background, as soon as it
 begins (:class:`KernelPool`), has each import spamlab while the run is still reading
 the data and checking its options, and executes the notebooks on them, each kernel
 taking the next notebook when it is free. Between two notebooks a kernel's namespace is cleared
-(:data:`RESET_CODE`: IPython's ``%reset -f``, open figures closed, spamlab's figure
-theme set again, cell numbers restarting at 1), so a notebook sees exactly what it
+(:data:`RESET_CODE`: IPython's ``%reset -f``, open figures closed, every matplotlib
+setting put back as it was after the warm-up, spamlab's theme included, cell numbers
+restarting at 1), so a notebook sees exactly what it
 would see in a fresh kernel, except for modules already imported.
 
 Examples
@@ -39,12 +40,12 @@ FOLDER_PREFIX = "spamlab-kernels-"
 
 #: What a warm kernel imports before its first notebook.
 WARM_CODE = ("import spamlab.attribution, spamlab.explore, spamlab.inputs, spamlab.its, "
-             "spamlab.plots, spamlab.report")
+             "spamlab.plots, spamlab.report\nspamlab.plots.style.remember_settings()")
 
 #: Run between two notebooks in the same kernel.
 RESET_CODE = """%reset -f
 import matplotlib.pyplot as _plt, spamlab.plots.style as _style
-_plt.close('all'); _style.theme()
+_plt.close('all'); _style.restore_settings()
 del _plt, _style
 get_ipython().execution_count = 1"""
 

@@ -23,6 +23,7 @@ import matplotlib
 from spamlab import report
 leaked = "from the first notebook"
 matplotlib.rcParams["axes.grid"] = False
+matplotlib.rcParams["axes.titlepad"] = 17.0  # not a setting of spamlab's theme
 report.write_fragment(report.run_dir("r", reports_dir), "01-first", {"first": True})
 '''
 
@@ -32,7 +33,8 @@ reports_dir = None
 # %%
 import matplotlib
 from spamlab import report
-seen = {"leaked": "leaked" in globals(), "grid": bool(matplotlib.rcParams["axes.grid"])}
+seen = {"leaked": "leaked" in globals(), "grid": bool(matplotlib.rcParams["axes.grid"]),
+        "titlepad": float(matplotlib.rcParams["axes.titlepad"])}
 report.write_fragment(report.run_dir("r", reports_dir), "02-second", seen)
 '''
 
@@ -52,6 +54,7 @@ def test_a_shared_kernel_gives_each_notebook_a_fresh_namespace_and_theme(tmp_pat
     assert results["first"] is True
     assert results["leaked"] is False  # the first notebook's names are gone
     assert results["grid"] is True  # spamlab's theme (whitegrid) is set again
+    assert results["titlepad"] != 17.0  # and every other setting as a fresh kernel has it
     second = nbformat.read(tmp_path / "reports" / "r" / "02-second.ipynb", as_version=4)
     counts = [cell.execution_count for cell in second.cells if cell.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))  # numbered as in a fresh kernel

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import matplotlib
 import pandas as pd
 import seaborn as sns
 
@@ -32,6 +33,36 @@ def theme() -> None:
                   rc={"axes.spines.top": False, "axes.spines.right": False,
                       "savefig.bbox": "tight", "legend.frameon": True,
                       "figure.titlesize": "large"})
+
+
+_REMEMBERED: list[matplotlib.RcParams] = []  # the settings kept, at most one copy
+
+
+def remember_settings() -> None:
+    """Keep a copy of matplotlib's current settings for :func:`restore_settings`.
+
+    A warm kernel (``spamlab.kernels``) calls it once spamlab is imported, so every
+    notebook it runs later starts from the settings a fresh kernel would have.
+    """
+    _REMEMBERED[:] = [matplotlib.rcParams.copy()]
+
+
+def restore_settings() -> None:
+    """Put back every matplotlib setting :func:`remember_settings` kept (spamlab's theme
+    when nothing was kept).
+
+    Examples
+    --------
+    >>> remember_settings()
+    >>> matplotlib.rcParams["axes.titlepad"] = 17.0
+    >>> restore_settings()
+    >>> matplotlib.rcParams["axes.titlepad"] == _REMEMBERED[0]["axes.titlepad"]
+    True
+    """
+    if not _REMEMBERED:
+        theme()
+        return
+    matplotlib.rcParams.update(_REMEMBERED[0])
 
 
 def time_label(index: pd.Index, what: str = "date") -> str:
