@@ -393,9 +393,10 @@ def _fit_reml(design: Design, response: np.ndarray, transform: str | None) -> Fi
     resid = reml.innovations(fit, (yv - offset)[None])[0]
     name = _gauss_name(f"AR(1) errors by REML (rho={rho:.3f}), Kackar-Harville variance, "
                        "Satterthwaite df", transform)
+    noise = ("gaussian", float(fit.sigma2[0]) / max(1e-12, 1 - rho**2))
     return Fitted(pd.Series(fit.params[0], index=columns), cov, float(fit.df_resid),
-                  transform == "log", ("gaussian", float(fit.sigma2[0]) / max(1e-12, 1 - rho**2)), resid, name,
-                  notes, term_df, rho, fit, contrast, ArmaErrors((rho,), (), float(fit.sigma2[0])))
+                  transform == "log", noise, resid, name, notes, term_df, rho, fit, contrast,
+                  ArmaErrors((rho,), (), float(fit.sigma2[0])))
 
 
 def _rho_notes(rho: float, limit: float, how: str) -> tuple[str, ...]:
