@@ -437,7 +437,8 @@ def kackar_harville(fit: ArmaRemlFit, contrast: np.ndarray, pieces: dict | None 
 
 
 def innovations(fit: ArmaRemlFit) -> np.ndarray:
-    """Standardized innovations ``L^-1 (y - X b) / sqrt(sigma2)`` (``R = L L'``): the
-    one-step prediction errors of the GLS residuals, white noise under the model."""
+    """Innovations ``L^-1 (y - X b)`` (``R = L L'``): the one-step prediction errors of the
+    GLS residuals in the outcome's units, white noise of variance ``sigma2`` under the
+    model (unstandardized, so that an exact fit shows as rounding noise)."""
     white, _ = whiten(fit.coef, fit.order, fit.times, fit.y - fit.x @ fit.params)
-    return white / np.sqrt(fit.sigma2)
+    return white

@@ -208,11 +208,11 @@ class ContrastTest:
 
 
 def innovations(fit: RemlFit, y: np.ndarray) -> np.ndarray:
-    """Standardized AR(1) innovations of the GLS residuals ``(K, n)`` (white noise under the
-    model), for residual diagnostics."""
+    """AR(1) innovations of the GLS residuals ``(K, n)``, in the outcome's units (white
+    noise of variance ``sigma2`` under the model), for residual diagnostics: left
+    unstandardized so that an exact fit shows as rounding noise, not as data."""
     resid = np.atleast_2d(y) - fit.params @ fit.x.T
-    white = _whiten(resid[:, :, None], fit.rho, np.diff(fit.times))[:, :, 0]
-    return white / np.sqrt(fit.sigma2)[:, None]
+    return _whiten(resid[:, :, None], fit.rho, np.diff(fit.times))[:, :, 0]
 
 
 def adjusted_cov(fit: RemlFit, method: str = "kackar-harville", pieces: dict | None = None
