@@ -55,7 +55,7 @@ from scipy import optimize
 from statsmodels.tsa.arima_process import arma_acovf
 from statsmodels.tsa.innovations.arma_innovations import arma_innovations
 
-from spamlab.its.reml import RHO_MAX, ContrastTest
+from spamlab.its.reml import RHO_MAX, ContrastTest, central_hessian
 
 PACF_MAX: float = RHO_MAX
 DENSE_MAX: int = 1500
@@ -371,20 +371,12 @@ def _observed_w(fit: ArmaRemlFit, expected: Callable[[], np.ndarray]) -> np.ndar
     :func:`restricted_loglik` (steps ``STEP * sigma2`` and ``STEP``); the inverse expected
     information where the observed one is not positive definite (or a step leaves the
     stationary region)."""
-    point = np.r_[fit.sigma2, fit.coef]
-    steps = STEP * np.r_[fit.sigma2, np.ones(len(fit.coef))]
-    m = len(point)
-    hessian = np.empty((m, m))
+    point = np.r_[fit.sigma2, fit.coef][None]
+    steps = STEP * np.r_[fit.sigma2, np.ones(len(fit.coef))][None]
     try:
-        for i in range(m):
-            for j in range(i, m):
-                total = 0.0
-                for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
-                    t = point.copy()
-                    t[i] += si * steps[i]
-                    t[j] += sj * steps[j]
-                    total += sign * restricted_loglik(fit, t[0], t[1:])
-                hessian[i, j] = hessian[j, i] = total / (4 * steps[i] * steps[j])
+        hessian = central_hessian(
+            lambda t: np.array([restricted_loglik(fit, row[0], row[1:]) for row in t]),
+            point, steps)[0]
         return _inverse_definite(-hessian)
     except (ValueError, np.linalg.LinAlgError):
         return np.linalg.pinv(expected())

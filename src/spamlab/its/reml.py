@@ -51,6 +51,7 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -353,17 +354,34 @@ def _observed_w(fit: RemlFit, expected: np.ndarray, step: float = 1e-4) -> np.nd
     positive definite (``rho`` on the boundary of the search)."""
     theta = np.stack([fit.sigma2, np.clip(fit.rho, -RHO_MAX, RHO_MAX)], axis=1)
     steps = np.array([step, step]) * np.stack([fit.sigma2, np.ones_like(fit.rho)], axis=1)
-    hessian = np.empty((len(fit.rho), 2, 2))
-    for i in range(2):
-        for j in range(i, 2):
-            total = np.zeros(len(fit.rho))
-            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
-                t = theta.copy()
-                t[:, i] += si * steps[:, i]
-                t[:, j] += sj * steps[:, j]
-                total += sign * restricted_loglik(fit, t[:, 0], t[:, 1])
-            hessian[:, i, j] = hessian[:, j, i] = total / (4 * steps[:, i] * steps[:, j])
-    information = -hessian
+    information = -central_hessian(lambda t: restricted_loglik(fit, t[:, 0], t[:, 1]),
+                                   theta, steps)
     definite = (information[:, 0, 0] > 0) & (np.linalg.det(information) > 0)
     safe = np.where(definite[:, None, None], information, np.eye(2))
     return np.where(definite[:, None, None], np.linalg.inv(safe), expected)
+
+
+def central_hessian(function: Callable[[np.ndarray], np.ndarray], point: np.ndarray,
+                    steps: np.ndarray) -> np.ndarray:
+    """Hessians ``(K, m, m)`` of ``function`` at the rows of ``point`` ``(K, m)`` by central
+    differences with ``steps`` ``(K, m)``; ``function`` maps ``(K, m)`` points to ``(K,)``.
+
+    Examples
+    --------
+    >>> h = central_hessian(lambda t: t[:, 0] ** 2 * t[:, 1], np.array([[1.0, 2.0]]),
+    ...                     np.full((1, 2), 1e-4))
+    >>> np.round(h, 6).tolist()
+    [[[4.0, 2.0], [2.0, 0.0]]]
+    """
+    k, m = point.shape
+    hessian = np.empty((k, m, m))
+    for i in range(m):
+        for j in range(i, m):
+            total = np.zeros(k)
+            for si, sj, sign in ((1, 1, 1), (1, -1, -1), (-1, 1, -1), (-1, -1, 1)):
+                moved = point.copy()
+                moved[:, i] += si * steps[:, i]
+                moved[:, j] += sj * steps[:, j]
+                total += sign * function(moved)
+            hessian[:, i, j] = hessian[:, j, i] = total / (4 * steps[:, i] * steps[:, j])
+    return hessian
