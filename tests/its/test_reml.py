@@ -215,6 +215,31 @@ def test_kenward_roger_matches_the_general_formulas(weights):
     np.testing.assert_allclose([test.std_err[0], test.df[0]], [se, df], rtol=2e-4)
 
 
+# 24 points of a stationary AR(1) (rho 0.8) on which REML-Satterthwaite's df of the slope
+# change is about 0.01 (one of 40,000 Turner-design replicates): its 95% interval spans
+# many orders of magnitude.
+FEW_DF_SERIES = [-1.05, -0.65, -1.74, -2.44, -0.69, -0.57, 0.0, 0.77, 0.39, -1.18, -0.64, 2.69,
+                 1.59, 1.79, 1.78, 0.97, 1.94, 0.79, 2.36, 1.59, 2.46, -0.08, -0.04, -1.3]
+
+
+def test_an_effect_on_fewer_than_three_df_is_flagged():
+    y = np.array(FEW_DF_SERIES)
+    t = np.arange(24.0)
+    x = np.column_stack([np.ones(24), t + 1, (t >= 12).astype(float), np.clip(t - 12, 0, None)])
+    theta, _ = reference_reml(x, y, t)
+    _, df = reference_kackar_harville(x, y, theta, t, contrast_vector({"slope": 1.0}))
+    assert df < 1  # the brute-force reference agrees the slope's variance is barely identified
+    frame = pd.DataFrame({"y": y}, index=pd.RangeIndex(1, 25))
+    res = its.fit(frame, y="y", interruptions=[13], errors="reml", min_pre=0)
+    flagged = [w for w in res.warnings if w.startswith("few degrees of freedom")]
+    small = res.inference.loc[res.inference["df"] < 3]
+    assert len(flagged) == len(small) >= 1
+    assert any("slope[13]" in w for w in flagged)
+    healthy = its.fit(series(seed=5, rho=0.5)[0], y="v", interruptions=["2011-01-31"],
+                      errors="reml")
+    assert not any(w.startswith("few degrees of freedom") for w in healthy.warnings)
+
+
 def test_reml_is_gaussian_only_and_not_structural(daily):
     with pytest.raises(ParameterError, match="family='gaussian' only"):
         its.Specification(errors="reml", family="poisson")

@@ -63,7 +63,7 @@ from scipy import linalg, optimize
 from scipy.special import logsumexp
 
 from spamlab.its.longrun import bartlett_long_run_variance
-from spamlab.its.reml import _log_det_r, _whiten
+from spamlab.its.reml import log_det_r, whiten
 
 ANCHORS: int = 5  # dates at which the critical value is computed exactly
 TOP_EIGENVALUES: int = 200  # beyond this many observations, the rest enter by their sum
@@ -146,7 +146,7 @@ def ar1_whiten(z: np.ndarray, rho: float) -> np.ndarray:
     [0.866, 0.5, 0.5]
     """
     z = np.asarray(z, dtype=float)
-    return _whiten(z, np.array([rho]), np.ones(z.shape[0] - 1))[0]
+    return whiten(z, np.array([rho]), np.ones(z.shape[0] - 1))[0]
 
 
 def integrated_rho(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
@@ -183,7 +183,7 @@ def integrated_rho(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
         cross = np.einsum("nk,nk->k", s, s)
         rss = np.einsum("rn,rn->r", y, y)[:, None] - (y @ s) ** 2 / cross
         logdet = (2 * np.sum(np.log(np.maximum(np.abs(np.diag(tri)), 1e-300))) + np.log(cross)
-                  + _log_det_r(np.array([value]), np.ones(n - 1))[0])
+                  + log_det_r(np.array([value]), np.ones(n - 1))[0])
         loglik[i] = logsumexp(-0.5 * ((n - base.shape[1] - 1)
                                       * np.log(np.maximum(rss, 1e-300)) + logdet), axis=1)
     return grid[np.argmax(loglik, axis=0)]

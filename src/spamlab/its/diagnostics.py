@@ -21,6 +21,7 @@ from statsmodels.tsa.stattools import acf
 from spamlab.its.data import MIN_PRE, PreparedSeries
 
 FEW_PRE: int = 20
+FEW_DF: float = 3.0
 EXACT_FIT: str = ("the model fits the data exactly (residuals are rounding noise): "
                   "intervals and diagnostics are meaningless")
 
@@ -88,6 +89,27 @@ def data_warnings(series: PreparedSeries, n_params: int) -> list[str]:
         notes.append(f"gaps in the data: {gaps} missing outcome value(s) (first at {first}); "
                      "they are left out of the fit, not filled")
     return notes
+
+
+def few_df_warnings(dfs: dict[str, float | None]) -> list[str]:
+    """A caution for each effect whose t interval rests on fewer than ``FEW_DF`` df.
+
+    Satterthwaite df below 3 mean the data barely pin down the effect's variance (the
+    error parameters' uncertainty dominates it, typically a short series with a strongly
+    autocorrelated REML fit): the t quantile, and the interval, grow without bound as
+    the df fall towards 0 (``t_0.975`` is 12.7 on 1 df and about 10^9 on 0.15).
+
+    Examples
+    --------
+    >>> few_df_warnings({"level_change": 25.0, "slope_change": None})
+    []
+    >>> few_df_warnings({"level_change": 0.5})[0][:47]
+    'few degrees of freedom: level_change has 0.5 df'
+    """
+    return [f"few degrees of freedom: {column} has {df:.2g} df (Satterthwaite), so the data "
+            "barely determine the variance of this effect and its interval is very wide; "
+            "more points before and after the interruption narrow it"
+            for column, df in dfs.items() if df is not None and np.isfinite(df) and df < FEW_DF]
 
 
 def autocorrelation_warnings(diagnostics: dict[str, Any], errors: str, alpha: float) -> list[str]:

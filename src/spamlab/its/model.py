@@ -27,6 +27,7 @@ from spamlab.its.counterfactual import counterfactual_table
 from spamlab.its.diagnostics import (
     autocorrelation_warnings,
     data_warnings,
+    few_df_warnings,
     observed_counts,
     outcome_scale,
     residual_diagnostics,
@@ -98,7 +99,7 @@ def fit(
     dfs = {column: fitted.df_for(column) for _, _, column in terms}
     effects = effects_table(terms, fitted.params, fitted.cov, dfs, fitted.log_scale, spec.alpha)
     diagnostics = residual_diagnostics(fitted.residuals, scale)
-    notes = list(fitted.notes) + data_warnings(series, n_params)
+    notes = list(fitted.notes) + data_warnings(series, n_params) + few_df_warnings(dfs)
     notes += autocorrelation_warnings(diagnostics, errors, spec.alpha)
     return assemble(effects, table, fitted, y, observed_counts(series), tuple(notes),
                     diagnostics, spec, terms)

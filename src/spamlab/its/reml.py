@@ -116,7 +116,7 @@ def fit_reml(x: np.ndarray, y: np.ndarray, times: np.ndarray | None = None) -> R
 def gls_at(x: np.ndarray, y: np.ndarray, times: np.ndarray, rho: np.ndarray) -> RemlFit:
     """GLS coefficients and ``sigma2 = RSS / (n - p)`` at given ``rho`` ``(K,)``."""
     gaps = np.diff(times)
-    xw, yw = _whiten(x, rho, gaps), _whiten(y[:, :, None], rho, gaps)[:, :, 0]
+    xw, yw = whiten(x, rho, gaps), whiten(y[:, :, None], rho, gaps)[:, :, 0]
     unscaled = np.linalg.inv(np.swapaxes(xw, 1, 2) @ xw)
     params = np.einsum("kij,knj,kn->ki", unscaled, xw, yw)
     resid = yw - np.einsum("knp,kp->kn", xw, params)
@@ -128,31 +128,63 @@ def reml_objective(x: np.ndarray, y: np.ndarray, rho: np.ndarray, gaps: np.ndarr
     """``-2`` times the profiled REML log-likelihood (constants dropped) at ``rho`` ``(K,)``."""
     n, p = x.shape
     rss, logdet = _gls_pieces(x, y, rho, gaps)
-    return (n - p) * np.log(np.maximum(rss, 1e-300)) + logdet + _log_det_r(rho, gaps)
+    return (n - p) * np.log(np.maximum(rss, 1e-300)) + logdet + log_det_r(rho, gaps)
 
 
 def _gls_pieces(x: np.ndarray, y: np.ndarray, rho: np.ndarray, gaps: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray]:
     """GLS residual sum of squares ``RSS(rho)`` and ``log|X'R^-1 X|`` per series."""
-    xw = _whiten(x, rho, gaps)
-    yw = _whiten(y[:, :, None], rho, gaps)[:, :, 0]
+    xw = whiten(x, rho, gaps)
+    yw = whiten(y[:, :, None], rho, gaps)[:, :, 0]
     gram = np.swapaxes(xw, 1, 2) @ xw
     _, logdet = np.linalg.slogdet(gram)
     coef = np.linalg.solve(gram, np.einsum("knp,kn->kp", xw, yw)[:, :, None])[:, :, 0]
     return np.sum((yw - np.einsum("knp,kp->kn", xw, coef)) ** 2, axis=1), logdet
 
 
-def _log_det_r(rho: np.ndarray, gaps: np.ndarray) -> np.ndarray:
-    """``log|R|`` of the AR(1) correlation at the observed times (unit innovations)."""
+def log_det_r(rho: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """``log|R|`` of the AR(1) correlation at the observed times (unit innovations).
+
+    Parameters
+    ----------
+    rho : numpy.ndarray
+        ``(K,)`` autocorrelations, one per series.
+    gaps : numpy.ndarray
+        ``(n - 1,)`` periods between consecutive observed times.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K,)`` log-determinants.
+
+    Examples
+    --------
+    >>> log_det_r(np.array([0.0]), np.ones(3)).round(12).tolist()
+    [0.0]
+    """
     one = 1 - rho**2
     return -np.log(one) + np.sum(np.log((1 - rho[:, None] ** (2 * gaps)) / one[:, None]), axis=1)
 
 
-def _whiten(z: np.ndarray, rho: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+def whiten(z: np.ndarray, rho: np.ndarray, gaps: np.ndarray) -> np.ndarray:
     """AR(1) innovations ``P z`` (``z`` ``(n, m)`` shared or ``(K, n, m)``), ``P'P = R^-1``.
 
     ``w_1 = sqrt(1 - rho^2) z_1``; ``w_i = (z_i - rho^d z_(i-1)) sqrt((1 - rho^2) /
     (1 - rho^(2d)))`` for a gap of ``d`` periods.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        ``(n, m)`` columns shared by every series, or ``(K, n, m)``.
+    rho : numpy.ndarray
+        ``(K,)`` autocorrelations.
+    gaps : numpy.ndarray
+        ``(n - 1,)`` periods between consecutive observed times.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(K, n, m)`` whitened columns.
     """
     z = np.broadcast_to(z, (len(rho), *z.shape[-2:]))
     r = rho[:, None, None]
@@ -213,7 +245,7 @@ def innovations(fit: RemlFit, y: np.ndarray) -> np.ndarray:
     noise of variance ``sigma2`` under the model), for residual diagnostics: left
     unstandardized so that an exact fit shows as rounding noise, not as data."""
     resid = np.atleast_2d(y) - fit.params @ fit.x.T
-    return _whiten(resid[:, :, None], fit.rho, np.diff(fit.times))[:, :, 0]
+    return whiten(resid[:, :, None], fit.rho, np.diff(fit.times))[:, :, 0]
 
 
 def adjusted_cov(fit: RemlFit, method: str = "kackar-harville", pieces: dict | None = None
@@ -345,7 +377,7 @@ def restricted_loglik(fit: RemlFit, sigma2: np.ndarray, rho: np.ndarray) -> np.n
     n, p = fit.x.shape
     gaps = np.diff(fit.times)
     rss, logdet = _gls_pieces(fit.x, fit.y, rho, gaps)
-    return -0.5 * ((n - p) * np.log(sigma2) + _log_det_r(rho, gaps) + logdet + rss / sigma2)
+    return -0.5 * ((n - p) * np.log(sigma2) + log_det_r(rho, gaps) + logdet + rss / sigma2)
 
 
 def _observed_w(fit: RemlFit, expected: np.ndarray, step: float = 1e-4) -> np.ndarray:
