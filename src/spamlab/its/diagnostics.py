@@ -94,9 +94,9 @@ def data_warnings(series: PreparedSeries, n_params: int) -> list[str]:
 def few_df_warnings(dfs: dict[str, float | None]) -> list[str]:
     """A caution for each effect whose t interval rests on fewer than ``FEW_DF`` df.
 
-    Satterthwaite df below 3 mean the data barely pin down the effect's variance (the
-    error parameters' uncertainty dominates it, typically a short series with a strongly
-    autocorrelated REML fit): the t quantile, and the interval, grow without bound as
+    Approximate (Satterthwaite, Bell-McCaffrey) df below 3 mean the data barely pin down
+    the effect's variance (the error parameters' uncertainty dominates it, typically a
+    short series with a strongly autocorrelated REML fit): the t quantile, and the interval, grow without bound as
     the df fall towards 0 (``t_0.975`` is 12.7 on 1 df and about 10^9 on 0.15).
 
     Examples
@@ -106,7 +106,7 @@ def few_df_warnings(dfs: dict[str, float | None]) -> list[str]:
     >>> few_df_warnings({"level_change": 0.5})[0][:47]
     'few degrees of freedom: level_change has 0.5 df'
     """
-    return [f"few degrees of freedom: {column} has {df:.2g} df (Satterthwaite), so the data "
+    return [f"few degrees of freedom: {column} has {df:.2g} df, so the data "
             "barely determine the variance of this effect and its interval is very wide; "
             "more points before and after the interruption narrow it"
             for column, df in dfs.items() if df is not None and np.isfinite(df) and df < FEW_DF]

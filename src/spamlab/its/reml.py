@@ -159,8 +159,8 @@ def log_det_r(rho: np.ndarray, gaps: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> log_det_r(np.array([0.0]), np.ones(3)).round(12).tolist()
-    [0.0]
+    >>> log_det_r(np.array([0.0, 0.5]), np.ones(3)).round(4).tolist()  # -log(1 - 0.5^2)
+    [0.0, 0.2877]
     """
     one = 1 - rho**2
     return -np.log(one) + np.sum(np.log((1 - rho[:, None] ** (2 * gaps)) / one[:, None]), axis=1)
