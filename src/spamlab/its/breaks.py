@@ -56,7 +56,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.regression.linear_model import OLS
 
-from spamlab.errors import ParameterError
+from spamlab.errors import DataError, ParameterError
 from spamlab.its import batched
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
@@ -225,9 +225,17 @@ def _check_model(spec: Specification) -> None:
 
 
 def _common_regressors(series: its_data.PreparedSeries, spec: Specification) -> np.ndarray:
+    """Trend and seasonal terms (no constant: each segment has its own mean), checked to
+    be identified with a constant on the observed rows of a non-constant series."""
     columns = its_design.seasonal_columns(series, spec.seasonality)
     if spec.trend:
         columns = {"trend": series.starts + 1.0, **columns}
+    observed = ~np.isnan(series.y)
+    if np.ptp(series.y[observed]) == 0:
+        raise DataError(f"breakpoints: every observed value of y is {series.y[observed][0]:.6g}; "
+                        "a constant series has no break to find")
+    its_design.check_identified(pd.DataFrame({"const": np.ones(len(observed)), **columns}),
+                                observed)
     if not columns:
         return np.empty((len(series.y), 0))
     return np.column_stack(list(columns.values()))

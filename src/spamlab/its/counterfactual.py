@@ -71,8 +71,19 @@ def linear_predictor(design: Design, fitted: Fitted, matrix: pd.DataFrame
     if design.offset is not None:
         eta = eta + design.offset
     cov = fitted.cov.loc[fitted.params.index, fitted.params.index].to_numpy()
-    se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
-    return eta, se
+    return eta, quadratic_se(x, cov)
+
+
+def quadratic_se(x: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    """``sqrt(diag(x cov x'))``, with rounding below 0 (a covariance that is singular, e.g.
+    a robust one whose pre-period residuals are all 0) read as 0, not NaN.
+
+    Examples
+    --------
+    >>> quadratic_se(np.array([[1.0, 1.0], [3.0, 4.0]]), np.array([[1.0, -1.0], [-1.0, 1.0]]))
+    array([0., 1.])
+    """
+    return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", x, cov, x), 0.0))
 
 
 def counterfactual_table(design: Design, fitted: Fitted, y: np.ndarray, post: np.ndarray,
@@ -126,7 +137,7 @@ def _carried_forward(design: Design, fitted: Fitted, y: np.ndarray, post: np.nda
     carried_x, _ = process.predict(np.where(withheld[:, None], np.nan, x))
     z = x_cf - carried_x  # the counterfactual is z b + (the same weights applied to y)
     cov = fitted.cov.loc[names, names].to_numpy()
-    se = np.sqrt(np.einsum("ij,jk,ik->i", z, cov, z))
+    se = quadratic_se(z, cov)
     return x @ b + offset + carried, x_cf @ b + offset + ahead, se, noise
 
 

@@ -32,6 +32,9 @@ from spamlab.its.data import PreparedSeries
 from spamlab.its.specification import fourier_terms, seasonal_items
 
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+IDENTIFIED_TOL: float = 1e-10
+"""The design (columns scaled to unit length, observed rows) is not identified when its
+smallest singular value is below this times its largest (:func:`check_identified`)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,73 @@ def build(
     matrix = pd.DataFrame(columns, index=series.index)
     offset = None if exposure is None else log_exposure(series.frame, exposure)
     return Design(matrix, tuple(terms), offset)
+
+
+def check_identified(matrix: pd.DataFrame, observed: np.ndarray) -> None:
+    """Refuse a design whose columns are linearly dependent on the ``observed`` rows.
+
+    The fits would otherwise run on a pseudo-inverse (OLS, GLM: arbitrary split of the
+    effect between the dependent columns, a variance of 0 or NaN) or fail in linear
+    algebra (``reml``, ``arma``: ``LinAlgError``, or estimates of 1e14). Columns are
+    scaled to unit length; when the condition number exceeds ``1 / IDENTIFIED_TOL``,
+    the columns that make it so, taken in order, are named.
+
+    Raises
+    ------
+    ParameterError
+        Naming the dependent columns and the usual causes.
+
+    Examples
+    --------
+    >>> x = pd.DataFrame({"const": [1.0] * 4, "trend": [1.0, 2, 3, 4], "slope[4]": [0.0] * 4})
+    >>> check_identified(x, np.ones(4, dtype=bool))
+    Traceback (most recent call last):
+    ...
+    spamlab.errors.ParameterError: the model is not identified on the 4 observed rows: slope[4] is 0 on every observed row (an interruption at or after the last observed period has no slope change to estimate: use slope_change=False or data after it; a covariate must not be all 0)
+    """
+    x = matrix.to_numpy(dtype=float)[observed]
+    norms = np.linalg.norm(x, axis=0)
+    zero = [c for c, v in zip(matrix.columns, norms) if v == 0]
+    if zero:
+        raise ParameterError(f"the model is not identified on the {len(x)} observed rows: "
+                             f"{', '.join(zero)} {'is' if len(zero) == 1 else 'are'} 0 on every "
+                             "observed row (an interruption at or after the last observed "
+                             "period has no slope change to estimate: use slope_change=False "
+                             "or data after it; a covariate must not be all 0)")
+    if len(x) < x.shape[1]:
+        raise ParameterError(f"the model has {x.shape[1]} regressors ({', '.join(matrix.columns)}) "
+                             f"but only {len(x)} observed rows; drop seasonal terms or "
+                             "covariates, or give more data")
+    dependent = _dependent_columns(x / norms, list(matrix.columns))
+    if dependent:
+        raise ParameterError(
+            f"the model is not identified on the {len(x)} observed rows: {', '.join(dependent)} "
+            f"{'is a linear combination' if len(dependent) == 1 else 'are linear combinations'}"
+            " of earlier columns (const, trend, level and slope changes, seasonal terms, "
+            "covariates, in that order). Usual causes: two interruptions less than 2 observed periods "
+            "apart, or a single observed period before the first, with slope_change=True; "
+            "seasonal terms that repeat each other ('dow' with 'fourier:7:K') or a Fourier "
+            "period longer than the series; a covariate that is constant or copies another "
+            "column. Drop the term, set slope_change=False, or give more data")
+
+
+def _dependent_columns(x: np.ndarray, names: list[str]) -> list[str]:
+    """Columns of unit-length ``x`` that, taken in order, make it ill-conditioned."""
+    if _well_conditioned(x):
+        return []
+    kept: list[int] = []
+    dependent = []
+    for j, name in enumerate(names):
+        if _well_conditioned(x[:, kept + [j]]):
+            kept.append(j)
+        else:
+            dependent.append(name)
+    return dependent
+
+
+def _well_conditioned(x: np.ndarray) -> bool:
+    values = np.linalg.svd(x, compute_uv=False)
+    return bool(values[-1] >= IDENTIFIED_TOL * values[0])
 
 
 def seasonal_columns(series: PreparedSeries,

@@ -83,12 +83,24 @@ def data_warnings(series: PreparedSeries, n_params: int) -> list[str]:
     elif n_pre < max(FEW_PRE, 2 * n_params):
         notes.append(f"too few pre-period points: {n_pre} observed before the first "
                      f"interruption for {n_params} parameters; the baseline is fragile")
+    notes += _constant_pre_warning(series)
     gaps = int(np.isnan(series.y).sum())
     if gaps:
         first = series.index[int(np.argmax(np.isnan(series.y)))]
         notes.append(f"gaps in the data: {gaps} missing outcome value(s) (first at {first}); "
                      "they are left out of the fit, not filled")
     return notes
+
+
+def _constant_pre_warning(series: PreparedSeries) -> list[str]:
+    """A caution when every observed outcome before the first interruption is the same."""
+    pre = series.y[(series.exposure_fraction(0) == 0) & ~np.isnan(series.y)]
+    if len(pre) < 2 or np.ptp(pre) > 0 or np.ptp(series.y[~np.isnan(series.y)]) == 0:
+        return []
+    return [(f"the outcome is constant before the first interruption (all {len(pre)} observed "
+            f"values are {pre[0]:.6g}): often a fill value or a stuck counter, not data; the "
+            "baseline has no noise, so its variance (with errors='hac' about 0) and the "
+            "intervals rest on the post-period alone")]
 
 
 def few_df_warnings(dfs: dict[str, float | None]) -> list[str]:

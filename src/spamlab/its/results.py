@@ -17,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import html
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ from scipy import stats
 
 from spamlab.errors import ParameterError
 from spamlab.its.counterfactual import critical_value
+from spamlab.its.diagnostics import few_df_warnings
 from spamlab.its.segmented import ContrastInference, Fitted
 from spamlab.its.specification import Specification
 from spamlab.plots.its import plot_result
@@ -173,23 +175,34 @@ class ITSResult:
             exponentiated on a log scale (a ratio); ``p_value`` tests ``coef = 0``;
             ``df`` the t degrees of freedom (``inf``: normal quantiles). With
             ``errors="ar1"`` the df is the Satterthwaite df of this contrast, with
-            small-sample ``hac`` its own Bell-McCaffrey factor and df.
+            small-sample ``hac`` its own Bell-McCaffrey factor and df. Fewer than 3 df
+            give a ``UserWarning`` (as :func:`spamlab.its.fit` warns for its effects).
 
         Raises
         ------
         ParameterError
-            For a name that is not a coefficient, or no weights.
+            For a name that is not a coefficient, a weight that is not a finite number,
+            or no weights.
         """
+        return self._contrast(weights, stacklevel=3)
+
+    def _contrast(self, weights: Mapping[str, float], stacklevel: int) -> pd.Series:
+        """:meth:`contrast`, its few-df warning ``stacklevel`` frames up (the user's call)."""
         unknown = sorted(set(weights) - set(self.params.index))
         if unknown or not weights:
             raise ParameterError(f"contrast weights {unknown or dict(weights)}: give weights for "
                                  f"coefficients among {list(self.params.index)}")
-        vector = np.array([float(weights.get(name, 0.0)) for name in self.params.index])
+        weights = {name: _finite_number(value, f"contrast weight for {name!r}")
+                   for name, value in weights.items()}
+        vector = np.array([weights.get(name, 0.0) for name in self.params.index])
         coef = float(vector @ self.params.to_numpy())
         if self.contrast_inference is None:
             variance, df = float(vector @ self.cov.to_numpy() @ vector), self.df_resid
         else:
             variance, df = self.contrast_inference(vector)
+        label = " + ".join(f"{w:g} {name}" for name, w in weights.items() if w != 0)
+        for text in few_df_warnings({label or "the contrast": df}):
+            warnings.warn(text, UserWarning, stacklevel=stacklevel)
         return pd.Series(interval_row(coef, float(np.sqrt(max(variance, 0.0))), df,
                                       self.spec.log_scale, self.alpha))
 
@@ -210,10 +223,18 @@ class ITSResult:
         -------
         pandas.DataFrame
             One row per horizon: ``horizon`` and the columns of :meth:`contrast`.
+
+        Raises
+        ------
+        ParameterError
+            For a horizon that is negative, missing or infinite, or an unknown interruption.
         """
         level, slope = self._columns(interruption)
-        horizons = np.atleast_1d(np.asarray(horizon, dtype=float))
-        rows = [self.contrast({level: 1.0, **({slope: float(h)} if slope else {})})
+        horizons = np.array([_finite_number(h, "horizon") for h in np.atleast_1d(horizon)])
+        if (horizons < 0).any():
+            raise ParameterError(f"horizon={horizon!r}: give periods elapsed since the "
+                                 "interruption (>= 0); before it there is no effect")
+        rows = [self._contrast({level: 1.0, **({slope: float(h)} if slope else {})}, 4)
                 for h in horizons]
         table = pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
         labels = [int(h) if float(h).is_integer() else float(h) for h in horizons]
@@ -248,7 +269,7 @@ class ITSResult:
         sums = {"average": (1.0, float(horizons.mean()))}
         if not self.spec.log_scale:
             sums["cumulative"] = (float(len(horizons)), float(horizons.sum()))
-        rows = [self.contrast({level: a, **({slope: b} if slope else {})})
+        rows = [self._contrast({level: a, **({slope: b} if slope else {})}, 4)
                 for a, b in sums.values()]
         table = pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
         return table.assign(statistic=list(sums), start=int(start), stop=int(stop))[
@@ -300,6 +321,23 @@ class ITSResult:
         caption = (f"ITS of {self.y!r}: {self.model}; {self.n_pre} observations before, "
                    f"{self.n_post} at or after; {len(self.warnings)} warning(s)")
         return table_html(caption, self.effects)
+
+
+def _finite_number(value: object, what: str) -> float:
+    """``value`` as a finite float, else a ParameterError naming ``what``.
+
+    Examples
+    --------
+    >>> _finite_number("2", "horizon")
+    2.0
+    """
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = np.nan
+    if not np.isfinite(number):
+        raise ParameterError(f"{what} is {value!r}: give a finite number")
+    return number
 
 
 def table_html(caption: str, table: pd.DataFrame) -> str:

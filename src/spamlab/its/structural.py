@@ -62,6 +62,8 @@ from spamlab.its.specification import Specification, fourier_terms, seasonal_ite
 
 Terms = tuple[tuple[str, str, str], ...]
 DRAWS: int = 100  # draws of the variance parameters for the effects' covariance
+STANDARDIZE_ABOVE: float = 1e3
+"""Data with a value larger than this in size are fitted standardized (:func:`standardization`)."""
 
 
 def fit_structural(series: PreparedSeries, spec: Specification
@@ -74,7 +76,9 @@ def fit_structural(series: PreparedSeries, spec: Specification
     response, offset = _structural_response(series, spec)
     built = its_design.build(series, None, spec.slope_change, spec.covariates, None, trend=False)
     design = built.matrix.drop(columns="const")
-    model = UnobservedComponents(response - offset, exog=design.to_numpy(),
+    its_design.check_identified(design, ~np.isnan(response))
+    center, unit = standardization(response - offset)
+    model = UnobservedComponents((response - offset - center) / unit, exog=design.to_numpy(),
                                  mle_regression=False, **_components(series, spec))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -83,16 +87,49 @@ def fit_structural(series: PreparedSeries, spec: Specification
     params, cov = _regression_states(res, exog_states, list(design.columns))
     if spec.small_sample:
         cov = _mixed_covariance(model, res, exog_states, params, cov, spec.seed)
-    table = _counterfactual(res, model, exog_states, design, built.terms, series, offset, spec)
+    table = _counterfactual(res, model, exog_states, design, built.terms, series,
+                            (offset + center, unit), spec)
     burn = res.loglikelihood_burn
     residuals = np.asarray(res.standardized_forecasts_error[0])[burn:]
     names = list(model.param_names)
     rho = float(res.params[names.index("ar.L1")]) if "ar.L1" in names else None
-    noise = float(res.params[names.index("sigma2.irregular")])
-    fitted = Fitted(params, cov, None, spec.transform == "log", ("gaussian", noise), residuals,
+    noise = float(res.params[names.index("sigma2.irregular")]) * unit**2
+    fitted = Fitted(params * unit, cov * unit**2, None, spec.transform == "log",
+                    ("gaussian", noise), residuals,
                     _describe(model, spec), tuple(f"optimizer: {w.message}" for w in caught),
                     rho=rho, result=res)
     return fitted, table, built.terms, model.k_states + len(res.params)
+
+
+def standardization(values: np.ndarray) -> tuple[float, float]:
+    """``(center, unit)`` to fit ``(values - center) / unit``: ``(0, 1)`` (the data as they
+    are) unless some observed value exceeds :data:`STANDARDIZE_ABOVE` in size, then the
+    mean and standard deviation of the observed values.
+
+    The model's states start from statsmodels' approximate diffuse prior, variance 1e6:
+    on data in the tens of thousands it is no longer diffuse and pulls the effects
+    towards 0 (a level change of -28,000 came out as -216, standard error 995).
+
+    Raises
+    ------
+    DataError
+        When every observed value is the same (no variance to estimate).
+
+    Examples
+    --------
+    >>> standardization(np.array([1.0, 3.0, np.nan]))
+    (0.0, 1.0)
+    >>> standardization(np.array([1e4, 3e4]))
+    (20000.0, 10000.0)
+    """
+    observed = values[~np.isnan(values)]
+    if np.ptp(observed) == 0:
+        raise DataError(f"method='structural': every observed value of the modelled outcome "
+                        f"(y, or log y with transform='log') is {observed[0]:.6g}; a constant "
+                        "series has no variance for the state-space model to estimate")
+    if np.max(np.abs(observed)) <= STANDARDIZE_ABOVE:
+        return 0.0, 1.0
+    return float(observed.mean()), float(observed.std())
 
 
 def _structural_response(series: PreparedSeries, spec: Specification
@@ -159,16 +196,19 @@ def _mixed_covariance(model: UnobservedComponents, res: Any, states: list[int],
 
 def _counterfactual(res: Any, model: UnobservedComponents, exog_states: list[int],
                     design: pd.DataFrame, terms: Terms, series: PreparedSeries,
-                    offset: np.ndarray, spec: Specification) -> pd.DataFrame:
+                    scaling: tuple[np.ndarray, float], spec: Specification) -> pd.DataFrame:
+    """The counterfactual table; the model was fitted to ``(y - shift) / unit`` with
+    ``scaling = (shift, unit)`` (offset and centre, :func:`standardization`)."""
+    shift, unit = scaling
     z = np.asarray(model.ssm["design"])[0].T.copy()  # (n, k_states)
     state = res.smoothed_state.T
     covs = np.moveaxis(res.smoothed_state_cov, 2, 0)
-    fitted = np.einsum("nk,nk->n", z, state) + offset
+    fitted = unit * np.einsum("nk,nk->n", z, state) + shift
     interruption_states = [exog_states[list(design.columns).index(c)] for _, _, c in terms]
     z[:, interruption_states] = 0.0
-    mean = np.einsum("nk,nk->n", z, state) + offset
-    mean_var = np.clip(np.einsum("nk,nkl,nl->n", z, covs, z), 0.0, None)
-    noise = float(res.params[list(model.param_names).index("sigma2.irregular")])
+    mean = unit * np.einsum("nk,nk->n", z, state) + shift
+    mean_var = unit**2 * np.clip(np.einsum("nk,nkl,nl->n", z, covs, z), 0.0, None)
+    noise = unit**2 * float(res.params[list(model.param_names).index("sigma2.irregular")])
     crit = critical_value(spec.alpha, None)
     log_scale = spec.transform == "log"
     back = np.exp if log_scale else (lambda v: v)
