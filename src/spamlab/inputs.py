@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.parquet as pq
 
 from spamlab import clean, series
 from spamlab.errors import DataError, ParameterError
@@ -181,12 +180,8 @@ def _covered_column(path: Path, sep: str | None, encoding: str) -> str | None:
     """The file's ``covered`` column (any case), or None (a file without one, or not readable
     here: :func:`spamlab.series.read` then reports the problem)."""
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            names = list(pq.read_schema(path).names)
-        else:
-            names = list(pd.read_csv(path, nrows=0, sep=sep or None, engine="python",
-                                     encoding=encoding).columns)
-    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError):
+        names = series.column_names(path, encoding=encoding, sep=sep)
+    except (OSError, ValueError, LookupError, StopIteration):  # DataError is a ValueError
         return None
     return next((str(n) for n in names if str(n).strip().lower() == COVERED_COLUMN), None)
 

@@ -22,16 +22,23 @@ Examples
 
 from __future__ import annotations
 
+import bz2
+import codecs
 import csv
+import gzip
+import io
+import lzma
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from spamlab.errors import DataError, ParameterError
 
@@ -61,8 +68,12 @@ class _Rows:
     drop: bool
     rejections: dict[str, list[int]] = field(default_factory=dict)
 
-    def reject(self, mask: np.ndarray, reason: str, hint: str = "") -> None:
-        """Raise on ``mask`` rows, or record and drop them when dropping is asked for."""
+    def reject(self, mask: np.ndarray, reason: str, hint: str = "",
+               cells: pd.Series | None = None) -> None:
+        """Raise on ``mask`` rows, or record and drop them when dropping is asked for.
+
+        ``cells`` (aligned with the rows) shows the first offending cell in the message.
+        """
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
@@ -70,7 +81,8 @@ class _Rows:
         if not self.drop:
             shown = ", ".join(str(n) for n in bad[:_SHOW_LINES]) + (" ..." if len(bad) > _SHOW_LINES else "")
             also = f" ({len(bad)} rows: {self.line_word}s {shown})" if len(bad) > 1 else ""
-            raise DataError(f"{self.label}, {self.line_word} {bad[0]}: {reason}{also}{hint}. "
+            cell = "" if cells is None else f": {str(cells[mask].iloc[0])[:40]!r}"
+            raise DataError(f"{self.label}, {self.line_word} {bad[0]}: {reason}{cell}{also}{hint}. "
                             f"Fix the data, or pass on_bad_rows='drop' to drop and count such rows")
         self.rejections.setdefault(reason, []).extend(int(n) for n in bad)
         keep = ~mask
@@ -192,7 +204,7 @@ def read(
     result.attrs.update({
         "source": table.label, "date_column": date_name, "value_column": value_name,
         "tz": tz_used, "sep": table.sep, "decimal": mark, "date_format": clock.used_format,
-        "n_rows": len(table.lines), "n_missing": int(result[name].isna().sum()),
+        "n_rows": len(table.lines), "n_preamble_lines": table.preamble, "n_missing": int(result[name].isna().sum()),
         "n_assumed_utc": n_assumed,
         "n_aggregated": n_merged, "aggregate": aggregate,
         "rejections": {reason: len(bad) for reason, bad in rows.rejections.items()},
@@ -303,6 +315,7 @@ class _Table:
     sep: str | None = None
     width: int = 0
     overlong: np.ndarray | None = None  # rows with more (non-empty) fields than the header
+    preamble: int = 0  # blank and comment lines skipped above the header
 
 
 def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str | None) -> _Table:
@@ -339,41 +352,120 @@ def _index_as_column(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_csv(path: Path, encoding: str, sep: str | None) -> _Table:
-    """Cells as text; rows longer than the header are kept aside (a trailing comma is no error)."""
+    """Cells as text; rows longer than the header are kept aside (a trailing comma is no error).
+
+    Blank and ``#`` comment lines above the header are skipped (their number is in
+    ``attrs["n_preamble_lines"]``); a UTF-16 byte-order mark (Excel's "Unicode text")
+    chooses UTF-16 when ``encoding`` is the default UTF-8.
+    """
     if path.stat().st_size == 0:
         raise DataError(f"{path}: the file is empty")
-    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    enc = _text_encoding(path, encoding)
+    spare = [f"_extra_{i}" for i in range(_SPARE_FIELDS)]
     try:
-        header_line = _first_line(path, enc)
-        sep = sep or _sniff_sep(header_line)
-        header = _unique(next(csv.reader([header_line], delimiter=sep)))
-        spare = [f"_extra_{i}" for i in range(_SPARE_FIELDS)]
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                            encoding=enc, sep=sep, header=None, skiprows=1,
-                            names=header + spare, index_col=False).fillna("")
-    except UnicodeDecodeError as exc:
-        raise DataError(_decode_message(path, exc, encoding)) from None
-    except LookupError:
-        raise ParameterError(f"encoding={encoding!r} is not a known text encoding") from None
+        # the handle is read on past the header (pandas' skiprows miscounts blank lines in
+        # files with old Mac line ends), decompressed as the suffix says
+        with _open_bytes(path) as raw, io.TextIOWrapper(raw, encoding=enc, newline="") as text:
+            preamble, header_line = _header_line(text)
+            sep = sep or _sniff_sep(header_line)
+            header = _unique(next(csv.reader([header_line], delimiter=sep)))
+            frame = pd.read_csv(text, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                sep=sep, header=None, names=header + spare,
+                                index_col=False).fillna("")
+    except UnicodeDecodeError:
+        raise DataError(_decode_message(path, enc, encoding)) from None
     except (pd.errors.EmptyDataError, StopIteration):
         raise DataError(f"{path}: the file is empty (no header line)") from None
     except pd.errors.ParserError as exc:
         raise DataError(f"{path}: not a well-formed CSV file ({str(exc).strip()})") from None
-    lines = frame.index.to_numpy() + 2  # header is line 1; blank lines were kept, so this is exact
+    # the header is line preamble + 1; blank lines were kept, so this is exact
+    lines = frame.index.to_numpy() + preamble + 2
     blank = (frame == "").all(axis=1).to_numpy()
     frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
         raise DataError(f"{path}: no data rows below the header")
     overlong = (frame[spare] != "").any(axis=1).to_numpy()
-    return _Table(frame[header], lines, str(path), "line", sep, len(header), overlong)
+    return _Table(frame[header], lines, str(path), "line", sep, len(header), overlong, preamble)
 
 
-def _first_line(path: Path, encoding: str) -> str:
-    with path.open(encoding=encoding, newline="") as handle:
-        line = handle.readline()
-    if not line.strip():
-        raise StopIteration
-    return line.rstrip("\r\n")
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _text_encoding(path: Path, encoding: str) -> str:
+    """The codec to read ``path`` with: ``utf-8-sig`` for UTF-8 (a BOM is dropped), ``utf-16``
+    when a UTF-8 default meets a UTF-16 byte-order mark, else ``encoding`` as given.
+
+    A UTF-16 byte-order mark with a one-byte ``encoding`` (``latin-1``) is a DataError
+    asking for ``encoding='utf-16'``: every other character would come out as a NUL.
+    """
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise ParameterError(f"encoding={encoding!r} is not a known text encoding") from None
+    with _open_bytes(path) as handle:
+        utf16 = handle.read(2) in _UTF16_BOMS
+    if codec == "utf-8":
+        return "utf-16" if utf16 else "utf-8-sig"
+    if utf16 and not codec.startswith("utf-16"):
+        raise DataError(f"{path}: the file starts with a UTF-16 byte-order mark (Excel's "
+                        f"'Unicode text'), not {encoding} text; pass encoding='utf-16'")
+    return encoding
+
+
+def _open_bytes(path: Path) -> IO[bytes]:
+    """``path`` opened for reading bytes (the caller closes it), decompressed when its suffix
+    says so, as pandas does."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".zip":
+            return _open_zip_member(path)
+        module = _DECOMPRESS.get(suffix)
+        handle: IO[bytes] = module.open(path, "rb") if module else path.open("rb")
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(f"{path}: cannot be opened ({type(exc).__name__}: {exc})") from None
+    return handle
+
+
+def _open_zip_member(path: Path) -> IO[bytes]:
+    """The one file inside the zip archive ``path``, read into memory."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        if len(names) != 1:
+            raise DataError(f"{path}: a zip file must hold exactly one file, not {len(names)}")
+        return io.BytesIO(archive.read(names[0]))
+
+
+#: suffix -> module whose ``open`` decompresses such a file
+_DECOMPRESS: dict[str, Any] = {".gz": gzip, ".bz2": bz2, ".xz": lzma}
+
+
+def column_names(path: str | Path, *, encoding: str = "utf-8", sep: str | None = None) -> list[str]:
+    """The column names of a CSV or Parquet file as :func:`read` sees them (compressed files,
+    byte-order marks and blank or ``#`` lines above the header included).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = path.write_text(chr(10).join(["# export", "", "date;count", "2011-03-01;5"]))
+    >>> column_names(path)
+    ['date', 'count']
+    """
+    path = Path(path)
+    if path.suffix.lower() in PARQUET_SUFFIXES:
+        return [str(name) for name in pq.read_schema(path).names]
+    with _open_bytes(path) as raw, io.TextIOWrapper(
+            raw, encoding=_text_encoding(path, encoding), newline="") as text:
+        line = _header_line(text)[1]
+    return _unique(next(csv.reader([line], delimiter=sep or _sniff_sep(line))))
+
+
+def _header_line(text: IO[str]) -> tuple[int, str]:
+    """The number of blank or ``#`` lines before the header line, and the header line."""
+    for skipped, line in enumerate(iter(text.readline, "")):
+        if line.strip() and not line.lstrip().startswith("#"):
+            return skipped, line.rstrip("\r\n")
+    raise StopIteration
 
 
 def _sniff_sep(header: str) -> str:
@@ -393,17 +485,18 @@ def _unique(names: list[str]) -> list[str]:
     return result
 
 
-def _decode_message(path: Path, exc: UnicodeDecodeError, encoding: str) -> str:
-    """Say where the undecodable byte is (line number), and what to try."""
+def _decode_message(path: Path, codec: str, encoding: str) -> str:
+    """Say where the first undecodable byte is (line number), and what to try."""
+    with _open_bytes(path) as handle:
+        data = handle.read()
     try:
-        with path.open("rb") as handle:
-            head = handle.read(exc.start) if exc.object is not None else b""
-        line = head.count(b"\n") + 1
-        where = f"line {line}"
-    except OSError:  # pragma: no cover - the file was readable a moment ago
-        where = "somewhere"
-    byte = exc.object[exc.start:exc.start + 1].hex() if exc.object is not None else "?"
-    return (f"{path}, {where}: the file is not valid {encoding} text (byte 0x{byte}); "
+        data.decode(codec)
+    except UnicodeDecodeError as exc:
+        line = len(re.findall(rb"\r\n|\r|\n", data[:exc.start])) + 1
+        where, byte = f", line {line}", data[exc.start:exc.start + 1].hex()
+    else:  # pragma: no cover - the same bytes failed to decode a moment ago
+        where, byte = "", "?"
+    return (f"{path}{where}: the file is not valid {encoding} text (byte 0x{byte}); "
             f"pass encoding= with the file's encoding, e.g. encoding='latin-1' or 'cp1252'")
 
 
@@ -457,8 +550,15 @@ def _parse_times(rows: _Rows, column: str, clock: Clock) -> tuple[pd.Series, str
         return times, zone, 0
     text = _text(raw)
     rows.reject(text.isna().to_numpy() | (text == "").to_numpy(), f"missing date in column {column!r}")
-    text = _text(rows.frame[column])
-    text, clock.used_format = _as_iso(text, clock.date_format)
+    text, clock.used_format = _as_iso(_text(rows.frame[column]), clock.date_format)
+    parsed = _to_datetime(text, clock.used_format, utc=True)  # naive ones as if UTC, for now
+    rows.reject(_out_of_range(parsed), f"date in column {column!r} is outside the years 1677-2262 "
+                                       f"that pandas timestamps can hold", cells=text)
+    unparsed = parsed.loc[rows.frame.index].isna().to_numpy()
+    rows.reject(unparsed, f"date in column {column!r} could not be parsed",
+                _date_hint(text.loc[rows.frame.index][unparsed], column, clock.date_format),
+                cells=text.loc[rows.frame.index])
+    text, parsed = text.loc[rows.frame.index], parsed.loc[rows.frame.index]
     aware = _has_offset(text)
     date_only = ((_is_date_only(text) | _format_has_no_clock(clock.date_format)) & ~aware
                  if clock.tz is None else np.zeros(len(text), bool))
@@ -469,22 +569,43 @@ def _parse_times(rows: _Rows, column: str, clock: Clock) -> tuple[pd.Series, str
                         f"{text.iloc[first]!r} has no time zone; pass tz= (e.g. tz='UTC' or "
                         f"tz='Europe/Berlin') to say which zone the dates are in")
     stamps = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns, UTC]")
-    parsed = _to_datetime(text, clock.used_format, utc=True)  # naive ones as if UTC, for now
-    out_of_range = _out_of_range(parsed)
-    rows.reject(out_of_range, f"date in column {column!r} is outside the years 1677-2262 "
-                              f"that pandas timestamps can hold")
-    keep = ~out_of_range
-    text, parsed = text[keep], parsed[keep]
-    aware, date_only, naive = aware[keep], date_only[keep], naive[keep]
     stamps[text.index[aware | date_only]] = parsed[aware | date_only].dt.as_unit("ns")
     if naive.any():
         wall = pd.DatetimeIndex(parsed[naive]).tz_localize(None)
         stamps[text.index[naive]] = _localize(rows, wall, clock, column, text.index[naive])
-    hint = "" if clock.date_format else "; pass date_format= (e.g. '%d/%m/%Y') if dates are not ISO 8601"
-    rows.reject(stamps.loc[rows.frame.index].isna().to_numpy(),
-                f"date in column {column!r} could not be parsed", hint)
-    stamps = stamps.loc[rows.frame.index]
-    return stamps, _zone_used(aware, date_only, naive, clock.tz), int(date_only.sum())
+    # only naive rows can have been rejected since (DST changes): date-only ones are all kept
+    return stamps.loc[rows.frame.index], _zone_used(aware, date_only, naive, clock.tz), \
+        int(date_only.sum())
+
+
+#: first cells of rows that are not data: totals and sums of the export (any case)
+_TOTAL_WORDS = frozenset({"total", "totals", "sum", "summe", "gesamt", "insgesamt", "total général",
+                          "totaal", "totale", "grand total", "all", "alle"})
+_EXCEL_SERIAL = r"^\d{5}(?:\.\d+)?$"  # 40618: days since 1899-12-30, as a spreadsheet stores dates
+
+
+def _date_hint(bad: pd.Series, column: str, date_format: str | None) -> str:
+    """What the first unparseable date looks like (a repeated header, a totals row, a comment,
+    an Excel serial number), and what to do about it.
+
+    Examples
+    --------
+    >>> _date_hint(pd.Series(["Summe"]), "Datum", None)
+    ' (a totals row)'
+    """
+    if bad.empty:
+        return ""
+    first = str(bad.iloc[0])
+    if _normalise(first) == _normalise(column):
+        return " (a repeated header line, as in exports joined together)"
+    if first.casefold().rstrip(":") in _TOTAL_WORDS:
+        return " (a totals row)"
+    if first.startswith("#"):
+        return " (a comment line)"
+    if re.match(_EXCEL_SERIAL, first):
+        return ("; numbers like this are spreadsheet serial dates: format the column as dates "
+                "(yyyy-mm-dd) before exporting")
+    return "" if date_format else "; pass date_format= (e.g. '%d/%m/%Y') if dates are not ISO 8601"
 
 
 def _zone_used(aware: np.ndarray, date_only: np.ndarray, naive: np.ndarray, tz: str | None) -> str:
@@ -536,11 +657,21 @@ _THOUSANDS = r"^[+-]?\d{1,3}(?:\.\d{3})+$"  # 1.234 or 12.345.678: dots grouping
 
 
 def _as_iso(text: pd.Series, date_format: str | None) -> tuple[pd.Series, str]:
-    """Day.month.year dates rewritten as ISO 8601 when no format is given and all are dotted."""
+    """Day.month.year dates rewritten as ISO 8601 when no format is given and every date is
+    dotted (cells not starting with a digit, a totals row or a repeated header, are left to
+    be rejected as unparseable).
+
+    Examples
+    --------
+    >>> _as_iso(pd.Series(["31.12.2011", "Summe"], dtype="string[pyarrow]"), None)[0].tolist()
+    ['2011-12-31', 'Summe']
+    """
     if date_format:
         return text, date_format
     array = pa.array(text.array)
-    if len(text) and bool(pc.all(pc.match_substring_regex(array, _DOTTED + r"(?:[ T]|$)")).as_py()):
+    dotted = pc.match_substring_regex(array, _DOTTED + r"(?:[ T]|$)")
+    numeric = pc.match_substring_regex(array, r"^\d")
+    if bool(pc.any(dotted).as_py()) and bool(pc.all(pc.or_(dotted, pc.invert(numeric))).as_py()):
         padded = pc.replace_substring_regex(array, r"^(\d)\.", r"0\1.")
         padded = pc.replace_substring_regex(padded, r"^(\d\d)\.(\d)\.", r"\1.0\2.")
         iso = pc.replace_substring_regex(padded, r"^(\d\d)\.(\d\d)\.(\d{4})", r"\3-\2-\1")
@@ -631,6 +762,56 @@ def _sniff_decimal(column: pd.Series, sep: str | None) -> str:
     return "."
 
 
+def _ungrouped(text: pd.Series, decimal: str) -> pd.Series:
+    """Numbers as Python writes them: thousands separators removed (dots with a decimal
+    comma, ``1.234.567,5``; commas with a decimal point, ``1,234,567.5``; only in groups
+    of three after the first digits) and a decimal comma made a point.
+
+    Examples
+    --------
+    >>> _ungrouped(pd.Series(["1.234.567,5", "25,5"]), ",").tolist()
+    ['1234567.5', '25.5']
+    >>> _ungrouped(pd.Series(["1,234,567", "12,5"]), ".").tolist()
+    ['1234567', '12,5']
+    """
+    group = "." if decimal == "," else ","
+    array = pa.array(text.array)
+    grouped = pc.match_substring_regex(
+        array, rf"^[+-]?\d{{1,3}}(?:{re.escape(group)}\d{{3}})+(?:{re.escape(decimal)}\d*)?$")
+    if bool(pc.any(grouped).as_py()):  # Arrow's kernels: no Python loop over big files
+        array = pc.if_else(grouped, pc.replace_substring(array, group, ""), array)
+    if decimal == ",":
+        array = pc.replace_substring(array, ",", ".")
+    return pd.Series(pd.array(array, dtype="string[pyarrow]"), index=text.index)
+
+
+#: cells that mean "no value" in common exports; spamlab reads only empty cells as missing
+_MISSING_MARKERS = frozenset({"n/a", "na", "nan", "-", "--", "\u2013", "\u2014", "null", "none",
+                              "?", "#n/a", "missing", "k.a.", "n.v."})
+
+
+def _value_hint(bad: pd.Series, decimal: str) -> str:
+    """What to do about the first non-numeric value: a marker of a missing value, a unit,
+    or a decimal comma read with a decimal point.
+
+    Examples
+    --------
+    >>> _value_hint(pd.Series(["n/a"]), ".")
+    "; only empty cells are read as missing: replace 'n/a' by an empty cell"
+    """
+    if bad.empty:
+        return ""
+    first = str(bad.iloc[0])
+    if first.casefold() in _MISSING_MARKERS:
+        return f"; only empty cells are read as missing: replace {first!r} by an empty cell"
+    if re.match(r"^[+-]?[\d.,]+\s*[^\d\s.,]+$", first):
+        return (f"; {first!r}: a unit after the number is not read, remove it (and scale the "
+                f"numbers) in the file")
+    if decimal == "." and "," in first:
+        return "; pass decimal=',' if commas mark decimals"
+    return ""
+
+
 def _parse_values(rows: _Rows, column: str, decimal: str) -> tuple[pd.Series, str]:
     """Float values and the decimal mark; empty cells become NaN, anything else non-numeric
     or negative is rejected."""
@@ -638,22 +819,34 @@ def _parse_values(rows: _Rows, column: str, decimal: str) -> tuple[pd.Series, st
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         numbers = raw.astype(float)
     else:
-        text = _text(raw)
-        if decimal == ",":  # 1.234,5: dots group thousands (only in groups of three)
-            text = text.str.replace(r"^([+-]?\d{1,3}(?:\.\d{3})+)(?=,|$)",
-                                    lambda m: m.group(1).replace(".", ""), regex=True)
-            text = text.str.replace(",", ".", regex=False)
+        text = _ungrouped(_text(raw), decimal)
         blank = text.isna() | (text == "")
         numbers = pd.to_numeric(text.mask(blank), errors="coerce").astype(float)
-        rows.reject((numbers.isna() & ~blank).to_numpy(),
-                    f"value in column {column!r} is not a number",
-                    "; pass decimal=',' if commas mark decimals" if decimal == "." and
-                    bool(text.str.contains(",", regex=False).fillna(False).any()) else "")
+        bad = (numbers.isna() & ~blank).to_numpy()
+        rows.reject(bad, f"value in column {column!r} is not a number",
+                    _value_hint(_text(raw[bad]), decimal))
         numbers = numbers.loc[rows.frame.index]
     rows.reject(np.isinf(numbers.to_numpy()), f"value in column {column!r} is infinite")
     numbers = numbers.loc[rows.frame.index]
     rows.reject((numbers < 0).to_numpy(), f"value in column {column!r} is negative")
     return numbers.loc[rows.frame.index], decimal
+
+
+def _duplicate_hint(duplicated: pd.DataFrame, name: str) -> str:
+    """How to merge rows sharing a timestamp; when every such row repeats the same value (an
+    export concatenated with an overlapping one) adding them up would count it twice.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"time": [1, 1], "volume": [5.0, 5.0]})
+    >>> _duplicate_hint(rows, "volume").startswith("every duplicate repeats")
+    True
+    """
+    spread = duplicated.groupby("time")[name].nunique(dropna=False)
+    if bool((spread == 1).all()):
+        return ("every duplicate repeats the value of its timestamp (overlapping exports?): "
+                "pass aggregate='max' (or 'mean') to keep one, 'sum' would count it twice")
+    return "pass aggregate='sum' (or 'mean', ...) to merge them"
 
 
 def _merge_duplicates(rows: _Rows, times: pd.Series, values: pd.Series, aggregate: str | None,
@@ -670,7 +863,7 @@ def _merge_duplicates(rows: _Rows, times: pd.Series, values: pd.Series, aggregat
         same = rows.lines[(frame["time"] == first_time).to_numpy()]
         raise DataError(f"{rows.label}, {rows.line_word} {same[1]}: duplicate timestamp {first_time} "
                         f"(also at {rows.line_word} {same[0]}; {int(dup.sum())} rows share a timestamp); "
-                        f"pass aggregate='sum' (or 'mean', ...) to merge them")
+                        f"{_duplicate_hint(frame.loc[dup], name)}")
     if dup.any():
         grouped = frame.groupby("time", sort=True)[name]
         merged = grouped.sum(min_count=1) if aggregate == "sum" else grouped.agg(aggregate)

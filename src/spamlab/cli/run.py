@@ -19,17 +19,18 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from spamlab import events, inputs, kernels, notebooks, paths, report, series
-from spamlab.errors import ParameterError
+from spamlab.errors import ParameterError, SpamlabError
 
 #: run name (folder under reports/) of the default run
 DEFAULT_NAME = "rustock"
@@ -154,12 +155,13 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
         name = args.name or default_name(Path(args.data))
         planned = notebooks.YOUR_DATA
         reading = {key: getattr(args, key) for key in READING}
-        data_parameters = user_data_parameters(
-            args.data, args.date_col, args.value_col, args.interruption, args.tz, **reading
-        )
-        if args.sources or args.target:
-            planned = notebooks.YOUR_DATA + notebooks.ATTRIBUTION
-            data_parameters.update(sources_parameters(args, reading))
+        with options_named_as_on_the_command_line():
+            data_parameters = user_data_parameters(
+                args.data, args.date_col, args.value_col, args.interruption, args.tz, **reading
+            )
+            if args.sources or args.target:
+                planned = notebooks.YOUR_DATA + notebooks.ATTRIBUTION
+                data_parameters.update(sources_parameters(args, reading))
     selected = select_notebooks(planned, args.only)
     root = (args.reports_dir or paths.reports()).expanduser().resolve()
     out_dir = root / report.check_run_name(name)
@@ -356,6 +358,9 @@ def user_data_parameters(
     given = interruption if isinstance(interruption, list) else [interruption]
     frame = inputs.read_daily(path, date_col=date_col, value_col=value_col, tz=tz,
                               **reading).frame
+    note = reading_note(path.name, frame.attrs)
+    if note:
+        print(f"spamlab run: {note}")
     moments = [parse_timestamp(text, tz) for text in given]
     first, end = frame.index[0], frame.index[-1] + pd.Timedelta(days=1)
     for text, moment in zip(given, moments, strict=True):
@@ -370,6 +375,62 @@ def user_data_parameters(
             "interruption": ordered[-1], "interruptions": ordered,
             "takedown_window": [None, None],
             **{READING[key][0]: value for key, value in reading.items()}}
+
+
+def reading_note(name: str, attrs: dict[str, Any]) -> str:
+    """One line saying what reading the file rejected, merged or skipped ("" when nothing).
+
+    Examples
+    --------
+    >>> reading_note("x.csv", {"n_rows": 62, "rejections": {"date could not be parsed": 1},
+    ...                        "rejected_lines": {"date could not be parsed": [62]}})
+    'read x.csv: 62 rows; 1 rejected (date could not be parsed: 1, line 62)'
+    """
+    rejected = attrs.get("rejections") or {}
+    parts = []
+    if rejected:
+        lines = attrs.get("rejected_lines") or {}
+        reasons = "; ".join(f"{reason}: {count}, line{'s' if count > 1 else ''} "
+                            f"{', '.join(str(n) for n in lines.get(reason, [])[:5])}"
+                            f"{' ...' if count > 5 else ''}" for reason, count in rejected.items())
+        parts.append(f"{sum(rejected.values())} rejected ({reasons})")
+    if attrs.get("n_aggregated"):
+        parts.append(f"{attrs['n_aggregated']} merged into rows of the same timestamp "
+                     f"(--aggregate {attrs.get('aggregate')})")
+    if attrs.get("n_preamble_lines"):
+        parts.append(f"{attrs['n_preamble_lines']} blank or comment lines above the header skipped")
+    return f"read {name}: {attrs.get('n_rows')} rows; " + "; ".join(parts) if parts else ""
+
+
+#: names of reading options in spamlab's messages, which the command line spells --name
+_API_NAMES = sorted([*READING, "tz", "date_col", "value_col"], key=len, reverse=True)
+_API_OPTION = re.compile(rf"\b({'|'.join(_API_NAMES)})=('[^']*')?")
+
+
+def command_line_spelling(message: str) -> str:
+    """``message`` with the library's ``on_bad_rows='drop'`` spelt ``--on-bad-rows drop``.
+
+    Examples
+    --------
+    >>> command_line_spelling("pass on_bad_rows='drop' or date_format= (e.g. '%d/%m/%Y')")
+    "pass --on-bad-rows drop or --date-format (e.g. '%d/%m/%Y')"
+    """
+    def spelt(match: re.Match[str]) -> str:
+        value = match.group(2)
+        if value is not None and re.fullmatch(r"'[\w./:+-]+'", value):
+            value = value.strip("'")
+        return f"--{match.group(1).replace('_', '-')}" + (f" {value}" if value else "")
+
+    return _API_OPTION.sub(spelt, message)
+
+
+@contextlib.contextmanager
+def options_named_as_on_the_command_line() -> Iterator[None]:
+    """Re-raise spamlab's errors with the options spelt as ``spamlab run`` takes them."""
+    try:
+        yield
+    except SpamlabError as exc:
+        raise type(exc)(command_line_spelling(str(exc))) from None
 
 
 def _check_segments(frame: pd.DataFrame, moments: list[pd.Timestamp], given: str) -> None:
