@@ -22,8 +22,9 @@ from spamlab.ingest.outputs import write_atomic
 from spamlab.ingest.parse import TaskResult, shard_schema
 from spamlab.mail.containers import Task
 
-#: Checkpoint shard format; bump when :class:`TaskResult` columns change.
-SHARD_VERSION = 1
+#: Checkpoint shard format; bump when :class:`TaskResult` columns change or when parsing does
+#: (a checkpoint of an older parser is then read again, not reused).
+SHARD_VERSION = 2
 #: Folder of the shards inside an ingestion's output folder.
 CHECKPOINT_DIR = ".spamlab-checkpoints"
 

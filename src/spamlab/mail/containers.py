@@ -62,7 +62,13 @@ _MAGIC = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06",
 _READ_CHUNK = 1024 * 1024
 #: Size of the first read of a message file (see :func:`read_head`).
 FIRST_READ = 8192
-_SEPARATOR = re.compile(rb"(?:\n\n|\n\r\n)From ")
+#: A ``From_`` line as mbox writers put it: sender, then an asctime date ending in the year
+#: (``From MAILER-DAEMON Wed Mar 16 14:45:00 2011``, ``... 14:45:00 +0000 2011``, ``... 14:45 2011``).
+_FROM_LINE = (rb"From [^\s]+[ \t]+[A-Z][a-z]{2}[ \t]+[A-Z][a-z]{2}[ \t]+\d{1,2}[ \t]+"
+              rb"\d{1,2}:\d\d(?::\d\d)?(?:[ \t]+[^\s]+)?[ \t]+\d{4}[ \t]*\r?\n")
+#: A message separator: ``From `` after an empty line (LF or CRLF), or a whole ``From_`` line
+#: right after the previous message's last line (writers that add no blank line between).
+_SEPARATOR = re.compile(rb"\n(?:\r?\n|(?=" + _FROM_LINE + rb"))From ")
 
 
 @dataclass(frozen=True)
@@ -327,19 +333,19 @@ def _mbox_ranges(path: Path, step: int) -> list[tuple[int, int]]:
 def _next_from_line(mm: mmap.mmap | bytes, position: int, stop: int) -> int:
     """Offset of the next ``From `` separator line at or after ``position`` (``stop`` if none).
 
-    A separator starts a line, follows an empty line (or the start of the file).
+    A separator starts a line and follows an empty line (or the start of the file), or is a
+    whole ``From_`` line (:data:`_SEPARATOR`).
     """
     if position == 0 and mm[:5] == b"From ":
         return 0
-    search = max(position - 1, 0)
+    search = max(position - 3, 0)  # (a separator's match starts up to 3 bytes before its From)
     while True:
-        found = mm.find(b"\nFrom ", search, stop)
-        if found == -1:
+        match = _SEPARATOR.search(mm, search, stop)
+        if match is None:
             return stop
-        before = mm[max(found - 2, 0):found]
-        if found == 0 or before.endswith(b"\n") or before == b"\n\r":
-            return found + 1
-        search = found + 1
+        if match.end() - 5 >= position:
+            return match.end() - 5
+        search = match.start() + 1
 
 
 def read_task(task: Task, sink: MessageSink) -> int:
@@ -353,7 +359,51 @@ def read_task(task: Task, sink: MessageSink) -> int:
         "tree": _read_files, "maildir": _read_files, "mbox": _read_mbox, "zip": _read_zip,
         "tar": _read_tar, "7z": _read_7z,
     }
-    return readers[task.container.kind](task, sink)
+    if task.container.kind not in ARCHIVE_KINDS:
+        return readers[task.container.kind](task, sink)
+    members = _MboxMembers(sink, task.header_limit + 4)
+    return readers[task.container.kind](task, members) + members.extra
+
+
+#: Container kinds whose members may each be an mbox (:class:`_MboxMembers`).
+ARCHIVE_KINDS = frozenset({"zip", "tar", "7z"})
+
+
+class _MboxMembers:
+    """Sink wrapper splitting archive members that are mboxes into their messages.
+
+    The archive readers keep the whole of a member that starts with a ``From ``
+    line (:func:`_keep`, at most ``--member-limit`` bytes); its messages are
+    labelled ``member@offset``, as a message file holding an mbox is. ``extra``
+    counts the messages beyond one per member.
+    """
+
+    def __init__(self, sink: MessageSink, want: int) -> None:
+        self.sink, self.want, self.extra = sink, want, 0
+
+    def __call__(self, member: str, data: bytes, problem: str) -> None:
+        if problem or not data.startswith(b"From "):
+            self.sink(member, data, problem)
+        else:
+            self.extra += _split_mbox(data, 0, len(data), self.want, self.sink, f"{member}@") - 1
+
+
+def _keep(head: bytearray, piece: bytes | bytearray | memoryview, want: int) -> None:
+    """Add a member's next ``piece`` to ``head``: its first ``want`` bytes, or all of an mbox.
+
+    Examples
+    --------
+    >>> head = bytearray()
+    >>> for piece in (b"Sub", b"ject: x", b"\\n\\nbody"):
+    ...     _keep(head, piece, 6)
+    >>> bytes(head)
+    b'Subjec'
+    """
+    room = want - len(head)
+    if room > 0:
+        head += piece[:room]
+    if room < len(piece) and head[:5] == b"From ":
+        head += piece[max(room, 0):]
 
 
 def _read_files(task: Task, sink: MessageSink) -> int:
@@ -504,27 +554,43 @@ def _read_mbox_fd(fd: int, start: int, stop: int | None, want: int, sink: Messag
     stop = size if stop is None else min(stop, size)
     if stop <= start:
         return 0
-    count = 0
     with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:
-        first_read = min(want, FIRST_READ)
-        for first, last in _mbox_messages(mm, start, stop):
-            body_start = first
-            if mm[first:first + 5] == b"From ":  # (text before the first separator has none)
-                line_end = mm.find(b"\n", first, last)
-                body_start = last if line_end == -1 else line_end + 1
-            head = mm[body_start:min(body_start + first_read, last)]
-            if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
-                head = mm[body_start:min(body_start + want, last)]
-            sink(f"{label}{first}", head, "")
-            count += 1
+        return _split_mbox(mm, start, stop, want, sink, label)
+
+
+def _split_mbox(mm: mmap.mmap | bytes, start: int, stop: int, want: int, sink: MessageSink,
+                label: str) -> int:
+    """Pass the head of each message of an mbox's bytes ``start:stop`` to ``sink``; their count.
+
+    Examples
+    --------
+    >>> seen = []
+    >>> _split_mbox(b"From a Mon Mar 14 10:00:00 2011\\nS: 1\\n\\nx\\nFrom b Mon Mar 14 10:00:00 2011\\n"
+    ...             b"S: 2\\n", 0, 77, 100, lambda *call: seen.append(call), "m@")
+    2
+    >>> seen
+    [('m@0', b'S: 1\\n\\nx\\n', ''), ('m@40', b'S: 2\\n', '')]
+    """
+    count = 0
+    first_read = min(want, FIRST_READ)
+    for first, last in _mbox_messages(mm, start, stop):
+        body_start = first
+        if mm[first:first + 5] == b"From ":  # (text before the first separator has none)
+            line_end = mm.find(b"\n", first, last)
+            body_start = last if line_end == -1 else line_end + 1
+        head = mm[body_start:min(body_start + first_read, last)]
+        if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
+            head = mm[body_start:min(body_start + want, last)]
+        sink(f"{label}{first}", head, "")
+        count += 1
     return count
 
 
-def _mbox_messages(mm: mmap.mmap, start: int, stop: int) -> Iterator[tuple[int, int]]:
+def _mbox_messages(mm: mmap.mmap | bytes, start: int, stop: int) -> Iterator[tuple[int, int]]:
     """(start, stop) of each message between two separator offsets of an mbox.
 
-    Separators are found in one regex pass: ``From `` at the start of the range
-    or after an empty line (LF or CRLF).
+    Separators are found in one regex pass: ``From `` at the start of the range,
+    after an empty line (LF or CRLF), or a whole ``From_`` line after any line (:data:`_SEPARATOR`).
     """
     starts = [match.end() - 5 for match in _SEPARATOR.finditer(mm, start, stop)]
     if mm[start:start + 5] == b"From ":
@@ -584,15 +650,16 @@ def unsafe_member_name(name: str) -> bool:
 
 
 def _bounded_read(stream: IO[bytes], want: int, limit: int) -> tuple[bytes, int]:
-    """First ``want`` bytes of a stream and its size, reading no more than ``limit + 1`` bytes."""
-    data = stream.read(want)
-    total = len(data)
+    """First ``want`` bytes of a stream (all of an mbox) and its size, reading at most ``limit + 1``."""
+    head = bytearray(stream.read(want))
+    total = len(head)
     while total <= limit:
         chunk = stream.read(min(_READ_CHUNK, limit + 1 - total))
         if not chunk:
             break
+        _keep(head, chunk, want)
         total += len(chunk)
-    return data, total
+    return bytes(head), total
 
 
 def _read_zip(task: Task, sink: MessageSink) -> int:
@@ -726,7 +793,10 @@ def _tar_member(archive: tarfile.TarFile, member: tarfile.TarInfo, task: Task,
         sink(member.name, b"", "member_too_large")
     else:
         stream = archive.extractfile(member)
-        sink(member.name, stream.read(task.header_limit + 4) if stream else b"", "")
+        data = stream.read(task.header_limit + 4) if stream else b""
+        if stream and data.startswith(b"From "):  # an mbox: all of it (at most --member-limit)
+            data += stream.read()
+        sink(member.name, data, "")
     return 1
 
 
@@ -895,8 +965,7 @@ def _read_7z_folders(handle: IO[bytes], plan: list, problems: dict[int, str], ta
                 piece = memoryview(buffer)[position:position + size]
                 position += len(piece)
                 size -= len(piece)
-                if len(head) < want:
-                    head += piece[:want - len(head)]
+                _keep(head, piece, want)
                 if check:
                     crc = zlib.crc32(piece, crc)
             if check and crc != member.crc32:
@@ -921,9 +990,7 @@ class _HeadWriter:
         self.done = False
 
     def write(self, data: bytes | bytearray) -> int:
-        room = self.want - len(self.head)
-        if room > 0:
-            self.head += data[:room]
+        _keep(self.head, data, self.want)
         self.total += len(data)
         self.inflation.add(len(data))
         return len(data)

@@ -50,7 +50,7 @@ _ZONES = {
 }
 _RFC_DATE = re.compile(
     rb"(?:[A-Za-z]+,?\s*)?(\d{1,2})[\s-]+([A-Za-z]{3})[A-Za-z.]*[\s-]+(\d{2,4}),?\s+"
-    rb"(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(?:\.\d+)?\s*(?:([+-])(\d{4})|([A-Za-z]{1,5})\b)?"
+    rb"(\d{1,2}):(\d{1,2})(?::(\d{1,2}))?(?:\.\d+)?\s*(?:([+-])(\d\d:?\d\d)|([A-Za-z]{1,5})\b)?"
 )
 _ASCTIME = re.compile(
     rb"[A-Za-z]{3},?\s+([A-Za-z]{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s+"
@@ -76,6 +76,8 @@ _FIELD = re.compile(
 #: First octets of every IPv4 range that :func:`_reserved_ipv4` rejects below 224.
 _SPECIAL_FIRST_OCTETS = frozenset((0, 10, 100, 127, 169, 172, 192, 198, 203))
 _BLANK_LINE = re.compile(rb"\n\r?\n")
+#: The UTF-8 byte-order mark some Windows tools write at the start of a saved ``.eml``.
+_BOM = b"\xef\xbb\xbf"
 _HEADER_START = re.compile(rb"(?:>?From [^\n]*\n)?[!-9;-~]+[ \t]*:")
 
 
@@ -249,7 +251,7 @@ def scan_row(member: str, data: bytes, header_limit: int, want: int) -> Row:
         Label of the message in its container, copied to the row.
     data
         The first ``want`` bytes of the message (fewer if it is shorter); a
-        leading mbox ``From `` line is skipped.
+        leading UTF-8 byte-order mark and a leading mbox ``From `` line are skipped.
     header_limit
         Largest accepted header block; a longer one is rejected as ``header_too_large``.
     want
@@ -266,6 +268,8 @@ def scan_row(member: str, data: bytes, header_limit: int, want: int) -> Row:
     >>> scan_row("m1", b"Date: 1 Mar 2011 00:00 +0000\\n\\nhi", HEADER_LIMIT, HEADER_LIMIT + 4)[:6]
     ('m1', '', False, 1298937600, 'date', '')
     """
+    if data.startswith(_BOM):  # a message saved as "UTF-8 with BOM" by a Windows tool
+        data, want = data[3:], want - 3
     if data.startswith(b"From "):  # a single message saved with its mbox From_ line
         data = data[data.find(b"\n") + 1:] if b"\n" in data else b""
     block = header_block(data, header_limit)
@@ -303,10 +307,11 @@ def _arrival(received: list[bytes], date: bytes | None) -> tuple[int | None, str
     if received:
         top = received[0]
         semi = top.rfind(b";")
-        if semi != -1:
+        while semi != -1:  # (a ";" may also stand in a comment after the date)
             parsed = _parse_date_text(top[semi + 1:].strip())
             if parsed is not None:
                 return parsed[0], "received", parsed[1]
+            semi = top.rfind(b";", 0, semi)
     if date is not None:
         parsed = _parse_date_text(date.strip())
         if parsed is not None:
@@ -422,6 +427,7 @@ def _zone_offset(sign: bytes | None, digits: bytes | None,
                  name: bytes | None) -> tuple[int, str]:
     """(offset seconds east of UTC, tz flag) of a numeric or named zone."""
     if sign is not None and digits is not None:
+        digits = digits.replace(b":", b"")  # (+01:00, written by some mailers, is +0100)
         hours, minutes = int(digits[:2]), int(digits[2:4])
         if minutes >= 60:
             return 0, "absurd"
