@@ -41,6 +41,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,6 +58,8 @@ from spamlab.its.specification import Specification, resolve
 
 DIFFERENCE, OTHERS, LEFT = "total - target", "named sources together", "left"
 CHANGE_COLUMNS: tuple[str, ...] = ("change", "change_low", "change_high", "p_value")
+OVERSUM: float = 0.01
+"""The sources may exceed the total by this share of it (rounding) before a warning."""
 
 
 def account(
@@ -108,8 +111,15 @@ def account(
         No total, no sources, a target not among the sources, a non-additive model, a
         bad window.
     DataError
-        A missing column, a non-numeric or negative count (the message names the
-        column and row).
+        A missing or repeated column, a column with every value missing, a non-numeric
+        or negative count (the message names the column and row).
+
+    Warns
+    -----
+    UserWarning
+        The sources add up to more than the total (by over 1% of it, before or in the
+        window: mixed units or double counting), or ``window`` asks for more periods
+        than the data hold after the interruption (the window is then those there are).
     """
     spec = _additive(resolve(spec, model))
     frame = _checked_frame(data, total, sources, target)
@@ -124,8 +134,9 @@ def account(
     weights = _window_weights(design, rows)
     fits = {name: _series_change(derived, name, interruption, spec, weights)
             for name in derived.columns if name != LEFT and not _is_zero(derived[name])}
+    fits.setdefault(DIFFERENCE, _zero_change(np.nan))  # total == target: nothing left
     if not others:  # only the target named: what is left is the difference itself
-        fits[LEFT] = fits.get(DIFFERENCE, _zero_change(np.nan))
+        fits[LEFT] = fits[DIFFERENCE]
     elif not _is_zero(derived[LEFT]):
         fits[LEFT] = _series_change(derived, LEFT, interruption, spec, weights)
     table = _sources_table(derived, [*sources, total], fits, before)
@@ -166,6 +177,10 @@ def _checked_frame(data: pd.DataFrame, total: str, sources: Sequence[str], targe
     missing = [name for name in (total, *sources) if name not in data.columns]
     if missing:
         raise DataError(f"column(s) {missing} not in data (columns: {list(data.columns)})")
+    repeated = sorted({name for name in (total, *sources) if list(data.columns).count(name) > 1})
+    if repeated:
+        raise DataError(f"column(s) {repeated} appear more than once in data: which one is meant "
+                        "is ambiguous")
     return pd.DataFrame({name: _counts(data[name], name) for name in (total, *sources)},
                         index=data.index)
 
@@ -181,6 +196,9 @@ def _counts(column: pd.Series, name: str) -> np.ndarray:
         raise DataError(f"column {name!r}: {len(bad)} negative or infinite count(s), first at "
                         f"row {bad[0]} ({column.index[bad[0]]}: {float(values[bad[0]])!r}); counts "
                         "must be >= 0")
+    if np.isnan(values).all():
+        raise DataError(f"column {name!r}: every value is missing: nothing to account for "
+                        "(drop it from sources= or fill in its counts)")
     return values
 
 
@@ -211,6 +229,7 @@ def _window_rows(prepared: its_data.PreparedSeries, window: object) -> np.ndarra
         if window < 1:
             raise ParameterError(f"window={window}: give at least 1 day")
         rows = whole & (np.cumsum(whole) <= window)
+        _warn_if_short(window, f"{window} periods", int(rows.sum()))
     elif isinstance(window, (tuple, list)) and len(window) == 2:
         index = pd.DatetimeIndex(prepared.index)
         first, last = (its_data.as_timestamp(v, index) for v in window)
@@ -218,11 +237,22 @@ def _window_rows(prepared: its_data.PreparedSeries, window: object) -> np.ndarra
         if (rows & ~whole).any() or not rows.any():
             raise ParameterError(f"window={window!r}: give days after the interruption's day "
                                  f"(the first whole day is {index[np.argmax(whole)]})")
+        if last > index[-1]:
+            _warn_if_short(window, f"up to {last}", int(rows.sum()), f" (data end {index[-1]})")
     else:
         raise ParameterError(f"window={window!r}: use None, a number of days or (first, last)")
     if not rows.any():
         raise ParameterError("window: no whole period after the interruption")
     return np.asarray(rows)
+
+
+def _warn_if_short(window: object, asked: str, got: int, why: str = "") -> None:
+    """Warn that the data hold fewer window periods than ``window`` asked for."""
+    if isinstance(window, (int, np.integer)) and got >= window:
+        return
+    warnings.warn(f"window={window!r} asks for {asked}, but the data hold {got} whole period(s) "
+                  f"of it after the interruption{why}: the window is those {got}", UserWarning,
+                  stacklevel=4)
 
 
 def _window_weights(design: its_design.Design, rows: np.ndarray) -> dict[str, pd.Series]:
@@ -267,7 +297,8 @@ def _sources_table(derived: pd.DataFrame, names: list[str], fits: dict[str, dict
 
 def _zero_change(ratio: float) -> dict[str, Any]:
     return {"change": 0.0, "change_low": 0.0, "change_high": 0.0, "p_value": 1.0,
-            "ratio": ratio, "ratio_low": ratio, "ratio_high": ratio, "counterfactual": 0.0}
+            "std_err": 0.0, "df": np.nan, "ratio": ratio, "ratio_low": ratio,
+            "ratio_high": ratio, "counterfactual": 0.0}
 
 
 def _residual_row(fit: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp, days: int,
@@ -301,5 +332,19 @@ def _non_additivity(frame: pd.DataFrame, total: str, sources: list[str], before:
         "sum_of_sources": [np.nanmean(summed.to_numpy()[mask]) for mask in (before, rows)],
     }, index=pd.Index(["pre", "post"], name="period"))
     table["gap"] = table["total"] - table["sum_of_sources"]
-    table["gap_share"] = table["gap"] / table["total"]
+    table["gap_share"] = table["gap"] / table["total"].where(table["total"] != 0)
+    _warn_if_oversummed(table, total)
     return table
+
+
+def _warn_if_oversummed(table: pd.DataFrame, total: str) -> None:
+    """Warn when the sources add up to more than the total by over :data:`OVERSUM` of it."""
+    over = table["gap"] < -OVERSUM * table["total"].abs()
+    if over.any():
+        period = str(over.idxmax())
+        row = table.loc[period]
+        warnings.warn(
+            f"the sources add up to more than {total!r}: {row['sum_of_sources']:.4g} against "
+            f"{row['total']:.4g} per day ({period}); check their units (billions vs millions?) "
+            "and for mail counted in two sources: 'left' (what no source explains) is negative",
+            UserWarning, stacklevel=4)

@@ -83,6 +83,8 @@ def sender_net(ips: pd.Series) -> pd.Series:
     IPv4 is parsed vectorized (octets 0-255, leading zeros dropped); only values with a
     colon go through :mod:`ipaddress`.
     """
+    if ips.empty:  # no address at all: nothing to split into octets
+        return pd.Series([], index=ips.index, dtype=object)
     text = ips.astype("string[pyarrow]").str.strip()
     shaped = text.str.fullmatch(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}").fillna(False)
     octets = text.where(shaped, "0.0.0.0").str.split(".", n=3, expand=True).astype(np.int64)

@@ -52,7 +52,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import special, stats
 
-from spamlab.attribution.fingerprints import group_keys
+from spamlab.attribution.fingerprints import COLUMN_OF, group_keys
 from spamlab.attribution.results import GROUP_COLUMNS, VANISHED_RATIO, VanishedResult
 from spamlab.errors import DataError, ParameterError
 from spamlab.series import parse_moment
@@ -148,6 +148,10 @@ def vanished(
     codes, labels = group_keys(events, by)
     moment = _utc(at)
     axis, slot, inside = _slot_axis(stamps, usable, moment, pre_days, post_days)
+    if not (codes[usable] >= 0).any():
+        raise DataError(f"events: none of the {int(usable.sum())} dated, counted message(s) has a "
+                        f"{by!r} fingerprint (column {COLUMN_OF[by]!r} is empty or unparsable): "
+                        "no group to test")
     excluded["outside_window"] = int(usable.sum() - inside.sum())
     codes, slot = codes[inside], slot[inside]
     matrix = count_matrix(codes + 1, slot, len(labels) + 1, axis[1] + 1)  # row 0: no key

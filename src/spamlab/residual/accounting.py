@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -180,6 +181,10 @@ def account(
         raise ParameterError(f"interval={interval}: must lie strictly between 0 and 1")
     asm = assumptions or Assumptions()
     pub = read_published(table)
+    if pub.after >= pub.before:
+        warnings.warn(f"figures table, ids 4 and 5: spam after the takedown ({pub.after:g} bn/day) "
+                      f"is not below spam before it ({pub.before:g}): these figures show no fall, "
+                      "so the residual is negative", UserWarning, stacklevel=2)
     frame = _simulate(pub, asm, n_draws, seed)
     naive = pub.before - pub.after - pub.rustock
     out = _summarise(frame, naive, asm, interval)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from spamlab.errors import DataError
 from spamlab.residual.readings import RUSTOCK_READINGS, TREND_READINGS, Assumptions, figure
 
 #: Days of March 2011 (1..31) that fall on a Saturday or Sunday.
@@ -44,33 +45,38 @@ class Published:
 
 
 def read_published(table: pd.DataFrame) -> Published:
-    """Look up every figure the adjustments need (unit-checked, see :func:`figure`)."""
-    pct = "percent"
-    weekend = [figure(table, i, "percent_of_weekday_avg") / 100 for i in (212, 218)]
-    weekend += [figure(table, 384, pct) / 100, 1 + figure(table, 219, pct) / 100]
-    first_stop, last_stop = sorted((figure(table, 125, "hour_of_day_utc"),
-                                    figure(table, 130, "hour_of_day_utc")))
+    """Look up every figure the adjustments need (unit- and domain-checked, see :func:`figure`)."""
+    pct, rate = "percent", "billion_per_day"
+    weekend = [figure(table, i, "percent_of_weekday_avg", "positive") / 100 for i in (212, 218)]
+    weekend += [figure(table, 384, pct, "positive") / 100, 1 + figure(table, 219, pct, "change") / 100]
+    first_stop, last_stop = sorted((figure(table, 125, "hour_of_day_utc", "hour"),
+                                    figure(table, 130, "hour_of_day_utc", "hour")))
     return Published(
-        before=figure(table, 5, "billion_per_day"),
-        after=figure(table, 4, "billion_per_day"),
-        rustock=figure(table, 1, "billion_per_day"),
-        rustock_share=figure(table, 2, pct) / 100,
-        commtouch_share=figure(table, 328, "billion_per_day") / figure(table, 326, "billion_per_day"),
-        kaspersky_share=(figure(table, 168, pct) / 100, figure(table, 169, pct) / 100),
+        before=figure(table, 5, rate, "positive"),
+        after=figure(table, 4, rate, "positive"),
+        rustock=figure(table, 1, rate, "positive"),
+        rustock_share=figure(table, 2, pct, "share") / 100,
+        commtouch_share=figure(table, 328, rate, "positive") / figure(table, 326, rate, "positive"),
+        kaspersky_share=(figure(table, 168, pct, "share") / 100,
+                         figure(table, 169, pct, "share") / 100),
         stop_hours=(first_stop, last_stop),
         weekend_ratio=(min(weekend), max(weekend)),
-        march_vs_feb=figure(table, 236, pct) / 100,
-        change_15_17=figure(table, 3, pct) / 100,
-        change_10_17=figure(table, 30, pct) / 100,
-        first_half=figure(table, 361, "billion_per_day"),
-        botnet_share=figure(table, 9, pct) / 100,
-        share_of_drop_on_16th=_share_of_drop_on_16th(figure(table, 28, pct), figure(table, 29, pct)),
+        march_vs_feb=figure(table, 236, pct, "change") / 100,
+        change_15_17=figure(table, 3, pct, "change") / 100,
+        change_10_17=figure(table, 30, pct, "change") / 100,
+        first_half=figure(table, 361, rate, "positive"),
+        botnet_share=figure(table, 9, pct, "share") / 100,
+        share_of_drop_on_16th=_share_of_drop_on_16th(figure(table, 28, pct, "change"),
+                                                     figure(table, 29, pct, "change")),
     )
 
 
 def _share_of_drop_on_16th(change_16: float, change_17: float) -> float:
     """Fraction of the two-day fall 15->17 March that happened by 16 March (rows 28, 29, percent)."""
     two_day = (1 + change_16 / 100) * (1 + change_17 / 100) - 1
+    if two_day == 0:
+        raise DataError(f"figures table, ids 28 and 29: the changes {change_16:g}% and "
+                        f"{change_17:g}% leave no fall from 15 to 17 March to split")
     return (change_16 / 100) / two_day
 
 

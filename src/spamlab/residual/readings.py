@@ -7,6 +7,7 @@ fields are explicit, named, and labelled as assumptions in the output table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,15 +166,29 @@ def _check_weights(name: str, weights: tuple[float, ...] | None, readings: tuple
                              f"({len(readings)}), not all zero")
 
 
-def figure(table: pd.DataFrame, figure_id: int, unit: str) -> float:
-    """One figure's number, checking it exists and has the expected unit.
+#: What a figure's number may be, by the kind of quantity it is: (test, reason).
+DOMAINS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "positive": (lambda v: v > 0, "must be > 0"),
+    "share": (lambda v: 0 < v <= 100, "a share must lie in (0, 100] percent"),
+    "change": (lambda v: v > -100, "a percent change must be above -100 (a fall of all of it)"),
+    "hour": (lambda v: 0 <= v <= 24, "an hour of the day must lie in 0..24"),
+    "target_change": (lambda v: v > -100 and v != 0,
+                      ("a percent change must be above -100, and not 0 when it is a target "
+                       "matched in relative terms")),
+}
+
+
+def figure(table: pd.DataFrame, figure_id: int, unit: str, domain: str | None = None) -> float:
+    """One figure's number, checking it exists, has the expected unit and, with
+    ``domain`` (a key of :data:`DOMAINS`), a possible value.
 
     Percent units are returned as published (28.5, not 0.285).
 
     Raises
     ------
     DataError
-        If the id is missing or the row's unit differs from ``unit``.
+        If the id is missing, the row's unit differs from ``unit``, or the number is
+        outside ``domain`` (a share of 0 or above 100%, a fall of more than 100%, ...).
 
     Examples
     --------
@@ -191,6 +206,9 @@ def figure(table: pd.DataFrame, figure_id: int, unit: str) -> float:
     number = float(row["value_mid"])
     if not np.isfinite(number):
         raise DataError(f"figures table, id {figure_id}: no number")
+    if domain is not None and not DOMAINS[domain][0](number):
+        raise DataError(f"figures table, id {figure_id} ({row['metric']}, {row['entity']}): "
+                        f"value {number:g} {unit}: {DOMAINS[domain][1]}")
     return number
 
 

@@ -18,6 +18,10 @@ from spamlab.residual.readings import figure
 from spamlab.scenario.model import BOTNETS, START
 
 KINDS = ("mean", "day", "change", "share", "month_change")
+#: The possible values of each kind's target (a key of :data:`spamlab.residual.readings.DOMAINS`):
+#: targets are matched in relative terms, so none may be 0.
+DOMAIN_OF_KIND: dict[str, str] = {"mean": "positive", "day": "positive", "share": "share",
+                                  "change": "target_change", "month_change": "target_change"}
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def build(table: pd.DataFrame, spec: tuple[int, str, str, str],
           window: tuple[str, str] | None = None) -> Constraint:
     """A :class:`Constraint` for ``spec`` read from the figures table (period overridable)."""
     figure_id, kind, source, unit = spec
-    target = figure(table, figure_id, unit)
+    target = figure(table, figure_id, unit, DOMAIN_OF_KIND[kind])
     row = table.loc[figure_id]
     start, end = (pd.Timestamp(w) for w in window) if window else (row["period_start"], row["period_end"])
     if pd.isna(start) or pd.isna(end):
