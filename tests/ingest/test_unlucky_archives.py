@@ -140,3 +140,19 @@ def test_a_message_saved_with_a_utf8_byte_order_mark_is_read(tmp_path: Path) -> 
     assert result.report["messages_counted"] == 2  # old: both rejected as not_a_message
     events = read_events(tmp_path / "out").sort_values("member")
     assert list(events["message_id"]) == ["<m8@spam>", "<m7@spam>"]
+
+
+@pytest.mark.parametrize("outer", ["zip", "tar"])
+def test_an_archive_inside_an_archive_is_rejected_as_nested_not_as_not_a_message(
+        tmp_path: Path, outer: str) -> None:
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as archive:
+        archive.writestr("inner.eml", message(1))
+    path = tmp_path / f"outer.{outer}"
+    archive_bytes(outer, {"inner.zip": inner.getvalue(), "loose.eml": message(2)}, path)
+    result = ingest([path], tmp_path / "out", workers=1, progress=False,
+                    options=IngestOptions(not_after=NOT_AFTER))
+    report = result.report
+    assert report["messages_seen"] == 2 and report["messages_counted"] == 1
+    assert report["rejected"]["nested_archive"] == 1  # old: counted as not_a_message
+    assert report["rejected"]["not_a_message"] == 0

@@ -38,7 +38,7 @@ from spamlab.mail.headers import HEADER_LIMIT
 #: Every reason a message can be rejected for, in the order the report lists them.
 REJECT_REASONS = ("empty", "unreadable", "member_too_large", "not_a_regular_file",
                   "symlink_inside_input", "symlink_outside_input", "unsafe_member_name",
-                  "overlapping_member", "header_too_large", "not_a_message", "no_timestamp",
+                  "overlapping_member", "nested_archive", "header_too_large", "not_a_message", "no_timestamp",
                   "before_1990", "in_future")
 #: Text columns that the date rules, duplicates, counts and report need.
 _RULE_COLUMNS = ("reason", "message_id", "time_source", "tz_flag")

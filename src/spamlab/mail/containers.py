@@ -375,17 +375,34 @@ class _MboxMembers:
     The archive readers keep the whole of a member that starts with a ``From ``
     line (:func:`_keep`, at most ``--member-limit`` bytes); its messages are
     labelled ``member@offset``, as a message file holding an mbox is. ``extra``
-    counts the messages beyond one per member.
+    counts the messages beyond one per member. A member that is itself an archive
+    is rejected as ``nested_archive`` (:func:`is_archive`).
     """
 
     def __init__(self, sink: MessageSink, want: int) -> None:
         self.sink, self.want, self.extra = sink, want, 0
 
     def __call__(self, member: str, data: bytes, problem: str) -> None:
-        if problem or not data.startswith(b"From "):
+        if not problem and is_archive(data):
+            self.sink(member, data, "nested_archive")
+        elif problem or not data.startswith(b"From "):
             self.sink(member, data, problem)
         else:
             self.extra += _split_mbox(data, 0, len(data), self.want, self.sink, f"{member}@") - 1
+
+
+def is_archive(data: bytes) -> bool:
+    """Whether ``data`` starts like a 7z, zip, gzip, bzip2 or xz file (:data:`_MAGIC`).
+
+    An archive inside an archive is not opened: it is rejected as ``nested_archive``, so the
+    report says to unpack it rather than calling it "not a message".
+
+    Examples
+    --------
+    >>> is_archive(b"PK\\x03\\x04rest"), is_archive(b"Subject: hi")
+    (True, False)
+    """
+    return any(data.startswith(magic) for magic, _ in _MAGIC)
 
 
 def _keep(head: bytearray, piece: bytes | bytearray | memoryview, want: int) -> None:
