@@ -95,12 +95,18 @@ class WarmKernel:
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel {self.name}: {content.get('ename')}: {content.get('evalue')}")
 
-    def reset(self, cwd: Path) -> None:
+    def reset(self, cwd: Path, notebook: str | None = None) -> None:
         """Clear the namespace before the next notebook (:data:`RESET_CODE`), working in ``cwd``.
 
-        Also closes the clients of earlier notebooks (:meth:`ClientTrackingKernelManager.close_clients`).
+        With ``notebook``, the warnings shown from now on are recorded in ``cwd``'s
+        ``warnings/<notebook>.jsonl`` (:func:`spamlab.warnlog.install`). Also closes the
+        clients of earlier notebooks (:meth:`ClientTrackingKernelManager.close_clients`).
         """
-        self.run_silently(f"{RESET_CODE}\nimport os as _os; _os.chdir({str(cwd)!r}); del _os")
+        code = f"{RESET_CODE}\nimport os as _os; _os.chdir({str(cwd)!r}); del _os"
+        if notebook is not None:
+            code += (f"\nimport spamlab.warnlog as _w; _w.install({str(cwd)!r}, {notebook!r}); "
+                     f"del _w")
+        self.run_silently(code)
 
 
 def kernel_config(ipc_path: Path) -> Config:

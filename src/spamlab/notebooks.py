@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import queue
@@ -32,14 +33,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from spamlab import kernels, report
+from spamlab import kernels, report, warnlog
 from spamlab.errors import ParameterError, SpamlabError
 
 #: the Rustock story, run on the published figures, the synthetic scenario and (06) a
@@ -77,6 +78,8 @@ class RunPlan:
     planned : every notebook of this kind of run; results.json merges the fragments of
         all of them present on disk, so a rerun with ``--only`` updates it without loss
     kernels : warm kernels run at once (:func:`kernel_count`); None = one per core
+    inputs : content fingerprints of the files the run reads (:func:`fingerprint`), stored
+        in results.json; a rerun with ``--only`` must find the same ones
     """
 
     name: str
@@ -88,6 +91,7 @@ class RunPlan:
     html: bool = True
     planned: tuple[str, ...] = ()
     kernels: int | None = None
+    inputs: Mapping[str, str] | None = None
 
 
 def declared_parameters(source: Path) -> set[str]:
@@ -174,10 +178,11 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None,
         build.mkdir(exist_ok=True)
         for notebook in plan.notebooks:  # a rerun must not keep an old result of these
             (build / "fragments" / f"{notebook}.json").unlink(missing_ok=True)
+            (build / warnlog.FOLDER / f"{notebook}.jsonl").unlink(missing_ok=True)
         seconds = _execute_all(plan, build, build_root, stream, pool)
         ran = [nb for nb in planned if (build / f"{nb}.ipynb").is_file()]
         run_info = {"run": plan.name, "reports_dir": str(root), "parameters": dict(plan.parameters),
-                    "notebooks_run": ran,
+                    "inputs": dict(plan.inputs or {}), "notebooks_run": ran,
                     "figures": sorted(p.name for p in (build / "figures").glob("*.png"))}
         results = report.write_results(build, planned, extra=run_info)
         log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
@@ -259,13 +264,14 @@ def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],
     with lock:
         print(f"spamlab run: [{index}/{total}] {notebook} ...", file=stream, flush=True)
     started = time.perf_counter()
-    kernel.reset(build)
+    kernel.reset(build, notebook)
     executed = execute(plan.notebooks_dir / f"{notebook}.py", build, parameters, plan.timeout,
                        kernel=kernel)
     _relocate(executed, build_root, plan.out_dir.parent)
     if plan.html:
+        shown = report.notebook_warnings(build, notebook)
         with lock:  # nbconvert's templates are not meant to be rendered from two threads
-            report.export_html(executed)
+            report.export_html(executed, warnings=shown)
     took = round(time.perf_counter() - started, 1)
     with lock:
         print(f"spamlab run: [{index}/{total}] {notebook} done in {took:.1f} s",
@@ -294,14 +300,47 @@ def _remove_abandoned_builds(root: Path, name: str) -> None:
 
 
 def _check_same_parameters(plan: RunPlan) -> None:
-    """A partial rerun may only add to a run made with the same parameters."""
+    """A partial rerun may only add to a run made with the same parameters and the same data."""
     previous = plan.out_dir / "results.json"
-    before = json.loads(previous.read_text(encoding="utf-8")).get("parameters") \
-        if previous.is_file() else None
-    if before != report.jsonable(dict(plan.parameters)):
+    made = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else {}
+    if made.get("parameters") != report.jsonable(dict(plan.parameters)):
         raise ParameterError(
             f"run {plan.name!r} in {plan.out_dir.parent} was made with other parameters (or did "
             f"not finish); rerun all its notebooks (without --only) or choose another --name")
+    before, now = made.get("inputs") or {}, dict(plan.inputs or {})
+    changed = sorted(path for path in set(before) | set(now) if before.get(path) != now.get(path))
+    if changed:
+        raise ParameterError(
+            f"run {plan.name!r} in {plan.out_dir.parent} was made from other data: {changed[0]} "
+            f"has changed since (sha256 {str(before.get(changed[0]))[:12]} then, "
+            f"{str(now.get(changed[0]))[:12]} now); a run must be about one version of its data, "
+            f"so rerun all its notebooks (without --only) or choose another --name")
+
+
+def fingerprint(paths: Iterable[Path]) -> dict[str, str]:
+    """The SHA-256 of each file given, and of every file inside each folder given, by path.
+
+    A run records these (``results.json``, ``inputs``), so a partial rerun can tell
+    that a data file was replaced since (:func:`execute_plan`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> data = Path(tempfile.mkdtemp()) / "counts.csv"
+    >>> _ = data.write_text("date,count\\n2011-03-01,5\\n")
+    >>> fingerprint([data])[str(data)][:12]
+    'f4e7393e8045'
+    """
+    prints: dict[str, str] = {}
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            digest = hashlib.sha256()
+            with file.open("rb") as stream:
+                for block in iter(lambda: stream.read(1 << 20), b""):
+                    digest.update(block)
+            prints[str(file)] = digest.hexdigest()
+    return prints
 
 
 def _relocate(notebook: Path, build_root: Path, root: Path) -> None:

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from spamlab import series
+from spamlab import series, warnlog
 from spamlab.errors import ParameterError
 
 #: packages whose versions every notebook records in its closing cell
@@ -193,6 +193,7 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
     ...     "estimate": 0.68, "ci_low": 0.65, "ci_high": 0.71, "scale": "ratio"}}, "reports/x"))
     level change at 2011-03-16T14:45:00+00:00: 0.68 (95% interval 0.65 to 0.71), a ratio: observed / counterfactual
     reports: reports/x/*.html, results in reports/x/results.json
+    warnings: none
     >>> print(headline({"residual_bn_per_day": {"median": 5.02, "low": -4.13, "high": 11.36}},
     ...                "reports/x").splitlines()[0])
     unexplained fall after the takedown: 5.0 bn/day (median; 90% sensitivity range under stated priors -4.1 to 11.4)
@@ -206,9 +207,10 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
         scale = ("a ratio: observed / counterfactual" if level.get("scale") == "ratio"
                  else f"a difference, in {results.get('unit', 'the units of the data')}")
         synthetic = " [synthetic scenario, not data]" if results.get("synthetic") else ""
+        fit = f" [{results['fit']}]" if results.get("fit") else ""
         lines.append(f"level change at {results.get('interruption')}: {level['estimate']:.3g} "
                      f"(95% interval {level['ci_low']:.3g} to {level['ci_high']:.3g}), "
-                     f"{scale}{synthetic}")
+                     f"{scale}{synthetic}{fit}")
     residual = results.get("residual_bn_per_day")
     if residual:
         lines.append(f"unexplained fall after the takedown: {residual['median']:.1f} bn/day "
@@ -221,7 +223,24 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
                      f"{accounting['estimate']:.3g} {accounting.get('unit', '')} (95% interval "
                      f"{accounting['ci_low']:.3g} to {accounting['ci_high']:.3g}){synthetic}")
     lines.append(f"reports: {Path(folder)}/*.html, results in {Path(folder) / 'results.json'}")
-    return "\n".join(lines)
+    return "\n".join(lines + warnings_lines(results.get("warnings") or []))
+
+
+def warnings_lines(entries: Iterable[Mapping[str, str]]) -> list[str]:
+    """The end of ``spamlab run``'s output: the run's warnings, or that there were none.
+
+    Examples
+    --------
+    >>> warnings_lines([{"notebook": "02", "category": "result", "message": "fragile fit"}])
+    ['warnings (1); read them before quoting a number above:', '  [02] fragile fit']
+    >>> warnings_lines([])
+    ['warnings: none']
+    """
+    entries = list(entries)
+    if not entries:
+        return ["warnings: none"]
+    return [f"warnings ({len(entries)}); read them before quoting a number above:",
+            *warnlog.as_lines(entries)]
 
 
 @dataclass(frozen=True)
@@ -386,7 +405,9 @@ def write_results(
 
     Returns
     -------
-    The dictionary written.
+    The dictionary written. Its ``warnings`` lists every warning of the run
+    (:func:`spamlab.warnlog.of_run`): those raised while the notebooks ran and those
+    their results carry, each with its notebook.
     """
     folder = Path(run) / "fragments"
     names = list(notebooks) if notebooks is not None else sorted(
@@ -398,6 +419,8 @@ def write_results(
         if (folder / f"{name}.json").is_file()
     ]
     results = {**jsonable(dict(extra or {})), **merge_fragments(pairs)}
+    # every warning of the run, by notebook (a fit's own list stays in its notebook's block)
+    results["warnings"] = warnlog.of_run(run, pairs)
     (Path(run) / "results.json").write_text(
         json.dumps(results, indent=2) + "\n", encoding="utf-8"
     )
@@ -425,14 +448,64 @@ def versions(packages: Iterable[str] = VERSIONED_PACKAGES) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["package", "version"])
 
 
-def export_html(notebook: str | Path) -> Path:
+def notebook_warnings(run: str | Path, notebook: str) -> list[dict[str, str]]:
+    """The warnings of one notebook of a run: recorded while it ran, and in its fragment.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp())
+    >>> _ = write_fragment(run, "05-your-data", {"warnings": ["only 9 days before"]})
+    >>> [w["message"] for w in notebook_warnings(run, "05-your-data")]
+    ['only 9 days before']
+    """
+    fragment = Path(run) / "fragments" / f"{notebook}.json"
+    carried = (warnlog.in_fragment(notebook, json.loads(fragment.read_text(encoding="utf-8")))
+               if fragment.is_file() else [])
+    return warnlog.unique(warnlog.recorded(run, [notebook]) + carried)
+
+
+def warnings_cell_text(entries: Iterable[Mapping[str, str]]) -> str:
+    """The Markdown that heads an HTML report: the notebook's warnings, or that there were none.
+
+    Examples
+    --------
+    >>> print(warnings_cell_text([{"notebook": "02", "category": "UserWarning",
+    ...                            "message": "a *fragile* fit"}]))
+    > **1 warning** was raised while this notebook ran. Read it before quoting a number from this report; it is also shown where it arose.
+    >
+    > - (02, UserWarning) a \\*fragile\\* fit
+    >>> warnings_cell_text([])
+    '> No warnings were raised while this notebook ran.'
+    """
+    entries = list(entries)
+    if not entries:
+        return "> No warnings were raised while this notebook ran."
+    many = len(entries) != 1
+    head = (f"> **{len(entries)} warning{'s' if many else ''}** {'were' if many else 'was'} raised "
+            f"while this notebook ran. Read {'them' if many else 'it'} before quoting a number from "
+            f"this report; {'each is' if many else 'it is'} also shown where it arose.")
+    items = [f"> - ({_markdown_text(warnlog.origin(e))}) {_markdown_text(e.get('message', ''))}"
+             for e in entries]
+    return "\n".join([head, ">"] + items)
+
+
+def _markdown_text(text: str) -> str:
+    """``text`` on one line with Markdown's and HTML's special characters escaped."""
+    flat = " ".join(str(text).split())
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", flat)
+
+
+def export_html(notebook: str | Path, warnings: Iterable[Mapping[str, str]] | None = None) -> Path:
     """Render an executed ``.ipynb`` as a standalone HTML file next to it.
 
     In a notebook run with injected parameters (papermill's ``injected-parameters``
     cell) the notebook's default ``parameters`` cell is left out of the HTML, so a
     reader sees the values the run used, not defaults such as ``data = None``. The
     page loads nothing from the network (no require.js, no MathJax: the notebooks
-    write no formulas, and figures are embedded PNGs).
+    write no formulas, and figures are embedded PNGs). With ``warnings`` (a run's
+    :func:`notebook_warnings`) the page opens with them (:func:`warnings_cell_text`).
 
     Examples
     --------
@@ -451,6 +524,8 @@ def export_html(notebook: str | Path) -> Path:
     exporter = HTMLExporter(extra_loaders=[DictLoader({"spamlab.html.j2": _OFFLINE_TEMPLATE})],
                             template_file="spamlab.html.j2")
     _drop_widgets(node)
+    if warnings is not None:
+        node.cells.insert(0, nbformat.v4.new_markdown_cell(warnings_cell_text(warnings)))
     if any("injected-parameters" in cell.metadata.get("tags", []) for cell in node.cells):
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters"}),
                                        enabled=True)

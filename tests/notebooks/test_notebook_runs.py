@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import figures, inputs, notebooks
+from spamlab import figures, inputs, its, notebooks
 from spamlab.cli import main
 
 # one worker runs both module-scoped runs (under `pytest -n 2 --dist loadgroup`)
@@ -82,6 +82,34 @@ def test_story_results_carry_the_residual_and_the_takedown_effect(story):
     assert level["ci_high"] < 1
     assert results["interruption"] == "2011-03-16T14:45:00+00:00"
     assert results["notebooks"]["02-rustock-its"]["synthetic"] is True
+
+
+def test_story_headline_is_the_fit_notebook_02_recommends_with_the_runs_warnings(story):
+    """Issue 21, case 6: the headline came from the whole-series fit that warns that its
+    baseline is fragile, and the run printed none of its warnings."""
+    folder, results = story
+    assert results["fit"].startswith("02's takedown-window fit (2011-01-10 to 2011-04-30")
+    # the headline is the takedown window's own fit, refitted here from the same inputs
+    frame = inputs.read_daily(None).frame
+    window = frame.loc["2011-01-10":"2011-04-30"]
+    res = its.fit(window, y="total_synthetic", interruptions=["2011-03-16T14:45:00+00:00"],
+                  family="gaussian", transform="log", seasonality="dow", errors="ar1")
+    expected = res.effects.iloc[0]
+    assert results["level_change"]["estimate"] == pytest.approx(expected["estimate"], rel=1e-9)
+    assert results["level_change"]["ci_low"] == pytest.approx(expected["ci_low"], rel=1e-9)
+    # the whole-series fit is kept beside it; both fits' warnings are the run's warnings
+    assert results["whole_series"]["level_change"]["estimate"] != expected["estimate"]
+    fragment = results["notebooks"]["02-rustock-its"]
+    carried = [("warnings", m) for m in fragment["warnings"]] + [
+        ("whole_series.warnings", m) for m in fragment["whole_series"]["warnings"]]
+    assert carried and list(res.warnings) == fragment["warnings"]
+    shown = {(w["where"], w["message"]) for w in results["warnings"]
+             if w["notebook"] == "02-rustock-its"}
+    assert set(carried) <= shown
+    page = (folder / "02-rustock-its.html").read_text(encoding="utf-8")
+    body = page[page.index("<body"):]
+    head = body[:body.index("jp-CodeCell")]
+    assert all(message.split("(")[0].strip() in head for _, message in carried)
 
 
 def test_story_figures_are_named_by_content_and_scenario_ones_say_synthetic(story):
