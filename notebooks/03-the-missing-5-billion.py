@@ -46,7 +46,7 @@ tz = "UTC"
 interruption = "2011-03-16T14:45:00+00:00"  # Rustock stop as timed by CBL (#125)
 seed = 0
 n_draws = 20000  # Monte Carlo draws
-run_name = "rustock"
+run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its own)
 reports_dir = None  # None: the project's reports/ folder
 
 # %%

@@ -40,9 +40,10 @@ value_col = "count"
 tz = None  # zone of dates without an offset, and of the days; None: UTC (dates alone: UTC days)
 sep = None  # how the file is read (spamlab.series.read): None sniffs the separator
 decimal = None  # None sniffs the decimal mark ("," in 1.234,5)
-date_format = None  # None: ISO 8601, or day.month.year; else e.g. "%d/%m/%Y"
+date_format = None  # None: ISO 8601, or day/month dates whose numbers tell the order; else e.g. "%d/%m/%Y"
 encoding = "utf-8"  # e.g. "cp1252" for a Windows export
 on_bad_rows = "raise"  # "drop" drops and counts bad rows
+max_bad_share = 0.01  # with "drop": more bad rows than this share stop the reading
 aggregate = None  # "sum" merges rows sharing a timestamp
 ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
 nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
@@ -59,7 +60,7 @@ slope_change = True
 post_days = [3, 7, 14, 28]  # lengths of the post-period for the power analysis
 n_sims = 400  # simulated studies per power calculation
 seed = 0
-run_name = "rustock"
+run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its own)
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
@@ -68,11 +69,13 @@ from spamlab import inputs, its, paths, plots, report
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
                         decimal=decimal, date_format=date_format, encoding=encoding,
-                        on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
+                        on_bad_rows=on_bad_rows, max_bad_share=max_bad_share,
+                        aggregate=aggregate, ambiguous=ambiguous,
                         nonexistent=nonexistent, seed=seed, hypothesis=hypothesis)
 moments = inputs.moments(interruptions, tz)
 interruption = moments[-1]
 window = inputs.last_segment(inp.frame, moments, takedown_window)
+y = inp.y_for(family, transform, exposure=False)  # days with hours missing: scaled to whole days
 model = its.Specification(family=family, transform=transform, seasonality=seasonality,
                           errors=errors, slope_change=slope_change, seed=seed)
 print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to "
@@ -86,7 +89,7 @@ print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to 
 # among all of them (1 = largest) gives a permutation-style p-value: rank / (number of dates).
 
 # %%
-placebo = its.placebo(window, y=inp.y, interruptions=[interruption], spec=model)
+placebo = its.placebo(window, y=y, interruptions=[interruption], spec=model)
 fig = plots.placebo_dates(placebo.table, title=f"Placebo test: level changes at fake dates "
                                                f"before the interruption{inp.title_tag}")
 report.save_figure(fig, run, inp.figure_name("placebo-dates"))
@@ -114,7 +117,7 @@ print(f"the real level change ranks {placebo.real_rank} of {placebo.n_placebo + 
 # %%
 breaks = report.stack({
     f"{n} break(s), {'with' if trend else 'no'} trend": its.breakpoints(
-        window, y=inp.y, n_breaks=n, seasonality=seasonality, trend=trend, errors="hac")
+        window, y=y, n_breaks=n, seasonality=seasonality, trend=trend, errors="hac")
     for n in (1, 2) for trend in (False, True)}, label="search")
 breaks
 
@@ -126,7 +129,7 @@ breaks
 # keeps its size; an effect that appears only for one setting should not be trusted.
 
 # %%
-sensitivity = its.sensitivity(window, y=inp.y, interruptions=[interruption], spec=model)
+sensitivity = its.sensitivity(window, y=y, interruptions=[interruption], spec=model)
 fig = plots.plot_sensitivity(sensitivity.table,
                              title=f"Sensitivity of the level change{inp.title_tag}")
 report.save_figure(fig, run, inp.figure_name("sensitivity-of-level-change"))
@@ -148,7 +151,7 @@ sensitivity.table.round(3)
 
 # %%
 detectable = {days: its.minimum_detectable_effect(
-    window, y=inp.y, post_days=days, interruptions=interruption, n_sims=n_sims, spec=model,
+    window, y=y, post_days=days, interruptions=interruption, n_sims=n_sims, spec=model,
     transform=None, slope_change=False, errors="hac") for days in post_days}
 detectable
 

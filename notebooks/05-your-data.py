@@ -36,9 +36,10 @@ value_col = "count"  # column holding the number of spam messages
 tz = None  # zone of dates without an offset, and of the days; None: UTC (dates alone: UTC days)
 sep = None  # field separator; None sniffs it from the header (",", ";", tab, "|")
 decimal = None  # decimal mark; None sniffs it ("," in 1.234,5 when the separator is not ",")
-date_format = None  # None: ISO 8601, or day.month.year (31.12.2011); else e.g. "%d/%m/%Y"
+date_format = None  # None: ISO 8601, or day/month dates whose numbers tell the order; else e.g. "%d/%m/%Y"
 encoding = "utf-8"  # text encoding, e.g. "cp1252" or "latin-1" for a Windows export
 on_bad_rows = "raise"  # "drop": drop rows with bad dates or values, and count them
+max_bad_share = 0.01  # with "drop": more bad rows than this share stop the reading
 aggregate = None  # "sum" (or "mean", ...) merges rows sharing a timestamp
 ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
 nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
@@ -51,7 +52,7 @@ transform = None  # None, or "log" with family "gaussian"
 errors = "hac"  # "hac" (autocorrelation-robust intervals), "iid"; "ar1" with gaussian
 seasonality = "dow"  # weekly cycle by day of week; None for none
 seed = 0
-run_name = "your-data"
+run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its own)
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
@@ -60,7 +61,8 @@ from spamlab import explore, inputs, its, paths, plots, report
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
                         decimal=decimal, date_format=date_format, encoding=encoding,
-                        on_bad_rows=on_bad_rows, aggregate=aggregate, ambiguous=ambiguous,
+                        on_bad_rows=on_bad_rows, max_bad_share=max_bad_share,
+                        aggregate=aggregate, ambiguous=ambiguous,
                         nonexistent=nonexistent, seed=seed, exposure_col=exposure_col)
 moments = inputs.moments(interruptions, tz)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
@@ -93,14 +95,15 @@ report.save_figure(fig, run, inp.figure_name("daily-volume-as-read"))
 # 0.6 means the volume after the interruption was 60% of what the pre-period predicts. Intervals are
 # 95% and, with `errors="hac"`, allow for autocorrelated noise. A day only partly observed (the
 # first and last day of an archive: the `covered` column of `spamlab ingest`'s daily counts, or
-# `exposure_col`) enters a count model with that fraction as its exposure, so a half-covered day
-# is expected to hold half a day's mail; a day covered 0 is a gap.
+# `exposure_col`; for an hourly or finer export, the share of the day's hours logged) enters a
+# count model with that fraction as its exposure, so a half-covered day is expected to hold half a
+# day's mail (a gaussian model reads it scaled to a whole day); a day under a quarter covered is a gap.
 
 # %%
 model = its.Specification(family=family, transform=transform, seasonality=seasonality,
                           errors=errors, seed=seed, slope_change=False,
                           exposure=inp.exposure_for(family, transform))
-res = its.fit(inp.frame, y=inp.y, interruptions=moments, spec=model)
+res = its.fit(inp.frame, y=inp.y_for(family, transform), interruptions=moments, spec=model)
 res.effects
 
 # %%
@@ -152,7 +155,9 @@ explore.explorer(inp.frame, inp.y, moments, spec=model, ylabel=inp.unit)
 
 # %%
 report.write_fragment(run, "05-your-data", report.its_summary(
-    res, -1, data=inp.label, synthetic=inp.synthetic, unit=inp.unit))
+    res, -1, data=inp.label, synthetic=inp.synthetic, unit=inp.unit,
+    fit=f"05's fit ({family}{', ' + transform if transform else ''}, {errors} errors, "
+        f"{seasonality or 'no'} seasonality)"))
 
 # %% [markdown]
 # ## Versions

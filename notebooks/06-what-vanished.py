@@ -24,7 +24,9 @@
 # day, averaged over the **post window** (every whole day after the interruption's day): a fall
 # is positive. The **target** is the source whose disappearance is being accounted for; a
 # source **vanished** when at least 90% of it is gone (the upper end of its ratio interval is
-# below 0.1), **fell**, stayed **unchanged** or **grew** when its change's 95% interval says so.
+# below 0.1), **fell**, stayed **unchanged** or **grew** when its change's 95% interval says so,
+# and is **inconclusive** when that interval holds both no change and a change of 10% of its
+# pre level (too wide to tell).
 # The **residual** is the change of the total minus the change of the target: the part of the
 # fall the target's disappearance does not **explain**. The other named sources explain part of
 # the residual; what they leave is **left**.
@@ -49,20 +51,21 @@ by = "sender_net"  # fingerprint grouping ingested mail: "sender_net", "helo", "
 tz = None  # zone of dates without an offset, and of the days; None: UTC
 sep = None  # reading data: field separator (None: sniffed)
 decimal = None  # decimal mark (None: sniffed)
-date_format = None  # None: ISO 8601 or day.month.year
+date_format = None  # None: ISO 8601, or day/month dates whose numbers tell the order; else e.g. "%d/%m/%Y"
 encoding = "utf-8"
 on_bad_rows = "raise"  # "drop": drop and count bad rows
+max_bad_share = 0.01  # with "drop": more bad rows than this share stop the reading
 aggregate = None  # "sum" merges rows sharing a timestamp
 ambiguous = "raise"
 nonexistent = "raise"
 interruption = "2011-03-16T14:45:00+00:00"  # the stop; here Rustock's takedown as timed by CBL (#125)
 window = None  # post window: None (every whole day after), a number of days, or [first, last]
-errors = "iid"  # "iid", "hac" or "ar1": the noise of the daily series
-seasonality = None  # None, or "dow" for a weekly cycle
+errors = "auto"  # "auto" (ar1), "iid", "hac" or "ar1": the noise of the daily series
+seasonality = "auto"  # "auto" ("dow" for daily data with 2+ weeks before), None, or "dow"
 slope_change = True  # allow the trend to change at the interruption
 seed = 0
 synthetic_scale = 0.25  # size of the synthetic trap: 0.25 is about 10,000 messages
-run_name = "rustock"
+run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its own)
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
@@ -74,6 +77,7 @@ inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=valu
                           sources=sources, target=target, interruption=moment, by=by, tz=tz,
                           seed=seed, scale=synthetic_scale, sep=sep, decimal=decimal,
                           date_format=date_format, encoding=encoding, on_bad_rows=on_bad_rows,
+                          max_bad_share=max_bad_share,
                           aggregate=aggregate, ambiguous=ambiguous, nonexistent=nonexistent)
 print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} to "
       f"{inp.frame.index[-1]:%Y-%m-%d}; total {inp.y!r}, sources {list(inp.sources)}, "
@@ -106,7 +110,9 @@ report.save_figure(fig, run, inp.figure_name("sources-daily"))
 #
 # Each series (the total, each source, and their differences) is fitted with the same
 # interrupted-time-series model, an additive one: a change per day is a difference of
-# messages. The residual's interval comes from fitting the difference series `total - target`
+# messages. Left at `"auto"`, the model follows the data: a weekday term for daily data (with
+# two weeks or more before the interruption) and AR(1) errors, as the summary's `Model:` line
+# says. The residual's interval comes from fitting the difference series `total - target`
 # itself, so the noise the two series share is accounted for.
 
 # %%
@@ -127,9 +133,13 @@ report.save_figure(fig, run, inp.figure_name("sources-against-counterfactual"))
 # ## The residual, with its interval
 #
 # The residual is the part of the total's fall that the target's disappearance does not
-# explain (per day, averaged over the post window). An interval that excludes zero says
-# something else fell at the same moment; one that spans zero says the target may explain the
-# whole fall.
+# explain (per day, averaged over the post window). What it says is written from the numbers
+# (`attribution.describe`): an interval above zero says something else fell at the same moment;
+# one that holds zero says the target may explain the whole fall only when it also rules out a
+# residual of 10% of the rest of the total; otherwise the data cannot tell.
+
+# %%
+print(attribution.describe(acc, inp.found))
 
 # %%
 acc.residual
@@ -182,14 +192,15 @@ by_source.sources if by_source is not None else "no ground truth: this is your d
 #
 # `results.json` in the run folder receives an `attribution` block: the residual (estimate,
 # interval, unit, post window), the sources table, what the other sources explain, how far the
-# sources are from adding up, and, for ingested mail, the fingerprint and the vanished groups.
+# sources are from adding up, the text above (`in_words`), and, for ingested mail, the
+# fingerprint and the vanished groups.
 
 # %%
 report.write_fragment(run, "06-what-vanished", {"attribution": {
     **acc.to_dict(), "interruption": moment, "data": inp.label, "synthetic": inp.synthetic,
     "unit": inp.unit, "fingerprint": by if inp.found is not None else None,
     "vanished_groups": inp.found.vanished_groups if inp.found is not None else None,
-    "truth": truth_check or None,
+    "in_words": attribution.describe(acc, inp.found), "truth": truth_check or None,
 }})
 
 # %% [markdown]

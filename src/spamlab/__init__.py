@@ -6,6 +6,7 @@ Stages, in the order data flows through them (README, "Architecture")::
     events     registry of interventions (takedowns, pauses)
     mail       raw mail containers and header parsing
     ingest     raw mail -> per-message events -> daily counts (and fetch)
+    moments    the one parser of moments (interruptions, dates in files): ambiguity refused
     series     read a user's time series (CSV/Parquet) with row-numbered errors
     clean      regular frequency, explicit gaps, outlier flags, partial days
     inputs     what a notebook reads: the user's file or the labelled-synthetic default
@@ -16,6 +17,7 @@ Stages, in the order data flows through them (README, "Architecture")::
     plots      every figure spamlab draws (one seaborn theme, plots.theme)
     explore    an ipywidgets explorer that refits an ITS model as you move its controls
     report     what a notebook writes: fragments, results.json, figures, HTML
+    warnlog    the warnings of a run: recorded while notebooks execute, kept with the answer
     notebooks  executes the analysis notebooks for ``spamlab run``
     kernels    warm Jupyter kernels that run those notebooks, several at once
     cli        the ``spamlab`` command (fetch, ingest, run)
@@ -41,7 +43,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__", "attribution", "clean", "cli", "errors", "events", "explore", "figures", "ingest",
-    "inputs", "its", "kernels", "mail", "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+    "inputs", "its", "kernels", "mail", "moments", "notebooks", "paths", "plots", "report",
+    "residual", "scenario", "series", "testing", "warnlog",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}
 

@@ -10,6 +10,10 @@ written, no row is deleted and no gap is zero-filled.
   ``is_gap=True``. ``n_obs`` counts the input rows in each bin (rows whose
   value was missing included, also counted in ``n_missing``), so no input row
   is ever lost: ``n_obs.sum() == len(input)``.
+* :func:`native_spacing` finds the bin length of a regular sub-daily export
+  (hourly, 15-minute, ...) and :func:`covered_share` the share of each day's
+  native bins that hold a value (hours logged / 24 for hourly data), so a day
+  with missing hours is known to be partly observed, never summed as whole.
 * :func:`mark_partial` adds ``coverage``, the fraction of each bin inside the
   period the data actually observed, and ``is_partial``.
 * :func:`flag_outliers` adds a boolean flag from a robust rolling rule.
@@ -37,13 +41,19 @@ import pandas as pd
 
 from spamlab import figures
 from spamlab.errors import DataError, ParameterError
-from spamlab.series import as_timestamp, check_timezone
+from spamlab.moments import check_timezone
+from spamlab.moments import localize as as_timestamp
 
 HOW: tuple[str, ...] = ("sum", "mean", "median", "min", "max")
 #: columns that regularize and mark_partial add (never treated as values)
 BOOKKEEPING: tuple[str, ...] = ("n_obs", "n_missing", "is_gap", "coverage", "is_partial")
 MAX_BINS = 10_000_000  # regularize refuses more bins (a 1-ns grid over years would need petabytes)
 MAD_TO_SD = 1.4826  # MAD of a normal sample times this estimates its standard deviation
+DAY = pd.Timedelta("1D")
+#: native_spacing: the shortest bin length of a regular export (finer timestamps are single events)
+MIN_SPACING = pd.Timedelta("1min")
+#: native_spacing: the share of timestamps that must lie on the grid of a regular export
+GRID_SHARE = 0.99
 
 
 def _check_index(frame: pd.DataFrame, function: str) -> pd.DatetimeIndex:
@@ -187,6 +197,88 @@ def _observed_window(frame: pd.DataFrame, local: pd.DatetimeIndex, ends: pd.Date
     spacing = pd.Timedelta(int(np.median(gaps[gaps > 0]))) if (gaps > 0).any() else pd.Timedelta(0)
     end = min(ordered[-1] + spacing, ends[-1]) if spacing > pd.Timedelta(0) else ends[-1]
     return {"observed_start": ordered[0].isoformat(), "observed_end": end.isoformat()}
+
+
+def native_spacing(index: pd.DatetimeIndex) -> pd.Timedelta | None:
+    """The spacing of a regular sub-daily export (hourly, 15-minute, ...), or None.
+
+    The spacing is the most frequent positive difference between consecutive
+    distinct timestamps. It is a native bin length only when it lies between
+    :data:`MIN_SPACING` and a day, divides a day evenly, and at least
+    :data:`GRID_SHARE` of the timestamps fall on its grid (counted from the first
+    timestamp, in absolute time, so daylight-saving changes do not break it).
+    Daily or coarser data, fewer than three timestamps and irregular timestamps
+    (single messages) give None: such data have no native bins to count.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hours = pd.date_range("2011-03-16", periods=48, freq="h", tz="UTC")
+    >>> native_spacing(hours.delete([5, 6, 7]))
+    Timedelta('0 days 01:00:00')
+    >>> native_spacing(pd.date_range("2011-03-16", periods=9, freq="D", tz="UTC")) is None
+    True
+    """
+    stamps = np.unique(index.as_unit("ns").asi8)
+    if len(stamps) < 3:
+        return None
+    steps, counts = np.unique(np.diff(stamps), return_counts=True)
+    step = int(steps[np.argmax(counts)])  # ties: the shortest
+    if not MIN_SPACING.value <= step < DAY.value or DAY.value % step:
+        return None
+    on_grid = float(np.mean((stamps - stamps[0]) % step == 0))
+    return pd.Timedelta(step) if on_grid >= GRID_SHARE else None
+
+
+def covered_share(frame: pd.DataFrame, spacing: pd.Timedelta, freq: str = "D", tz: str = "UTC",
+                  columns: str | list[str] | None = None,
+                  share: pd.Series | None = None) -> pd.Series:
+    """The share of each bin's native sub-bins (e.g. hours of a day) that hold an observed value.
+
+    A native bin is observed when a row at its timestamp has a value (an empty
+    value, like an absent row, is not observed; an explicit ``0`` is). A day's
+    native bins are the points of the data's grid (``spacing`` from the first
+    timestamp) inside it, so a day of ``tz`` with a daylight-saving change has 23
+    or 25 hourly bins, and the first and last days count only what they hold
+    (an export starting at 06:00 covers 18/24 of its first day).
+
+    Parameters
+    ----------
+    frame
+        Raw rows indexed by time (as :func:`spamlab.series.read` returns them).
+    spacing
+        The native bin length (:func:`native_spacing`).
+    freq, tz, columns
+        The bins and value column(s), as for :func:`regularize`.
+    share
+        Optional share of each row's own native bin that was observed (an explicit
+        ``covered`` column of a sub-daily file), indexed like ``frame``: a row then
+        counts ``share`` instead of 1 (a missing share counts 1).
+
+    Returns
+    -------
+    Series ``covered`` on :func:`regularize`'s bins: between 0 and 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> hours = pd.date_range("2011-03-16", periods=48, freq="h", tz="UTC")
+    >>> raw = pd.DataFrame({"volume": 1.0}, index=hours[::2].append(hours[24:25]).sort_values())
+    >>> covered_share(raw, pd.Timedelta("1h")).tolist()
+    [0.5, 0.5416666666666666]
+    """
+    index = _check_index(frame, "covered_share")
+    values = _value_columns(frame, columns, "covered_share")
+    local = index.tz_convert(check_timezone(tz))
+    starts, ends = _bin_edges(local, freq)
+    observed = frame[values].notna().any(axis=1).to_numpy(float)
+    if share is not None:
+        observed = observed * share.reindex(index).fillna(1.0).clip(0, 1).to_numpy(float)
+    codes = np.searchsorted(starts.asi8, local.asi8, side="right") - 1
+    held = np.bincount(codes, weights=observed, minlength=len(starts))
+    first, step = index.as_unit("ns").asi8.min(), spacing.value
+    expected = -((first - ends.asi8) // step) - -((first - starts.asi8) // step)  # ceil division
+    return pd.Series(np.clip(held / np.maximum(expected, 1), 0, 1), index=starts, name="covered")
 
 
 def mark_partial(frame: pd.DataFrame, start: str | pd.Timestamp | None = None,

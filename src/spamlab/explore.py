@@ -33,6 +33,7 @@ from spamlab import its, plots
 from spamlab.errors import SpamlabError
 from spamlab.its.results import table_html
 from spamlab.its.specification import FAMILIES
+from spamlab.moments import parse as parse_moment
 
 #: The error models offered by the explorer (any ``errors=`` of :func:`spamlab.its.fit` works in :func:`refit`).
 ERRORS: tuple[str, ...] = ("iid", "hac", "ar1", "reml", "arma(1,1)")
@@ -147,7 +148,7 @@ def explorer(frame: pd.DataFrame, y: str, interruptions: Any, *,
     ylabel
         The outcome with its unit, for the figure.
     """
-    moments = [pd.Timestamp(m) for m in ([interruptions] if isinstance(interruptions, (str, pd.Timestamp))
+    moments = [parse_moment(m, "interruptions") for m in ([interruptions] if isinstance(interruptions, (str, pd.Timestamp))
                                          else interruptions)]
     zone = getattr(frame.index, "tz", None)
     if zone is not None:

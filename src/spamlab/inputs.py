@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 import tempfile
 import unicodedata
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 
+import spamlab.moments
 from spamlab import clean, series
 from spamlab.errors import DataError, ParameterError
 
@@ -42,6 +44,12 @@ from spamlab.errors import DataError, ParameterError
 #: reproduces the published figures (``scenario.calibrate_all()``; the others are marked
 #: inconsistent, e.g. ``baseline`` reaches 47 -> 31 bn/day, not Symantec's 52 -> 33)
 DEFAULT_HYPOTHESIS = "combined"
+#: days observed less than this share (hours logged / 24 for hourly data, or the ``covered``
+#: column) are gaps: so little of a day says too little about the whole of it (spam has a
+#: daily rhythm), and a model without exposure would multiply its count by more than 4
+MIN_COVERAGE = 0.25
+#: the column of :func:`read_daily`'s frame holding ``volume / covered`` (:meth:`DailyInput.y_for`)
+SCALED_COLUMN = "volume_scaled"
 #: Hampel rule for daily series: each day against the same weekday of the 5 weeks around it
 OUTLIER_PERIOD, OUTLIER_WINDOW = 7, 5
 
@@ -82,6 +90,46 @@ class DailyInput:
         """
         return self.exposure if family != "gaussian" or transform == "log" else None
 
+    def y_for(self, family: str, transform: str | None = None, *, exposure: bool = True) -> str:
+        """The outcome column for a model of ``family``/``transform``.
+
+        A model given the exposure (:meth:`exposure_for`: a count family, or gaussian
+        on log) reads the count itself (:attr:`y`). Any other model would read a
+        partly covered day as a fall, so it reads the count scaled to a whole day
+        (``volume / covered``, :data:`SCALED_COLUMN`): on a log scale exactly the
+        exposure offset; on the identity scale (or a count family fitted without
+        exposure) an approximation, with a warning naming how many days were scaled.
+
+        Parameters
+        ----------
+        family, transform
+            The model, as for :func:`spamlab.its.fit`.
+        exposure
+            False when the model is fitted without :meth:`exposure_for`'s column
+            (e.g. breakpoints or power studies, which take no exposure).
+
+        Examples
+        --------
+        >>> idx = pd.date_range("2024-01-01", periods=2, freq="D", tz="UTC")
+        >>> f = pd.DataFrame({"volume": [10.0, 5.0], "covered": [1.0, 1.0],
+        ...                   "volume_scaled": [10.0, 5.0]}, index=idx)
+        >>> inp = DailyInput(f, "trap", False, "messages", "trap", exposure="exposure")
+        >>> inp.y_for("quasipoisson"), inp.y_for("gaussian"), inp.y_for("gaussian", "log", exposure=False)
+        ('volume', 'volume_scaled', 'volume_scaled')
+        """
+        if self.exposure is None or (exposure and self.exposure_for(family, transform)):
+            return self.y
+        covered = self.frame["covered"]
+        partly = covered[(covered > 0) & (covered < 1 - 1e-9) & self.frame[self.y].notna()]
+        if len(partly) and not (family == "gaussian" and transform == "log"):
+            warnings.warn(
+                f"{self.label}: a {family} model without exposure reads the {len(partly)} partly "
+                f"covered day(s) (lowest {partly.min():.3f}) scaled to whole days "
+                f"({SCALED_COLUMN} = {self.y} / covered), an approximation; a count family with "
+                f"exposure, or transform='log', uses the coverage exactly", UserWarning,
+                stacklevel=2)
+        return SCALED_COLUMN
+
     def figure_name(self, what: str) -> str:
         """File name of a figure showing ``what``: ``<slug>-<what>[-synthetic]``.
 
@@ -109,6 +157,7 @@ def read_daily(
     date_format: str | None = None, encoding: str = "utf-8", on_bad_rows: str = "raise",
     aggregate: str | None = None, ambiguous: str = "raise", nonexistent: str = "raise",
     seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS, exposure_col: str | None = None,
+    min_coverage: float = MIN_COVERAGE, max_bad_share: float = series.MAX_BAD_SHARE,
 ) -> DailyInput:
     """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
 
@@ -121,7 +170,7 @@ def read_daily(
     tz
         Time zone of dates written without an offset; days are cut in this zone
         (UTC when None: date-only values are then read as UTC days).
-    sep, decimal, date_format, encoding, on_bad_rows, aggregate, ambiguous, nonexistent
+    sep, decimal, date_format, encoding, on_bad_rows, aggregate, ambiguous, nonexistent, max_bad_share
         How to read the file, as for :func:`spamlab.series.read` (separator and
         decimal mark are sniffed by default).
     seed, hypothesis
@@ -130,10 +179,11 @@ def read_daily(
     exposure_col
         The file's column giving the fraction of each day that was observed (the
         ``covered`` column of ``spamlab ingest``'s ``daily_counts.csv``, used
-        automatically when the file has one). Days with 0 become gaps (NaN, never
-        zeros); the others keep their count, and the frame's ``exposure`` column
-        (the fraction; 1 on gaps, where no outcome is fitted) is the exposure of a
-        count model (:meth:`DailyInput.exposure_for`).
+        automatically when the file has one). In a sub-daily file it is the share
+        of each row's own bin that was observed (see below).
+    min_coverage
+        Days observed less than this share become gaps (default
+        :data:`MIN_COVERAGE`, a quarter of the day; 0 keeps every day with data).
 
     Returns
     -------
@@ -141,10 +191,36 @@ def read_daily(
         A file gives ``volume`` in messages per day; the scenario gives
         ``total_synthetic`` in its own unit, labelled synthetic.
 
+        **Coverage.** A sub-daily file (hourly, 15-minute, ...: the native spacing
+        is the most frequent step between timestamps, :func:`spamlab.clean.native_spacing`)
+        is summed into days, and each day's ``covered`` is the share of its native bins
+        that hold a value (:func:`spamlab.clean.covered_share`): hours logged / 24,
+        or 23 or 25 on a daylight-saving day of ``tz``, and less on a first or last
+        day the export only partly spans. An absent row and an empty value are
+        missing hours, never zeros; write ``0`` for a bin without mail. With a
+        ``covered`` column as well, each row counts its own share (absent rows 0),
+        so the two are never multiplied twice. Daily files take ``covered`` from
+        the column as they are. Days covered 0 or under ``min_coverage`` are gaps
+        (NaN, ``is_gap``); the others keep their observed count in ``volume``,
+        ``exposure`` is their share (1 on gaps) and ``volume_scaled`` their count
+        divided by it. Count models and gaussian on log take ``exposure``
+        (:meth:`DailyInput.exposure_for`); a gaussian model on the identity scale
+        reads ``volume_scaled`` (:meth:`DailyInput.y_for`), so no model reads a
+        partly covered day as a fall.
+
+    Warns
+    -----
+    UserWarning
+        When days of a sub-daily file are only partly covered: how many, the lowest
+        share and its day, and how many days fell under ``min_coverage``.
+
     Raises
     ------
     DataError
-        From :func:`spamlab.series.read`: missing file, unknown column, bad rows.
+        From :func:`spamlab.series.read`: missing file, unknown column, bad rows;
+        a covered share outside 0..1.
+    ParameterError
+        ``min_coverage`` outside 0..1.
 
     Examples
     --------
@@ -153,23 +229,36 @@ def read_daily(
     """
     if data is None:
         return _scenario_input(seed, hypothesis)
+    if not 0 <= min_coverage <= 1:
+        raise ParameterError(f"min_coverage={min_coverage!r}: give a share of the day between 0 "
+                             f"and 1 (default {MIN_COVERAGE})")
     reading: dict[str, Any] = {
         "date_col": date_col, "tz": tz, "sep": sep, "decimal": decimal,
         "date_format": date_format, "encoding": encoding, "on_bad_rows": on_bad_rows,
-        "aggregate": aggregate, "ambiguous": ambiguous, "nonexistent": nonexistent}
+        "aggregate": aggregate, "ambiguous": ambiguous, "nonexistent": nonexistent,
+        "max_bad_share": max_bad_share}
     raw = series.read(data, value_col=value_col, **reading)
     daily = clean.regularize(raw, freq="D", tz=tz or "UTC", how="sum")
     column = exposure_col or _covered_column(Path(data), sep, encoding)
-    if column is not None:
-        covered = series.read(data, value_col=column, **reading)
-        daily = _with_exposure(daily, clean.regularize(covered, freq="D", tz=tz or "UTC",
-                                                       how="mean")["volume"],
-                               f"{Path(data).name}: exposure column {column!r}")
+    shares = None if column is None else series.read(data, value_col=column, **reading)
+    spacing = clean.native_spacing(raw.index)
+    covered = _coverage(raw, shares, spacing, tz or "UTC",
+                        f"{Path(data).name}: exposure column {column!r}")
+    if covered is not None:
+        daily = _with_exposure(daily, covered, min_coverage)
+    if spacing is not None:
+        _warn_partly_covered(daily, spacing, Path(data).name, min_coverage)
+    elif _irregular_subdaily(raw.index):
+        warnings.warn(f"{Path(data).name}: timestamps finer than a day but on no regular grid "
+                      f"(single messages?): each day is the sum of its rows, and a day with "
+                      f"missing hours cannot be told from a quiet one; for counts per hour or "
+                      f"per 15 minutes write every bin, 0 when no mail came", UserWarning,
+                      stacklevel=2)
     daily = _flag_outliers(daily, "volume")
     stem = unicodedata.normalize("NFKD", Path(data).stem).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "your-data"
     return DailyInput(daily, Path(data).name, False, "messages per day", slug,
-                      exposure=None if column is None else "exposure")
+                      exposure=None if "exposure" not in daily else "exposure")
 
 
 #: The column of ``spamlab ingest``'s daily counts that :func:`read_daily` takes as exposure.
@@ -186,30 +275,112 @@ def _covered_column(path: Path, sep: str | None, encoding: str) -> str | None:
     return next((str(n) for n in names if str(n).strip().lower() == COVERED_COLUMN), None)
 
 
-def _with_exposure(daily: pd.DataFrame, covered: pd.Series,
-                   described: str = "exposure column") -> pd.DataFrame:
-    """``daily`` with ``covered`` and ``exposure`` columns; days covered 0 become gaps.
+def _coverage(raw: pd.DataFrame, shares: pd.DataFrame | None, spacing: pd.Timedelta | None,
+              tz: str, described: str) -> pd.Series | None:
+    """Each day's covered share: from the native bins of sub-daily data (times an explicit
+    per-row share), else the mean of the file's covered column, else None.
 
     Examples
     --------
-    >>> idx = pd.date_range("2011-03-01", periods=3, freq="D", tz="UTC")
-    >>> daily = pd.DataFrame({"volume": [5.0, 0.0, 9.0], "is_gap": False}, index=idx)
-    >>> out = _with_exposure(daily, pd.Series([0.5, 0.0, 1.0], index=idx))
-    >>> out["volume"].tolist(), out["is_gap"].tolist(), out["exposure"].tolist()
-    ([5.0, nan, 9.0], [False, True, False], [0.5, 1.0, 1.0])
+    >>> hours = pd.date_range("2011-03-01", periods=48, freq="h", tz="UTC")[::2]
+    >>> raw = pd.DataFrame({"volume": 1.0}, index=hours)
+    >>> _coverage(raw, None, pd.Timedelta("1h"), "UTC", "x").tolist()
+    [0.5, 0.5]
     """
-    if ((covered < 0) | (covered > 1)).any():
-        bad = covered[(covered < 0) | (covered > 1)]
+    if spacing is not None:
+        if shares is not None:
+            _check_share(shares["volume"], described)
+        share = None if shares is None else shares["volume"]
+        return clean.covered_share(raw, spacing, tz=tz, share=share)
+    if shares is None:
+        return None
+    covered = clean.regularize(shares, freq="D", tz=tz, how="mean")["volume"]
+    _check_share(covered, described)
+    return covered
+
+
+def _check_share(covered: pd.Series, described: str) -> None:
+    """Refuse covered shares outside 0..1, naming the first one."""
+    bad = covered[(covered < 0) | (covered > 1)]
+    if len(bad):
         raise DataError(f"{described}: {len(bad)} value(s) outside 0..1, first on "
                         f"{bad.index[0].date()} ({float(bad.iloc[0])!r})")
+
+
+def _with_exposure(daily: pd.DataFrame, covered: pd.Series,
+                   min_coverage: float = 0.0) -> pd.DataFrame:
+    """``daily`` with ``covered`` and ``exposure`` columns; days covered 0 or below
+    ``min_coverage`` become gaps (counted in ``attrs["n_low_coverage"]``).
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2011-03-01", periods=4, freq="D", tz="UTC")
+    >>> daily = pd.DataFrame({"volume": [5.0, 0.0, 9.0, 1.0], "is_gap": False}, index=idx)
+    >>> out = _with_exposure(daily, pd.Series([0.5, 0.0, 1.0, 0.1], index=idx), 0.25)
+    >>> out["volume"].tolist(), out["is_gap"].tolist(), out["exposure"].tolist()
+    ([5.0, nan, 9.0, nan], [False, True, False, True], [0.5, 1.0, 1.0, 1.0])
+    """
     daily = daily.copy()
     fraction = covered.reindex(daily.index)
-    gap = fraction.fillna(1.0) == 0
+    low = (fraction > 0) & (fraction < min_coverage) & daily["volume"].notna()
+    gap = (fraction.fillna(1.0) == 0) | low
     daily.loc[gap, "volume"] = float("nan")
     daily["is_gap"] = daily["is_gap"] | gap
     daily["covered"] = fraction
-    daily["exposure"] = fraction.where(fraction > 0, 1.0)
+    daily["exposure"] = fraction.where(~gap & (fraction > 0), 1.0)
+    daily[SCALED_COLUMN] = daily["volume"] / daily["exposure"]
+    daily.attrs["n_low_coverage"] = int(low.sum())
+    daily.attrs["min_coverage"] = min_coverage
     return daily
+
+
+def _warn_partly_covered(daily: pd.DataFrame, spacing: pd.Timedelta, name: str,
+                         min_coverage: float) -> None:
+    """A UserWarning when some days of sub-daily data hold only part of their bins."""
+    covered = daily["covered"]
+    partly = covered[(covered > 0) & (covered < 1 - 1e-9)]
+    if partly.empty:
+        return
+    day = partly.idxmin()
+    bins = round(((day + pd.DateOffset(days=1)) - day) / spacing)  # 23 or 25 hours on DST days
+    low = daily.attrs.get("n_low_coverage", 0)
+    warnings.warn(
+        f"{name}: {len(partly)} of {len(daily)} days are only partly covered by the file's "
+        f"{_spacing_words(spacing)} rows (lowest {partly.min():.3f} on {day.date()}: "
+        f"{round(partly.min() * bins)} of {bins} bins); missing bins are missing, not "
+        f"zeros: the share observed is each day's 'covered' and the exposure of count models"
+        + (f"; {low} day(s) under min_coverage={min_coverage} are gaps" if low else ""),
+        UserWarning, stacklevel=3)
+
+
+def _irregular_subdaily(index: pd.DatetimeIndex) -> bool:
+    """Timestamps mostly less than a day apart that :func:`spamlab.clean.native_spacing`
+    finds no grid in.
+
+    Examples
+    --------
+    >>> _irregular_subdaily(pd.DatetimeIndex(["2024-01-01 10:00:07", "2024-01-01 11:13:00",
+    ...                                       "2024-01-02 09:00:00"], tz="UTC"))
+    True
+    """
+    steps = pd.Series(index.unique().sort_values()).diff().dropna()
+    steps = steps[steps > pd.Timedelta(0)]
+    return bool(len(steps)) and steps.median() < pd.Timedelta("1D") \
+        and clean.native_spacing(index) is None
+
+
+def _spacing_words(spacing: pd.Timedelta) -> str:
+    """``hourly``, ``15-minute``, ``2-hour``: the name of a native bin length.
+
+    Examples
+    --------
+    >>> _spacing_words(pd.Timedelta("1h")), _spacing_words(pd.Timedelta("15min"))
+    ('hourly', '15-minute')
+    """
+    minutes = int(spacing / pd.Timedelta("1min"))
+    if minutes == 60:
+        return "hourly"
+    return f"{minutes // 60}-hour" if minutes % 60 == 0 else f"{minutes}-minute"
 
 
 def moments(interruptions: object, tz: str | None = None,
@@ -230,8 +401,7 @@ def moments(interruptions: object, tz: str | None = None,
     items = list(interruptions) if isinstance(interruptions, (list, tuple)) else [interruptions]
     if not items:
         raise ParameterError(f"{parameter}: give at least one moment, e.g. ['2011-03-16 14:45']")
-    zone = series.check_timezone(tz, "tz") if tz else "UTC"
-    stamps = [series.as_timestamp(item, parameter, zone).tz_convert("UTC") for item in items]
+    stamps = [spamlab.moments.to_utc(item, parameter, tz) for item in items]
     return [stamp.isoformat() for stamp in sorted(stamps)]
 
 
@@ -297,6 +467,11 @@ def cleaning_summary(frame: pd.DataFrame) -> pd.DataFrame:
         ("days without data (gaps, left empty)", int(frame.get("is_gap", pd.Series(dtype=bool)).sum())),
         ("days flagged as outliers (kept)", int(frame.get("is_outlier", pd.Series(dtype=bool)).sum())),
     ]
+    if "covered" in frame:  # hourly data, or a covered column: what coverage did
+        partly = frame["covered"].between(0, 1, inclusive="neither") & frame["volume"].notna()
+        rows += [("of the gaps, days observed under min_coverage (counts set aside)",
+                  frame.attrs.get("n_low_coverage", 0)),
+                 ("days only partly observed (exposure below 1)", int(partly.sum()))]
     return pd.DataFrame(rows, columns=["what", "count"])
 
 
@@ -411,7 +586,9 @@ def _sources_file(data: str | Path, date_col: str, value_col: str, sources: Sequ
     columns = {}
     for name in [value_col, *names]:
         inp = read_daily(data, date_col=date_col, value_col=name, tz=tz, **reading)
-        columns[name] = inp.frame["volume"]
+        # the accounting is additive (no exposure): a partly covered day (hourly data with
+        # hours missing, read_daily warned) enters scaled to a whole day, never as a fall
+        columns[name] = inp.frame.get(SCALED_COLUMN, inp.frame["volume"])
     frame = pd.DataFrame(columns)
     frame["is_gap"] = frame.isna().any(axis=1)
     frame.attrs.update(inp.frame.attrs)

@@ -474,7 +474,7 @@ def warnings_cell_text(entries: Iterable[Mapping[str, str]]) -> str:
     ...                            "message": "a *fragile* fit"}]))
     > **1 warning** was raised while this notebook ran. Read it before quoting a number from this report; it is also shown where it arose.
     >
-    > - (02, UserWarning) a \\*fragile\\* fit
+    > - (UserWarning) a \\*fragile\\* fit
     >>> warnings_cell_text([])
     '> No warnings were raised while this notebook ran.'
     """
@@ -485,8 +485,8 @@ def warnings_cell_text(entries: Iterable[Mapping[str, str]]) -> str:
     head = (f"> **{len(entries)} warning{'s' if many else ''}** {'were' if many else 'was'} raised "
             f"while this notebook ran. Read {'them' if many else 'it'} before quoting a number from "
             f"this report; {'each is' if many else 'it is'} also shown where it arose.")
-    items = [f"> - ({_markdown_text(warnlog.origin(e))}) {_markdown_text(e.get('message', ''))}"
-             for e in entries]
+    items = [f"> - ({_markdown_text(warnlog.origin(e, notebook=False))}) "
+             f"{_markdown_text(e.get('message', ''))}" for e in entries]
     return "\n".join([head, ">"] + items)
 
 

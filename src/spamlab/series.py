@@ -30,7 +30,7 @@ import io
 import lzma
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from spamlab import moments
 from spamlab.errors import DataError, ParameterError
 
 DATE_CANDIDATES: tuple[str, ...] = ("date", "day", "time", "timestamp", "datetime", "ts")
@@ -55,6 +56,8 @@ SEPARATORS: tuple[str, ...] = (",", ";", "\t", "|")
 AMBIGUOUS: tuple[str, ...] = ("raise", "earlier", "later", "infer")
 NONEXISTENT: tuple[str, ...] = ("raise", "shift_forward", "shift_backward")
 _SPARE_FIELDS = 8  # fields read beyond the header, to report over-long rows (trailing commas)
+#: default of max_bad_share=: the share of rows that on_bad_rows='drop' may drop
+MAX_BAD_SHARE = 0.01
 
 
 @dataclass
@@ -67,6 +70,8 @@ class _Rows:
     line_word: str
     drop: bool
     rejections: dict[str, list[int]] = field(default_factory=dict)
+    #: reason -> its first rejected cell and hint, for the message about too many dropped rows
+    shown: dict[str, str] = field(default_factory=dict)
 
     def reject(self, mask: np.ndarray, reason: str, hint: str = "",
                cells: pd.Series | None = None) -> None:
@@ -78,16 +83,72 @@ class _Rows:
         if not mask.any():
             return
         bad = self.lines[mask]
+        cell = "" if cells is None else f": {str(cells[mask].iloc[0])[:40]!r}"
         if not self.drop:
             shown = ", ".join(str(n) for n in bad[:_SHOW_LINES]) + (" ..." if len(bad) > _SHOW_LINES else "")
             also = f" ({len(bad)} rows: {self.line_word}s {shown})" if len(bad) > 1 else ""
-            cell = "" if cells is None else f": {str(cells[mask].iloc[0])[:40]!r}"
             raise DataError(f"{self.label}, {self.line_word} {bad[0]}: {reason}{cell}{also}{hint}. "
                             f"Fix the data, or pass on_bad_rows='drop' to drop and count such rows")
         self.rejections.setdefault(reason, []).extend(int(n) for n in bad)
+        self.shown.setdefault(reason, f"; first{cell}{hint}" if cell else hint)
         keep = ~mask
         self.frame = self.frame.loc[keep]
         self.lines = self.lines[keep]
+
+
+def _option(default: Any, help: str, choices: tuple[str, ...] | None = None) -> Any:
+    """A :class:`ReadOptions` field: its default, the command line's help and choices."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a file is read: the one list of reading options.
+
+    :func:`read` takes them as keywords, :func:`spamlab.inputs.read_daily` passes them
+    on, the notebooks' parameters cells hold them and ``spamlab run`` derives its
+    ``--sep``, ``--date-format``, ... options (help, choices, defaults) from the
+    fields of this class (see :func:`read` for what each does). Invalid values are a
+    ParameterError when the options are made.
+
+    Examples
+    --------
+    >>> options = ReadOptions(sep=";", on_bad_rows="drop")
+    >>> options.max_bad_share, sorted(options.as_dict())[:3]
+    (0.01, ['aggregate', 'ambiguous', 'date_format'])
+    """
+
+    sep: str | None = _option(None, "field separator (default: sniffed from the header: "
+                                    "',', ';', tab or '|')")
+    decimal: str | None = _option(None, "decimal mark of the values (default: ',' if the "
+                                        "separator is not a comma and values hold commas)",
+                                  (".", ","))
+    date_format: str | None = _option(None, "strftime format of the dates, e.g. '%d/%m/%Y' "
+                                            "(default: ISO 8601, or numeric day/month dates "
+                                            "whose numbers decide the order: 3/16/2011 is "
+                                            "month first)")
+    encoding: str = _option("utf-8", "text encoding (default: utf-8; e.g. cp1252, latin-1)")
+    on_bad_rows: str = _option("raise", "stop at a bad row (default) or drop and count bad rows",
+                               ("raise", "drop"))
+    max_bad_share: float = _option(MAX_BAD_SHARE, "with on_bad_rows='drop': the largest share of "
+                                                  "rows that may be dropped; more stops "
+                                                  f"(default: {MAX_BAD_SHARE:g})")
+    aggregate: str | None = _option(None, "merge rows sharing a timestamp (default: duplicates "
+                                          "are an error)", AGGREGATIONS)
+    ambiguous: str = _option("raise", "a local time occurring twice when clocks go back",
+                             AMBIGUOUS)
+    nonexistent: str = _option("raise", "a local time skipped when clocks go forward",
+                               NONEXISTENT)
+
+    def __post_init__(self) -> None:
+        _check_options(self.aggregate, self.on_bad_rows, None, self.sep, self.decimal)
+        _check_share(self.max_bad_share)
+        _check_choice("ambiguous", self.ambiguous, AMBIGUOUS)
+        _check_choice("nonexistent", self.nonexistent, NONEXISTENT)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The options as keywords of :func:`read` (and :func:`spamlab.inputs.read_daily`)."""
+        return {option.name: getattr(self, option.name) for option in fields(self)}
 
 
 def read(
@@ -105,6 +166,7 @@ def read(
     on_bad_rows: str = "raise",
     ambiguous: str = "raise",
     nonexistent: str = "raise",
+    max_bad_share: float = MAX_BAD_SHARE,
 ) -> pd.DataFrame:
     """Read, validate and sort a time series.
 
@@ -143,13 +205,23 @@ def read(
         thousands with it (``25.057``), else ``"."``. ``attrs["decimal"]`` says
         which was used.
     date_format
-        ``strftime`` format of the dates, or ``"ISO8601"``; by default ISO 8601,
-        or day.month.year (``31.12.2011``, optionally with a time) when every
-        date is written so.
+        ``strftime`` format of the dates, or ``"ISO8601"``. By default ISO 8601,
+        or numeric day/month dates (``16/03/2011``, ``3/16/2011``, ``16.03.11``,
+        ``16-03-2011``, optionally with a time) when every date is written so: the
+        order of day and month is read from the dates (a first number above 12 is a
+        day, a second one above 12 is a day; :func:`spamlab.moments.day_month_order`).
+        Dates that mix both orders are an error naming one of each; when no date
+        decides, the dates are an error naming both readings, except dotted ones
+        (``01.03.2011``), which are day.month.year.
     on_bad_rows
         ``"raise"`` (default) or ``"drop"``: drop rows with unparseable dates
         or invalid values (or more fields than the header), and count them in
         ``attrs["rejections"]``.
+    max_bad_share
+        The largest share of the rows that ``on_bad_rows="drop"`` may drop
+        (default 0.01, one row in a hundred); dropping more is a DataError with
+        the count and the reasons, since so many bad rows usually mean a wrong
+        reading option (a date format, a separator), not bad rows.
     ambiguous
         A local time that occurs twice (clocks going back, ``2011-10-30 02:30``
         in Europe/Berlin): ``"raise"`` (default: a bad row), ``"earlier"`` (the
@@ -172,12 +244,14 @@ def read(
     ------
     DataError
         For missing or empty files, undecodable text, missing columns (the
-        available ones are listed), unparseable or missing dates, naive
-        timestamps without ``tz``, non-numeric, negative or infinite values,
-        and duplicate timestamps without ``aggregate``.
+        available ones are listed), a date or value column named twice in the
+        header, unparseable or missing dates, day/month dates whose order the
+        data do not decide (or contradict), naive timestamps without ``tz``,
+        non-numeric, negative or infinite values, duplicate timestamps without
+        ``aggregate``, and bad rows beyond ``max_bad_share``.
     ParameterError
         For an unknown ``aggregate``, ``on_bad_rows``, ``tz``, ``sep``, ``decimal``,
-        ``ambiguous`` or ``nonexistent``.
+        ``ambiguous`` or ``nonexistent``, and ``max_bad_share`` outside 0..1.
 
     Examples
     --------
@@ -188,11 +262,13 @@ def read(
     np.float64(3.0)
     """
     _check_options(aggregate, on_bad_rows, tz, sep, decimal)
+    _check_share(max_bad_share)
     clock = Clock(tz, date_format, _check_choice("ambiguous", ambiguous, AMBIGUOUS),
                   _check_choice("nonexistent", nonexistent, NONEXISTENT))
     table = _load(source, encoding, sep)
     date_name = _resolve(table.frame, date_col, DATE_CANDIDATES, "date", table.label)
     value_name = _resolve(table.frame, value_col, VALUE_CANDIDATES, "value", table.label)
+    _check_named_once(table, {"date": date_name, "value": value_name})
     rows = _Rows(table.frame[[date_name, value_name]], table.lines, table.label, table.line_word,
                  on_bad_rows == "drop")
     if table.overlong is not None:
@@ -200,6 +276,7 @@ def read(
     times, tz_used, n_assumed = _parse_times(rows, date_name, clock)
     values, mark = _parse_values(rows, value_name, decimal if decimal else _sniff_decimal(
         rows.frame[value_name], table.sep))
+    _check_bad_share(rows, len(table.lines), max_bad_share)
     result, n_merged = _merge_duplicates(rows, times, values, aggregate, name)
     result.attrs.update({
         "source": table.label, "date_column": date_name, "value_column": value_name,
@@ -227,6 +304,47 @@ def _check_options(aggregate: str | None, on_bad_rows: str, tz: str | None, sep:
         raise ParameterError(f"decimal={decimal!r}; expected None (sniffed), '.' or ','")
 
 
+def _check_share(max_bad_share: float) -> None:
+    if (isinstance(max_bad_share, bool) or not isinstance(max_bad_share, (int, float))
+            or not 0 <= max_bad_share <= 1):
+        raise ParameterError(f"max_bad_share={max_bad_share!r}; expected a share from 0 to 1, "
+                             f"e.g. 0.01 (at most one row in a hundred dropped)")
+
+
+def _check_bad_share(rows: _Rows, n_rows: int, max_bad_share: float) -> None:
+    """A DataError when the rows dropped so far are more than ``max_bad_share`` of ``n_rows``:
+    their count, share and reasons (with the first lines of each)."""
+    dropped = sum(len(bad) for bad in rows.rejections.values())
+    if dropped <= max_bad_share * n_rows:
+        return
+    reasons = "; ".join(
+        f"{reason}: {len(bad)} ({rows.line_word}{'s' if len(bad) > 1 else ''} "
+        f"{', '.join(str(n) for n in bad[:_SHOW_LINES])}{' ...' if len(bad) > _SHOW_LINES else ''}"
+        f"{rows.shown.get(reason, '')})" for reason, bad in rows.rejections.items())
+    raise DataError(f"{rows.label}: reading would drop {dropped} of {n_rows} rows "
+                    f"({dropped / n_rows:.1%}), more than allowed (max_bad_share= is "
+                    f"{max_bad_share:g}): {reasons}. So many bad rows usually mean a wrong "
+                    f"reading option (date_format=, sep=, decimal=): fix it or the data; pass "
+                    f"max_bad_share= a larger share only if losing these rows is right")
+
+
+def _check_named_once(table: _Table, used: dict[str, str]) -> None:
+    """A DataError when the header names a used column more than once (``date,count,count``):
+    which one holds the data cannot be told."""
+    for role, name in used.items():
+        fields = table.repeated.get(name)
+        if fields:
+            where = f", line {table.preamble + 1}" if table.line_word == "line" else ""
+            raise DataError(f"{table.label}{where}: the header names the {role} column {name!r} "
+                            f"{_times(len(fields))} (fields {', '.join(map(str, fields))}); which "
+                            f"one holds the {role}s cannot be told: rename or remove the others")
+
+
+def _times(n: int) -> str:
+    """``"twice"``, ``"3 times"``."""
+    return "twice" if n == 2 else f"{n} times"
+
+
 def _check_choice(parameter: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ParameterError(f"{parameter}={value!r}; expected one of {allowed}")
@@ -234,74 +352,37 @@ def _check_choice(parameter: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 def check_timezone(tz: str, parameter: str = "tz") -> str:
-    """Return ``tz`` if pandas knows the zone, else raise a ParameterError naming ``parameter``.
+    """Return ``tz`` if pandas knows the zone (:func:`spamlab.moments.check_timezone`).
 
     Examples
     --------
     >>> check_timezone("Europe/Berlin")
     'Europe/Berlin'
     """
-    try:
-        pd.Timestamp("2000-01-01").tz_localize(tz)
-    except (KeyError, ValueError, TypeError):  # zoneinfo raises a KeyError subclass, pytz others
-        raise ParameterError(f"{parameter}={tz!r} is not a known time zone "
-                             f"(e.g. 'UTC', 'Europe/Berlin')") from None
-    return tz
+    return moments.check_timezone(tz, parameter)
 
 
 def as_timestamp(value: str | pd.Timestamp, parameter: str, tz: str = "UTC") -> pd.Timestamp:
-    """Parse ``value`` as a timestamp in ``tz`` (naive values are read as ``tz`` wall time).
-
-    A naive local time that ``tz`` skips or repeats (a daylight-saving change) is a
-    ParameterError asking for an explicit offset.
+    """``value`` in ``tz``, naive values read as ``tz`` wall time (:func:`spamlab.moments.localize`:
+    ambiguous day/month dates and DST-skipped or repeated local times are refused).
 
     Examples
     --------
     >>> as_timestamp("2011-03-16T15:30+01:00", "start")
     Timestamp('2011-03-16 14:30:00+0000', tz='UTC')
     """
-    stamp = parse_moment(value, f"{parameter}={value!r}")
-    if stamp.tzinfo is not None:
-        return stamp.tz_convert(tz)
-    try:
-        return stamp.tz_localize(tz)
-    except ValueError:  # pandas' AmbiguousTimeError and NonExistentTimeError
-        raise ParameterError(
-            f"{parameter}={value!r} is {_dst_problem(stamp, tz)} local time in {tz} (a "
-            f"daylight-saving change); give it with its UTC offset, e.g. "
-            f"'{stamp:%Y-%m-%d %H:%M}{_offset_example(stamp, tz)}'") from None
-
-
-def _dst_problem(stamp: pd.Timestamp, tz: str) -> str:
-    """``"an ambiguous"`` (the time occurs twice) or ``"a nonexistent"`` (clocks skip it)."""
-    try:
-        stamp.tz_localize(tz, ambiguous=True)
-    except ValueError:
-        return "a nonexistent"
-    return "an ambiguous"
-
-
-def _offset_example(stamp: pd.Timestamp, tz: str) -> str:
-    """The UTC offset ``tz`` has an hour before ``stamp`` (``+02:00``), for an example."""
-    before = (stamp - pd.Timedelta(hours=3)).tz_localize(tz, ambiguous=True, nonexistent="NaT")
-    return before.strftime("%z")[:3] + ":" + before.strftime("%z")[3:] if before is not pd.NaT else "Z"
+    return moments.localize(value, parameter, tz)
 
 
 def parse_moment(value: object, described: str) -> pd.Timestamp:
-    """``pd.Timestamp(value)``, or a ParameterError saying ``described`` is not a date.
+    """``value`` as written (:func:`spamlab.moments.parse`); ``described`` names it in errors.
 
     Examples
     --------
     >>> parse_moment("2011-03-16 14:45", "interruption")
     Timestamp('2011-03-16 14:45:00')
     """
-    try:
-        stamp = pd.Timestamp(value)
-    except (ValueError, TypeError):
-        raise ParameterError(f"{described} is not a date or timestamp") from None
-    if stamp is pd.NaT:
-        raise ParameterError(f"{described} is not a date or timestamp")
-    return stamp
+    return moments.parse(value, described, described=described)
 
 
 @dataclass(frozen=True)
@@ -316,6 +397,7 @@ class _Table:
     width: int = 0
     overlong: np.ndarray | None = None  # rows with more (non-empty) fields than the header
     preamble: int = 0  # blank and comment lines skipped above the header
+    repeated: dict[str, list[int]] = field(default_factory=dict)  # name -> its fields (1-based)
 
 
 def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str | None) -> _Table:
@@ -323,13 +405,15 @@ def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str | None) -> 
     if isinstance(source, pd.DataFrame):
         frame = _index_as_column(source)
         frame = frame.reset_index(drop=True)
-        return _Table(frame, np.arange(1, len(frame) + 1), "DataFrame", "row")
+        return _Table(frame, np.arange(1, len(frame) + 1), "DataFrame", "row",
+                      repeated=_repeated([str(c) for c in frame.columns]))
     path = Path(source)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     if path.suffix.lower() in PARQUET_SUFFIXES:
         frame = _read_parquet(path)
-        return _Table(frame, np.arange(1, len(frame) + 1), str(path), "row")
+        return _Table(frame, np.arange(1, len(frame) + 1), str(path), "row",
+                      repeated=_repeated([str(c) for c in frame.columns]))
     return _read_csv(path, encoding, sep)
 
 
@@ -368,7 +452,8 @@ def _read_csv(path: Path, encoding: str, sep: str | None) -> _Table:
         with _open_bytes(path) as raw, io.TextIOWrapper(raw, encoding=enc, newline="") as text:
             preamble, header_line = _header_line(text)
             sep = sep or _sniff_sep(header_line)
-            header = _unique(next(csv.reader([header_line], delimiter=sep)))
+            names = next(csv.reader([header_line], delimiter=sep))
+            header = _unique(names)
             frame = pd.read_csv(text, dtype=str, keep_default_na=False, skip_blank_lines=False,
                                 sep=sep, header=None, names=header + spare,
                                 index_col=False).fillna("")
@@ -385,7 +470,8 @@ def _read_csv(path: Path, encoding: str, sep: str | None) -> _Table:
     if frame.empty:
         raise DataError(f"{path}: no data rows below the header")
     overlong = (frame[spare] != "").any(axis=1).to_numpy()
-    return _Table(frame[header], lines, str(path), "line", sep, len(header), overlong, preamble)
+    return _Table(frame[header], lines, str(path), "line", sep, len(header), overlong, preamble,
+                  _repeated(names))
 
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -474,6 +560,22 @@ def _sniff_sep(header: str) -> str:
     return max(SEPARATORS, key=lambda sep: widths[sep])  # max keeps the first of equals
 
 
+def _repeated(names: list[str]) -> dict[str, list[int]]:
+    """Header names given more than once (exactly, or but for case and surrounding space),
+    each with the 1-based positions of its fields.
+
+    Examples
+    --------
+    >>> _repeated(["date", "count", "Count "])
+    {'count': [2, 3]}
+    """
+    fields: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        fields.setdefault(_normalise(name), []).append(position)
+    first = {_normalise(name): name for name in reversed(names)}  # the first spelling of each
+    return {first[norm]: spots for norm, spots in fields.items() if len(spots) > 1 and norm}
+
+
 def _unique(names: list[str]) -> list[str]:
     """Header names made unique as pandas does (``count``, ``count.1``); empty ones named."""
     seen: dict[str, int] = {}
@@ -550,14 +652,17 @@ def _parse_times(rows: _Rows, column: str, clock: Clock) -> tuple[pd.Series, str
         return times, zone, 0
     text = _text(raw)
     rows.reject(text.isna().to_numpy() | (text == "").to_numpy(), f"missing date in column {column!r}")
-    text, clock.used_format = _as_iso(_text(rows.frame[column]), clock.date_format)
-    parsed = _to_datetime(text, clock.used_format, utc=True)  # naive ones as if UTC, for now
+    written = _text(rows.frame[column])  # shown in messages, as the file has it
+    text, clock.used_format, parse_format = _as_iso(rows, written, clock.date_format)
+    parsed = _to_datetime(text, parse_format, utc=True)  # naive ones as if UTC, for now
     rows.reject(_out_of_range(parsed), f"date in column {column!r} is outside the years 1677-2262 "
-                                       f"that pandas timestamps can hold", cells=text)
+                                       f"that pandas timestamps can hold", cells=written)
     unparsed = parsed.loc[rows.frame.index].isna().to_numpy()
+    read_as = None if clock.used_format == "ISO8601" else clock.used_format
     rows.reject(unparsed, f"date in column {column!r} could not be parsed",
-                _date_hint(text.loc[rows.frame.index][unparsed], column, clock.date_format),
-                cells=text.loc[rows.frame.index])
+                _date_hint(written.loc[rows.frame.index][unparsed], column, read_as,
+                           bool((~unparsed).any())),
+                cells=written.loc[rows.frame.index])
     text, parsed = text.loc[rows.frame.index], parsed.loc[rows.frame.index]
     aware = _has_offset(text)
     date_only = ((_is_date_only(text) | _format_has_no_clock(clock.date_format)) & ~aware
@@ -584,9 +689,11 @@ _TOTAL_WORDS = frozenset({"total", "totals", "sum", "summe", "gesamt", "insgesam
 _EXCEL_SERIAL = r"^\d{5}(?:\.\d+)?$"  # 40618: days since 1899-12-30, as a spreadsheet stores dates
 
 
-def _date_hint(bad: pd.Series, column: str, date_format: str | None) -> str:
+def _date_hint(bad: pd.Series, column: str, date_format: str | None,
+               others_parsed: bool = False) -> str:
     """What the first unparseable date looks like (a repeated header, a totals row, a comment,
-    an Excel serial number), and what to do about it.
+    an Excel serial number, a day/month date: :func:`spamlab.moments.format_hint`), and what
+    to do about it. ``others_parsed``: other dates of the column were read.
 
     Examples
     --------
@@ -605,7 +712,7 @@ def _date_hint(bad: pd.Series, column: str, date_format: str | None) -> str:
     if re.match(_EXCEL_SERIAL, first):
         return ("; numbers like this are spreadsheet serial dates: format the column as dates "
                 "(yyyy-mm-dd) before exporting")
-    return "" if date_format else "; pass date_format= (e.g. '%d/%m/%Y') if dates are not ISO 8601"
+    return moments.format_hint(bad, date_format, others_parsed=others_parsed and not date_format)
 
 
 def _zone_used(aware: np.ndarray, date_only: np.ndarray, naive: np.ndarray, tz: str | None) -> str:
@@ -652,31 +759,54 @@ def _localize(rows: _Rows, local: pd.DatetimeIndex, clock: Clock, column: str,
                         f"in {tz} ({exc}); pass ambiguous='earlier' or 'later'") from None
 
 
-_DOTTED = r"^(\d{1,2})\.(\d{1,2})\.(\d{4})"
 _THOUSANDS = r"^[+-]?\d{1,3}(?:\.\d{3})+$"  # 1.234 or 12.345.678: dots grouping thousands
+#: day/month dates with one-digit fields and two-digit years, padded: (pattern, rewrite) in order
+_PADDING: tuple[tuple[str, str], ...] = (
+    (r"^(\d)([/.-])", r"0\1\2"), (r"^(\d\d[/.-])(\d)([/.-])", r"\10\2\3"),
+    (r"^(\d\d[/.-]\d\d[/.-])([0-6]\d)([ T]|$)", r"\120\2\3"),
+    (r"^(\d\d[/.-]\d\d[/.-])([7-9]\d)([ T]|$)", r"\119\2\3"))
+#: padded day/month dates rewritten as ISO 8601, by which field is the day
+_TO_ISO = {"day": r"\3-\2-\1", "month": r"\3-\1-\2"}
 
 
-def _as_iso(text: pd.Series, date_format: str | None) -> tuple[pd.Series, str]:
-    """Day.month.year dates rewritten as ISO 8601 when no format is given and every date is
-    dotted (cells not starting with a digit, a totals row or a repeated header, are left to
-    be rejected as unparseable).
+def _as_iso(rows: _Rows, text: pd.Series, date_format: str | None) -> tuple[pd.Series, str, str]:
+    """Numeric day/month dates rewritten as ISO 8601 when no format is given and every date
+    starting with a digit is one (cells that do not, a totals row or a repeated header, are
+    left to be rejected as unparseable); the order of day and month is decided by all the
+    dates together (:func:`spamlab.moments.day_month_order`).
+
+    Returns the text to parse, the format to report and the format to parse with.
 
     Examples
     --------
-    >>> _as_iso(pd.Series(["31.12.2011", "Summe"], dtype="string[pyarrow]"), None)[0].tolist()
-    ['2011-12-31', 'Summe']
+    >>> rows = _Rows(pd.DataFrame(index=range(3)), np.arange(2, 5), "x.csv", "line", False)
+    >>> dates = pd.Series(["3/1/2011", "3/16/11 10:00", "Total"], dtype="string[pyarrow]")
+    >>> iso, used, parse = _as_iso(rows, dates, None)
+    >>> iso.tolist(), used, parse
+    (['2011-03-01', '2011-03-16 10:00', 'Total'], '%m/%d/%Y', 'ISO8601')
     """
     if date_format:
-        return text, date_format
+        return text, date_format, date_format
     array = pa.array(text.array)
-    dotted = pc.match_substring_regex(array, _DOTTED + r"(?:[ T]|$)")
-    numeric = pc.match_substring_regex(array, r"^\d")
-    if bool(pc.any(dotted).as_py()) and bool(pc.all(pc.or_(dotted, pc.invert(numeric))).as_py()):
-        padded = pc.replace_substring_regex(array, r"^(\d)\.", r"0\1.")
-        padded = pc.replace_substring_regex(padded, r"^(\d\d)\.(\d)\.", r"\1.0\2.")
-        iso = pc.replace_substring_regex(padded, r"^(\d\d)\.(\d\d)\.(\d{4})", r"\3-\2-\1")
-        return pd.Series(pd.array(iso, dtype="string[pyarrow]"), index=text.index), "%d.%m.%Y"
-    return text, "ISO8601"
+    day_month = pc.match_substring_regex(array, moments.DAY_MONTH).fill_null(False)
+    numeric = pc.match_substring_regex(array, r"^\d").fill_null(False)
+    if not (pc.any(day_month).as_py() and pc.all(pc.or_(day_month, pc.invert(numeric))).as_py()):
+        return text, "ISO8601", "ISO8601"
+    fields = pc.extract_regex(pc.filter(array, day_month), moments.DAY_MONTH)
+    if isinstance(fields, pa.ChunkedArray):  # a big column comes in chunks
+        fields = fields.combine_chunks()
+    first, second = (np.asarray(fields.field(n).cast(pa.int64())) for n in ("first", "second"))
+    seps = pc.unique(fields.field("sep")).to_pylist()
+    where = np.flatnonzero(np.asarray(day_month))
+    order = moments.day_month_order(
+        first, second, pd.Series(pd.array(pc.filter(array, day_month), dtype="string[pyarrow]")),
+        rows.label, lambda i: f"{rows.line_word} {rows.lines[where[i]]}", dotted=seps == ["."])
+    for pattern, rewrite in (*_PADDING, (r"^(\d\d)[/.-](\d\d)[/.-](\d{4})", _TO_ISO[order])):
+        array = pc.replace_substring_regex(array, pattern, rewrite)
+    year = "%Y" if len(fields.field("year")[0].as_py()) == 4 else "%y"
+    sep = fields.field("sep")[0].as_py()
+    used = "{0}{2}{1}{2}{3}".format(*("%d", "%m") if order == "day" else ("%m", "%d"), sep, year)
+    return pd.Series(pd.array(array, dtype="string[pyarrow]"), index=text.index), used, "ISO8601"
 
 
 def _is_date_only(text: pd.Series) -> np.ndarray:
@@ -724,8 +854,7 @@ def _has_offset(text: pd.Series) -> np.ndarray:
 
 def _to_datetime(text: pd.Series, date_format: str, *, utc: bool = False) -> pd.Series:
     """Parsed dates (NaT where unparseable), naive unless ``utc`` (offsets converted)."""
-    fmt = "ISO8601" if date_format == "%d.%m.%Y" else date_format  # rewritten by _as_iso
-    return pd.to_datetime(text, format=fmt, errors="coerce", utc=utc)
+    return pd.to_datetime(text, format=date_format, errors="coerce", utc=utc)
 
 
 def _typed_times(rows: _Rows, raw: pd.Series, clock: Clock, column: str) -> tuple[pd.Series, str]:
@@ -805,8 +934,7 @@ def _value_hint(bad: pd.Series, decimal: str) -> str:
     if first.casefold() in _MISSING_MARKERS:
         return f"; only empty cells are read as missing: replace {first!r} by an empty cell"
     if re.match(r"^[+-]?[\d.,]+\s*[^\d\s.,]+$", first):
-        return (f"; {first!r}: a unit after the number is not read, remove it (and scale the "
-                f"numbers) in the file")
+        return "; a unit after the number is not read: remove it (and scale the numbers) in the file"
     if decimal == "." and "," in first:
         return "; pass decimal=',' if commas mark decimals"
     return ""
@@ -824,7 +952,7 @@ def _parse_values(rows: _Rows, column: str, decimal: str) -> tuple[pd.Series, st
         numbers = pd.to_numeric(text.mask(blank), errors="coerce").astype(float)
         bad = (numbers.isna() & ~blank).to_numpy()
         rows.reject(bad, f"value in column {column!r} is not a number",
-                    _value_hint(_text(raw[bad]), decimal))
+                    _value_hint(_text(raw[bad]), decimal), cells=_text(raw))
         numbers = numbers.loc[rows.frame.index]
     rows.reject(np.isinf(numbers.to_numpy()), f"value in column {column!r} is infinite")
     numbers = numbers.loc[rows.frame.index]

@@ -19,10 +19,12 @@ from spamlab.ingest.corpus import (
     BOTNET_INTERRUPTION,
     BOTNET_PROFILES,
     FORMATS,
+    STAMPED,
     BotnetProfile,
     BotnetTruth,
     CorpusTruth,
     SyntheticMessage,
+    as_delivered,
     botnet_messages,
     format_date,
     mbox_bytes,
@@ -33,8 +35,9 @@ from spamlab.ingest.corpus import (
 )
 from spamlab.ingest.trap_archive import TrapArchiveTruth, write_trap_archive
 
-__all__ = ["FORMATS", "CorpusTruth", "SyntheticMessage", "TrapArchiveTruth", "format_date",
-           "mbox_bytes", "synthetic_messages", "truth_of", "write_corpus", "write_trap_archive"]
+__all__ = ["FORMATS", "STAMPED", "CorpusTruth", "SyntheticMessage", "TrapArchiveTruth",
+           "as_delivered", "format_date", "mbox_bytes", "synthetic_messages", "truth_of",
+           "write_corpus", "write_trap_archive"]
 # the synthetic trap with botnets in it (issue 12)
 __all__ += ["BOTNET_INTERRUPTION", "BOTNET_PROFILES", "BotnetProfile", "BotnetTruth",
             "botnet_messages", "write_botnet_corpus"]

@@ -180,7 +180,7 @@ def as_lines(entries: Iterable[Mapping[str, str]], limit: int = 40) -> list[str]
     return lines
 
 
-def origin(entry: Mapping[str, str]) -> str:
+def origin(entry: Mapping[str, str], *, notebook: bool = True) -> str:
     """Where a warning comes from, for a reader: the notebook and the result or category.
 
     Examples
@@ -189,12 +189,16 @@ def origin(entry: Mapping[str, str]) -> str:
     '02, whole_series'
     >>> origin({"notebook": "05", "category": "UserWarning", "where": "inputs.py:80"})
     '05, UserWarning'
+    >>> origin({"notebook": "02", "category": "result", "where": "warnings"}, notebook=False)
+    'the reported fit'
     """
-    notebook = entry.get("notebook", "?")
     if entry.get("category") != "result":
-        return f"{notebook}, {entry.get('category', 'Warning')}"
-    result = entry.get("where", "warnings").removesuffix("warnings").rstrip(".")
-    return f"{notebook}, {result}" if result else notebook
+        what = entry.get("category", "Warning")
+    else:
+        what = entry.get("where", "warnings").removesuffix("warnings").rstrip(".")
+    if not notebook:
+        return what or "the reported fit"
+    return ", ".join(part for part in (entry.get("notebook", "?"), what) if part)
 
 
 def _one_line(text: str, width: int = 300) -> str:

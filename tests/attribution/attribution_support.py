@@ -63,3 +63,47 @@ def events(seed: int, n_groups: int, stop: np.ndarray | None = None, *, days: in
     ips = [f"10.{g // 256}.{g % 256}.{h}" for g, h in zip(group.tolist(), host.tolist())]
     return pd.DataFrame({"arrival": pd.to_datetime(seconds, unit="s", utc=True),
                          "sender_ip": ips})
+
+
+EVENING = "2011-03-16 18:30"
+"""The moment of the two-drop trap: botnet A stops and botnet B halves."""
+TWO_DROP_SOURCES: tuple[tuple[str, float, float, int], ...] = (
+    ("A", 300.0, 0.0, 10), ("B", 150.0, 0.5, 6), ("C", 450.0, 1.0, 20))
+"""(name, messages per day, factor from EVENING on, /24 networks): A is a third of the mail."""
+
+
+def weekly(days: pd.DatetimeIndex, amplitude: float = 0.25) -> np.ndarray:
+    """A weekday cycle of mean about 1 (peak on Mondays)."""
+    return 1 + amplitude * np.cos(2 * np.pi * days.day_of_week.to_numpy() / 7)
+
+
+def two_drop_trap(seed: int, n: int = 56, noise: float = 0.03) -> tuple[pd.DataFrame, float]:
+    """Synthetic trap events: A stops at :data:`EVENING`, B halves then, C goes on, all with
+    a weekday cycle and lognormal day noise (``noise``) on Poisson counts. Columns
+    ``arrival``, ``sender_ip`` (source i's networks in 10.i.x.0/24), ``source``. Returns the
+    events and the true residual per day over every whole day after the evening's day (B's
+    expected fall: half its expected volume)."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2011-02-14", periods=n, freq="D", tz="UTC")
+    cut = pd.Timestamp(EVENING, tz="UTC").value / 1e9
+    parts = []
+    for i, (name, rate, factor, nets) in enumerate(TWO_DROP_SOURCES):
+        mean = rate * weekly(days) * np.exp(rng.normal(-noise**2 / 2, noise, n))
+        count = rng.poisson(mean)
+        seconds = np.repeat(days.as_unit("s").asi8, count) + rng.uniform(0, 86_400, count.sum())
+        keep = (seconds < cut) | (rng.random(len(seconds)) < factor)
+        net, host = rng.integers(0, nets, keep.sum()), rng.integers(1, 255, keep.sum())
+        parts.append(pd.DataFrame({"arrival": pd.to_datetime(seconds[keep], unit="s", utc=True),
+                                   "sender_ip": [f"10.{i}.{a}.{b}" for a, b in zip(net, host)],
+                                   "source": name}))
+    after = days > pd.Timestamp(EVENING, tz="UTC").floor("D")
+    truth = 0.5 * TWO_DROP_SOURCES[1][1] * float(weekly(days)[after].mean())
+    return pd.concat(parts).sort_values("arrival", ignore_index=True), truth
+
+
+def by_source(events_: pd.DataFrame) -> pd.DataFrame:
+    """Daily counts per source and their total (what a vendor's export by botnet gives)."""
+    day = events_["arrival"].dt.floor("D")
+    daily = pd.crosstab(day, events_["source"]).astype(float)
+    daily["total"] = daily.sum(axis=1)
+    return daily.rename_axis(index="date", columns=None)

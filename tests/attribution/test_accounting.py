@@ -13,6 +13,7 @@ from spamlab.errors import DataError, ParameterError
 
 FRACTION_AFTER = 1 - (14 * 60 + 45) / 1440  # the part of 16 March after 14:45
 CUT_DAY = 60  # 2011-03-16 is row 60 of the panel
+OLS: dict[str, object] = {"errors": "iid", "seasonality": None}  # the model hand_ols fits
 
 
 def hand_ols(y: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray, int]:
@@ -33,7 +34,7 @@ def hand_ols(y: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray, int]:
 def test_residual_is_the_hand_fit_of_the_difference_series() -> None:
     data = panel(1)
     acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, slope_change=False)
+                              target="rustock", interruption=CUT, slope_change=False, **OLS)
     coef, cov, df = hand_ols((data["total"] - data["rustock"]).to_numpy(), slope=False)
     half = stats.t.ppf(0.975, df) * np.sqrt(cov[2, 2])
     res = acc.residual
@@ -47,7 +48,7 @@ def test_residual_is_the_hand_fit_of_the_difference_series() -> None:
 
 def test_changes_add_up_under_least_squares() -> None:
     acc = attribution.account(panel(2), total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, slope_change=False)
+                              target="rustock", interruption=CUT, slope_change=False, **OLS)
     change = acc.sources.set_index("source")["change"]
     assert acc.residual["estimate"] == pytest.approx(change["total"] - change["rustock"], abs=1e-8)
     parts = acc.explained.set_index("part")["change"]
@@ -58,7 +59,7 @@ def test_window_average_with_slope_change_matches_hand_contrast() -> None:
     data = panel(3)
     acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
                               target="rustock", interruption=CUT,
-                              window=("2011-03-20", "2011-03-26"))
+                              window=("2011-03-20", "2011-03-26"), **OLS)
     coef, cov, _ = hand_ols((data["total"] - data["rustock"]).to_numpy(), slope=True)
     rows = np.arange(len(data))[(data.index >= "2011-03-20") & (data.index < "2011-03-27")]
     weights = np.array([0.0, 0.0, 1.0, np.mean(rows - (CUT_DAY + 1 - FRACTION_AFTER))])
@@ -71,7 +72,7 @@ def test_ratio_is_fitted_over_counterfactual_window_mean() -> None:
     data = panel(4)
     acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
                               target="rustock", interruption=CUT, window=10,
-                              slope_change=False)
+                              slope_change=False, **OLS)
     coef, _, _ = hand_ols(data["bagle"].to_numpy(), slope=False)
     trend = np.arange(1.0, len(data) + 1)[CUT_DAY + 1: CUT_DAY + 11]
     counterfactual = coef[0] + coef[1] * trend.mean()
@@ -103,7 +104,7 @@ def test_statuses_from_the_intervals() -> None:
 def test_non_additivity_is_the_mean_gap() -> None:
     data = panel(6)
     acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, slope_change=False)
+                              target="rustock", interruption=CUT, slope_change=False, **OLS)
     gap = data["total"] - data["rustock"] - data["bagle"]
     table = acc.non_additivity
     assert table.loc["pre", "gap"] == pytest.approx(gap.iloc[:CUT_DAY].mean(), abs=1e-12)
@@ -120,7 +121,7 @@ def test_sources_that_add_up_leave_nothing() -> None:
     data = panel(7)
     data["rest"] = data["total"] - data["rustock"] - data["bagle"]
     acc = attribution.account(data, total="total", sources=["rustock", "bagle", "rest"],
-                              target="rustock", interruption=CUT, slope_change=False)
+                              target="rustock", interruption=CUT, slope_change=False, **OLS)
     left = acc.explained.set_index("part").loc["left"]
     assert (left["change"], left["change_low"], left["change_high"]) == (0.0, 0.0, 0.0)
     assert acc.non_additivity["gap"].abs().max() < 1e-9

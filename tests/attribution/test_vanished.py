@@ -68,9 +68,40 @@ def test_skipped_groups_are_counted_and_excluded_messages_reported() -> None:
     mail.loc[0, "status"] = "duplicate"
     res = attribution.vanished(mail, at=CUT, min_pre=5)
     assert (res.skipped, res.skipped_messages) == (2, 2)
-    assert res.excluded == {"not_counted": 1, "undated": 1, "outside_window": 0}
+    assert res.excluded == {"not_counted": 1, "undated": 1, "out_of_range_time": 0,
+                            "outside_window": 0}
     assert len(res.groups) == 8 and res.daily["total"].sum() == len(mail) - 2
     assert "2 skipped" in res.summary()
+
+
+def _with_year_one(status: str) -> pd.DataFrame:
+    """Events as `spamlab ingest` writes them (microsecond times) plus one message dated
+    0001-01-01, outside pandas' nanosecond range (issue 21, item 8)."""
+    mail = events(14, 6, rate=20.0)
+    mail["arrival"] = mail["arrival"].astype("datetime64[us, UTC]")
+    mail["status"] = "counted"
+    odd = pd.DataFrame({"arrival": pd.Series([pd.Timestamp("0001-01-01", tz="UTC")],
+                                             dtype="datetime64[us, UTC]"),
+                        "sender_ip": ["192.0.2.9"], "status": [status]})
+    return pd.concat([mail, odd], ignore_index=True)
+
+
+def test_a_rejected_message_dated_year_one_is_not_a_crash() -> None:
+    mail = _with_year_one("rejected")  # was OutOfBoundsDatetime
+    res = attribution.vanished(mail, at=CUT)
+    plain = attribution.vanished(mail.iloc[:-1], at=CUT)
+    assert res.excluded["not_counted"] == 1 and res.excluded["out_of_range_time"] == 0
+    pd.testing.assert_frame_equal(res.groups, plain.groups)
+    assert res.daily.index[0] == plain.daily.index[0]
+
+
+def test_a_counted_message_dated_year_one_is_counted_out_and_warned() -> None:
+    mail = _with_year_one("counted")
+    with pytest.warns(UserWarning, match=r"1 counted message\(s\) dated outside 1677-2262, first "
+                      r"at row \d+ \(arrival=0001-01-01"):
+        res = attribution.vanished(mail, at=CUT)
+    assert res.excluded["out_of_range_time"] == 1
+    assert res.daily["total"].sum() == len(mail) - 1
 
 
 def test_helo_needs_its_column() -> None:

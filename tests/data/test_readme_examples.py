@@ -205,3 +205,13 @@ def test_its_examples_run_and_their_claims_hold():
     mde, found = namespace["mde"], namespace["found"]
     assert mde < 0 and (found >= 0.8) == (mde >= -5.0)  # signed: a fall of 5 is effect=-5.0
     plt.close("all")
+
+
+def test_the_too_many_bad_rows_message_in_the_readme_is_real(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    days = pd.date_range("2011-01-01", periods=365, freq="D")
+    (tmp_path / "us.csv").write_text("date,count\n" + "".join(
+        f"{d.month}/{d.day}/{d.year},5000\n" for d in days))
+    with pytest.raises(DataError) as info:
+        series.read("us.csv", date_format="%d/%m/%Y", on_bad_rows="drop")
+    assert " ".join(str(info.value).split()) in " ".join(_section("your-data").split())

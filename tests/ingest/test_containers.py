@@ -74,8 +74,8 @@ def test_mbox_splits_only_on_separator_lines_and_chunks_agree(tmp_path: Path) ->
     path.write_bytes(mbox_bytes(bodies) + mbox_bytes(crlf).replace(b"\n", b"\r\n"))
     whole = collect([path])
     assert len(whole) == 70
-    assert [d.split(b"\n", 1)[0].strip() for _, _, d, _ in whole][:2] == [b"Subject: 0",
-                                                                          b"Subject: 1"]
+    assert [d.split(b"\n")[:2] for _, _, d, _ in whole][:2] == [  # the From_ line goes along
+        [b"From MAILER-DAEMON", b"Subject: 0"], [b"From MAILER-DAEMON", b"Subject: 1"]]
     chunked = collect([path], mbox_bytes_per_task=97)  # many tiny byte ranges
     assert len(mc.plan_tasks(mc.discover([path]), mbox_bytes_per_task=97)) > 10
     assert chunked == whole
@@ -88,7 +88,7 @@ def test_mbox_text_before_first_separator_is_kept(tmp_path: Path) -> None:
     seen = collect([path])
     assert len(seen) == 2
     assert seen[0][2].startswith(b"Received: from a by trap;")  # no line is taken for a From_ line
-    assert seen[1][2].startswith(b"Received: from x by trap;")  # the From_ line is skipped
+    assert seen[1][2].startswith(b"From MAILER-DAEMON\nReceived: from x by trap;")  # its stamp
 
 
 def test_zip_member_names_are_never_used_as_paths(tmp_path: Path) -> None:
@@ -222,8 +222,10 @@ def test_mbox_without_suffix_inside_a_folder_is_split(tmp_path: Path) -> None:
     (tmp_path / "Inbox").write_bytes(mbox_bytes([MESSAGE, MESSAGE, MESSAGE]))
     (tmp_path / "single.eml").write_bytes(b"From sender Mon Mar 14 10:00:00 2011\n" + MESSAGE)
     seen = collect([tmp_path])
-    assert [m for _, m, _, _ in seen] == ["Inbox@0", "Inbox@120", "Inbox@240", "single.eml@0"]
-    assert all(d.startswith(b"Received:") for _, _, d, _ in seen)
+    step = len(mbox_bytes([MESSAGE]))
+    assert [m for _, m, _, _ in seen] == ["Inbox@0", f"Inbox@{step}", f"Inbox@{2 * step}",
+                                          "single.eml@0"]
+    assert all(d.split(b"\n", 1)[1].startswith(b"Received:") for _, _, d, _ in seen)
 
 
 def test_inputs_sharing_a_label_are_refused(tmp_path: Path) -> None:

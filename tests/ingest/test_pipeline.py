@@ -41,7 +41,8 @@ def test_every_format_matches_ground_truth(corpus: testing.CorpusTruth,
     assert report["duplicates"] == corpus.duplicates
     assert {k: v for k, v in report["rejected"].items() if v} == corpus.rejected
     assert report["timestamp_source"] == {"received": corpus.source.get("received", 0),
-                                          "filename": 0,
+                                          "filename": corpus.source.get("filename", 0),
+                                          "from_line": corpus.source.get("from_line", 0),
                                           "date_header": corpus.source.get("date", 0)}
     assert report["messages_seen"] == (report["messages_counted"] + report["rejected_total"]
                                        + report["duplicates"] + report["out_of_range"])
@@ -140,14 +141,15 @@ def test_gaps_between_containers_are_empty_not_zero(tmp_path: Path) -> None:
     # between messages, at most an hour: march 09:00 on the 1st to 11:00 on the 3rd, the mbox
     # 23:57 on the 6th to 00:03 on the 7th (mean gap 2 minutes)
     assert text[:8] == [
-        "date,count,covered,from_received,from_filename,from_date_header,duplicates",
-        f"2011-03-01,1,{round(15 / 24, 6)},1,0,0,0",
-        "2011-03-02,0,1.0,0,0,0,0",  # inside the folder's span: a real zero
-        f"2011-03-03,1,{round(11 / 24, 6)},1,0,0,0",
-        "2011-03-04,,0.0,,,,",     # no container covers it: a gap, never zero-filled
-        "2011-03-05,,0.0,,,,",
-        f"2011-03-06,1,{round(180 / 86400, 6)},1,0,0,0",
-        f"2011-03-07,1,{round(180 / 86400, 6)},1,0,0,0",
+        ("date,count,covered,from_received,from_filename,from_mbox_line,from_date_header,"
+         "duplicates"),
+        f"2011-03-01,1,{round(15 / 24, 6)},1,0,0,0,0",
+        "2011-03-02,0,1.0,0,0,0,0,0",  # inside the folder's span: a real zero
+        f"2011-03-03,1,{round(11 / 24, 6)},1,0,0,0,0",
+        "2011-03-04,,0.0,,,,,",     # no container covers it: a gap, never zero-filled
+        "2011-03-05,,0.0,,,,,",
+        f"2011-03-06,1,{round(180 / 86400, 6)},1,0,0,0,0",
+        f"2011-03-07,1,{round(180 / 86400, 6)},1,0,0,0,0",
     ]
     assert result.report["days"] == {
         "timezone": "UTC", "first": "2011-03-01", "last": "2011-03-07", "listed": 7,

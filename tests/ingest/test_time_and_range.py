@@ -98,7 +98,7 @@ class Expected:
 
 def _expected(members: list[Member], mode: str, window: tuple[int, int] | None) -> Expected:
     margin = 0 if mode == "filename" else 86400
-    truth = Expected({}, 0, 0, 0, 0, {"received": 0, "filename": 0, "date_header": 0}, 0, 0)
+    truth = Expected({}, 0, 0, 0, 0, {"received": 0, "filename": 0, "from_line": 0, "date_header": 0}, 0, 0)
     for member in members:
         if window is not None and _skipped_by_name(member, window, margin):
             truth.out_of_range += 1

@@ -213,8 +213,9 @@ def test_short_repr_and_compact_html(result):
 def test_result_keeps_the_model_it_fitted(result):
     assert result.spec == its.Specification(seasonality="dow", errors="iid", slope_change=False)
     assert result.alpha == 0.05 and result.interruptions == ["2011-03-16"]
-    ols = result.model_result  # the statsmodels fit, for experts
-    np.testing.assert_allclose(ols.params.to_numpy(), result.params.to_numpy())
+    ols = result.model_result  # the statsmodels fit of volume / unit, for experts
+    assert result.unit == result.counterfactual["observed"].median()  # gaps left out
+    np.testing.assert_allclose(ols.params.to_numpy() * result.unit, result.params.to_numpy())
     assert result.df_resid == ols.df_resid == result.n_pre + result.n_post - len(result.params)
 
 

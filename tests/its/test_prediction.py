@@ -118,7 +118,7 @@ def test_counterfactual_bands_carry_the_last_pre_period_error():
     x = its.design.build(its.data.prepare(frame, "v", ["2011-04-11"])).matrix[res.params.index]
     x_cf = x.to_numpy().copy()
     x_cf[:, [list(x.columns).index(c) for _, _, c in res.terms]] = 0.0
-    rho, sigma2, b = res.rho, float(res.model_result.sigma2[0]), res.params.to_numpy()
+    rho, sigma2, b = res.rho, float(res.model_result.sigma2[0]) * res.unit**2, res.params.to_numpy()
     last = 99
     h = np.arange(150)[last + 1:] - last
     e_last = frame["v"].iloc[last] - x.to_numpy()[last] @ b

@@ -44,7 +44,7 @@ def test_gaussian_matches_ols(daily, errors, transform):
     crit = stats.t.ppf(0.975, ref.df_resid)
     check(res, ref.params["level"], ref.bse["level"], crit, transform == "log")
     np.testing.assert_allclose(level_row(res)["p_value"], ref.pvalues["level"], rtol=1e-6)
-    np.testing.assert_allclose(res.model_result.params.to_numpy(), ref.params.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params.to_numpy(), rtol=1e-8)
     np.testing.assert_allclose(res.cov.to_numpy(), ref.cov_params().to_numpy(), rtol=1e-8)
     assert res.df_resid == ref.df_resid == len(x) - x.shape[1] and res.rho is None
 

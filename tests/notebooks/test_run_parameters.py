@@ -235,7 +235,7 @@ def test_reading_options_reach_the_notebooks(tmp_path, daily_csv):
     assert {key: plan.parameters[key] for key in cli_run.READING} == {
         "sep": ",", "decimal": ".", "date_format": "%Y-%m-%d", "encoding": "utf-8",
         "on_bad_rows": "drop", "aggregate": "sum", "ambiguous": "earlier",
-        "nonexistent": "shift_forward", "exposure_col": None}
+        "nonexistent": "shift_forward", "exposure_col": None, "max_bad_share": 0.01}
 
 
 def test_an_interruption_at_a_dst_change_is_one_clear_error(tmp_path, daily_csv):

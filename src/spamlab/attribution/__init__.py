@@ -8,12 +8,15 @@ account
     opposite sign of :mod:`spamlab.its` effects) with its interval and status, the
     residual the target leaves with an interval from the difference series, what the
     other sources explain of it, and by how much the sources do not add up to the total.
+describe
+    The accounting in plain words, each sentence chosen by the numbers (the residual's
+    interval: excludes 0, rules out a material residual, or cannot tell).
 vanished
     Fingerprint groups of raw mail events (sender /24, HELO, Message-ID shape, mailer,
     ...) whose volume stopped at a moment, Benjamini-Hochberg FDR-controlled
     (:class:`VanishedResult`); its ``daily`` series feed :func:`account`.
 
-Modules: ``accounting``, ``vanished``, ``fingerprints`` (group keys), ``results``.
+Modules: ``accounting``, ``prose``, ``vanished``, ``fingerprints`` (group keys), ``results``.
 
 Examples
 --------
@@ -26,11 +29,18 @@ from __future__ import annotations
 
 from spamlab.attribution.accounting import account
 from spamlab.attribution.fingerprints import COLUMN_OF
-from spamlab.attribution.results import STATUSES, VANISHED_RATIO, Accounting, VanishedResult
+from spamlab.attribution.prose import describe
+from spamlab.attribution.results import (
+    MATERIAL,
+    STATUSES,
+    VANISHED_RATIO,
+    Accounting,
+    VanishedResult,
+)
 from spamlab.attribution.vanished import vanished
 
 FINGERPRINTS: tuple[str, ...] = tuple(COLUMN_OF)
 """The fingerprints :func:`vanished` accepts as ``by=``."""
 
-__all__ = ["FINGERPRINTS", "STATUSES", "VANISHED_RATIO", "Accounting", "VanishedResult",
-           "account", "vanished"]
+__all__ = ["FINGERPRINTS", "MATERIAL", "STATUSES", "VANISHED_RATIO", "Accounting",
+           "VanishedResult", "account", "describe", "vanished"]

@@ -58,6 +58,10 @@ from spamlab.its.specification import Specification, resolve
 
 DIFFERENCE, OTHERS, LEFT = "total - target", "named sources together", "left"
 CHANGE_COLUMNS: tuple[str, ...] = ("change", "change_low", "change_high", "p_value")
+AUTO: str = "auto"
+"""``errors`` / ``seasonality`` value (the default without ``spec``): chosen from the data."""
+MIN_PRE_WEEKS: int = 2
+"""Weeks of daily pre-period data before ``seasonality='auto'`` adds a weekday term."""
 OVERSUM: float = 0.01
 """The sources may exceed the total by this share of it (rounding) before a warning."""
 
@@ -98,12 +102,21 @@ def account(
         The ITS model (:class:`~spamlab.its.Specification` and/or its fields). It must
         be additive (``family="gaussian"``, no transform, ``method="segmented"``): a
         change per day is a difference, and a vanished source's post counts of 0 have
-        no logarithm.
+        no logarithm. Without ``spec``, ``errors`` and ``seasonality`` default to
+        ``"auto"``, chosen from the data: ``errors="ar1"`` (autocorrelation-robust,
+        efficient when there is none) and, for daily data with at least
+        :data:`MIN_PRE_WEEKS` weeks before the interruption, ``seasonality="dow"``;
+        :attr:`Accounting.model` ends with what was chosen. A ``spec`` is used as given
+        (pass ``errors="auto"`` / ``seasonality="auto"`` beside it to choose from the data).
 
     Returns
     -------
     Accounting
         ``sources``, ``residual``, ``explained``, ``non_additivity``, ``summary()``.
+        Statuses follow :func:`~spamlab.attribution.results.status_of` (``'inconclusive'``:
+        an interval holding 0 and a change of 10% of the pre level); ratio bounds are
+        clipped at 0 (a ratio of volumes); :func:`~spamlab.attribution.describe` puts it
+        in words.
 
     Raises
     ------
@@ -121,12 +134,13 @@ def account(
         window: mixed units or double counting), or ``window`` asks for more periods
         than the data hold after the interruption (the window is then those there are).
     """
-    spec = _additive(resolve(spec, model))
     frame = _checked_frame(data, total, sources, target)
     others = [name for name in sources if name != target]
     derived = _derived_series(frame, total, list(sources), target, others)
-    prepared = its_data.prepare(derived, total, [interruption], min_pre=spec.min_pre,
-                                min_post=spec.min_post)
+    given = _additive(resolve(spec, {k: v for k, v in model.items() if not _is_auto(v)}))
+    prepared = its_data.prepare(derived, total, [interruption], min_pre=given.min_pre,
+                                min_post=given.min_post)
+    spec, chosen = _data_defaults(given, prepared, spec is None, model)
     design = its_design.build(prepared, spec.seasonality, spec.slope_change, spec.covariates,
                               spec.exposure, spec.trend)
     rows = _window_rows(prepared, window)
@@ -147,7 +161,37 @@ def account(
         explained=_explained_table(fits, others, float(residual["estimate"])),
         non_additivity=_non_additivity(frame, total, list(sources), before, rows),
         total=total, target=target, window=(first, last), interruption=str(interruption),
-        model=str(fits[total]["model"]), alpha=spec.alpha)
+        model=str(fits[total]["model"]) + chosen, alpha=spec.alpha)
+
+
+def _is_auto(value: object) -> bool:
+    return isinstance(value, str) and value.strip().lower() == AUTO
+
+
+def _data_defaults(spec: Specification, prepared: its_data.PreparedSeries, bare: bool,
+                   model: dict[str, Any]) -> tuple[Specification, str]:
+    """``errors`` and ``seasonality`` chosen from the data where left to ``'auto'``, and a
+    note saying what was chosen (empty when nothing was)."""
+    auto = {name for name in ("errors", "seasonality")
+            if _is_auto(model.get(name, AUTO if bare else None))}
+    if not auto:
+        return spec, ""
+    daily = _is_daily(prepared)
+    before = int((prepared.exposure_fraction(0) == 0).sum())
+    weekly = daily and before >= MIN_PRE_WEEKS * 7
+    picks = {"errors": "ar1", "seasonality": "dow" if weekly else None}
+    chosen = {name: picks[name] for name in auto}
+    why = ("daily data" if weekly else f"daily data with {before} pre-period day(s), fewer than "
+           f"{MIN_PRE_WEEKS} weeks" if daily else "not daily data")
+    note = "; chosen from the data (" + why + "): " + ", ".join(
+        f"{name}={value!r}" for name, value in sorted(chosen.items()))
+    return resolve(spec, chosen), note
+
+
+def _is_daily(prepared: its_data.PreparedSeries) -> bool:
+    """Whether the series is a regular daily one (a DatetimeIndex one day apart)."""
+    return bool(prepared.is_datetime and len(prepared.index) > 1 and (
+        prepared.index[1] - prepared.index[0] == pd.Timedelta(days=1)))
 
 
 def _additive(spec: Specification) -> Specification:
@@ -278,8 +322,14 @@ def _series_change(derived: pd.DataFrame, name: str, interruption: object, spec:
     return {"change": -float(effect["estimate"]), "change_low": -float(effect["ci_high"]),
             "change_high": -float(effect["ci_low"]), "p_value": float(effect["p_value"]),
             "std_err": float(effect["std_err"]), "df": float(effect["df"]),
-            "ratio": ratio, "ratio_low": ratio - crit * se_ratio,
-            "ratio_high": ratio + crit * se_ratio, "counterfactual": b, "model": res.model}
+            **_ratio_bounds(ratio, crit * se_ratio), "counterfactual": b, "model": res.model}
+
+
+def _ratio_bounds(ratio: float, half: float) -> dict[str, float]:
+    """The ratio and its delta-method interval, clipped at 0: a ratio of volumes is never
+    negative (a source that stopped has a fitted post level near 0 either side of it)."""
+    return {"ratio": max(ratio, 0.0), "ratio_low": max(ratio - half, 0.0),
+            "ratio_high": max(ratio + half, 0.0)}
 
 
 def _sources_table(derived: pd.DataFrame, names: list[str], fits: dict[str, dict[str, Any]],
@@ -291,7 +341,8 @@ def _sources_table(derived: pd.DataFrame, names: list[str], fits: dict[str, dict
                      **{k: fit[k] for k in (*CHANGE_COLUMNS, "ratio", "ratio_low", "ratio_high",
                                             "counterfactual")}})
     table = pd.DataFrame(rows)
-    table["status"] = status_of(table["change_low"], table["change_high"], table["ratio_high"])
+    table["status"] = status_of(table["change_low"], table["change_high"], table["ratio_high"],
+                                table["pre_level"])
     return table[[*SOURCE_COLUMNS, "p_value", "counterfactual"]]
 
 
@@ -303,8 +354,7 @@ def _zero_change(ratio: float) -> dict[str, Any]:
 
 def _residual_row(fit: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp, days: int,
                   prepared: its_data.PreparedSeries) -> pd.Series:
-    daily = prepared.is_datetime and len(prepared.index) > 1 and (
-        prepared.index[1] - prepared.index[0] == pd.Timedelta(days=1))
+    daily = _is_daily(prepared)
     label = (f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({days} {'days' if daily else 'periods'})"
              if prepared.is_datetime else f"{first} to {last} ({days} periods)")
     return pd.Series({"estimate": fit["change"], "ci_low": fit["change_low"],

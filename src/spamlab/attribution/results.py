@@ -6,11 +6,9 @@ a short ``repr``, a compact HTML table for JupyterLab and a JSON-ready ``to_dict
 Examples
 --------
 >>> import pandas as pd
-
-from spamlab.its.results import table_html
->>> status_of(pd.Series([0.5, -3.0, -1.0]), pd.Series([2.0, -1.0, 1.0]),
-...           pd.Series([0.05, 0.8, 0.7]), 0.1).tolist()
-['vanished', 'grew', 'unchanged']
+>>> status_of(pd.Series([0.5, -3.0, -0.5, -1.0]), pd.Series([2.0, -1.0, 0.5, 4.0]),
+...           pd.Series([0.05, 0.8, 0.7, 0.9]), pd.Series([10.0, 10.0, 10.0, 10.0])).tolist()
+['vanished', 'grew', 'unchanged', 'inconclusive']
 """
 
 from __future__ import annotations
@@ -27,7 +25,12 @@ VANISHED_RATIO: float = 0.1
 """A source *vanished* when the upper end of its ratio interval (observed over
 counterfactual, post window) is below this: at least 90% of it is gone."""
 
-STATUSES: tuple[str, ...] = ("vanished", "fell", "unchanged", "grew")
+MATERIAL: float = 0.1
+"""A change is *material* when it is at least this share of the pre level (10%): an
+interval that holds 0 and also a material fall or rise cannot tell ``'fell'`` (or
+``'grew'``) from ``'unchanged'``, and the status is ``'inconclusive'``."""
+
+STATUSES: tuple[str, ...] = ("vanished", "fell", "unchanged", "grew", "inconclusive")
 
 SOURCE_COLUMNS: tuple[str, ...] = (
     "source", "pre_level", "change", "change_low", "change_high", "ratio", "ratio_low",
@@ -40,17 +43,23 @@ GROUP_COLUMNS: tuple[str, ...] = (
 
 
 def status_of(change_low: pd.Series, change_high: pd.Series, ratio_high: pd.Series,
-              vanished_ratio: float = VANISHED_RATIO) -> pd.Series:
+              pre_level: pd.Series, vanished_ratio: float = VANISHED_RATIO,
+              material: float = MATERIAL) -> pd.Series:
     """Status from the intervals of ``change`` (counterfactual minus observed) and the ratio.
 
     ``'vanished'``: ``ratio_high < vanished_ratio`` (and the change interval above 0);
-    ``'fell'``: ``change_low > 0``; ``'grew'``: ``change_high < 0``; else ``'unchanged'``
-    (no change detectable at the interval's level).
+    ``'fell'``: ``change_low > 0``; ``'grew'``: ``change_high < 0``. An interval holding 0
+    is ``'unchanged'`` only when it also rules out a material change, a fall or rise of
+    ``material`` (10%) of ``|pre_level|`` or more; otherwise it is ``'inconclusive'``
+    (too wide to tell a change from none).
     """
-    fell = np.asarray(change_low, dtype=float) > 0
-    grew = np.asarray(change_high, dtype=float) < 0
+    low, high = np.asarray(change_low, dtype=float), np.asarray(change_high, dtype=float)
+    fell, grew = low > 0, high < 0
     gone = fell & (np.asarray(ratio_high, dtype=float) < vanished_ratio)
-    labels = np.select([gone, fell, grew], ["vanished", "fell", "grew"], default="unchanged")
+    size = material * np.abs(np.asarray(pre_level, dtype=float))
+    wide = (high > size) | (low < -size)
+    labels = np.select([gone, fell, grew, wide], ["vanished", "fell", "grew", "inconclusive"],
+                       default="unchanged")
     return pd.Series(labels, index=getattr(change_low, "index", None), dtype=object)
 
 
@@ -62,7 +71,8 @@ class Accounting:
     ----------
     sources
         One row per source and the total (last): ``source, pre_level, change,
-        change_low, change_high, ratio, ratio_low, ratio_high, status``, plus
+        change_low, change_high, ratio, ratio_low, ratio_high, status`` (``ratio*`` clipped
+        at 0; ``status`` one of :data:`STATUSES`, see :func:`status_of`), plus
         ``p_value`` and ``counterfactual`` (the counterfactual mean per day over the
         window). ``change`` is counterfactual minus observed per day, averaged over
         the post window (a fall is positive: the opposite sign of ``its`` effects).
@@ -165,7 +175,8 @@ class VanishedResult:
         Messages without the fingerprint (e.g. no sender IP); never in a group.
     excluded
         Messages not used, by reason: ``not_counted`` (``status`` other than
-        ``'counted'``: duplicates, rejects), ``undated``, ``outside_window``
+        ``'counted'``: duplicates, rejects), ``undated``, ``out_of_range_time``
+        (counted, but dated outside 1677-2262: misdated; warned), ``outside_window``
         (outside ``pre_days``/``post_days``).
     daily
         Daily counts: ``total``, ``vanished`` (groups called vanished) and
@@ -209,7 +220,7 @@ class VanishedResult:
                   f"tested, {self.skipped} skipped (< {self.min_pre} messages before), "
                   f"{self.unkeyed} message(s) without the fingerprint."),
                  f"Statuses at FDR {self.fdr:g}: " + ", ".join(
-                     f"{counts.get(s, 0)} {s}" for s in STATUSES) + ".",
+                     f"{counts.get(s, 0)} {s}" for s in STATUSES if s != "inconclusive") + ".",
                  f"Vanished groups carried {100 * share:.3g}% of all messages."]
         return "\n".join(lines)
 

@@ -45,6 +45,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,19 +196,47 @@ def _utc(at: object) -> pd.Timestamp:
 
 
 def _arrival_ns(events: pd.DataFrame, time: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Arrival in ns since 1970 UTC, which messages are usable, and the counts left out."""
+    """Arrival in ns since 1970 UTC, which messages are usable, and the counts left out.
+
+    Times are read in the column's own unit, so a time outside the nanosecond range
+    (1677-2262: a rejected message dated year 1, say) does not overflow; a *counted*
+    message with such a time is left out as ``out_of_range_time``, with a warning."""
     if not isinstance(events, pd.DataFrame):
         raise DataError(f"events must be a DataFrame (read_events), got {type(events).__name__}")
     if time not in events.columns:
         raise DataError(f"events have no time column {time!r}; columns: {list(events.columns)}")
-    arrival = pd.to_datetime(events[time], utc=True, errors="coerce")
-    stamps = np.asarray(arrival.array.as_unit("ns").asi8)
-    dated = stamps != np.iinfo(np.int64).min  # NaT
+    arrival = pd.to_datetime(events[time], utc=True, errors="coerce").array
+    dated = np.asarray(~arrival.isna())
+    stamps, inside = _as_ns(np.asarray(arrival.asi8), str(arrival.unit))
     counted = np.ones(len(events), dtype=bool)
     if "status" in events.columns:
         counted = (events["status"] == "counted").to_numpy(dtype=bool)
-    return stamps, dated & counted, {"not_counted": int((~counted).sum()),
-                                     "undated": int((~dated & counted).sum())}
+    far = dated & counted & ~inside
+    if far.any():
+        first = int(np.argmax(far))
+        warnings.warn(f"events: {int(far.sum())} counted message(s) dated outside 1677-2262, "
+                      f"first at row {first} ({time}={arrival[first]}): left out as "
+                      "'out_of_range_time' (a misdated message; check its source)", UserWarning,
+                      stacklevel=3)
+    return stamps, dated & counted & inside, {"not_counted": int((~counted).sum()),
+                                              "undated": int((~dated & counted).sum()),
+                                              "out_of_range_time": int(far.sum())}
+
+
+def _as_ns(values: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Integer times in ``unit`` (``'s'``, ``'ms'``, ``'us'`` or ``'ns'``) as ns, and which fit
+    in int64 ns (the others, and NaT, become 0 there: mask them with the second array).
+
+    Examples
+    --------
+    >>> ns, ok = _as_ns(np.array([1, -62135596800 * 10**6]), "us")
+    >>> ns.tolist(), ok.tolist()
+    ([1000, 0], [True, False])
+    """
+    scale = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
+    bound = np.iinfo(np.int64).max // scale
+    inside = (values > -bound) & (values < bound) & (values != np.iinfo(np.int64).min)
+    return np.where(inside, values, 0) * scale, inside
 
 
 def _slot_axis(stamps: np.ndarray, usable: np.ndarray, at: pd.Timestamp, pre_days: int | None,

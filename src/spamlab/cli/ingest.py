@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 
 from spamlab.errors import ParameterError
 from spamlab.ingest import IngestOptions, ingest
+from spamlab.ingest.rules import ISOLATION_COUNT, ISOLATION_DAYS, ISOLATION_SHARE
 
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
@@ -51,9 +52,20 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="last day counted, inclusive; later messages are out_of_range")
     parser.add_argument("--time-source", choices=("auto", "received", "filename"),
                         default="auto",
-                        help="arrival time: auto = topmost Received date, else the Unix time in "
-                             "the file name, else Date (default); received = file names "
-                             "ignored; filename = file-name time, else Received, else Date")
+                        help="arrival time: auto = topmost Received date, else the delivery "
+                             "stamp (Unix time in the file name, or the mbox From_ line's date), "
+                             "else the sender's Date (default); received = stamps ignored; "
+                             "filename = the stamp, else Received, else Date")
+    parser.add_argument("--isolation-days", type=float, default=ISOLATION_DAYS, metavar="DAYS",
+                        help="arrivals cut off from the rest of their container by more than "
+                             f"DAYS days without mail may be isolated (default {ISOLATION_DAYS:g})")
+    parser.add_argument("--isolation-share", type=float, default=ISOLATION_SHARE,
+                        metavar="SHARE", help="... when their group holds at most this share of "
+                        f"the container's arrivals (default {ISOLATION_SHARE:g}) ...")
+    parser.add_argument("--isolation-count", type=int, default=ISOLATION_COUNT, metavar="N",
+                        help="... or at most N arrivals (default "
+                             f"{ISOLATION_COUNT}); isolated arrivals are counted but do not "
+                             "extend the recorded span (the days between are gaps)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
 
@@ -66,6 +78,8 @@ def run_command(args: argparse.Namespace) -> int:
         member_limit=parse_size(args.member_limit, "--member-limit"),
         not_after=parse_time(args.not_after, "--not-after") if args.not_after else None,
         time_source=args.time_source, first_day=args.first_day, last_day=args.last_day,
+        isolation_days=args.isolation_days, isolation_share=args.isolation_share,
+        isolation_count=args.isolation_count,
     )
     result = ingest(args.paths, args.out, engine=args.engine, workers=args.workers,
                     scheduler=args.scheduler, options=options, progress=not args.quiet)
@@ -74,7 +88,35 @@ def run_command(args: argparse.Namespace) -> int:
         print(summary_line(report, args.out))
     for error in report["errors"]:
         print(f"spamlab ingest: warning: {error}", file=sys.stderr)
+    isolated = isolated_warning(report.get("isolated_arrivals", {}))
+    if isolated:
+        print(f"spamlab ingest: warning: {isolated}", file=sys.stderr)
     return 1 if report["errors"] else 0
+
+
+def isolated_warning(summary: dict) -> str:
+    """The warning naming isolated arrivals (count, days, first messages), or ``""`` if none.
+
+    Examples
+    --------
+    >>> isolated_warning({"messages": 1, "days": ["2012-02-27"], "listed": [
+    ...     {"container": "trap.mbox", "member": "@175", "time_source": "date"}]})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    '1 isolated arrival(s) on 2012-02-27 (trap.mbox@175 dated by date), far from the rest of
+    their container: counted on their day, the days between are gaps, not zeros; check them
+    (ingest_report.json: isolated_arrivals)'
+    """
+    count = summary.get("messages", 0)
+    if not count:
+        return ""
+    days = summary["days"]
+    shown = ", ".join(days[:5]) + (f" and {len(days) - 5} more days" if len(days) > 5 else "")
+    names = ", ".join(f"{_where(item)} dated by {item['time_source']}"
+                      for item in summary["listed"][:3])
+    more = " ..." if count > 3 else ""
+    return (f"{count} isolated arrival(s) on {shown} ({names}{more}), far from the rest of their "
+            "container: counted on their day, the days between are gaps, not zeros; check them "
+            "(ingest_report.json: isolated_arrivals)")
 
 
 def summary_line(report: dict, out: str) -> str:
@@ -93,6 +135,12 @@ def summary_line(report: dict, out: str) -> str:
     return (f"ingest: {report['messages_seen']} messages seen: {report['messages_counted']} "
             f"counted, {report['duplicates']} duplicates, {report['rejected_total']} rejected"
             f"{detail}{f', {outside} out of range' if outside else ''} -> {out}")
+
+
+def _where(item: dict) -> str:
+    """``container/member`` (``container@offset`` for an mbox message) of a report entry."""
+    member = str(item["member"])
+    return f"{item['container']}{'' if member.startswith('@') else '/'}{member}"
 
 
 def parse_size(text: str, name: str) -> int:

@@ -24,26 +24,28 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
+from dataclasses import Field, fields
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from spamlab import events, inputs, kernels, notebooks, paths, report, series
+from spamlab import events, inputs, kernels, moments, notebooks, paths, report, series
 from spamlab.errors import ParameterError, SpamlabError
 
 #: run name (folder under reports/) of the default run
 DEFAULT_NAME = "rustock"
+#: the run folder of notebooks run by hand (their parameters cells' ``run_name``), never a run's
+INTERACTIVE_NAME = "lab"
 
 
 #: observed days a run on --data needs before the first interruption and after the last one
 MIN_DAYS_BEFORE, MIN_DAYS_AFTER = 14, 7
-#: how --data is read: option name -> (notebook parameter, default), as spamlab.series.read
+#: how --data is read: option name -> (notebook parameter, default): the fields of
+#: spamlab.series.ReadOptions, and the exposure column of spamlab.inputs.read_daily
 READING: dict[str, tuple[str, Any]] = {
-    "sep": ("sep", None), "decimal": ("decimal", None), "date_format": ("date_format", None),
-    "encoding": ("encoding", "utf-8"), "on_bad_rows": ("on_bad_rows", "raise"),
-    "aggregate": ("aggregate", None), "ambiguous": ("ambiguous", "raise"),
-    "nonexistent": ("nonexistent", "raise"), "exposure_col": ("exposure_col", None),
+    **{option.name: (option.name, option.default) for option in fields(series.ReadOptions)},
+    "exposure_col": ("exposure_col", None),
 }
 #: notebook parameters that have their own option (a -p for them is refused)
 _OWN_OPTIONS: dict[str, str] = {
@@ -70,22 +72,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tz", help="time zone of --data dates and --interruption when they "
                         "carry none, and of the days (default: UTC; date-only values need none)")
     reading = parser.add_argument_group("reading --data (see spamlab.series.read)")
-    reading.add_argument("--sep", help="field separator (default: sniffed from the header: "
-                         "',', ';', tab or '|')")
-    reading.add_argument("--decimal", choices=[".", ","], help="decimal mark of the values "
-                         "(default: ',' if the separator is not a comma and values hold commas)")
-    reading.add_argument("--date-format", help="strftime format of the dates, e.g. '%%d/%%m/%%Y' "
-                         "(default: ISO 8601, or day.month.year when all dates are so written)")
-    reading.add_argument("--encoding", default="utf-8", help="text encoding (default: utf-8; "
-                         "e.g. cp1252, latin-1)")
-    reading.add_argument("--on-bad-rows", choices=["raise", "drop"], default="raise",
-                         help="stop at a bad row (default) or drop and count bad rows")
-    reading.add_argument("--aggregate", choices=list(series.AGGREGATIONS),
-                         help="merge rows sharing a timestamp (default: duplicates are an error)")
-    reading.add_argument("--ambiguous", choices=list(series.AMBIGUOUS), default="raise",
-                         help="a local time occurring twice when clocks go back")
-    reading.add_argument("--nonexistent", choices=list(series.NONEXISTENT), default="raise",
-                         help="a local time skipped when clocks go forward")
+    for option in fields(series.ReadOptions):
+        _add_reading_option(reading, option)
     reading.add_argument("--exposure-col", help="column with the fraction of each day observed, "
                          "the exposure of count models (default: 'covered' when the file has it, "
                          "as spamlab ingest writes; days with 0 are gaps)")
@@ -109,6 +97,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
                         help="run only these of the planned notebooks (name or number, e.g. 03)")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
     parser.add_argument("--no-html", action="store_true", help="skip the HTML export")
+
+
+def _add_reading_option(group: Any, option: Field[Any]) -> None:
+    """``--name`` for a field of :class:`spamlab.series.ReadOptions`, with its default,
+    choices and help (the library's ``on_bad_rows='drop'`` spelt ``--on-bad-rows drop``)."""
+    choices = option.metadata["choices"]
+    group.add_argument("--" + option.name.replace("_", "-"), default=option.default,
+                       choices=list(choices) if choices else None,
+                       type=float if isinstance(option.default, float) else None,
+                       help=command_line_spelling(option.metadata["help"]).replace("%", "%%"))
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -163,6 +161,9 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
                 planned = notebooks.YOUR_DATA + notebooks.ATTRIBUTION
                 data_parameters.update(sources_parameters(args, reading))
     selected = select_notebooks(planned, args.only)
+    if name == INTERACTIVE_NAME:
+        raise ParameterError(f"--name {name}: that folder is where the notebooks write when run "
+                             f"by hand in JupyterLab; choose another --name")
     root = (args.reports_dir or paths.reports()).expanduser().resolve()
     out_dir = root / report.check_run_name(name)
     parameters = {
@@ -171,8 +172,10 @@ def plan_run(args: argparse.Namespace) -> notebooks.RunPlan:
     }
     notebooks_dir = paths.notebooks()
     _check_declared(notebooks_dir, selected, extra_parameters)
+    read = [Path(p).resolve() for p in (args.data, args.events) if p is not None]
     return notebooks.RunPlan(name, out_dir, selected, parameters, notebooks_dir,
-                             timeout=args.timeout, html=not args.no_html, planned=planned)
+                             timeout=args.timeout, html=not args.no_html, planned=planned,
+                             inputs=notebooks.fingerprint([paths.figures_csv(), *read]))
 
 
 def _names(text: str) -> list[str]:
@@ -456,5 +459,5 @@ def parse_timestamp(text: str, tz: str | None) -> pd.Timestamp:
     >>> parse_timestamp("2011-03-16 10:45", "America/New_York").isoformat()
     '2011-03-16T14:45:00+00:00'
     """
-    zone = series.check_timezone(tz, "--tz") if tz else "UTC"
-    return series.as_timestamp(text, "--interruption", zone).tz_convert("UTC")
+    zone = moments.check_timezone(tz, "--tz") if tz else "UTC"
+    return moments.localize(text, "--interruption", zone).tz_convert("UTC")

@@ -22,13 +22,12 @@ Containers (mbox, maildir, archives) and header parsing are :mod:`spamlab.mail`;
 the command line is :mod:`spamlab.cli.ingest` and :mod:`spamlab.cli.fetch`.
 
 Daily counts list every day from the first to the last counted day (or exactly
-the days of ``first_day``..``last_day``). ``covered`` is the fraction of each day
-that some container (an archive, an mbox, a maildir, a folder of files) covers:
-from its first to its last message, widened at each end by its mean gap between
-messages (at most an hour), and cut at the requested days. A covered day without
-messages has ``count`` 0; a day covered 0 is a gap: ``count`` is empty (never
-zero-filled). The fraction is the exposure of count models
-(:func:`spamlab.inputs.read_daily`).
+the days of ``first_day``..``last_day``), with ``covered``, the fraction of each day
+the inputs recorded (the exposure of count models): a covered day without messages
+has ``count`` 0, a day covered 0 is a gap (``count`` empty, never zero-filled). The
+coverage rules (container spans, isolated arrivals) are documented once, in the
+README section "From raw mail to daily counts"; the code is
+:func:`spamlab.ingest.outputs.daily_counts` and :func:`spamlab.ingest.rules.isolated_arrivals`.
 """
 
 from spamlab.ingest.outputs import read_events

@@ -24,7 +24,7 @@ from spamlab.mail.containers import Task
 
 #: Checkpoint shard format; bump when :class:`TaskResult` columns change or when parsing does
 #: (a checkpoint of an older parser is then read again, not reused).
-SHARD_VERSION = 3
+SHARD_VERSION = 4
 #: Folder of the shards inside an ingestion's output folder.
 CHECKPOINT_DIR = ".spamlab-checkpoints"
 

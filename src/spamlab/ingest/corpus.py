@@ -55,7 +55,10 @@ class SyntheticMessage:
     """One synthetic message and the outcome an ingester must reach.
 
     ``status`` is ``counted``, ``duplicate`` or ``rejected``; ``day`` the UTC day
-    (YYYY-MM-DD) it counts on; ``source`` ``received`` or ``date``.
+    (YYYY-MM-DD) it counts on; ``source`` ``received`` or ``date`` (``filename`` or
+    ``from_line`` once :func:`as_delivered` into a container that stamps arrivals).
+    ``delivered`` is when the trap's delivery agent stored it (epoch seconds): the
+    time a maildir file name or an mbox ``From_`` line carries.
     """
 
     data: bytes
@@ -63,6 +66,7 @@ class SyntheticMessage:
     reason: str = ""
     day: str | None = None
     source: str = ""
+    delivered: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ def synthetic_messages(n_messages: int, *, seed: int = 0, start: str = "2011-03-
     (20, True)
     """
     rng = random.Random(seed)
+    stamps = random.Random(f"{seed}-delivery")  # (its own stream: the messages' bytes stay)
     origin = datetime.fromisoformat(start).replace(tzinfo=UTC)
     messages: list[SyntheticMessage] = []
     originals: list[tuple[int, str]] = []  # (arrival epoch, message id) of counted messages
@@ -129,7 +134,9 @@ def synthetic_messages(n_messages: int, *, seed: int = 0, start: str = "2011-03-
         draw = rng.random()
         if draw < malformed_share:
             reason = _MALFORMED[index % len(_MALFORMED)]
-            messages.append(SyntheticMessage(_malformed(rng, reason, origin), "rejected", reason))
+            delivered = int(origin.timestamp()) + stamps.randrange(days * 86400)
+            messages.append(SyntheticMessage(_malformed(rng, reason, origin), "rejected", reason,
+                                             delivered=delivered))
         elif draw < malformed_share + duplicate_share and originals:
             when, message_id = rng.choice(originals)
             messages.append(_message(rng, when + rng.randint(1, 600), message_id, body_bytes,
@@ -215,9 +222,42 @@ def _message(rng: random.Random, when: int, message_id: str, body_bytes: int,
     head = newline.join(lines).encode("utf-8")
     if rng.random() < 0.05:
         head += f"{newline}X-Note: ".encode() + bytes([0xE9, 0xFF, 0xC0]) + b" bytes"
-    day = datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%d")
     return SyntheticMessage(head + (newline * 2).encode() + _body(rng, body_bytes, newline),
-                            status, "", day, "date" if date_only else "received")
+                            status, "", _utc_day(when), "date" if date_only else "received",
+                            when)
+
+
+def _utc_day(when: int) -> str:
+    return datetime.fromtimestamp(when, tz=UTC).strftime("%Y-%m-%d")
+
+
+#: Container formats whose delivery agent stamps each arrival, and where the stamp is read.
+STAMPED = {"maildir": "filename", "mbox": "from_line"}
+#: Reasons after which an ingester still looks at a message's delivery stamp (it parsed).
+_STAMP_READ = ("", "no_timestamp")
+
+
+def as_delivered(message: SyntheticMessage, stamp_source: str) -> SyntheticMessage:
+    """The outcome of ``message`` once stored where arrivals are stamped (maildir, mbox).
+
+    The ingester's rule under ``--time-source auto`` (:data:`spamlab.ingest.rules.TIME_SOURCES`):
+    the topmost Received date, else the delivery stamp, else the sender's Date. So a
+    message without a Received date is counted on its delivery day, timed by the stamp,
+    even one without any date (``no_timestamp`` where nothing stamps it).
+
+    Examples
+    --------
+    >>> undated = SyntheticMessage(b"Subject: x\\n\\n", "rejected", "no_timestamp", delivered=1298973600)
+    >>> stored = as_delivered(undated, "filename")
+    >>> stored.status, stored.day, stored.source
+    ('counted', '2011-03-01', 'filename')
+    """
+    if message.delivered is None or message.reason not in _STAMP_READ:
+        return message
+    if message.status == "rejected" or message.source == "date":
+        return SyntheticMessage(message.data, "counted", "", _utc_day(message.delivered),
+                                stamp_source, message.delivered)
+    return message
 
 
 def _from_line(rng: random.Random) -> str:
@@ -299,15 +339,21 @@ def write_corpus(folder: str | Path, n_messages: int = 200, *, formats: Sequence
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     messages = synthetic_messages(n_messages, seed=seed, **message_options)  # type: ignore[arg-type]
-    shares = {fmt: [(i, m.data) for i, m in enumerate(messages) if i % len(formats) == k]
-              for k, fmt in enumerate(formats)}
+    stored = [as_delivered(m, STAMPED[formats[i % len(formats)]])
+              if formats[i % len(formats)] in STAMPED else m for i, m in enumerate(messages)]
+    shares = {fmt: [(i, m.data, m.delivered) for i, m in enumerate(messages)
+                    if i % len(formats) == k] for k, fmt in enumerate(formats)}
     paths = [_WRITERS[fmt](folder, shares[fmt]) for fmt in formats]
-    return truth_of(messages, paths)
+    return truth_of(stored, paths)
 
 
-def _write_tree(folder: Path, items: list[tuple[int, bytes]]) -> Path:
+#: (index, bytes, delivery time or None) of each message a writer stores.
+_Item = tuple[int, bytes, int | None]
+
+
+def _write_tree(folder: Path, items: Sequence[_Item]) -> Path:
     root = folder / "tree"
-    for index, data in items:
+    for index, data, _ in items:
         target = root / f"{index % 7:02d}" / f"{index:07d}.txt"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
@@ -315,54 +361,76 @@ def _write_tree(folder: Path, items: list[tuple[int, bytes]]) -> Path:
     return root
 
 
-def _write_maildir(folder: Path, items: list[tuple[int, bytes]]) -> Path:
+def _write_maildir(folder: Path, items: Sequence[_Item]) -> Path:
     root = folder / "maildir"
     for sub in ("cur", "new", "tmp"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    for index, data in items:
+    for index, data, delivered in items:
         sub = "new" if index % 3 == 0 else "cur"
-        (root / sub / f"{1300000000 + index}.M{index}P1.trap:2,S").write_bytes(data)
+        stamp = f"{delivered:010d}" if delivered is not None else f"{index}"  # (no time: no stamp)
+        (root / sub / f"{stamp}.M{index}P1.trap:2,S").write_bytes(data)
     return root
 
 
-def mbox_bytes(items: Sequence[bytes]) -> bytes:
+def mbox_bytes(items: Sequence[bytes], stamps: Sequence[int | None] | None = None) -> bytes:
     """Messages joined as an mbox (``From `` separator lines, a blank line between).
+
+    ``stamps`` are the delivery times (epoch seconds) the local delivery agent
+    writes on each ``From_`` line, in asctime UTC; the ingester reads them as
+    arrival times (:func:`spamlab.mail.headers.from_line_time`). Without stamps
+    (or for a ``None`` one) the line carries no date, so the message is dated by
+    its headers alone.
 
     Examples
     --------
     >>> mbox_bytes([b"Subject: a\\n\\nx", b"Subject: b\\n\\ny\\n"]).count(b"From MAILER-DAEMON")
     2
+    >>> mbox_bytes([b"Subject: a\\n\\nx"], [1298973600]).split(b"\\n")[0]
+    b'From MAILER-DAEMON Tue Mar  1 10:00:00 2011'
     """
+    if stamps is not None and len(stamps) != len(items):
+        raise ParameterError(f"stamps: {len(stamps)} given for {len(items)} messages")
     parts = []
-    for data in items:
+    for index, data in enumerate(items):
         if data and not data.endswith(b"\n"):
             data += b"\n"
-        parts.append(b"From MAILER-DAEMON Mon Mar 14 10:00:00 2011\n" + data + b"\n")
+        stamp = None if stamps is None else stamps[index]
+        parts.append(_from_separator(stamp) + data + b"\n")
     return b"".join(parts)
 
 
-def _write_mbox(folder: Path, items: list[tuple[int, bytes]]) -> Path:
+def _from_separator(stamp: int | None) -> bytes:
+    """An mbox ``From_`` line, with the asctime (UTC) of ``stamp`` when given."""
+    if stamp is None:
+        return b"From MAILER-DAEMON\n"
+    moment = datetime.fromtimestamp(stamp, tz=UTC)
+    return (f"From MAILER-DAEMON {_DAY_NAMES[moment.weekday()]} {_MONTH_NAMES[moment.month - 1]} "
+            f"{moment.day:2d} {moment:%H:%M:%S} {moment.year}\n").encode("ascii")
+
+
+def _write_mbox(folder: Path, items: Sequence[_Item]) -> Path:
     target = folder / "trap.mbox"
-    target.write_bytes(mbox_bytes([data for _, data in items]))
+    target.write_bytes(mbox_bytes([data for _, data, _ in items],
+                                  [delivered for _, _, delivered in items]))
     return target
 
 
-def _write_zip(folder: Path, items: list[tuple[int, bytes]]) -> Path:
+def _write_zip(folder: Path, items: Sequence[_Item]) -> Path:
     target = folder / "spam.zip"
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for index, data in items:
+        for index, data, _ in items:
             archive.writestr(f"spam/{index:07d}.txt", data)
     return target
 
 
-_Writer = Callable[[Path, list[tuple[int, bytes]]], Path]
+_Writer = Callable[[Path, Sequence[_Item]], Path]
 
 
 def _tar_writer(name: str, gzip: bool) -> _Writer:
-    def write(folder: Path, items: list[tuple[int, bytes]]) -> Path:
+    def write(folder: Path, items: Sequence[_Item]) -> Path:
         target = folder / name
         with tarfile.open(target, "w:gz") if gzip else tarfile.open(target, "w") as archive:
-            for index, data in items:
+            for index, data, _ in items:
                 info = tarfile.TarInfo(f"spam/{index:07d}.txt")
                 info.size, info.mtime = len(data), 1300000000
                 archive.addfile(info, io.BytesIO(data))
@@ -371,10 +439,10 @@ def _tar_writer(name: str, gzip: bool) -> _Writer:
     return write
 
 
-def _write_7z(folder: Path, items: list[tuple[int, bytes]]) -> Path:
+def _write_7z(folder: Path, items: Sequence[_Item]) -> Path:
     target = folder / "spam.7z"
     with py7zr.SevenZipFile(target, "w") as archive:
-        for index, data in items:
+        for index, data, _ in items:
             archive.writestr(data, f"spam/{index:07d}.txt")
     return target
 
@@ -712,7 +780,8 @@ def write_botnet_corpus(folder: str | Path, *, formats: Sequence[str] = ("mbox",
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     messages, truth = botnet_messages(seed=seed, **options)
-    shares = {fmt: [(i, m) for i, m in enumerate(messages) if i % len(formats) == k]
+    # (every message is timed by its Received header: no delivery stamps are written)
+    shares = {fmt: [(i, m, None) for i, m in enumerate(messages) if i % len(formats) == k]
               for k, fmt in enumerate(formats)}
     paths = tuple(_WRITERS[fmt](folder, shares[fmt]) for fmt in formats)
     return BotnetTruth(truth.daily, truth.expected, truth.counterfactual, truth.profiles,

@@ -1,7 +1,7 @@
 """Outputs of an ingestion, each written atomically (temp file + rename).
 
-- ``daily_counts.csv``: ``date,count,covered,from_received,from_filename,from_date_header,
-  duplicates`` (:func:`daily_counts`; ``covered`` is the fraction of the day covered);
+- ``daily_counts.csv``: ``date,count,covered,from_received,from_filename,from_mbox_line,
+  from_date_header,duplicates`` (:func:`daily_counts`; ``covered`` is the fraction of the day covered);
 - ``events/month=YYYY-MM/part-0.parquet`` (``month=none`` for undated rejects)
   (:func:`write_events`, read back by :func:`read_events`);
 - ``ingest_report.json`` (built by :func:`spamlab.ingest.pipeline.build_report`),
@@ -228,9 +228,20 @@ def _days(arrival: np.ndarray, tz: str | None) -> np.ndarray:
     return stamps.dt.tz_localize(None).dt.floor("D").to_numpy().astype("datetime64[D]")
 
 
+def day_labels(arrival: np.ndarray, tz: str | None) -> list[str]:
+    """``YYYY-MM-DD`` of each arrival (epoch seconds, no NaN) in ``tz`` (``None``: UTC).
+
+    Examples
+    --------
+    >>> day_labels(np.array([1298973600.0]), None), day_labels(np.array([1298937600.0]), "America/New_York")
+    (['2011-03-01'], ['2011-02-28'])
+    """
+    return [str(day) for day in _days(np.asarray(arrival, dtype="float64"), tz)]
+
+
 #: Columns of ``daily_counts.csv``, in order.
-DAILY_COLUMNS = ("date", "count", "covered", "from_received", "from_filename", "from_date_header",
-                 "duplicates")
+DAILY_COLUMNS = ("date", "count", "covered", "from_received", "from_filename", "from_mbox_line",
+                 "from_date_header", "duplicates")
 
 
 def daily_counts(frame: pd.DataFrame, tz: str | None = None,
@@ -275,10 +286,11 @@ def daily_counts(frame: pd.DataFrame, tz: str | None = None,
         "count": counted.groupby(day).sum(),
         "from_received": (counted & (source == "received")).groupby(day).sum(),
         "from_filename": (counted & (source == "filename")).groupby(day).sum(),
+        "from_mbox_line": (counted & (source == "from_line")).groupby(day).sum(),
         "from_date_header": (counted & (source == "date")).groupby(day).sum(),
         "duplicates": (frame["status"] == "duplicate").groupby(day).sum(),
     }).reindex(calendar, fill_value=0).astype("int64")
-    covered = covered_fraction(_spans(frame, arrival, window), _day_bounds(calendar, tz))
+    covered = covered_fraction(_spans(frame, window), _day_bounds(calendar, tz))
     table = tally.astype("Int64")
     table.loc[covered == 0, list(tally.columns)] = pd.NA
     table.insert(0, "date", calendar.strftime("%Y-%m-%d"))
@@ -313,26 +325,41 @@ def _day_bounds(calendar: pd.DatetimeIndex, tz: str | None) -> np.ndarray:
 MAX_EDGE = 3600
 
 
-def _spans(frame: pd.DataFrame, arrival: np.ndarray,
-           window: tuple[int, int] | None) -> np.ndarray:
-    """``(start, end)`` seconds each container is taken to have recorded mail, clipped to ``window``.
+def span_times(frame: pd.DataFrame) -> np.ndarray:
+    """Epoch seconds of the messages that show a container was recording (NaN for the others).
 
-    A container covers its first to its last message (counted, duplicate or out of
-    range; for a member skipped by its name, the name time), widened at each end by
-    the mean gap between its messages, at most :data:`MAX_EDGE` (the first message
-    of a steady stream arrives one mean gap after recording starts; an hour for a
-    container of one message).
+    Counted, duplicate and out-of-range messages with a time; for a member skipped
+    unparsed by its name, the name time.
     """
     status = frame["status"]
-    times = arrival.copy()
+    times = frame["arrival"].to_numpy(dtype="float64", na_value=np.nan).copy()
     if "name_time" in frame:
         skipped = np.isnan(times) & (status == "out_of_range").to_numpy()
         times[skipped] = frame["name_time"].to_numpy(dtype="float64", na_value=np.nan)[skipped]
-    live = status.isin(["counted", "duplicate", "out_of_range"]).to_numpy() & ~np.isnan(times)
+    live = status.isin(["counted", "duplicate", "out_of_range"]).to_numpy()
+    times[~live] = np.nan
+    return times
+
+
+def _spans(frame: pd.DataFrame, window: tuple[int, int] | None) -> np.ndarray:
+    """``(start, end)`` seconds each container is taken to have recorded mail, clipped to ``window``.
+
+    A container covers its first to its last message (counted, duplicate or out of
+    range; for a member skipped by its name, the name time: :func:`span_times`),
+    widened at each end by the mean gap between its messages, at most :data:`MAX_EDGE`
+    (the first message of a steady stream arrives one mean gap after recording
+    starts; an hour for a container of one message). Each group of isolated
+    arrivals (column ``isolated`` >= 0, :func:`spamlab.ingest.rules.isolated_arrivals`)
+    spans only itself, so it never stretches its container's span.
+    """
+    times = span_times(frame)
+    live = ~np.isnan(times)
     if not live.any():
         return np.empty((0, 2))
-    stats = pd.Series(times[live]).groupby(frame["container"].to_numpy()[live]).agg(
-        ["min", "max", "count"])
+    isolated = (frame["isolated"].to_numpy() if "isolated" in frame
+                else np.full(len(frame), -1))
+    stats = pd.Series(times[live]).groupby(
+        [frame["container"].to_numpy()[live], isolated[live]]).agg(["min", "max", "count"])
     gaps = (stats["max"] - stats["min"]) / (stats["count"] - 1).clip(lower=1)
     edge = np.where(stats["count"] > 1, np.minimum(gaps, MAX_EDGE), MAX_EDGE)
     spans = np.column_stack([stats["min"] - edge, stats["max"] + edge])

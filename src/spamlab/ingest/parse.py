@@ -23,16 +23,16 @@ import pyarrow as pa
 
 from spamlab.errors import DataError
 from spamlab.mail import containers as mc
-from spamlab.mail.headers import REJECTED_FIELDS, SCAN_FIELDS, scan_row
+from spamlab.mail.headers import REJECTED_FIELDS, SCAN_FIELDS, from_line_time, scan_row
 from spamlab.mail.names import name_time, outside_window
 
 #: Text columns of a task result (and of a checkpoint shard).
 TEXT_COLUMNS = ("member", "time_source", "tz_flag", "message_id", "from_domain",
-                "subject_hash", "sender_ip", "mailer", "helo", "reason")
+                "subject_hash", "sender_ip", "mailer", "helo", "reason", "stamp_source")
 
 
 #: Order of the values in the rows built by :func:`parse_task`.
-ROW_FIELDS = ("member", "reason", "truncated", *SCAN_FIELDS)
+ROW_FIELDS = ("member", "reason", "truncated", *SCAN_FIELDS, "name_time", "stamp_source")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ class TaskResult:
 
 def shard_schema() -> pa.Schema:
     """Arrow schema of a task result: the text columns, ``arrival`` (int64), ``truncated``,
-    ``name_time`` (int64: the arrival time in the member's file name, :func:`~spamlab.mail.names.name_time`)."""
+    ``name_time`` (int64: the delivery agent's arrival stamp, :func:`delivery_stamp`; its
+    ``stamp_source`` is ``"filename"``, ``"from_line"`` or ``""``)."""
     fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
     return pa.schema([*fields, pa.field("arrival", pa.int64()), pa.field("truncated", pa.bool_()),
                       pa.field("name_time", pa.int64())])
@@ -185,7 +186,8 @@ def _skip_files_outside(task: mc.Task, rows: list[tuple[Any, ...]]) -> mc.Task:
     kept = []
     for relative in task.files:
         if outside_window(relative, task.window, now):
-            rows.append((relative, "out_of_range", False, *REJECTED_FIELDS))
+            rows.append((relative, "out_of_range", False, *REJECTED_FIELDS,
+                         *delivery_stamp(relative, b"")))
         else:
             kept.append(relative)
     return replace(task, files=tuple(kept)) if len(kept) < len(task.files) else task
@@ -216,20 +218,42 @@ def rows_to_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
     Examples
     --------
     >>> rows_to_table([("m1", "", False, 1298973600, "date", "", None, None, None, None,
-    ...                 None, None)]).column("arrival").to_pylist()
+    ...                 None, None, None, "")]).column("arrival").to_pylist()
     [1298973600]
     """
     schema = shard_schema()
     columns = list(zip(*rows)) if rows else [() for _ in ROW_FIELDS]
     arrays: dict[str, Sequence[Any]] = dict(zip(ROW_FIELDS, columns))
-    arrays["name_time"] = [name_time(member) for member in arrays["member"]]
     return pa.table({name: pa.array(arrays[name], type=schema.field(name).type)
                      for name in schema.names}, schema=schema)
 
 
+def delivery_stamp(member: str, data: bytes) -> tuple[int | None, str]:
+    """The delivery agent's arrival stamp of a message and where it was read.
+
+    An mbox ``From_`` line at the start of ``data`` (:func:`~spamlab.mail.headers.from_line_time`)
+    gives ``(seconds, "from_line")``; else a Unix time in the member's file name
+    (:func:`~spamlab.mail.names.name_time`) gives ``(seconds, "filename")``; else ``(None, "")``.
+    A ``From_`` line without a parsable date gives no stamp.
+
+    Examples
+    --------
+    >>> delivery_stamp("trap.mbox@0", b"From a Tue Mar  1 10:00:00 2011\\nSubject: x\\n\\n")
+    (1298973600, 'from_line')
+    >>> delivery_stamp("new/1300286700.M1P2.host:2,S", b"Subject: x"), delivery_stamp("m@9", b"From a\\n")
+    ((1300286700, 'filename'), (None, ''))
+    """
+    if data.startswith(b"From "):
+        seconds = from_line_time(data)
+        return (seconds, "from_line") if seconds is not None else (None, "")
+    seconds = name_time(member)
+    return (seconds, "filename") if seconds is not None else (None, "")
+
+
 def message_sink(rows: list[tuple[Any, ...]], header_limit: int,
                  window: tuple[int, int] | None = None) -> mc.MessageSink:
-    """A callback appending one row (member, reason, truncated, *scan fields) per message.
+    """A callback appending one row (member, reason, truncated, *scan fields, stamp, its source)
+    per message (:data:`ROW_FIELDS`; the stamp is :func:`delivery_stamp`).
 
     A member whose name places it outside ``window`` (:func:`~spamlab.mail.names.outside_window`)
     is not parsed: its row has the reason ``out_of_range``.
@@ -247,12 +271,13 @@ def message_sink(rows: list[tuple[Any, ...]], header_limit: int,
     now = time.time()
 
     def sink(member: str, data: bytes, problem: str) -> None:
+        stamp = delivery_stamp(member, data)
         if problem:
-            append((member, problem, False, *REJECTED_FIELDS))
+            append((member, problem, False, *REJECTED_FIELDS, *stamp))
         elif window is not None and outside_window(member, window, now):
-            append((member, "out_of_range", False, *REJECTED_FIELDS))
+            append((member, "out_of_range", False, *REJECTED_FIELDS, *stamp))
         else:
-            append(scan_row(member, data, header_limit, want))
+            append((*scan_row(member, data, header_limit, want), *stamp))
 
     return sink
 

@@ -29,9 +29,26 @@ import pyarrow as pa
 from spamlab.errors import ParameterError
 from spamlab.ingest.checkpoints import CHECKPOINT_DIR, run_with_checkpoints
 from spamlab.ingest.engines import ENGINES
-from spamlab.ingest.outputs import OPEN_END, check_output, daily_counts, output_lock, write_outputs
+from spamlab.ingest.outputs import (
+    OPEN_END,
+    check_output,
+    daily_counts,
+    day_labels,
+    output_lock,
+    span_times,
+    write_outputs,
+)
 from spamlab.ingest.parse import TEXT_COLUMNS, TaskResult, shard_schema
-from spamlab.ingest.rules import DISAGREEMENT, TIME_SOURCES, choose_arrival, classify
+from spamlab.ingest.rules import (
+    DISAGREEMENT,
+    ISOLATION_COUNT,
+    ISOLATION_DAYS,
+    ISOLATION_SHARE,
+    TIME_SOURCES,
+    choose_arrival,
+    classify,
+    isolated_arrivals,
+)
 from spamlab.mail import containers as mc
 from spamlab.mail.headers import HEADER_LIMIT
 
@@ -41,9 +58,9 @@ REJECT_REASONS = ("empty", "unreadable", "member_too_large", "not_a_regular_file
                   "overlapping_member", "nested_archive", "header_too_large", "not_a_message", "no_timestamp",
                   "before_1990", "in_future")
 #: Text columns that the date rules, duplicates, counts and report need.
-_RULE_COLUMNS = ("reason", "message_id", "time_source", "tz_flag")
+_RULE_COLUMNS = ("reason", "message_id", "time_source", "tz_flag", "stamp_source")
 #: Text columns with a few constant values, kept as (Arrow-backed) pandas strings.
-_FLAG_COLUMNS = ("time_source", "tz_flag")
+_FLAG_COLUMNS = ("time_source", "tz_flag", "stamp_source")
 
 
 @dataclass(frozen=True)
@@ -65,13 +82,20 @@ class IngestOptions:
     files_per_task, mbox_bytes_per_task
         Task sizes for parallel work.
     time_source
-        ``"auto"`` (topmost Received date, else the Unix time in the file name,
-        else Date), ``"received"`` (file names ignored) or ``"filename"`` (the
-        file-name time, else Received, else Date); see :func:`spamlab.ingest.rules.choose_arrival`.
+        ``"auto"`` (topmost Received date, else the delivery agent's stamp: the Unix
+        time in the file name or the date on the mbox ``From_`` line, else Date),
+        ``"received"`` (stamps ignored) or ``"filename"`` (the stamp, else Received,
+        else Date); see :func:`spamlab.ingest.rules.choose_arrival`.
     first_day, last_day
         ``YYYY-MM-DD``, inclusive, in ``tz``: only these days are counted (either
         may be ``None``: open). Members whose name or ``YYYY/MM/`` folder places them
         outside are not parsed; all outside messages are counted as ``out_of_range``.
+    isolation_days, isolation_share, isolation_count
+        The rule for isolated arrivals (:func:`spamlab.ingest.rules.isolated_arrivals`):
+        a group of a container's arrivals cut off from the others by more than
+        ``isolation_days`` days without arrivals, holding at most ``isolation_share``
+        of them or at most ``isolation_count``, is counted but does not extend the
+        container's recorded span; it is listed in the report.
     """
 
     tz: str | None = None
@@ -84,6 +108,9 @@ class IngestOptions:
     time_source: str = "auto"
     first_day: str | None = None
     last_day: str | None = None
+    isolation_days: float = ISOLATION_DAYS
+    isolation_share: float = ISOLATION_SHARE
+    isolation_count: int = ISOLATION_COUNT
 
     @property
     def window(self) -> tuple[int, int] | None:
@@ -221,6 +248,12 @@ def _check_arguments(engine: str, workers: int | None, scheduler: object,
     if options.time_source not in TIME_SOURCES:
         raise ParameterError(f"time_source must be one of {tuple(TIME_SOURCES)}, "
                              f"got {options.time_source!r}")
+    if not options.isolation_days > 0:
+        raise ParameterError(f"isolation_days must be > 0 days, got {options.isolation_days}")
+    if not 0 <= options.isolation_share < 0.5:
+        raise ParameterError(f"isolation_share must be in [0, 0.5), got {options.isolation_share}")
+    if options.isolation_count < 0:
+        raise ParameterError(f"isolation_count must be >= 0, got {options.isolation_count}")
     window = options.window
     if window is not None and window[0] >= window[1]:
         raise ParameterError(f"first_day {options.first_day} is after last_day "
@@ -246,12 +279,51 @@ def finish(shards: Sequence[TaskResult], out: Path, options: IngestOptions) -> I
                            not_after)
     frame = classify(frame, not_after=not_after, duplicate_window=options.duplicate_window,
                      window=options.window)
+    frame["isolated"] = isolated_arrivals(
+        span_times(frame), frame["container"].to_numpy(), days=options.isolation_days,
+        share=options.isolation_share, count=options.isolation_count)
     daily = daily_counts(frame, options.tz, options.window)
     report = build_report(shards, frame, daily, options)
+    report["isolated_arrivals"] = isolated_summary(frame, table, options)
     inside = (frame["status"] != "out_of_range").to_numpy()
     write_outputs(out, frame[inside].reset_index(drop=True), daily, report,
                   with_chosen_times(table, frame).filter(pa.array(inside)))
     return IngestResult(out, report, daily)
+
+
+#: Isolated arrivals listed one by one in the report, at most (all are counted in ``messages``).
+ISOLATED_LISTED = 1000
+
+
+def isolated_summary(frame: pd.DataFrame, table: pa.Table,
+                     options: IngestOptions) -> dict[str, Any]:
+    """The report's ``isolated_arrivals``: the rule, how many, their days, and each one.
+
+    Only counted and duplicate messages are listed (out-of-range ones are not in the
+    daily counts). Each entry names the container, the member (file, or mbox
+    ``@offset``), the UTC arrival time, the day (in ``tz``) and the time source.
+    """
+    rows = np.flatnonzero((frame["isolated"].to_numpy() >= 0)
+                          & frame["status"].isin(["counted", "duplicate"]).to_numpy())
+    arrival = frame["arrival"].to_numpy(dtype="float64", na_value=np.nan)[rows]
+    days = day_labels(arrival, options.tz)
+    members = table.column("member").take(pa.array(rows[:ISOLATED_LISTED])).to_pylist()
+    listed = [{"container": frame["container"].iat[row], "member": member,
+               "arrival": pd.Timestamp(int(arrival[i]), unit="s", tz="UTC").isoformat(),
+               "day": days[i], "time_source": str(frame["time_source"].iat[row]),
+               "status": frame["status"].iat[row]}
+              for i, (row, member) in enumerate(zip(rows, members))]
+    return {
+        "rule": (f"a group of a container's arrivals cut off from the others by more than "
+                 f"{options.isolation_days:g} days without arrivals, other than the largest "
+                 f"group and holding at most max({options.isolation_count}, "
+                 f"{options.isolation_share:g} x the container's arrivals): counted on its "
+                 "day, but the container's recorded span does not reach it (the days between "
+                 "are gaps)"),
+        "messages": len(rows),
+        "days": sorted(set(days)),
+        "listed": listed,
+    }
 
 
 def with_chosen_times(table: pa.Table, frame: pd.DataFrame) -> pa.Table:
@@ -260,7 +332,7 @@ def with_chosen_times(table: pa.Table, frame: pd.DataFrame) -> pa.Table:
     The shards hold the header times; :func:`~spamlab.ingest.rules.choose_arrival`
     may have taken the file-name time instead. Unchanged columns are kept as they are.
     """
-    if not (frame["time_source"] == "filename").any():
+    if not frame["time_source"].isin(["filename", "from_line"]).any():
         return table
     columns = {
         "arrival": pa.array(frame["arrival"].astype("float64").to_numpy(), from_pandas=True
@@ -373,10 +445,12 @@ def _time_summary(frame: pd.DataFrame, counted: pd.Series) -> dict[str, Any]:
         "timestamp_source": {
             "received": int((counted & (source == "received")).sum()),
             "filename": int((counted & (source == "filename")).sum()),
+            "from_line": int((counted & (source == "from_line")).sum()),
             "date_header": int((counted & (source == "date")).sum()),
         },
         "filename_vs_received": {
-            "among": "counted messages with both a Received date and a file-name time",
+            "among": ("counted messages with both a Received date and a delivery stamp "
+                      "(file-name time or mbox From_ line)"),
             "messages_with_both": int(both.sum()),
             "apart_over_seconds": DISAGREEMENT,
             "apart": apart,
@@ -432,5 +506,8 @@ def _parameters(options: IngestOptions) -> dict[str, Any]:
         "time_source": options.time_source,
         "first_day": options.first_day,
         "last_day": options.last_day,
+        "isolation_days": options.isolation_days,
+        "isolation_share": options.isolation_share,
+        "isolation_count": options.isolation_count,
     }
 

@@ -1,8 +1,8 @@
 """The rules that judge parsed messages: the arrival time, the date range and duplicates.
 
 First :func:`choose_arrival` picks each message's arrival time among the topmost
-``Received:`` date, the Unix time in its file name and the ``Date:`` header
-(:data:`TIME_SOURCES`). Then :func:`classify` judges: a message that parsed is
+``Received:`` date, the delivery agent's stamp (the Unix time in its file name, or the
+date on its mbox ``From_`` line) and the sender's ``Date:`` header (:data:`TIME_SOURCES`). Then :func:`classify` judges: a message that parsed is
 *rejected* when it arrived before 1990 (``before_1990``) or after the run's
 ``not_after`` time (``in_future``); of the others, one outside the requested days
 (``--from``/``--to``) is *out_of_range*, a re-delivery of an earlier kept message
@@ -20,6 +20,8 @@ from spamlab.mail.names import FUTURE_SLACK
 #: Earliest accepted arrival (1990-01-01 UTC); earlier dates are rejected as ``before_1990``.
 EARLIEST = 631152000
 #: Orders of preference among the arrival times of a message, by ``--time-source``.
+#: ``"filename"`` stands for the delivery agent's stamp: the Unix time in a maildir or
+#: archive file name, or the date on an mbox ``From_`` line.
 TIME_SOURCES = {
     "auto": ("received", "filename", "date"),
     "received": ("received", "date"),
@@ -37,11 +39,13 @@ def choose_arrival(frame: pd.DataFrame, time_source: str, now: int) -> pd.DataFr
     frame
         One row per message, as parsed: ``arrival``/``time_source``/``tz_flag`` from
         the header (``time_source`` ``"received"``, ``"date"`` or ``""``), ``name_time``
-        (the time in the file name, nullable) and ``reason``.
+        (the delivery stamp, nullable), optionally ``stamp_source`` (``"filename"`` or
+        ``"from_line"``: where the stamp was read) and ``reason``.
     time_source
         A key of :data:`TIME_SOURCES`: ``"auto"`` prefers the topmost Received date,
-        then the file-name time, then Date; ``"received"`` ignores file names;
-        ``"filename"`` prefers the file-name time.
+        then the delivery stamp (file name or mbox ``From_`` line), then Date (the
+        sender's clock, the least trusted); ``"received"`` ignores delivery stamps;
+        ``"filename"`` prefers the delivery stamp.
     now
         Epoch seconds; a file-name time more than a day after it is not plausible
         and is ignored.
@@ -49,7 +53,7 @@ def choose_arrival(frame: pd.DataFrame, time_source: str, now: int) -> pd.DataFr
     Returns
     -------
     DataFrame
-        ``arrival``, ``time_source`` (now also ``"filename"``), ``tz_flag`` and
+        ``arrival``, ``time_source`` (now also ``"filename"`` or ``"from_line"``), ``tz_flag`` and
         ``reason`` updated (a message without header dates but with a name time is no
         longer ``no_timestamp``), plus ``name_gap``: Received minus file-name time in
         seconds where a parsed message has both, else NaN.
@@ -78,7 +82,9 @@ def choose_arrival(frame: pd.DataFrame, time_source: str, now: int) -> pd.DataFr
         arrival = frame["arrival"].astype("Int64").copy()
         arrival[take] = frame.loc[take, "name_time"].astype("int64").to_numpy()
         frame["arrival"] = arrival
-        frame["time_source"] = frame["time_source"].astype(object).where(~take, "filename")
+        stamp = (frame["stamp_source"].astype(object).replace("", "filename")
+                 if "stamp_source" in frame else "filename")
+        frame["time_source"] = frame["time_source"].astype(object).where(~take, stamp)
         frame["tz_flag"] = frame["tz_flag"].astype(object).where(~take, "")
         frame["reason"] = frame["reason"].where(~take, "")
     return frame
@@ -174,3 +180,71 @@ def mark_duplicates(message_id: np.ndarray, arrival: np.ndarray, valid: np.ndarr
             last_id, kept_at = mid, when
     return result
 
+
+
+#: Default isolation rule (see :func:`isolated_arrivals`): a run of more than this many days
+#: without arrivals in a container separates its arrivals into groups...
+ISOLATION_DAYS = 30.0
+#: ... and a group other than the container's largest holding at most this share of the
+#: container's arrivals ...
+ISOLATION_SHARE = 0.01
+#: ... or at most this many arrivals, is isolated.
+ISOLATION_COUNT = 3
+
+
+def isolated_arrivals(times: np.ndarray, containers: np.ndarray, *,
+                      days: float = ISOLATION_DAYS, share: float = ISOLATION_SHARE,
+                      count: int = ISOLATION_COUNT) -> np.ndarray:
+    """Label arrivals far from the bulk of their container's arrivals: ``-1`` (not isolated) or a group id.
+
+    Within each container the arrivals are sorted and cut wherever two consecutive
+    ones are more than ``days`` days apart. The group holding the most arrivals is
+    the bulk (the earliest, on a tie). Any other group holding at most
+    ``max(count, share * n)`` of the container's ``n`` arrivals is *isolated*: a
+    misdated message, or a stray one long after recording stopped. Isolated
+    arrivals are still counted on their day, but they do not extend the span the
+    container is taken to have recorded (so the days between are gaps, not zeros).
+    A larger group after a quiet stretch is a trap that kept recording: not isolated.
+
+    Parameters
+    ----------
+    times
+        Epoch seconds (NaN: no time, never isolated).
+    containers
+        The container of each arrival (any hashable labels).
+    days, share, count
+        The rule's parameters (``--isolation-days``, ``--isolation-share``,
+        ``--isolation-count``).
+
+    Returns
+    -------
+    ndarray of int64: ``-1``, or the same id for arrivals of the same isolated group.
+
+    Examples
+    --------
+    >>> day = 86400.0
+    >>> times = np.array([0, day, 2 * day, 362 * day, np.nan])
+    >>> isolated_arrivals(times, np.array(["box"] * 5)).tolist()
+    [-1, -1, -1, 1, -1]
+    >>> quiet = np.r_[np.arange(20) * day, 80 * day + np.arange(20) * day]  # 50 quiet days, 2 runs
+    >>> (isolated_arrivals(quiet, np.zeros(40)) == -1).all()
+    np.True_
+    """
+    labels = np.full(len(times), -1, dtype="int64")
+    rows = np.flatnonzero(~np.isnan(times))
+    if len(rows) < 2:
+        return labels
+    codes = pd.factorize(pd.Series(containers[rows], dtype=object))[0]
+    order = np.lexsort((times[rows], codes))
+    sorted_times, sorted_codes = times[rows][order], codes[order]
+    starts = np.r_[True, (sorted_codes[1:] != sorted_codes[:-1])
+                   | (np.diff(sorted_times) > days * 86400)]
+    group = np.cumsum(starts) - 1
+    sizes = np.bincount(group)
+    owner = sorted_codes[starts]
+    bulk = pd.Series(sizes).groupby(owner).idxmax().to_numpy()
+    limit = np.maximum(count, share * np.bincount(sorted_codes)[owner])
+    isolated = sizes <= limit
+    isolated[bulk] = False
+    labels[rows[order]] = np.where(isolated[group], group, -1)
+    return labels

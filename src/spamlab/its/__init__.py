@@ -23,7 +23,8 @@ Effects are observed minus counterfactual on the model's scale: a fall is negati
 (difference) or below 1 (ratio).
 
 Modules: ``specification`` (:class:`Specification`), ``data`` (validation, time axis,
-partial exposure), ``design`` (regressors), ``segmented`` (statsmodels fits per
+partial exposure), ``scaling`` (the outcome and covariates fitted in units of their median
+size, so that any unit gives the same relative answer), ``design`` (regressors), ``segmented`` (statsmodels fits per
 family/errors), ``smallsample`` (AR(1)/HAC small-sample corrections), ``reml`` (AR(1)
 regression by REML with Kackar-Harville/Satterthwaite inference), ``prediction``
 (predictions carrying AR/ARMA errors forward), ``structural``

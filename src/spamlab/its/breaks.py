@@ -63,6 +63,7 @@ from spamlab.its import design as its_design
 from spamlab.its.breakset import inverted_set
 from spamlab.its.longrun import bartlett_long_run_variance, prewhitened_long_run_variance
 from spamlab.its.results import table_html
+from spamlab.its.scaling import outcome_unit
 from spamlab.its.specification import Specification, resolve
 
 MAX_ITER: int = 50
@@ -197,8 +198,9 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         raise ParameterError(f"interval={interval!r} is unknown; use one of {list(INTERVALS)}")
     series = its_data.prepare(data, y, (), time=time)
     observed = ~np.isnan(series.y)
-    values = series.y[observed]
     common = _common_regressors(series, spec)[observed]
+    unit = outcome_unit(series.y, y, "gaussian")  # scale-free: squares of 1e160 overflow
+    values = series.y[observed] / unit
     size = _check_sizes(len(values), n_breaks, min_size, common.shape[1])
     if n_breaks == 1:
         ssr = scan_one_break(values, common, size, batch=batch)
@@ -207,7 +209,10 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         breaks = _partial_change_breaks(values, common, n_breaks, size)
     table = _confidence_table(values, common, breaks, series.index[observed], spec, size,
                               interval)
-    return BreakpointsResult(table, _ssr_given(values, common, breaks),
+    table["shift"] *= unit
+    with np.errstate(over="ignore", under="ignore"):  # inf or 0 beyond about 1e+-154
+        ssr_found = _ssr_given(values, common, breaks) * unit * unit
+    return BreakpointsResult(table, ssr_found,
                              _sup_f(values, common, ssr) if n_breaks == 1 else None, size,
                              int((~observed).sum()))
 

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from spamlab.errors import DataError, ParameterError
-from spamlab.series import as_timestamp as series_timestamp
-from spamlab.series import parse_moment
+from spamlab.moments import localize as series_timestamp
+from spamlab.moments import parse as parse_moment
 
 MIN_PRE: int = 8
 MIN_POST: int = 3
@@ -276,7 +276,7 @@ def _locate(index: pd.Index, item: object, starts: np.ndarray, bounds: np.ndarra
 
 def as_timestamp(item: object, index: pd.DatetimeIndex) -> pd.Timestamp:
     """``item`` as a timestamp in the index's zone (naive items are read in that zone)."""
-    moment = parse_moment(item, f"interruption {item!r}")
+    moment = parse_moment(item, "interruption")
     if index.tz is not None and moment.tz is None:  # read in the index's zone, DST-checked
         return series_timestamp(item, "interruptions", str(index.tz))
     if index.tz is None and moment.tz is not None:

@@ -101,7 +101,13 @@ class ITSResult:
     contrast_inference
         ``weights -> (variance, df)`` for a contrast of :attr:`params` (weights in
         ``params`` order), with the fit's small-sample corrections; used by
-        :meth:`contrast`, :meth:`effect_at` and :meth:`window_effect`.
+        :meth:`contrast`, :meth:`effect_at` and :meth:`window_effect`. The variance is
+        in the fitted unit (times ``unit**2`` on the difference scale).
+    unit
+        The outcome was fitted as ``y / unit`` (:mod:`spamlab.its.scaling`: its median
+        size, so that no variance over- or underflows); everything above
+        is in the data's unit except ``contrast_inference`` and ``model_result``. 1 for
+        ``family="poisson"`` and ``"negbin"``.
     """
 
     effects: pd.DataFrame
@@ -122,6 +128,7 @@ class ITSResult:
     model_result: Any = None
     terms: tuple[tuple[str, str, str], ...] = ()
     contrast_inference: ContrastInference | None = field(default=None, repr=False)
+    unit: float = 1.0
 
     @property
     def alpha(self) -> float:
@@ -196,15 +203,22 @@ class ITSResult:
                    for name, value in weights.items()}
         vector = np.array([weights.get(name, 0.0) for name in self.params.index])
         coef = float(vector @ self.params.to_numpy())
+        unit = 1.0 if self.spec.log_scale else self.unit  # contrast_inference's unit
         if self.contrast_inference is None:
             variance, df = float(vector @ self.cov.to_numpy() @ vector), self.df_resid
+            unit = 1.0
         else:
             variance, df = self.contrast_inference(vector)
         label = " + ".join(f"{w:g} {name}" for name, w in weights.items() if w != 0)
         for text in few_df_warnings({label or "the contrast": df}):
             warnings.warn(text, UserWarning, stacklevel=stacklevel)
-        return pd.Series(interval_row(coef, float(np.sqrt(max(variance, 0.0))), df,
-                                      self.spec.log_scale, self.alpha))
+        row = interval_row(coef, unit * float(np.sqrt(max(variance, 0.0))), df,
+                           self.spec.log_scale, self.alpha)
+        if not np.isfinite([row["estimate"], row["ci_low"], row["ci_high"]]).all():
+            warnings.warn(f"{label or 'the contrast'}: the estimate or its interval is not finite "
+                          f"({row['estimate']:.4g}, {row['ci_low']:.4g} to {row['ci_high']:.4g}): "
+                          "the data do not bound it", UserWarning, stacklevel=stacklevel)
+        return pd.Series(row)
 
     def effect_at(self, horizon: float | Sequence[float], interruption: int | str = 0
                   ) -> pd.DataFrame:
@@ -415,8 +429,9 @@ def interval_row(coef: float, se: float, df: float | None, log_scale: bool, alph
     tail = stats.norm.sf(abs(stat)) if df is None else stats.t.sf(abs(stat), df)
     low, high = coef - crit * se, coef + crit * se
     back = np.exp if log_scale else (lambda v: v)
-    return {"estimate": float(back(coef)), "ci_low": float(back(low)),
-            "ci_high": float(back(high)), "p_value": float(2 * tail),
+    with np.errstate(over="ignore"):  # an infinite bound is warned by the callers
+        estimate, low, high = float(back(coef)), float(back(low)), float(back(high))
+    return {"estimate": estimate, "ci_low": low, "ci_high": high, "p_value": float(2 * tail),
             "scale": "ratio" if log_scale else "difference", "coef": coef, "std_err": se,
             "df": np.inf if df is None else float(df)}
 

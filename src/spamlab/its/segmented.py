@@ -674,8 +674,10 @@ def _fit_negbin(design: Design, response: np.ndarray, kind: str, small_sample: b
     if cov is None or not np.all(np.isfinite(cov.to_numpy())) or boundary:
         # alpha -> 0 is the Poisson boundary, where NB2's likelihood has no interior maximum
         # and its covariance depends on where the optimizer happened to stop
+        why = ("no overdispersion?" if alpha < 1e-4 else
+               f"the likelihood search failed on counts up to {np.max(yv):.3g}")
         raise ParameterError(f"family='negbin': the fit has no usable covariance (dispersion "
-                             f"alpha = {alpha:.2g}; no overdispersion?); use family='poisson' "
+                             f"alpha = {alpha:.2g}; {why}); use family='poisson' "
                              "or 'quasipoisson'")
     if alpha < 1e-4:
         notes += (f"no overdispersion found (alpha = {alpha:.2g}): family='poisson' is adequate",)

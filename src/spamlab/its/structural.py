@@ -62,8 +62,6 @@ from spamlab.its.specification import Specification, fourier_terms, seasonal_ite
 
 Terms = tuple[tuple[str, str, str], ...]
 DRAWS: int = 100  # draws of the variance parameters for the effects' covariance
-STANDARDIZE_ABOVE: float = 1e3
-"""Data with a value larger than this in size are fitted standardized (:func:`standardization`)."""
 
 
 def fit_structural(series: PreparedSeries, spec: Specification
@@ -102,13 +100,16 @@ def fit_structural(series: PreparedSeries, spec: Specification
 
 
 def standardization(values: np.ndarray) -> tuple[float, float]:
-    """``(center, unit)`` to fit ``(values - center) / unit``: ``(0, 1)`` (the data as they
-    are) unless some observed value exceeds :data:`STANDARDIZE_ABOVE` in size, then the
-    mean and standard deviation of the observed values.
+    """``(center, unit)`` to fit ``(values - center) / unit``: the mean and standard
+    deviation of the observed values.
 
     The model's states start from statsmodels' approximate diffuse prior, variance 1e6:
     on data in the tens of thousands it is no longer diffuse and pulls the effects
-    towards 0 (a level change of -28,000 came out as -216, standard error 995).
+    towards 0 (a level change of -28,000 came out as -216, standard error 995); and the
+    likelihood search starts from values that do not scale with the data, so on data in
+    other units it can end at another optimum (a standard error of 2.8 on the data as
+    they are, 0.52 on the same data divided by 16). Standardized, the fit does not
+    depend on the data's unit.
 
     Raises
     ------
@@ -118,18 +119,39 @@ def standardization(values: np.ndarray) -> tuple[float, float]:
     Examples
     --------
     >>> standardization(np.array([1.0, 3.0, np.nan]))
-    (0.0, 1.0)
+    (2.0, 1.0)
     >>> standardization(np.array([1e4, 3e4]))
     (20000.0, 10000.0)
     """
+    observed = _varying(values)
+    return float(observed.mean()), float(observed.std())
+
+
+def _varying(values: np.ndarray) -> np.ndarray:
+    """The observed ``values``, after checking they are not all the same (``DataError``)."""
     observed = values[~np.isnan(values)]
     if np.ptp(observed) == 0:
         raise DataError(f"method='structural': every observed value of the modelled outcome "
                         f"(y, or log y with transform='log') is {observed[0]:.6g}; a constant "
                         "series has no variance for the state-space model to estimate")
-    if np.max(np.abs(observed)) <= STANDARDIZE_ABOVE:
-        return 0.0, 1.0
-    return float(observed.mean()), float(observed.std())
+    return observed
+
+
+def check_varies(series: PreparedSeries, spec: Specification) -> None:
+    """Refuse (:func:`standardization`'s ``DataError``, with the value in the data's unit) a
+    series whose modelled outcome is constant; called before the outcome is rescaled.
+
+    Examples
+    --------
+    >>> from spamlab.its import data
+    >>> flat = data.prepare(pd.DataFrame({"v": [5.0] * 20}), "v", [10])
+    >>> check_varies(flat, Specification(method="structural"))
+    Traceback (most recent call last):
+    ...
+    spamlab.errors.DataError: method='structural': every observed value of the modelled outcome (y, or log y with transform='log') is 5; a constant series has no variance for the state-space model to estimate
+    """
+    response, offset = _structural_response(series, spec)
+    _varying(response - offset)
 
 
 def _structural_response(series: PreparedSeries, spec: Specification

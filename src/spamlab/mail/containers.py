@@ -579,6 +579,9 @@ def _split_mbox(mm: mmap.mmap | bytes, start: int, stop: int, want: int, sink: M
                 label: str) -> int:
     """Pass the head of each message of an mbox's bytes ``start:stop`` to ``sink``; their count.
 
+    A head is the message's ``From_`` line (whose date is the delivery agent's arrival
+    stamp) followed by the message's first bytes (up to ``want`` of them).
+
     Examples
     --------
     >>> seen = []
@@ -586,7 +589,7 @@ def _split_mbox(mm: mmap.mmap | bytes, start: int, stop: int, want: int, sink: M
     ...             b"S: 2\\n", 0, 77, 100, lambda *call: seen.append(call), "m@")
     2
     >>> seen
-    [('m@0', b'S: 1\\n\\nx\\n', ''), ('m@40', b'S: 2\\n', '')]
+    [('m@0', b'From a Mon Mar 14 10:00:00 2011\\nS: 1\\n\\nx\\n', ''), ('m@40', b'From b Mon Mar 14 10:00:00 2011\\nS: 2\\n', '')]
     """
     count = 0
     first_read = min(want, FIRST_READ)
@@ -598,7 +601,8 @@ def _split_mbox(mm: mmap.mmap | bytes, start: int, stop: int, want: int, sink: M
         head = mm[body_start:min(body_start + first_read, last)]
         if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
             head = mm[body_start:min(body_start + want, last)]
-        sink(f"{label}{first}", head, "")
+        # the From_ line goes along: its date is the delivery agent's arrival stamp
+        sink(f"{label}{first}", mm[first:body_start] + head, "")
         count += 1
     return count
 

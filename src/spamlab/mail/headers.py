@@ -285,6 +285,45 @@ def scan_row(member: str, data: bytes, header_limit: int, want: int) -> Row:
     return (member, "" if fields[0] is not None else "no_timestamp", truncated, *fields)
 
 
+#: The date of an mbox ``From_`` line: asctime, a zone before or after the year (or none).
+_FROM_LINE_DATE = re.compile(
+    rb"From[ \t]+\S+[ \t]+(?:[A-Za-z]{3},?[ \t]+)?([A-Za-z]{3})[ \t]+(\d{1,2})[ \t]+"
+    rb"(\d{1,2}):(\d{2})(?::(\d{2}))?(?:[ \t]+([+-]\d{4}|[A-Za-z]{1,5}))?[ \t]+(\d{4})"
+    rb"(?:[ \t]+([+-]\d{4}|[A-Za-z]{1,5}))?[ \t]*\r?$"
+)
+
+
+def from_line_time(data: bytes) -> int | None:
+    """Epoch seconds of the date on an mbox ``From_`` line (the first line of ``data``), or ``None``.
+
+    The local delivery agent writes this line when it stores the message, so it
+    is an arrival stamp like a maildir file name. The date is asctime
+    (``Tue Mar  1 10:00:00 2011``); a numeric or named zone before or after the
+    year is applied; without one the time is read as UTC. A line without a
+    parsable date gives ``None``.
+
+    Examples
+    --------
+    >>> from_line_time(b"From spammer@x.ru Tue Mar  1 10:00:00 2011\\nSubject: hi")
+    1298973600
+    >>> from_line_time(b"From a Tue Mar 1 12:00:00 +0200 2011"), from_line_time(b"From a Tue Mar 1 10:00 2011 UTC")
+    (1298973600, 1298973600)
+    >>> from_line_time(b"From MAILER-DAEMON"), from_line_time(b"From a Tue Feb 30 10:00:00 2011")
+    (None, None)
+    """
+    end = data.find(b"\n")
+    match = _FROM_LINE_DATE.match(data if end == -1 else data[:end])
+    if match is None:
+        return None
+    mon, day, hour, minute, second, before, year, after = match.groups()
+    zone = before or after
+    sign, offset = (zone[:1], zone[1:]) if zone and zone[:1] in b"+-" else (None, None)
+    named = zone if zone and zone[:1] not in b"+-" else None
+    built = _build_date(int(year), _MONTHS.get(mon.lower()), int(day), int(hour), int(minute),
+                        int(second or 0), _zone_offset(sign, offset, named))
+    return None if built is None else built[0]
+
+
 def _collect_fields(block: bytes) -> tuple[dict[bytes, bytes], list[bytes]]:
     """The first raw value of each wanted lower-case field name, and all ``Received`` values.
 
