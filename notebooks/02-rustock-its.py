@@ -46,15 +46,10 @@ data = None  # your daily CSV or Parquet file, or None for the synthetic scenari
 date_col = "date"
 value_col = "count"
 tz = None  # zone of dates without an offset, and of the days; None: UTC (dates alone: UTC days)
-sep = None  # how the file is read (spamlab.series.read): None sniffs the separator
-decimal = None  # None sniffs the decimal mark ("," in 1.234,5)
-date_format = None  # None: ISO 8601, or day/month dates whose numbers tell the order; else e.g. "%d/%m/%Y"
-encoding = "utf-8"  # e.g. "cp1252" for a Windows export
-on_bad_rows = "raise"  # "drop" drops and counts bad rows
-max_bad_share = 0.01  # with "drop": more bad rows than this share stop the reading
-aggregate = None  # "sum" merges rows sharing a timestamp
-ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
-nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
+# how the file is read: options of spamlab.series.ReadOptions, e.g. {"sep": ";",
+# "date_format": "%d.%m.%Y", "encoding": "cp1252"}; {}: separator and decimal mark
+# sniffed, dates ISO 8601 or day/month in the order their numbers prove
+reading = {}
 # the Christmas pause (#337, #54) and the takedown, as timed by CBL (#125); the last is reported
 interruptions = ["2010-12-25T00:00:00+00:00", "2011-01-10T00:00:00+00:00",
                  "2011-03-16T14:45:00+00:00"]
@@ -73,11 +68,8 @@ reports_dir = None  # None: the project's reports/ folder
 from spamlab import inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
-                        decimal=decimal, date_format=date_format, encoding=encoding,
-                        on_bad_rows=on_bad_rows, max_bad_share=max_bad_share,
-                        aggregate=aggregate, ambiguous=ambiguous,
-                        nonexistent=nonexistent, seed=seed, hypothesis=hypothesis)
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
+                        reading=reading, seed=seed, hypothesis=hypothesis)
 moments = inputs.moments(interruptions, tz)
 interruption = moments[-1]  # the one reported; the earlier ones keep the trend unbiased
 marks = [(moment, "interruption") for moment in moments]

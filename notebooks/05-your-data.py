@@ -34,15 +34,10 @@ data = None  # path of your CSV or Parquet file, or None for the synthetic scena
 date_col = "date"  # column holding the day (or timestamp)
 value_col = "count"  # column holding the number of spam messages
 tz = None  # zone of dates without an offset, and of the days; None: UTC (dates alone: UTC days)
-sep = None  # field separator; None sniffs it from the header (",", ";", tab, "|")
-decimal = None  # decimal mark; None sniffs it ("," in 1.234,5 when the separator is not ",")
-date_format = None  # None: ISO 8601, or day/month dates whose numbers tell the order; else e.g. "%d/%m/%Y"
-encoding = "utf-8"  # text encoding, e.g. "cp1252" or "latin-1" for a Windows export
-on_bad_rows = "raise"  # "drop": drop rows with bad dates or values, and count them
-max_bad_share = 0.01  # with "drop": more bad rows than this share stop the reading
-aggregate = None  # "sum" (or "mean", ...) merges rows sharing a timestamp
-ambiguous = "raise"  # local times repeated when clocks go back: "earlier", "later", "infer"
-nonexistent = "raise"  # local times skipped when clocks go forward: "shift_forward", ...
+# how the file is read: options of spamlab.series.ReadOptions, e.g. {"sep": ";",
+# "date_format": "%d.%m.%Y", "encoding": "cp1252"}; {}: separator and decimal mark
+# sniffed, dates ISO 8601 or day/month in the order their numbers prove
+reading = {}
 exposure_col = None  # fraction of each day observed; None: the "covered" column if the file has one
 # the moments of change (a takedown, a filter change): the last one is reported, earlier ones
 # are modelled so they do not bias the trend; here Rustock's takedown (#125)
@@ -59,11 +54,8 @@ reports_dir = None  # None: the project's reports/ folder
 from spamlab import explore, inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, sep=sep,
-                        decimal=decimal, date_format=date_format, encoding=encoding,
-                        on_bad_rows=on_bad_rows, max_bad_share=max_bad_share,
-                        aggregate=aggregate, ambiguous=ambiguous,
-                        nonexistent=nonexistent, seed=seed, exposure_col=exposure_col)
+inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
+                        reading=reading, seed=seed, exposure_col=exposure_col)
 moments = inputs.moments(interruptions, tz)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
       f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}; interruptions {moments}")

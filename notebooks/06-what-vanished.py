@@ -49,15 +49,10 @@ target = None  # with data: the source whose disappearance is accounted for, e.g
 events = None  # instead of data: a `spamlab ingest` output folder; both None: the synthetic trap
 by = "sender_net"  # fingerprint grouping ingested mail: "sender_net", "helo", "msgid_shape", ...
 tz = None  # zone of dates without an offset, and of the days; None: UTC
-sep = None  # reading data: field separator (None: sniffed)
-decimal = None  # decimal mark (None: sniffed)
-date_format = None  # None: ISO 8601, or day/month dates whose numbers tell the order; else e.g. "%d/%m/%Y"
-encoding = "utf-8"
-on_bad_rows = "raise"  # "drop": drop and count bad rows
-max_bad_share = 0.01  # with "drop": more bad rows than this share stop the reading
-aggregate = None  # "sum" merges rows sharing a timestamp
-ambiguous = "raise"
-nonexistent = "raise"
+# how the file is read: options of spamlab.series.ReadOptions, e.g. {"sep": ";",
+# "date_format": "%d.%m.%Y", "encoding": "cp1252"}; {}: separator and decimal mark
+# sniffed, dates ISO 8601 or day/month in the order their numbers prove
+reading = {}
 interruption = "2011-03-16T14:45:00+00:00"  # the stop; here Rustock's takedown as timed by CBL (#125)
 window = None  # post window: None (every whole day after), a number of days, or [first, last]
 errors = "auto"  # "auto" (ar1), "iid", "hac" or "ar1": the noise of the daily series
@@ -75,10 +70,7 @@ run = report.run_dir(run_name, reports_dir or paths.reports())
 moment = inputs.moments(interruption, tz, "interruption")[-1]
 inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
                           sources=sources, target=target, interruption=moment, by=by, tz=tz,
-                          seed=seed, scale=synthetic_scale, sep=sep, decimal=decimal,
-                          date_format=date_format, encoding=encoding, on_bad_rows=on_bad_rows,
-                          max_bad_share=max_bad_share,
-                          aggregate=aggregate, ambiguous=ambiguous, nonexistent=nonexistent)
+                          seed=seed, scale=synthetic_scale, reading=reading)
 print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} to "
       f"{inp.frame.index[-1]:%Y-%m-%d}; total {inp.y!r}, sources {list(inp.sources)}, "
       f"target {inp.target!r}; interruption {moment}")

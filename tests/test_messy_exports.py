@@ -177,7 +177,7 @@ def test_the_command_line_names_its_own_options_in_errors(summe_csv):
 
 def test_the_command_line_reports_the_rows_it_dropped(summe_csv, capsys):
     plan = cli_run.plan_run(_run_args(summe_csv, "--on-bad-rows", "drop", "--max-bad-share", "0.02"))
-    assert plan.parameters["on_bad_rows"] == "drop"
+    assert plan.parameters["reading"]["on_bad_rows"] == "drop"
     out = capsys.readouterr().out
     assert ("read server.csv: 61 rows; 1 rejected (date in column 'Datum' could not be parsed: "
             "1, line 62)") in out
@@ -248,7 +248,7 @@ def test_the_command_line_stops_at_too_many_bad_rows_in_its_own_words(tmp_path):
     assert "would drop 2 of 62 rows" in str(caught.value)
     assert "--max-bad-share" in str(caught.value) and "max_bad_share=" not in str(caught.value)
     plan = cli_run.plan_run(_run_args(path, "--on-bad-rows", "drop", "--max-bad-share", "0.05"))
-    assert plan.parameters["max_bad_share"] == 0.05
+    assert plan.parameters["reading"]["max_bad_share"] == 0.05
 
 
 @pytest.mark.parametrize("written, date_format", [

@@ -29,7 +29,7 @@ import re
 import tempfile
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,11 +153,9 @@ class DailyInput:
 
 def read_daily(
     data: str | Path | None = None, *, date_col: str = "date", value_col: str = "count",
-    tz: str | None = None, sep: str | None = None, decimal: str | None = None,
-    date_format: str | None = None, encoding: str = "utf-8", on_bad_rows: str = "raise",
-    aggregate: str | None = None, ambiguous: str = "raise", nonexistent: str = "raise",
+    tz: str | None = None, reading: series.ReadOptions | Mapping[str, Any] | None = None,
     seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS, exposure_col: str | None = None,
-    min_coverage: float = MIN_COVERAGE, max_bad_share: float = series.MAX_BAD_SHARE,
+    min_coverage: float = MIN_COVERAGE, **options: Any,
 ) -> DailyInput:
     """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
 
@@ -170,9 +168,13 @@ def read_daily(
     tz
         Time zone of dates written without an offset; days are cut in this zone
         (UTC when None: date-only values are then read as UTC days).
-    sep, decimal, date_format, encoding, on_bad_rows, aggregate, ambiguous, nonexistent, max_bad_share
-        How to read the file, as for :func:`spamlab.series.read` (separator and
-        decimal mark are sniffed by default).
+    reading, **options
+        How to read the file: the options of :class:`spamlab.series.ReadOptions` (the
+        one list of them: ``sep``, ``decimal``, ``date_format``, ``encoding``,
+        ``on_bad_rows``, ``max_bad_share``, ``aggregate``, ``ambiguous``,
+        ``nonexistent``), as a mapping (the notebooks' ``reading`` parameter) or as
+        keywords, as for :func:`spamlab.series.read`; an unknown name is a
+        ParameterError. Separator and decimal mark are sniffed by default.
     seed, hypothesis
         Used only without ``data``: the scenario's seed and hypothesis (by default
         :data:`DEFAULT_HYPOTHESIS`, the one consistent with the published figures).
@@ -232,15 +234,12 @@ def read_daily(
     if not 0 <= min_coverage <= 1:
         raise ParameterError(f"min_coverage={min_coverage!r}: give a share of the day between 0 "
                              f"and 1 (default {MIN_COVERAGE})")
-    reading: dict[str, Any] = {
-        "date_col": date_col, "tz": tz, "sep": sep, "decimal": decimal,
-        "date_format": date_format, "encoding": encoding, "on_bad_rows": on_bad_rows,
-        "aggregate": aggregate, "ambiguous": ambiguous, "nonexistent": nonexistent,
-        "max_bad_share": max_bad_share}
-    raw = series.read(data, value_col=value_col, **reading)
+    how = series.read_options(reading, **options)
+    keywords: dict[str, Any] = {"date_col": date_col, "tz": tz, **how.as_dict()}
+    raw = series.read(data, value_col=value_col, **keywords)
     daily = clean.regularize(raw, freq="D", tz=tz or "UTC", how="sum")
-    column = exposure_col or _covered_column(Path(data), sep, encoding)
-    shares = None if column is None else series.read(data, value_col=column, **reading)
+    column = exposure_col or _covered_column(Path(data), how.sep, how.encoding)
+    shares = None if column is None else series.read(data, value_col=column, **keywords)
     spacing = clean.native_spacing(raw.index)
     covered = _coverage(raw, shares, spacing, tz or "UTC",
                         f"{Path(data).name}: exposure column {column!r}")

@@ -30,6 +30,7 @@ import io
 import lzma
 import re
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any
@@ -149,6 +150,33 @@ class ReadOptions:
     def as_dict(self) -> dict[str, Any]:
         """The options as keywords of :func:`read` (and :func:`spamlab.inputs.read_daily`)."""
         return {option.name: getattr(self, option.name) for option in fields(self)}
+
+
+def read_options(reading: ReadOptions | Mapping[str, Any] | None = None,
+                 **options: Any) -> ReadOptions:
+    """One :class:`ReadOptions` from a ``reading`` mapping (a notebook's ``reading = {...}``
+    parameter) and/or keywords; a name that is no reading option is a ParameterError.
+
+    Examples
+    --------
+    >>> read_options({"sep": ";"}, date_format="%d.%m.%Y").date_format
+    '%d.%m.%Y'
+    >>> read_options({"seperator": ";"})
+    Traceback (most recent call last):
+    spamlab.errors.ParameterError: reading option 'seperator' is unknown; the reading options are aggregate, ambiguous, date_format, decimal, encoding, max_bad_share, nonexistent, on_bad_rows, sep
+    """
+    given = reading.as_dict() if isinstance(reading, ReadOptions) else dict(reading or {})
+    twice = sorted(set(given) & set(options))
+    if twice:
+        raise ParameterError(f"reading option {twice[0]!r} is given twice (in reading= and as "
+                             f"a keyword): give it once")
+    given.update(options)
+    known = {option.name for option in fields(ReadOptions)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ParameterError(f"reading option {unknown[0]!r} is unknown; the reading options are "
+                             f"{', '.join(sorted(known))}")
+    return ReadOptions(**given)
 
 
 def read(

@@ -1,6 +1,7 @@
-"""One set of reading options (issue 21): ``series.ReadOptions`` lists them once; ``series.read``,
-``inputs.read_daily``, the notebooks' parameters cells and ``spamlab run`` take exactly these,
-with the same defaults."""
+"""One set of reading options (issue 21): ``series.ReadOptions`` lists them once; ``series.read``
+takes exactly these as keywords, with the same defaults; ``inputs.read_daily`` takes them as
+``reading=`` or keywords, checked against that list; the notebooks hold them in one ``reading``
+parameter; ``spamlab run`` makes its options from the list."""
 
 from __future__ import annotations
 
@@ -25,9 +26,20 @@ def _defaults(function: object) -> dict[str, object]:
     return {name: parameters[name].default for name in OPTIONS if name in parameters}
 
 
-@pytest.mark.parametrize("function", [series.read, inputs.read_daily])
-def test_the_readers_take_every_option_with_its_default(function):
-    assert _defaults(function) == OPTIONS
+def test_the_reader_takes_every_option_with_its_default():
+    assert _defaults(series.read) == OPTIONS
+
+
+def test_read_daily_lists_no_option_of_its_own_and_refuses_unknown_ones(tmp_path):
+    assert not set(inspect.signature(inputs.read_daily).parameters) & set(OPTIONS)
+    path = tmp_path / "x.csv"
+    path.write_text("date;count\n2024-01-01;1\n2024-01-02;2\n", encoding="utf-8")
+    assert inputs.read_daily(path, reading={"sep": ";"}).frame["volume"].tolist() == [1.0, 2.0]
+    assert inputs.read_daily(path, sep=";").frame["volume"].tolist() == [1.0, 2.0]
+    with pytest.raises(ParameterError, match="reading option 'seperator' is unknown"):
+        inputs.read_daily(path, reading={"seperator": ";"})
+    with pytest.raises(ParameterError, match="'sep' is given twice"):
+        inputs.read_daily(path, reading={"sep": ";"}, sep=",")
 
 
 def test_spamlab_run_has_every_option_with_its_default():
@@ -38,14 +50,14 @@ def test_spamlab_run_has_every_option_with_its_default():
 
 
 @pytest.mark.parametrize("notebook", READERS)
-def test_each_reading_notebook_declares_and_passes_every_option(notebook):
+def test_each_reading_notebook_holds_the_options_in_one_parameter_and_passes_it(notebook):
     source = (paths.notebooks() / f"{notebook}.py").read_text(encoding="utf-8")
     cell = source.split('# %% tags=["parameters"]', 1)[1].split("# %%", 1)[0]
     declared = {node.targets[0].id: ast.literal_eval(node.value)
                 for node in ast.parse(cell).body if isinstance(node, ast.Assign)}
-    assert {name: declared.get(name, "missing") for name in OPTIONS} == OPTIONS
-    for name in OPTIONS:
-        assert f"{name}={name}" in source, f"{notebook} does not pass {name}"
+    assert declared["reading"] == {}
+    assert not set(declared) & set(OPTIONS), f"{notebook} lists reading options one by one"
+    assert "reading=reading" in source, f"{notebook} does not pass its reading options"
 
 
 @pytest.mark.parametrize("wrong, says", [

@@ -19,8 +19,8 @@ EXPECTED = {
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 COMMON_PARAMETERS = {"data", "seed", "run_name", "reports_dir"}
 #: what spamlab.series.read accepts and its error messages advise (issue 13, bug 3)
-READING_PARAMETERS = {"date_col", "value_col", "tz", "sep", "decimal", "date_format", "encoding",
-                      "on_bad_rows", "aggregate", "ambiguous", "nonexistent"}
+#: (the options of spamlab.series.ReadOptions travel together, in `reading`)
+READING_PARAMETERS = {"date_col", "value_col", "tz", "reading"}
 
 
 def _cells(source: Path, kind: str) -> list:

@@ -222,7 +222,8 @@ def test_a_german_semicolon_export_with_gaps_reads_from_the_command_line(tmp_pat
     plan = cli_run.plan_run(_args("--data", str(path), "--date-col", "Datum", "--value-col", "Spam",
                                   "--encoding", "cp1252", "--interruption", "2024-02-10",
                                   "--reports-dir", str(tmp_path)))
-    assert plan.parameters["encoding"] == "cp1252" and plan.parameters["sep"] is None
+    reading = plan.parameters["reading"]
+    assert reading["encoding"] == "cp1252" and reading["sep"] is None
     assert plan.out_dir == tmp_path / "Export-Marz"  # the file's stem, made a folder name
 
 
@@ -232,10 +233,13 @@ def test_reading_options_reach_the_notebooks(tmp_path, daily_csv):
                                   "--date-format", "%Y-%m-%d", "--on-bad-rows", "drop",
                                   "--aggregate", "sum", "--ambiguous", "earlier",
                                   "--nonexistent", "shift_forward", "--reports-dir", str(tmp_path)))
-    assert {key: plan.parameters[key] for key in cli_run.READING} == {
+    # one parameter, `reading`, carries every reading option to the notebooks
+    assert plan.parameters["reading"] == {
         "sep": ",", "decimal": ".", "date_format": "%Y-%m-%d", "encoding": "utf-8",
         "on_bad_rows": "drop", "aggregate": "sum", "ambiguous": "earlier",
-        "nonexistent": "shift_forward", "exposure_col": None, "max_bad_share": 0.01}
+        "nonexistent": "shift_forward", "max_bad_share": 0.01}
+    assert plan.parameters["exposure_col"] is None
+    assert not set(plan.parameters) & {"sep", "decimal", "date_format", "on_bad_rows"}
 
 
 def test_an_interruption_at_a_dst_change_is_one_clear_error(tmp_path, daily_csv):

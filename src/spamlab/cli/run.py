@@ -23,6 +23,7 @@ import contextlib
 import json
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import Field, fields
 from pathlib import Path
@@ -54,6 +55,7 @@ _OWN_OPTIONS: dict[str, str] = {
     "run_name": "--name", "reports_dir": "--reports-dir",
     "sources": "--sources", "target": "--target", "events": "--events",
     **{name: "--" + name.replace("_", "-") for name in READING},
+    "reading": "--sep, --decimal, --date-format, ... (the reading options)",
 }
 
 
@@ -208,8 +210,10 @@ def sources_parameters(args: argparse.Namespace, reading: dict[str, Any]) -> dic
     if args.target not in args.sources:
         raise ParameterError(f"--target {args.target} is not among --sources "
                              f"{','.join(args.sources)}")
-    inputs.read_sources(args.data, date_col=args.date_col, value_col=args.value_col,
-                        sources=args.sources, target=args.target, tz=args.tz, **reading)
+    with warnings.catch_warnings():  # as in user_data_parameters: 06's warnings end the run
+        warnings.simplefilter("ignore")
+        inputs.read_sources(args.data, date_col=args.date_col, value_col=args.value_col,
+                            sources=args.sources, target=args.target, tz=args.tz, **reading)
     return {"sources": list(args.sources), "target": args.target, "events": None}
 
 
@@ -359,8 +363,11 @@ def user_data_parameters(
     if not interruption:
         raise ParameterError("--interruption is required with --data (e.g. '2011-03-16 14:45')")
     given = interruption if isinstance(interruption, list) else [interruption]
-    frame = inputs.read_daily(path, date_col=date_col, value_col=value_col, tz=tz,
-                              **reading).frame
+    with warnings.catch_warnings():
+        # the notebooks read the file again: their warnings end the run, listed once
+        warnings.simplefilter("ignore")
+        frame = inputs.read_daily(path, date_col=date_col, value_col=value_col, tz=tz,
+                                  **reading).frame
     note = reading_note(path.name, frame.attrs)
     if note:
         print(f"spamlab run: {note}")
@@ -376,8 +383,21 @@ def user_data_parameters(
     ordered = [moment.isoformat() for moment in sorted(moments)]
     return {"data": str(path), "date_col": date_col, "value_col": value_col, "tz": tz,
             "interruption": ordered[-1], "interruptions": ordered,
-            "takedown_window": [None, None],
-            **{READING[key][0]: value for key, value in reading.items()}}
+            "takedown_window": [None, None], **notebook_reading(reading)}
+
+
+def notebook_reading(reading: dict[str, Any]) -> dict[str, Any]:
+    """The notebooks' parameters for the :data:`READING` options given: ``reading`` (a dict
+    of every :class:`spamlab.series.ReadOptions` field) and ``exposure_col``.
+
+    Examples
+    --------
+    >>> notebook_reading({"sep": ";", "exposure_col": None})["reading"]["sep"]
+    ';'
+    """
+    options = {key: value for key, value in reading.items() if key != "exposure_col"}
+    return {"reading": series.read_options(**options).as_dict(),
+            "exposure_col": reading.get("exposure_col")}
 
 
 def reading_note(name: str, attrs: dict[str, Any]) -> str:
