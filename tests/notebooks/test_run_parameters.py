@@ -223,7 +223,7 @@ def test_a_german_semicolon_export_with_gaps_reads_from_the_command_line(tmp_pat
                                   "--encoding", "cp1252", "--interruption", "2024-02-10",
                                   "--reports-dir", str(tmp_path)))
     reading = plan.parameters["reading"]
-    assert reading["encoding"] == "cp1252" and reading["sep"] is None
+    assert reading["encoding"] == "cp1252" and "sep" not in reading  # sniffed
     assert plan.out_dir == tmp_path / "Export-Marz"  # the file's stem, made a folder name
 
 
@@ -233,11 +233,11 @@ def test_reading_options_reach_the_notebooks(tmp_path, daily_csv):
                                   "--date-format", "%Y-%m-%d", "--on-bad-rows", "drop",
                                   "--aggregate", "sum", "--ambiguous", "earlier",
                                   "--nonexistent", "shift_forward", "--reports-dir", str(tmp_path)))
-    # one parameter, `reading`, carries every reading option to the notebooks
+    # one parameter, `reading`, carries the reading options given to the notebooks
     assert plan.parameters["reading"] == {
-        "sep": ",", "decimal": ".", "date_format": "%Y-%m-%d", "encoding": "utf-8",
+        "sep": ",", "decimal": ".", "date_format": "%Y-%m-%d",
         "on_bad_rows": "drop", "aggregate": "sum", "ambiguous": "earlier",
-        "nonexistent": "shift_forward", "max_bad_share": 0.01}
+        "nonexistent": "shift_forward"}
     assert plan.parameters["exposure_col"] is None
     assert not set(plan.parameters) & {"sep", "decimal", "date_format", "on_bad_rows"}
 

@@ -387,16 +387,19 @@ def user_data_parameters(
 
 
 def notebook_reading(reading: dict[str, Any]) -> dict[str, Any]:
-    """The notebooks' parameters for the :data:`READING` options given: ``reading`` (a dict
-    of every :class:`spamlab.series.ReadOptions` field) and ``exposure_col``.
+    """The notebooks' parameters for the :data:`READING` options given: ``reading`` (the
+    :class:`spamlab.series.ReadOptions` fields that differ from their defaults, checked)
+    and ``exposure_col``.
 
     Examples
     --------
-    >>> notebook_reading({"sep": ";", "exposure_col": None})["reading"]["sep"]
-    ';'
+    >>> notebook_reading({"sep": ";", "encoding": "utf-8", "exposure_col": None})
+    {'reading': {'sep': ';'}, 'exposure_col': None}
     """
     options = {key: value for key, value in reading.items() if key != "exposure_col"}
-    return {"reading": series.read_options(**options).as_dict(),
+    chosen = series.read_options(**options).as_dict()
+    defaults = series.ReadOptions().as_dict()
+    return {"reading": {key: value for key, value in chosen.items() if value != defaults[key]},
             "exposure_col": reading.get("exposure_col")}
 
 
