@@ -50,6 +50,7 @@ tz = None  # zone of dates without an offset, and of the days; None: UTC (dates 
 # "date_format": "%d.%m.%Y", "encoding": "cp1252"}; {}: separator and decimal mark
 # sniffed, dates ISO 8601 or day/month in the order their numbers prove
 reading = {}
+min_coverage = 0.25  # days observed less than this share (hours of an hourly export) are gaps
 # the Christmas pause (#337, #54) and the takedown, as timed by CBL (#125); the last is reported
 interruptions = ["2010-12-25T00:00:00+00:00", "2011-01-10T00:00:00+00:00",
                  "2011-03-16T14:45:00+00:00"]
@@ -69,7 +70,8 @@ from spamlab import inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
-                        reading=reading, seed=seed, hypothesis=hypothesis)
+                        reading=reading, min_coverage=min_coverage, seed=seed,
+                        hypothesis=hypothesis)
 moments = inputs.moments(interruptions, tz)
 interruption = moments[-1]  # the one reported; the earlier ones keep the trend unbiased
 marks = [(moment, "interruption") for moment in moments]

@@ -38,6 +38,7 @@ tz = None  # zone of dates without an offset, and of the days; None: UTC (dates 
 # "date_format": "%d.%m.%Y", "encoding": "cp1252"}; {}: separator and decimal mark
 # sniffed, dates ISO 8601 or day/month in the order their numbers prove
 reading = {}
+min_coverage = 0.25  # days observed less than this share (hours of an hourly export) are gaps
 exposure_col = None  # fraction of each day observed; None: the "covered" column if the file has one
 # the moments of change (a takedown, a filter change): the last one is reported, earlier ones
 # are modelled so they do not bias the trend; here Rustock's takedown (#125)
@@ -55,7 +56,8 @@ from spamlab import explore, inputs, its, paths, plots, report
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
-                        reading=reading, seed=seed, exposure_col=exposure_col)
+                        reading=reading, min_coverage=min_coverage, seed=seed,
+                        exposure_col=exposure_col)
 moments = inputs.moments(interruptions, tz)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
       f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}; interruptions {moments}")

@@ -53,6 +53,7 @@ tz = None  # zone of dates without an offset, and of the days; None: UTC
 # "date_format": "%d.%m.%Y", "encoding": "cp1252"}; {}: separator and decimal mark
 # sniffed, dates ISO 8601 or day/month in the order their numbers prove
 reading = {}
+min_coverage = 0.25  # days observed less than this share (hours of an hourly export) are gaps
 interruption = "2011-03-16T14:45:00+00:00"  # the stop; here Rustock's takedown as timed by CBL (#125)
 window = None  # post window: None (every whole day after), a number of days, or [first, last]
 errors = "auto"  # "auto" (ar1), "iid", "hac" or "ar1": the noise of the daily series
@@ -70,7 +71,8 @@ run = report.run_dir(run_name, reports_dir or paths.reports())
 moment = inputs.moments(interruption, tz, "interruption")[-1]
 inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
                           sources=sources, target=target, interruption=moment, by=by, tz=tz,
-                          seed=seed, scale=synthetic_scale, reading=reading)
+                          seed=seed, scale=synthetic_scale, reading=reading,
+                          min_coverage=min_coverage)
 print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} to "
       f"{inp.frame.index[-1]:%Y-%m-%d}; total {inp.y!r}, sources {list(inp.sources)}, "
       f"target {inp.target!r}; interruption {moment}")

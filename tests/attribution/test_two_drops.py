@@ -140,3 +140,11 @@ def test_the_second_drop_over_seeds() -> None:
         hits += bool(acc.residual["ci_low"] <= truth <= acc.residual["ci_high"])
         fell += acc.sources.set_index("source").loc["B", "status"] == "fell"
     assert hits >= 36 and fell >= 38, (hits, fell)
+
+
+def test_every_status_has_its_own_colour_in_the_figures():
+    from spamlab.attribution.results import STATUSES
+    from spamlab.plots.attribution import STATUS_COLOURS
+
+    assert set(STATUSES) <= set(STATUS_COLOURS)
+    assert len({STATUS_COLOURS[status] for status in STATUSES}) == len(set(STATUSES))

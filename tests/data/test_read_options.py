@@ -58,6 +58,9 @@ def test_each_reading_notebook_holds_the_options_in_one_parameter_and_passes_it(
     assert declared["reading"] == {}
     assert not set(declared) & set(OPTIONS), f"{notebook} lists reading options one by one"
     assert "reading=reading" in source, f"{notebook} does not pass its reading options"
+    # days under min_coverage are gaps: the same share in every notebook of a run
+    assert declared["min_coverage"] == inputs.MIN_COVERAGE
+    assert "min_coverage=min_coverage" in source
 
 
 @pytest.mark.parametrize("wrong, says", [

@@ -232,13 +232,14 @@ def test_reading_options_reach_the_notebooks(tmp_path, daily_csv):
                                   "--interruption", "2024-02-01", "--sep", ",", "--decimal", ".",
                                   "--date-format", "%Y-%m-%d", "--on-bad-rows", "drop",
                                   "--aggregate", "sum", "--ambiguous", "earlier",
-                                  "--nonexistent", "shift_forward", "--reports-dir", str(tmp_path)))
+                                  "--nonexistent", "shift_forward", "--min-coverage", "0.5",
+                                  "--reports-dir", str(tmp_path)))
     # one parameter, `reading`, carries the reading options given to the notebooks
     assert plan.parameters["reading"] == {
         "sep": ",", "decimal": ".", "date_format": "%Y-%m-%d",
         "on_bad_rows": "drop", "aggregate": "sum", "ambiguous": "earlier",
         "nonexistent": "shift_forward"}
-    assert plan.parameters["exposure_col"] is None
+    assert plan.parameters["exposure_col"] is None and plan.parameters["min_coverage"] == 0.5
     assert not set(plan.parameters) & {"sep", "decimal", "date_format", "on_bad_rows"}
 
 

@@ -47,6 +47,7 @@ MIN_DAYS_BEFORE, MIN_DAYS_AFTER = 14, 7
 READING: dict[str, tuple[str, Any]] = {
     **{option.name: (option.name, option.default) for option in fields(series.ReadOptions)},
     "exposure_col": ("exposure_col", None),
+    "min_coverage": ("min_coverage", inputs.MIN_COVERAGE),
 }
 #: notebook parameters that have their own option (a -p for them is refused)
 _OWN_OPTIONS: dict[str, str] = {
@@ -79,6 +80,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     reading.add_argument("--exposure-col", help="column with the fraction of each day observed, "
                          "the exposure of count models (default: 'covered' when the file has it, "
                          "as spamlab ingest writes; days with 0 are gaps)")
+    reading.add_argument("--min-coverage", type=float, default=inputs.MIN_COVERAGE,
+                         metavar="SHARE", help="days observed less than this share (of their "
+                         "hours in an hourly export, or by the covered column) are gaps "
+                         f"(default: {inputs.MIN_COVERAGE:g}; 0 keeps every day with data)")
     sources = parser.add_argument_group("what vanished (notebook 06, spamlab.attribution)")
     sources.add_argument("--sources", type=_names, help="with --data: the columns of the "
                          "sources the total (--value-col) is made of, e.g. rustock,bagle,other; "
@@ -388,19 +393,21 @@ def user_data_parameters(
 
 def notebook_reading(reading: dict[str, Any]) -> dict[str, Any]:
     """The notebooks' parameters for the :data:`READING` options given: ``reading`` (the
-    :class:`spamlab.series.ReadOptions` fields that differ from their defaults, checked)
-    and ``exposure_col``.
+    :class:`spamlab.series.ReadOptions` fields that differ from their defaults, checked),
+    ``exposure_col`` and ``min_coverage`` (options of :func:`spamlab.inputs.read_daily`).
 
     Examples
     --------
     >>> notebook_reading({"sep": ";", "encoding": "utf-8", "exposure_col": None})
-    {'reading': {'sep': ';'}, 'exposure_col': None}
+    {'reading': {'sep': ';'}, 'exposure_col': None, 'min_coverage': 0.25}
     """
-    options = {key: value for key, value in reading.items() if key != "exposure_col"}
+    own = ("exposure_col", "min_coverage")
+    options = {key: value for key, value in reading.items() if key not in own}
     chosen = series.read_options(**options).as_dict()
     defaults = series.ReadOptions().as_dict()
     return {"reading": {key: value for key, value in chosen.items() if value != defaults[key]},
-            "exposure_col": reading.get("exposure_col")}
+            "exposure_col": reading.get("exposure_col"),
+            "min_coverage": reading.get("min_coverage", inputs.MIN_COVERAGE)}
 
 
 def reading_note(name: str, attrs: dict[str, Any]) -> str:

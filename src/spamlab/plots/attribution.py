@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # type only: spamlab.attribution imports spamlab.its, whose r
 
 #: colour of each status in both figures
 STATUS_COLOURS = {"vanished": "tab:red", "fell": "tab:orange", "unchanged": "0.5",
-                  "grew": "tab:blue"}
+                  "grew": "tab:blue", "inconclusive": "tab:brown"}
 
 
 def plot_sources(acc: Accounting, data: pd.DataFrame, *, title: str = "", ylabel: str = "",
