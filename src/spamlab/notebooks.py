@@ -167,9 +167,12 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None,
     if partial:
         _check_same_parameters(plan)
     root = plan.out_dir.parent
+    _check_places(plan.out_dir)
     root.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(root, plan.name)
-    build_root = Path(tempfile.mkdtemp(prefix=f".{plan.name}.building-", dir=root))
+    # the owner's pid is in the name: a run interrupted before it could clean up (Ctrl-C,
+    # while its notebook threads still wrote) leaves a folder the next run can tell is dead
+    build_root = Path(tempfile.mkdtemp(prefix=f".{plan.name}.building-{os.getpid()}-", dir=root))
     (build_root / "pid").write_text(str(os.getpid()), encoding="utf-8")
     build = build_root / plan.name
     try:
@@ -279,23 +282,58 @@ def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],
     return took
 
 
+#: file that marks a folder as a failed run's partial build (the only kind replaced by the next)
+FAILED_MARK = ".spamlab-failed-run"
+
+
 def _raise_first(failure: BaseException, plan: RunPlan, build: Path) -> None:
-    """Raise a worker's failure in the main thread; a failed notebook keeps the partial run."""
+    """Raise a worker's failure in the main thread; a failed notebook keeps the partial run
+    in ``<name>.failed/``, replacing only an earlier failed build there (never anything else)."""
     if isinstance(failure, NotebookFailed):
+        (build / FAILED_MARK).write_text(f"{plan.name}\n", encoding="utf-8")
         failed = plan.out_dir.with_name(f"{plan.name}.failed")
+        number = 1
+        while failed.is_symlink() or (failed.exists() and not (failed / FAILED_MARK).is_file()):
+            number += 1  # someone else's folder (or link) of that name: left as it is
+            failed = plan.out_dir.with_name(f"{plan.name}.failed-{number}")
         _replace(build, failed)
         raise NotebookFailed(str(failure).replace(str(build), str(failed))) from None
     raise failure
 
 
+def _check_places(out_dir: Path) -> None:
+    """The run folder and the reports folder are folders (or absent), not files or links."""
+    root = out_dir.parent
+    if root.exists() and not root.is_dir():
+        raise ParameterError(f"--reports-dir {root} is a file, not a folder: move it or choose "
+                             f"another --reports-dir")
+    if out_dir.is_symlink():
+        raise ParameterError(f"the run folder {out_dir} is a symbolic link; a run replaces its "
+                             f"folder whole and never writes through a link: remove it or "
+                             f"choose another --name")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ParameterError(f"the run folder {out_dir} is a file, not a folder: move it or "
+                             f"choose another --name")
+
+
 def _remove_abandoned_builds(root: Path, name: str) -> None:
-    """Delete build folders of run ``name`` whose process is gone (a killed run's leftovers)."""
+    """Delete build folders of run ``name`` whose process is gone (a killed run's leftovers).
+
+    The owner is the pid in the folder's name (``.NAME.building-PID-*``) or, for folders of
+    older versions, in its ``pid`` file; a folder of a live process, of another user's, or
+    whose owner cannot be told is left alone.
+    """
     for folder in root.glob(f".{name}.building-*"):
+        if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+            continue
+        owner = folder.name[len(f".{name}.building-"):].split("-", 1)[0]
         try:
-            os.kill(int((folder / "pid").read_text(encoding="utf-8")), 0)
+            pid = int(owner) if owner.isdigit() else int(
+                (folder / "pid").read_text(encoding="utf-8"))
+            os.kill(pid, 0)
         except ProcessLookupError:
             shutil.rmtree(folder, ignore_errors=True)
-        except (OSError, ValueError):  # no pid file yet, or another user's process: leave it
+        except (OSError, ValueError):  # no owner to be found, or another user's process
             continue
 
 

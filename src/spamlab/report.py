@@ -181,6 +181,9 @@ def check_run_name(name: str) -> str:
         raise ParameterError(
             f"run name {name!r} is not usable as a folder name: use letters, digits, '.', '_', '-'"
         )
+    if re.search(r"\.failed(-\d+)?$", name):
+        raise ParameterError(f"run name {name!r}: names ending in '.failed' are where a failed "
+                             f"run keeps its partial notebooks; choose another name")
     return name
 
 

@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 from spamlab import notebooks
+from spamlab.errors import ParameterError
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("notebook_runs")]
 
@@ -113,6 +114,7 @@ CHILD = """
 import sys
 from pathlib import Path
 from spamlab import notebooks
+from spamlab.errors import ParameterError
 folder, label = Path(sys.argv[1]), sys.argv[2]
 root = folder / "reports"
 notebooks.execute_plan(notebooks.RunPlan(
@@ -149,3 +151,53 @@ def test_an_interrupted_run_leaves_the_previous_run_untouched(folder, monkeypatc
     assert json.loads((run / "results.json").read_text()) == {"label": "previous"}
     assert (run / "fragments" / "01-tiny.json").is_file()  # the old run is whole
     assert _leftovers(folder / "reports") == []
+
+
+def test_a_failed_run_never_deletes_a_folder_it_did_not_make(folder):
+    """Issue 22, case 4: a failed run `r` replaced `reports/r.failed/` whatever it held."""
+    theirs = folder / "reports" / "r.failed"
+    theirs.mkdir(parents=True)
+    (theirs / "results.json").write_text('{"theirs": true}')
+    with pytest.raises(notebooks.NotebookFailed, match=r"r\.failed-2/01-tiny\.ipynb"):
+        notebooks.execute_plan(_plan(folder, "bad", fail=True))
+    assert json.loads((theirs / "results.json").read_text()) == {"theirs": True}
+    # a second failure replaces its own earlier partial build, and nothing else
+    with pytest.raises(notebooks.NotebookFailed, match=r"r\.failed-2/01-tiny\.ipynb"):
+        notebooks.execute_plan(_plan(folder, "bad", fail=True))
+    assert sorted(p.name for p in (folder / "reports").iterdir() if "failed" in p.name) == [
+        "r.failed", "r.failed-2"]
+
+
+def test_a_run_folder_or_reports_folder_that_is_a_file_stops_before_any_notebook(folder):
+    """Issue 22, cases 4 and 10: every notebook ran, then the build was deleted."""
+    (folder / "reports").mkdir()
+    (folder / "reports" / "r").write_text("a file of mine")
+    with pytest.raises(ParameterError, match=r"run folder .*reports/r is a file"):
+        notebooks.execute_plan(_plan(folder, "x"))
+    assert (folder / "reports" / "r").read_text() == "a file of mine"
+    as_file = folder / "elsewhere"
+    as_file.write_text("not a folder")
+    plan = _plan(folder, "x")
+    with pytest.raises(ParameterError, match=r"--reports-dir .*elsewhere is a file"):
+        notebooks.execute_plan(notebooks.RunPlan("r", as_file / "r", plan.notebooks,
+                                                 plan.parameters, plan.notebooks_dir))
+
+
+def test_a_build_folder_left_by_an_interrupted_run_without_its_pid_file_is_removed(folder):
+    """Issue 22, case 11: Ctrl-C removed the pid file first, then the notebook threads wrote
+    into the build folder again; later runs never removed it."""
+    stale = folder / "reports" / f".r.building-{_dead_pid()}-abc"
+    (stale / "r" / "figures").mkdir(parents=True)
+    alive = folder / "reports" / ".r.building-1-abc"  # pid 1 is alive: left alone
+    alive.mkdir()
+    notebooks.execute_plan(_plan(folder, "after"))
+    assert not stale.exists() and alive.is_dir()
+
+
+def test_run_names_ending_in_failed_are_refused():
+    from spamlab import report
+
+    for name in ("x.failed", "x.failed-3"):
+        with pytest.raises(ParameterError, match="ending in '.failed'"):
+            report.check_run_name(name)
+    assert report.check_run_name("x.failed.not") == "x.failed.not"

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from spamlab.ingest.engines import run_tasks
-from spamlab.ingest.outputs import write_atomic
+from spamlab.ingest.outputs import refuse_link, write_atomic
 from spamlab.ingest.parse import TaskResult, shard_schema
 from spamlab.mail.containers import Task
 
@@ -38,6 +38,7 @@ def run_with_checkpoints(tasks: Sequence[Task], checkpoints: Path, *, engine: st
     next run tries it again. The other arguments go to
     :func:`spamlab.ingest.engines.run_tasks`.
     """
+    refuse_link(checkpoints, "the checkpoint folder")
     checkpoints.mkdir(parents=True, exist_ok=True)
     keys = [task_key(task) for task in tasks]
     results: dict[int, TaskResult] = {}

@@ -14,6 +14,7 @@ gives byte-identical files whatever the engine or the number of workers.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -187,6 +188,28 @@ def check_output(out: Path, inputs: Sequence[str | Path]) -> None:
 LOCK_FILE = ".spamlab-lock"
 
 
+def refuse_link(path: Path, what: str, *, planted: bool = False) -> None:
+    """Raise a DataError if ``path`` (inside an output folder) is a symbolic link.
+
+    Nothing inside an output folder is followed if it is a link: writing through it
+    would truncate or fill whatever it points to, outside the folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / LOCK_FILE).symlink_to(folder / "elsewhere")
+    >>> refuse_link(folder / LOCK_FILE, "the lock file")
+    Traceback (most recent call last):
+    spamlab.errors.DataError: ...spamlab-lock: the lock file is a symbolic link (to .../elsewhere); spamlab never writes through a link inside an output folder: remove it, or choose another --out
+    """
+    if planted or path.is_symlink():
+        target = os.readlink(path) if path.is_symlink() else "?"
+        raise DataError(f"{path}: {what} is a symbolic link (to {target}); spamlab never writes "
+                        f"through a link inside an output folder: remove it, or choose another "
+                        f"--out")
+
+
 @contextlib.contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """Hold ``out/.spamlab-lock`` (created with ``out``), so two ingestions cannot mix outputs.
@@ -200,7 +223,14 @@ def output_lock(out: Path) -> Iterator[None]:
         When another process holds the lock, naming the folder and that process.
     """
     out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    refuse_link(out / LOCK_FILE, "the lock file")
+    try:  # O_NOFOLLOW: a link planted after the check is refused by the kernel, not followed
+        fd = os.open(out / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        refuse_link(out / LOCK_FILE, "the lock file", planted=True)
+        raise
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
