@@ -14,9 +14,11 @@ This module parses the arguments and prints; the work is :func:`spamlab.ingest.i
 from __future__ import annotations
 
 import argparse
+import errno
 import re
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from spamlab.errors import ParameterError
 from spamlab.ingest import IngestOptions, ingest
@@ -69,8 +71,37 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
 
+#: the largest --header-limit / --member-limit (1 TiB) and --duplicate-window (ten years)
+MAX_SIZE, MAX_DURATION = 1 << 40, 3650 * 86400
+
+
+def check_inputs(paths: list[str]) -> None:
+    """Refuse an input that is a symbolic link loop (one line, not a traceback).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> folder = tempfile.mkdtemp()
+    >>> os.symlink(f"{folder}/b", f"{folder}/a"); os.symlink(f"{folder}/a", f"{folder}/b")
+    >>> check_inputs([f"{folder}/a"])
+    Traceback (most recent call last):
+    spamlab.errors.ParameterError: .../a: a symbolic link loop (it leads back to itself); give the file or folder itself
+    """
+    for path in paths:
+        try:
+            Path(path).resolve(strict=True)
+        except RuntimeError:  # Python's "symlink loop" (3.11-3.12)
+            raise ParameterError(f"{path}: a symbolic link loop (it leads back to itself); give "
+                                 f"the file or folder itself") from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ParameterError(f"{path}: a symbolic link loop (it leads back to itself); "
+                                     f"give the file or folder itself") from None
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Run the ingestion; 0 on success, 1 when some container could not be read to the end."""
+    check_inputs(args.paths)
     options = IngestOptions(
         tz=args.tz,
         duplicate_window=parse_duration(args.duplicate_window, "--duplicate-window"),
@@ -158,7 +189,11 @@ def parse_size(text: str, name: str) -> int:
     match = _SIZE.match(text)
     if not match or int(match.group(1)) == 0:
         raise ParameterError(f"{name}: {text!r} is not a size (use e.g. 65536, 64k, 64m)")
-    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    size = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    if size > MAX_SIZE:
+        raise ParameterError(f"{name}: {text!r} is more than spamlab reads of one message or "
+                             f"member ({MAX_SIZE >> 40} TiB); give a smaller size, e.g. 64m")
+    return size
 
 
 def parse_duration(text: str, name: str) -> int:
@@ -172,7 +207,11 @@ def parse_duration(text: str, name: str) -> int:
     match = _DURATION.match(text)
     if not match:
         raise ParameterError(f"{name}: {text!r} is not a duration (use e.g. 600, 30m, 6h, 1d)")
-    return int(float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()])
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2).lower()]
+    if not seconds <= MAX_DURATION:
+        raise ParameterError(f"{name}: {text!r} is longer than {MAX_DURATION // 86400} days; "
+                             f"give a shorter duration, e.g. 1d")
+    return int(seconds)
 
 
 def parse_time(text: str, name: str) -> int:
