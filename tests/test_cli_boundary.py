@@ -68,3 +68,17 @@ def test_a_full_disk_and_a_bug_are_one_line_and_debug_shows_the_traceback(trap, 
     assert "internal error: ZeroDivisionError" in _one_line(capsys)
     with pytest.raises(ZeroDivisionError):
         cli.main([*argv, "--debug"])
+
+
+@pytest.mark.parametrize("second", ["sub", "alias"])
+def test_overlapping_inputs_are_refused_not_read_twice(trap, tmp_path, capsys, second):
+    """Issue 22, case 3: `ingest trap trap/sub` or `trap` plus a link to it counted messages
+    without a Message-ID twice, exit 0."""
+    (trap / "sub").mkdir()
+    (trap / "sub" / "2.eml").write_bytes(MESSAGE)
+    (tmp_path / "alias").symlink_to(trap, target_is_directory=True)
+    other = trap / "sub" if second == "sub" else tmp_path / "alias"
+    assert cli.main(["ingest", str(trap), str(other), "--out", str(tmp_path / "out")]) == 2
+    line = _one_line(capsys)
+    assert ("lies inside" in line) if second == "sub" else ("are the same input" in line)
+    assert not (tmp_path / "out" / "daily_counts.csv").exists()

@@ -76,7 +76,8 @@ MAX_SIZE, MAX_DURATION = 1 << 40, 3650 * 86400
 
 
 def check_inputs(paths: list[str]) -> None:
-    """Refuse an input that is a symbolic link loop (one line, not a traceback).
+    """Refuse an input that is a symbolic link loop, or that overlaps another input (the same
+    file or folder under two names, or one inside the other): one line, not a traceback.
 
     Examples
     --------
@@ -87,9 +88,10 @@ def check_inputs(paths: list[str]) -> None:
     Traceback (most recent call last):
     spamlab.errors.ParameterError: .../a: a symbolic link loop (it leads back to itself); give the file or folder itself
     """
+    resolved: dict[str, Path] = {}
     for path in paths:
         try:
-            Path(path).resolve(strict=True)
+            resolved[path] = Path(path).resolve(strict=True)
         except RuntimeError:  # Python's "symlink loop" (3.11-3.12)
             raise ParameterError(f"{path}: a symbolic link loop (it leads back to itself); give "
                                  f"the file or folder itself") from None
@@ -97,6 +99,22 @@ def check_inputs(paths: list[str]) -> None:
             if exc.errno == errno.ELOOP:
                 raise ParameterError(f"{path}: a symbolic link loop (it leads back to itself); "
                                      f"give the file or folder itself") from None
+    _refuse_overlap(resolved)
+
+
+def _refuse_overlap(resolved: dict[str, Path]) -> None:
+    """Refuse two inputs where one is the other (a link to it) or lies inside it: their
+    messages would be read twice, and those without a Message-ID counted twice."""
+    items = list(resolved.items())
+    for i, (one, first) in enumerate(items):
+        for other, second in items[i + 1:]:
+            if first == second:
+                raise ParameterError(f"{one} and {other} are the same input (one leads to the "
+                                     f"other); give it once")
+            inner, outer = (other, one) if second.is_relative_to(first) else (one, other)
+            if second.is_relative_to(first) or first.is_relative_to(second):
+                raise ParameterError(f"{inner} lies inside {outer}, also given: its messages "
+                                     f"would be read twice; give {outer} alone")
 
 
 def run_command(args: argparse.Namespace) -> int:
