@@ -56,3 +56,36 @@ def test_without_links_the_same_ingest_works(trap, tmp_path):
     out = tmp_path / "out"
     assert main(["ingest", str(trap), "--out", str(out)]) == 0
     assert (out / "daily_counts.csv").is_file() and not (out / LOCK_FILE).is_symlink()
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.relative_to(out).parts[0].startswith(".spamlab")}
+
+
+def test_a_full_disk_while_writing_leaves_the_previous_output_whole(trap, tmp_path, monkeypatch,
+                                                                    capsys):
+    """Issue 22, case 2: the events were swapped in first, then the counts and the report
+    written; a full disk in between left run B's events with run A's counts and report."""
+    from spamlab.ingest import outputs
+
+    out = tmp_path / "out"
+    assert main(["ingest", str(trap), "--out", str(out)]) == 0
+    before = _snapshot(out)
+    (trap / "2.eml").write_bytes(MESSAGE.replace(b"<1@x>", b"<2@x>").replace(b"16 Mar", b"17 Mar"))
+    real = outputs.staged_file
+
+    def full_disk(path: Path, data: bytes, **kwargs: object) -> Path:
+        if path.name == "ingest_report.json":
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, data, **kwargs)
+
+    monkeypatch.setattr(outputs, "staged_file", full_disk)
+    assert main(["ingest", str(trap), "--out", str(out)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert _snapshot(out) == before  # run A whole: events, counts and report
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".") and
+                not p.name.startswith(".spamlab")]  # nothing staged is left behind
+    monkeypatch.setattr(outputs, "staged_file", real)
+    assert main(["ingest", str(trap), "--out", str(out)]) == 0
+    assert _snapshot(out) != before and "2011-03-17" in (out / "daily_counts.csv").read_text()

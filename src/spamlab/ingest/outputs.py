@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -39,18 +39,36 @@ _PARSED_TEXT = ("member", "time_source", "tz_flag", "message_id", "from_domain",
 
 def write_outputs(out: Path, frame: pd.DataFrame, daily: pd.DataFrame, report: dict[str, Any],
                   source: pa.Table | None = None) -> None:
-    """Write the events, the daily counts and, last, the report into ``out``.
+    """Write the events, the daily counts and the report into ``out``, all or nothing.
 
-    ``frame`` holds the classified messages (:func:`spamlab.ingest.rules.classify`),
-    ``source`` the merged task results of the same rows, if at hand.
+    Everything is first written beside its place (the events in a hidden sibling folder,
+    each file as a hidden temporary file, all synced); only then are they renamed into
+    place, the old report removed first and the new one renamed last, so ``out`` never
+    holds parts of two runs, and a failure while writing (a full disk) leaves the
+    previous complete output as it was. ``frame`` holds the classified messages
+    (:func:`spamlab.ingest.rules.classify`), ``source`` the merged task results of the
+    same rows, if at hand.
     """
     out.mkdir(parents=True, exist_ok=True)
     check_events_folder(out / "events")
-    replace_directory(out / "events", lambda staging: write_events(frame, staging, source))
-    csv = daily.to_csv(index=False, lineterminator="\n", na_rep="")
-    write_atomic(out / "daily_counts.csv", csv.encode("utf-8"))
-    text = json.dumps(report, indent=2, sort_keys=True, ensure_ascii=True) + "\n"
-    write_atomic(out / "ingest_report.json", text.encode("ascii"))
+    csv = daily.to_csv(index=False, lineterminator="\n", na_rep="").encode("utf-8")
+    text = (json.dumps(report, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+    staged: list[Path] = []
+    events = _staging_folder(out / "events")
+    try:
+        write_events(frame, events, source)
+        staged.append(staged_file(out / "daily_counts.csv", csv))
+        staged.append(staged_file(out / "ingest_report.json", text))
+        # the commit: renames only; without a report the folder never looks complete
+        (out / "ingest_report.json").unlink(missing_ok=True)
+        _swap_in(events, out / "events")
+        os.replace(staged[0], out / "daily_counts.csv")
+        os.replace(staged[1], out / "ingest_report.json")
+    except BaseException:
+        shutil.rmtree(events, ignore_errors=True)
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -66,6 +84,17 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
     >>> write_atomic(target, b"hello"); target.read_bytes()
     b'hello'
     """
+    temporary = staged_file(path, data, durable=durable)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def staged_file(path: Path, data: bytes, *, durable: bool = True) -> Path:
+    """Write ``data`` to a new hidden temporary file beside ``path`` (synced unless not
+    ``durable``) and return it, for the caller to rename into place; removed on failure."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -75,33 +104,29 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = True) -> None:
             stream.flush()
             if durable:
                 os.fsync(stream.fileno())
-        os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    return Path(temporary)
 
 
-def replace_directory(target: Path, build: Callable[[Path], None]) -> None:
-    """Build a folder in a temporary sibling, then swap it in place of ``target``.
-
-    The caller checks first that ``target`` holds only what it may replace
-    (:func:`check_events_folder`): the old folder is deleted.
-    """
+def _staging_folder(target: Path) -> Path:
+    """A new hidden sibling folder of ``target``, with the user's umask (mkdtemp makes 0700)."""
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        os.chmod(staging, 0o777 & ~current_umask())  # mkdtemp makes 0700
-        build(staging)
-        if target.exists():
-            retired = target.with_name(f".{target.name}.old")
-            shutil.rmtree(retired, ignore_errors=True)
-            os.replace(target, retired)
-            os.replace(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    os.chmod(staging, 0o777 & ~current_umask())
+    return staging
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Rename folder ``staging`` to ``target``, deleting the folder ``target`` was."""
+    if target.exists():
+        retired = target.with_name(f".{target.name}.old")
+        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(target, retired)
+        os.replace(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, target)
 
 
 def current_umask() -> int:
