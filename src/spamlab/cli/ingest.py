@@ -33,7 +33,8 @@ _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the ``ingest`` arguments to ``parser``."""
     parser.add_argument("paths", nargs="+", metavar="PATH",
-                        help="mbox files, maildirs, folders of message files, .7z/.zip/.tar(.gz|.bz2|.xz)")
+                        help="mbox files (also .gz/.bz2/.xz), maildirs, folders of message files, "
+                        ".7z/.zip/.tar(.gz|.bz2|.xz)")
     parser.add_argument("--out", required=True, metavar="DIR",
                         help="output folder: daily_counts.csv, events/, ingest_report.json")
     parser.add_argument("--engine", choices=("local", "dask"), default="local")

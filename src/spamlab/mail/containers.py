@@ -9,6 +9,9 @@ of each message (plus a little) are ever kept in memory.
 Archives (.zip, .tar, .tar.gz/.bz2/.xz, .7z) are read as streams. Member names
 are only used as labels, never as paths to write to, and a member whose size
 exceeds ``member_limit`` is reported (``"member_too_large"``) instead of read.
+A .gz/.bz2/.xz file that is not a tar is read as what it decompresses to (an
+mbox or one message). Every label passes through :func:`printable_name`, so a
+name that is not UTF-8 is carried as escaped text (``caf\\xe9.eml``).
 
 Examples
 --------
@@ -56,7 +59,10 @@ ARCHIVE_SUFFIXES: dict[str, str] = {
     ".tar.bz2": "tar", ".txz": "tar", ".tar.xz": "tar",
 }
 MBOX_SUFFIXES = (".mbox", ".mbx")
-_KNOWN_SUFFIXES = (*ARCHIVE_SUFFIXES, *MBOX_SUFFIXES)
+#: A single compressed file (not a tar): read as what it decompresses to (an mbox or a message).
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+_KNOWN_SUFFIXES = (*ARCHIVE_SUFFIXES, *MBOX_SUFFIXES, *COMPRESSED_SUFFIXES)
+_Decompressed = gzip.GzipFile | bz2.BZ2File | lzma.LZMAFile
 _MAGIC = ((b"7z\xbc\xaf\x27\x1c", "7z"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"),
           (b"\x1f\x8b", "tar"), (b"BZh", "tar"), (b"\xfd7zXZ\x00", "tar"))
 _READ_CHUNK = 1024 * 1024
@@ -116,7 +122,8 @@ def discover(paths: Sequence[str | Path]) -> list[Container]:
     """Expand input paths into containers, in a deterministic (sorted) order.
 
     A file is classified by its name and, for a file given directly, its first
-    bytes: archives by suffix or magic number, mbox by ``.mbox``/``.mbx`` or a
+    bytes: archives by suffix or magic number (a .gz/.bz2/.xz file holding no tar is
+    ``"compressed"``: an mbox or message once decompressed), mbox by ``.mbox``/``.mbx`` or a
     leading ``From `` line, anything else is a single message. A directory with
     ``cur/`` and ``new/`` is a maildir; any other directory is walked, its loose
     files forming one ``tree`` container per input argument.
@@ -145,9 +152,10 @@ def discover(paths: Sequence[str | Path]) -> list[Container]:
                             "cannot be read as mail)")
         elif (kind := _sniff_file(path)) == "tree":  # a loose message: a one-file tree
             real = path.resolve()  # a symlink given by name is followed; its name is the label
-            containers.append(Container("tree", real.parent, path.name, (real.name,)))
+            containers.append(Container("tree", real.parent, printable_name(path.name),
+                                        (real.name,)))
         else:
-            containers.append(Container(kind, path, path.name))
+            containers.append(Container(kind, path, printable_name(path.name)))
     _check_unique_names(containers)
     return containers
 
@@ -174,7 +182,7 @@ def _walk_directory(root: Path) -> list[Container]:
     whose reader rejects it with a reason (:func:`_read_files`) instead of
     following, blocking on or skipping it silently.
     """
-    base = root.name or root.resolve().name
+    base = printable_name(root.name or root.resolve().name)
     if _is_maildir(root):
         return [_maildir(root, base)]
     found: list[Container] = []
@@ -189,14 +197,17 @@ def _walk_directory(root: Path) -> list[Container]:
             relative = f"{here}/{entry.name}" if here else entry.name
             if entry.is_dir(follow_symlinks=False):
                 if _is_maildir(Path(entry.path)):
-                    found.append(_maildir(Path(entry.path), f"{base}/{relative}"))
+                    found.append(_maildir(Path(entry.path), f"{base}/{printable_name(relative)}"))
                 else:
                     pending.append((entry.path, relative))
             elif not entry.is_file(follow_symlinks=False):
                 loose.append(relative)
                 special.add(relative)
             elif (kind := _kind_from_name(entry.name)) != "tree":
-                found.append(Container(kind, Path(entry.path), f"{base}/{relative}"))
+                if kind == "compressed":
+                    kind = _compressed_kind(Path(entry.path))
+                found.append(Container(kind, Path(entry.path),
+                                       f"{base}/{printable_name(relative)}"))
             else:
                 loose.append(relative)
     if loose:
@@ -225,25 +236,75 @@ def _maildir(root: Path, label: str) -> Container:
     return Container("maildir", root, label, tuple(names), frozenset(special))
 
 
+def printable_name(name: str) -> str:
+    """A file or member name as printable UTF-8 text: undecodable bytes become ``\\xNN``.
+
+    Names come from the filesystem or an archive as ``str`` holding surrogate escapes
+    (:func:`os.fsdecode`) for bytes that are not UTF-8; such a name cannot be written
+    to Arrow, Parquet or JSON, so every label passes through here first.
+
+    Examples
+    --------
+    >>> printable_name(os.fsdecode(b"caf\\xe9.eml")), printable_name("café.eml")
+    ('caf\\\\xe9.eml', 'café.eml')
+    """
+    try:
+        raw = os.fsencode(name)
+    except UnicodeEncodeError:  # a surrogate that no byte escapes to
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", "backslashreplace")
+
+
 def _kind_from_name(name: str) -> str:
     lower = name.lower()
     if lower.endswith(_KNOWN_SUFFIXES):
         for suffix, kind in ARCHIVE_SUFFIXES.items():
             if lower.endswith(suffix):
                 return kind
-        return "mbox"
+        return "compressed" if lower.endswith(COMPRESSED_SUFFIXES) else "mbox"
     return "mbox" if lower == "mbox" else "tree"
+
+
+def _compressed_kind(path: Path) -> str:
+    """``"tar"`` for a compressed tar, else ``"compressed"`` (a compressed mbox or message).
+
+    Only the first 512 decompressed bytes are read: a tar starts with a header
+    block holding ``ustar`` at offset 257. A file that cannot be decompressed is
+    ``"compressed"``, whose reader reports it.
+    """
+    try:
+        stream = _decompressing(path)
+        if stream is None:
+            return "compressed"
+        with stream:
+            start = stream.read(512)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error):
+        return "compressed"
+    return "tar" if start[257:262] == b"ustar" else "compressed"
+
+
+def _decompressing(path: Path) -> _Decompressed | None:
+    """A decompressing reader of a gzip, bzip2 or xz file, by its magic number (else ``None``)."""
+    with open(path, "rb") as handle:
+        magic = handle.read(6)
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(path)
+    if magic.startswith(b"BZh"):
+        return bz2.BZ2File(path)
+    return lzma.LZMAFile(path) if magic.startswith(b"\xfd7zXZ\x00") else None
 
 
 def _sniff_file(path: Path) -> str:
     kind = _kind_from_name(path.name)
+    if kind == "compressed":
+        return _compressed_kind(path)
     if kind != "tree":
         return kind
     with open(path, "rb") as handle:
         start = handle.read(512)
     for magic, magic_kind in _MAGIC:
         if start.startswith(magic):
-            return magic_kind
+            return _compressed_kind(path) if magic_kind == "tar" else magic_kind
     if len(start) >= 262 and start[257:262] == b"ustar":
         return "tar"
     return "mbox" if start.startswith(b"From ") else "tree"
@@ -357,11 +418,15 @@ def read_task(task: Task, sink: MessageSink) -> int:
     """
     readers: dict[str, Callable[[Task, MessageSink], int]] = {
         "tree": _read_files, "maildir": _read_files, "mbox": _read_mbox, "zip": _read_zip,
-        "tar": _read_tar, "7z": _read_7z,
+        "tar": _read_tar, "7z": _read_7z, "compressed": _read_compressed,
     }
+
+    def labelled(member: str, data: bytes, problem: str) -> None:  # labels must be printable
+        sink(printable_name(member), data, problem)
+
     if task.container.kind not in ARCHIVE_KINDS:
-        return readers[task.container.kind](task, sink)
-    members = _MboxMembers(sink, task.header_limit + 4)
+        return readers[task.container.kind](task, labelled)
+    members = _MboxMembers(labelled, task.header_limit + 4)
     return readers[task.container.kind](task, members) + members.extra
 
 
@@ -681,6 +746,42 @@ def _bounded_read(stream: IO[bytes], want: int, limit: int) -> tuple[bytes, int]
         _keep(head, chunk, want)
         total += len(chunk)
     return bytes(head), total
+
+
+def _read_compressed(task: Task, sink: MessageSink) -> int:
+    """A gzip, bzip2 or xz file that is not a tar: an mbox, or one message, once decompressed.
+
+    At most ``member_limit`` decompressed bytes are read: a larger content is
+    rejected as ``member_too_large``. Labels are ``@offset`` in the decompressed
+    bytes, as for an mbox.
+
+    Raises
+    ------
+    DataError
+        When the file is not a complete gzip, bzip2 or xz stream.
+    """
+    path = task.container.path
+    want = task.header_limit + 4
+    try:
+        stream = _decompressing(path)
+        if stream is None:
+            raise DataError(f"{task.container.name}: named like a compressed file but not gzip, "
+                            "bzip2 or xz; rename or recompress it")
+        with stream:
+            data, total = _bounded_read(stream, want, task.member_limit)  # type: ignore[arg-type]
+    except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
+        raise DataError(f"{task.container.name}: compressed file unreadable or truncated "
+                        f"({exc}); check or re-download it") from None
+    if total > task.member_limit:
+        sink("@0", b"", "member_too_large")
+        return 1
+    if is_archive(data):
+        sink("@0", data[:want], "nested_archive")
+        return 1
+    if data.startswith(b"From "):
+        return _split_mbox(data, 0, len(data), want, sink, "@")
+    sink("@0", data, "")
+    return 1
 
 
 def _read_zip(task: Task, sink: MessageSink) -> int:

@@ -341,21 +341,54 @@ def _collect_fields(block: bytes) -> tuple[dict[bytes, bytes], list[bytes]]:
     return first, received
 
 
+#: ``;`` of the topmost Received header tried as the start of its date, from the last one
+#: back (a ``;`` may also stand in a comment after the date); bounds the work per header.
+DATE_CANDIDATES = 8
+#: Bytes after a ``;`` (or of a Date header) read as a date: a date with its zone comment
+#: and folding takes well under 100, so parsing never grows with the header's length.
+DATE_SPAN = 256
+
+
 def _arrival(received: list[bytes], date: bytes | None) -> tuple[int | None, str, str]:
-    """(epoch, source, tz flag) from the topmost Received date, else the Date header."""
+    """(epoch, source, tz flag) from the topmost Received date, else the Date header.
+
+    Linear in the header's length: the last :data:`DATE_CANDIDATES` ``;`` are tried,
+    then the first one, each on at most :data:`DATE_SPAN` bytes.
+
+    Examples
+    --------
+    >>> _arrival([b"from x by trap; 14 Mar 2011 10:00:00 +0000 (a; b)"], None)
+    (1300096800, 'received', '')
+    """
     if received:
-        top = received[0]
-        semi = top.rfind(b";")
-        while semi != -1:  # (a ";" may also stand in a comment after the date)
-            parsed = _parse_date_text(top[semi + 1:].strip())
+        for semi in _date_semicolons(received[0]):
+            parsed = _parse_date_text(received[0][semi + 1:semi + 1 + DATE_SPAN].strip())
             if parsed is not None:
                 return parsed[0], "received", parsed[1]
-            semi = top.rfind(b";", 0, semi)
     if date is not None:
-        parsed = _parse_date_text(date.strip())
+        parsed = _parse_date_text(date[:DATE_SPAN].strip())
         if parsed is not None:
             return parsed[0], "date", parsed[1]
     return None, "", ""
+
+
+def _date_semicolons(top: bytes) -> list[int]:
+    """Offsets of the ``;`` that may precede a Received header's date, most likely first.
+
+    Examples
+    --------
+    >>> _date_semicolons(b"a;b;c"), _date_semicolons(b"x" + b";" * 20)[-2:]
+    ([3, 1], [13, 1])
+    """
+    found: list[int] = []
+    semi = top.rfind(b";")
+    while semi != -1 and len(found) < DATE_CANDIDATES:
+        found.append(semi)
+        semi = top.rfind(b";", 0, semi)
+    first = top.find(b";")
+    if semi != -1 and first not in found:
+        found.append(first)
+    return found
 
 
 def parse_date(value: bytes) -> ParsedDate | None:
