@@ -18,7 +18,8 @@ from spamlab.ingest import fetch
 
 
 def _bytes(seed: int, size: int) -> bytes:
-    return random.Random(seed).randbytes(size)
+    """``size`` random bytes that start like a 7z archive."""
+    return fetch.SEVEN_Z_SIGNATURE + random.Random(seed).randbytes(size - 6)
 
 
 FILES = {"2010.7z": _bytes(1, 50_000), "2011.7z": _bytes(2, 200_000),

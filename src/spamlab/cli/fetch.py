@@ -54,7 +54,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print which files hold the months and their announced sizes; "
                              "download nothing")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="time allowed for each whole request (the index page, each "
+                             "download attempt), not per read; past it a download goes on "
+                             "only at 100 KiB/s or more on average since; default 60")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 

@@ -25,8 +25,17 @@ Downloads are safe to interrupt and resume:
 - the size must equal what the server announced, and no download may exceed
   ``max_bytes`` (default 20 GiB), announced or not.
 
-The file is renamed into place only after these checks (and the SHA-256 check
-when an expected digest is given). Each downloaded file is recorded in
+Nothing is trusted: only http(s) URLs are followed (an index link or redirect
+to ``file:``, ``data:``, ``ftp:`` ... is refused, naming it); a 206 is spliced
+only when it carries the same validator as the partial download, else the
+download restarts from byte 0; each request (the index page, each download
+attempt) has one deadline for the whole transfer, not per socket read:
+``timeout`` seconds for the index page; a download may go on past it only while it
+has brought at least 100 KiB per second of the time since (a slow-trickling server is
+cut off, a large file at a normal speed is not); a body declared ``text/*`` or not
+starting with the 7z signature is refused. The file is renamed into place only after these checks (and the
+SHA-256 check when an expected digest is given), and the ledger is validated
+before anything is downloaded and written only after the file is in place. Each downloaded file is recorded in
 ``DEST/sources.json`` (the URL requested, the final URL after redirects,
 retrieval time, bytes, SHA-256), rendered as ``DEST/PROVENANCE.md`` in the
 style of ``data/raw/README.md``. A file already present is not downloaded
@@ -40,8 +49,11 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
+import math
 import re
+import stat
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -53,7 +65,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from spamlab.errors import DataError
+from spamlab.errors import DataError, ParameterError
 from spamlab.ingest.outputs import write_atomic
 
 SOURCES = {"untroubled": "http://untroubled.org/spam/"}
@@ -64,6 +76,12 @@ DEFAULT_MAX_BYTES = 20 * 1024**3
 _CHUNK = 1024 * 1024
 _INDEX_LIMIT = 16 * 1024 * 1024
 _LINK = re.compile(r"""href\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+#: the first bytes of every 7z archive
+SEVEN_Z_SIGNATURE = b"7z\xbc\xaf\x27\x1c"
+_SCHEMES = ("http", "https")
+#: past --timeout a download must have brought this many bytes per second of the time since
+_MIN_RATE = 100 * 1024
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 
 Log = Callable[[str], None]
 
@@ -118,6 +136,9 @@ def read_checksums(path: Path) -> dict[str, str]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise DataError(f"{path}: cannot read checksums ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not a UTF-8 text file (byte {exc.start}); expected "
+                        "sha256sum-style 'SHA256  NAME' lines") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -138,22 +159,79 @@ def read_index(base_url: str, *, timeout: float = 60.0) -> dict[str, str]:
     Raises
     ------
     DataError
-        When the page cannot be read or links no archive file.
+        When the page cannot be read within ``timeout`` seconds (the whole
+        transfer), links no archive file, or links one that is not http(s) or
+        not a valid URL.
     """
     index_url = base_url.rstrip("/") + "/"
-    with _open(urllib.request.Request(index_url), timeout) as response:
+    _check_url(index_url, "--base-url")
+    deadline = time.monotonic() + check_timeout(timeout)
+    with _open(urllib.request.Request(index_url), timeout, deadline=deadline) as response:
         final = response.geturl()
-        page = response.read(_INDEX_LIMIT).decode("utf-8", errors="replace")
+        page = _read_page(response, final, deadline).decode("utf-8", errors="replace")
     offered = {}
     for href in _LINK.findall(page):
-        path = urllib.parse.unquote(urllib.parse.urlsplit(href).path)
+        try:
+            path = urllib.parse.unquote(urllib.parse.urlsplit(href).path)
+            url = urllib.parse.urljoin(final, href)
+        except ValueError:
+            if ARCHIVE_NAME.match(href.rsplit("/", 1)[-1]):
+                raise DataError(f"{index_url}: the index links {href!r}, which is not a valid "
+                                "URL; use a mirror whose index is well formed") from None
+            continue
         name = path.rsplit("/", 1)[-1]
         if ARCHIVE_NAME.match(name):
-            offered[name] = urllib.parse.urljoin(final, href)
+            _check_url(url, f"the index {index_url} links {href!r}, which")
+            offered[name] = url
     if not offered:
         raise DataError(f"{index_url}: the index page links no archive files (names like "
                         "2011.7z or 2023-02.7z); is --base-url the archive's folder?")
     return offered
+
+
+def check_timeout(timeout: float) -> float:
+    """``timeout`` when it is a finite number of seconds above 0.
+
+    Raises
+    ------
+    ParameterError
+        For 0, negative, NaN or infinite values.
+    """
+    if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise ParameterError(f"--timeout: {timeout!r} is not a number of seconds above 0 "
+                             "(e.g. 60)")
+    return float(timeout)
+
+
+def _check_url(url: str, what: str) -> None:
+    """Refuse any URL but http(s): ``file:``, ``data:``, ``ftp:`` ... would copy other data."""
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in _SCHEMES:
+        raise DataError(f"{what} is not an http(s) URL ({url!r}); spamlab fetch downloads only "
+                        "over http or https")
+
+
+def _read_page(response: Any, url: str, deadline: float) -> bytes:
+    """The body (at most the index limit), failing when ``deadline`` passes."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < _INDEX_LIMIT:
+        _check_deadline(deadline, url)
+        try:
+            chunk = response.read1(min(_CHUNK, _INDEX_LIMIT - size))
+        except (http.client.HTTPException, OSError) as exc:
+            raise DataError(f"{url}: reading the index failed ({type(exc).__name__})") from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _check_deadline(deadline: float | None, url: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise DataError(f"{url}: the transfer did not finish within --timeout; "
+                        "raise --timeout or try again later")
 
 
 def plan_files(months: list[str], offered: Mapping[str, str], *,
@@ -239,7 +317,9 @@ def fetch_months(source: str, months: list[str], dest: Path, *, base_url: str,
     expected_sha256
         ``{file name: sha256}`` to verify against (``--checksums``).
     timeout, progress
-        Per-request timeout in seconds; a progress bar on a terminal.
+        Seconds allowed for each whole request (the index page, each download
+        attempt: one deadline, not per socket read; past it a download goes on
+        only at 100 KiB/s or more on average since); a progress bar on a terminal.
     max_bytes
         Largest download accepted, whether or not the server announces a size.
     log
@@ -252,11 +332,16 @@ def fetch_months(source: str, months: list[str], dest: Path, *, base_url: str,
         fetch_months("untroubled", ["2011-02", "2011-03"], Path("raw"),
                      base_url=SOURCES["untroubled"])   # downloads 2011.7z once
     """
-    options = _Options(timeout, progress, max_bytes, log or (lambda line: None))
+    options = _Options(check_timeout(timeout), progress, max_bytes, log or (lambda line: None))
+    if dest.exists() and not dest.is_dir():
+        raise DataError(f"--dest {dest}: exists and is not a folder; name a folder to download into")
+    ledger = _load_ledger(dest)
     offered = read_index(base_url, timeout=timeout)
     plan = plan_files(months, offered, index_url=base_url)
-    dest.mkdir(parents=True, exist_ok=True)
-    ledger = _load_ledger(dest)
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"--dest {dest}: cannot create the folder ({exc.strerror})") from None
     fetched = []
     for item in plan:
         result = _fetch_one(item, dest / item.name, ledger.get(item.name),
@@ -273,15 +358,23 @@ def fetch_months(source: str, months: list[str], dest: Path, *, base_url: str,
 
 def remote_size(url: str, *, timeout: float = 60.0) -> int | None:
     """The size a server announces for ``url`` (a HEAD request), ``None`` when it does not."""
-    with _open(urllib.request.Request(url, method="HEAD"), timeout) as response:
+    with _open(urllib.request.Request(url, method="HEAD"), check_timeout(timeout)) as response:
         length = response.headers.get("Content-Length", "")
-    return int(length) if length.isdigit() else None
+    return int(length) if _DIGITS.fullmatch(length) else None
 
 
-def _open(request: urllib.request.Request, timeout: float, *, allow: int = 0) -> Any:
-    """The response to ``request`` (redirects followed); ``None`` for HTTP status ``allow``."""
+def _open(request: urllib.request.Request, timeout: float, *, allow: int = 0,
+          deadline: float | None = None) -> Any:
+    """The response to ``request`` (redirects followed); ``None`` for HTTP status ``allow``.
+
+    The socket timeout is never longer than what remains until ``deadline``; a
+    redirect to anything but http(s) is refused.
+    """
+    if deadline is not None:
+        _check_deadline(deadline, request.full_url)
+        timeout = max(0.01, min(timeout, deadline - time.monotonic()))
     try:
-        return urllib.request.urlopen(request, timeout=timeout)
+        response = urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == allow:
@@ -290,6 +383,13 @@ def _open(request: urllib.request.Request, timeout: float, *, allow: int = 0) ->
     except (urllib.error.URLError, OSError) as exc:
         raise DataError(f"{request.full_url}: cannot connect "
                         f"({getattr(exc, 'reason', exc)})") from None
+    except (http.client.HTTPException, ValueError) as exc:
+        raise DataError(f"{request.full_url}: invalid answer or URL ({exc})") from None
+    if urllib.parse.urlsplit(response.geturl()).scheme.lower() not in _SCHEMES:
+        response.close()
+        raise DataError(f"{request.full_url}: redirected to {response.geturl()!r}, which is not "
+                        "http(s); refused")
+    return response
 
 
 def _fetch_one(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
@@ -297,6 +397,8 @@ def _fetch_one(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
     if target.is_file():
         return _present(item, target, record, expected)
     partial = target.with_name(target.name + ".part")
+    for path in (partial, _state_path(partial)):
+        _check_regular(path)
     final_url, total = _download(item.url, partial, options)
     size = partial.stat().st_size
     if total is not None and size != total:
@@ -304,6 +406,7 @@ def _fetch_one(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
             _discard(partial)
         raise DataError(f"{final_url}: got {size} of {total} bytes; run the command again "
                         + ("to download it again" if size > total else "to resume"))
+    _check_signature(partial, final_url)
     digest = sha256_of(partial)
     checked = "size matches what the server announced" if total is not None else \
         "size not announced by the server (no Content-Length)"
@@ -317,6 +420,28 @@ def _fetch_one(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
     retrieved = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return FetchedFile(target.name, final_url, item.url, size, digest, retrieved, True, checked,
                        item.months)
+
+
+def _check_regular(path: Path) -> None:
+    """Refuse a leftover ``NAME.part`` (or its state) that is a folder, link or device."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{path}: exists and is not a regular file (a folder or link?); "
+                        "remove it and run the command again")
+
+
+def _check_signature(partial: Path, url: str) -> None:
+    """Refuse (and delete) a download that does not start like a 7z archive."""
+    with open(partial, "rb") as stream:
+        head = stream.read(64)
+    if head.startswith(SEVEN_Z_SIGNATURE):
+        return
+    _discard(partial)
+    raise DataError(f"{url}: the server sent something that is not a 7z archive (it starts "
+                    f"{head[:40]!r}); refused and deleted; check --base-url or try again later")
 
 
 def _present(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
@@ -359,15 +484,20 @@ def _attempt(url: str, partial: Path, offset: int, state: dict[str, str],
              options: _Options) -> tuple[str, int | None] | None:
     """One request; ``None`` when resuming from ``offset`` is impossible (restart from 0)."""
     headers = {"Range": f"bytes={offset}-", "If-Range": _validator(state)} if offset else {}
+    deadline = time.monotonic() + options.timeout
     response = _open(urllib.request.Request(url, headers=headers), options.timeout,
-                     allow=416 if offset else 0)
+                     allow=416 if offset else 0, deadline=deadline)
     if response is None:
         return None  # 416: the part is longer than the file (or the server cannot resume)
     with response:
         final = response.geturl()
+        declared = response.headers.get("Content-Type", "")
+        if declared.lower().startswith("text/"):
+            raise DataError(f"{final}: the server sent {declared!r} (HTTP {response.status}), "
+                            "not a 7z archive; check --base-url or try again later")
         start, total = _body_start(response, offset, final)
-        if start and _validator(_response_state(url, response)) not in ("", _validator(state)):
-            return None  # a 206 of another version of the file (the server ignored If-Range)
+        if start and _validator(_response_state(url, response)) != _validator(state):
+            return None  # a 206 of another (or an unknown) version of the file
         if total is not None and total > options.max_bytes:
             raise DataError(f"{final}: the server announces {total} bytes, more than the "
                             f"--max-bytes limit of {options.max_bytes}; raise it to download")
@@ -377,7 +507,7 @@ def _attempt(url: str, partial: Path, offset: int, state: dict[str, str],
                             "rewriting the partial download from byte 0")
             _save_state(partial, _response_state(url, response))
         options.log(f"downloading {partial.name[:-5]}: {_size_text(total)} from {final}")
-        _write_body(response, partial, start, total, options, final)
+        _write_body(response, partial, start, total, options, final, deadline)
     return final, total
 
 
@@ -385,7 +515,7 @@ def _body_start(response: Any, offset: int, url: str) -> tuple[int, int | None]:
     """Where the body starts in the file, and the file's announced size."""
     length = response.headers.get("Content-Length", "")
     if response.status != 206:
-        return 0, int(length) if length.isdigit() else None
+        return 0, int(length) if _DIGITS.fullmatch(length) else None
     match = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", response.headers.get("Content-Range", ""))
     if not match:
         raise DataError(f"{url}: a partial answer (206) without a valid Content-Range "
@@ -398,26 +528,38 @@ def _body_start(response: Any, offset: int, url: str) -> tuple[int, int | None]:
 
 
 def _write_body(response: Any, partial: Path, start: int, total: int | None,
-                options: _Options, url: str) -> None:
+                options: _Options, url: str, deadline: float) -> None:
     """Write the body at ``start`` (truncating the file there), at most ``max_bytes`` in all."""
     with open(partial, "r+b" if start and partial.is_file() else "wb") as sink, \
             _bar(options.progress, partial.name, total, start) as bar:
         sink.seek(start)
         sink.truncate()
-        written = _copy(response, sink, bar, url, options.max_bytes - start)
+        written = _copy(response, sink, bar, url, options.max_bytes - start, deadline)
     if written is None:
         _discard(partial)
         raise DataError(f"{url}: more than the --max-bytes limit of {options.max_bytes} bytes "
                         "arrived (the server announced no size); download aborted and deleted")
 
 
-def _copy(response: Any, sink: Any, bar: Any, url: str, limit: int) -> int | None:
+def _copy(response: Any, sink: Any, bar: Any, url: str, limit: int,
+          deadline: float | None = None) -> int | None:
     """Copy the body in chunks; ``None`` beyond ``limit`` bytes. An interrupted transfer
-    keeps what arrived for a resume."""
+    (or one too slow past ``deadline``) keeps what arrived for a resume.
+
+    Past ``deadline`` (the request's start plus ``--timeout``) a transfer goes on only while
+    it has brought at least :data:`_MIN_RATE` bytes per second of the time since: a large
+    file at a normal speed finishes, a server trickling bytes is cut off a second later.
+    """
     written = 0
     try:
         while True:
-            chunk = response.read(_CHUNK)
+            overdue = 0.0 if deadline is None else time.monotonic() - deadline
+            if overdue > 0 and written < _MIN_RATE * overdue:
+                sink.flush()
+                raise DataError(f"{url}: the download is too slow (under {_MIN_RATE // 1024} "
+                                f"KiB/s after --timeout); run the command again to resume "
+                                f"(or raise --timeout)")
+            chunk = response.read1(_CHUNK)
             if not chunk:
                 return written
             written += len(chunk)
@@ -493,10 +635,21 @@ def _load_ledger(dest: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["files"]
-    except (ValueError, KeyError, TypeError):
-        raise DataError(f"{path}: not a spamlab provenance file "
-                        "(expected a 'files' object)") from None
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        files = None
+    if not isinstance(files, dict):
+        raise DataError(f"{path}: not a spamlab provenance file (expected a 'files' object); "
+                        "move it away to start a new ledger")
+    for name, entry in files.items():
+        missing = [key for key in _LEDGER_KEYS if not isinstance(entry, dict) or key not in entry]
+        if missing:
+            raise DataError(f"{path}: the entry for {name!r} lacks {', '.join(missing)}; "
+                            "fix or delete that entry")
+    return files
+
+
+_LEDGER_KEYS = ("source", "url", "retrieved", "bytes", "sha256")
 
 
 def _save_ledger(dest: Path, ledger: dict[str, dict[str, Any]]) -> None:
