@@ -82,3 +82,12 @@ def test_overlapping_inputs_are_refused_not_read_twice(trap, tmp_path, capsys, s
     line = _one_line(capsys)
     assert ("lies inside" in line) if second == "sub" else ("are the same input" in line)
     assert not (tmp_path / "out" / "daily_counts.csv").exists()
+
+
+def test_one_mbox_under_two_hard_linked_names_is_refused(tmp_path, capsys):
+    mbox = tmp_path / "trap.mbox"
+    mbox.write_bytes(b"From x Wed Mar 16 10:00:00 2011\n" + MESSAGE)
+    (tmp_path / "copy.mbox").hardlink_to(mbox)
+    argv = ["ingest", str(mbox), str(tmp_path / "copy.mbox"), "--out", str(tmp_path / "out")]
+    assert cli.main(argv) == 2
+    assert "are the same input" in _one_line(capsys)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import os
 import re
 import sys
 from datetime import UTC, datetime
@@ -107,9 +108,11 @@ def _refuse_overlap(resolved: dict[str, Path]) -> None:
     """Refuse two inputs where one is the other (a link to it) or lies inside it: their
     messages would be read twice, and those without a Message-ID counted twice."""
     items = list(resolved.items())
+    identity = {path: (info.st_dev, info.st_ino)
+                for path, info in ((p, os.stat(p)) for p in resolved.values())}
     for i, (one, first) in enumerate(items):
         for other, second in items[i + 1:]:
-            if first == second:
+            if first == second or identity[first] == identity[second]:  # a link, or a hard link
                 raise ParameterError(f"{one} and {other} are the same input (one leads to the "
                                      f"other); give it once")
             inner, outer = (other, one) if second.is_relative_to(first) else (one, other)
