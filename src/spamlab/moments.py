@@ -177,15 +177,17 @@ def localize(value: object, parameter: str, tz: str = "UTC") -> pd.Timestamp:
             f"'{stamp:%Y-%m-%d %H:%M}{_offset_example(stamp, tz)}'") from None
 
 
-def to_utc(value: object, parameter: str, tz: str | None = None) -> pd.Timestamp:
-    """``value`` in UTC; a naive one is read in ``tz`` (UTC when None), which is checked.
+def to_utc(value: object, parameter: str, tz: str | None = None,
+           tz_parameter: str = "tz") -> pd.Timestamp:
+    """``value`` in UTC; a naive one is read in ``tz`` (UTC when None), which is checked
+    (an unknown zone is a ParameterError naming ``tz_parameter``).
 
     Examples
     --------
     >>> to_utc("2011-03-16 10:45", "--interruption", "America/New_York").isoformat()
     '2011-03-16T14:45:00+00:00'
     """
-    zone = check_timezone(tz, "tz") if tz else "UTC"
+    zone = check_timezone(tz, tz_parameter) if tz else "UTC"
     return localize(value, parameter, zone).tz_convert("UTC")
 
 

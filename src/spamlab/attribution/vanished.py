@@ -53,10 +53,10 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import special, stats
 
+from spamlab import moments
 from spamlab.attribution.fingerprints import COLUMN_OF, group_keys
 from spamlab.attribution.results import GROUP_COLUMNS, VANISHED_RATIO, VanishedResult
 from spamlab.errors import DataError, ParameterError
-from spamlab.series import parse_moment
 
 DAY_NS: int = 86_400 * 10**9
 
@@ -191,8 +191,7 @@ def _check_settings(min_pre: int, fdr: float, alpha: float, vanished_ratio: floa
 
 
 def _utc(at: object) -> pd.Timestamp:
-    moment = parse_moment(at, f"at={at!r}")
-    return moment.tz_localize("UTC") if moment.tz is None else moment.tz_convert("UTC")
+    return moments.to_utc(at, "at")
 
 
 def _arrival_ns(events: pd.DataFrame, time: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:

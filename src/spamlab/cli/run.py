@@ -489,5 +489,4 @@ def parse_timestamp(text: str, tz: str | None) -> pd.Timestamp:
     >>> parse_timestamp("2011-03-16 10:45", "America/New_York").isoformat()
     '2011-03-16T14:45:00+00:00'
     """
-    zone = moments.check_timezone(tz, "--tz") if tz else "UTC"
-    return moments.localize(text, "--interruption", zone).tz_convert("UTC")
+    return moments.to_utc(text, "--interruption", tz, tz_parameter="--tz")
