@@ -262,3 +262,48 @@ def test_a_large_download_at_a_normal_speed_goes_on_past_the_timeout(serve, tmp_
     fetch.fetch_months("untroubled", ["2011-01"], tmp_path, base_url=server.url, timeout=1)
     assert time.monotonic() - started > 1.5  # it did run past --timeout
     assert (tmp_path / "2011.7z").read_bytes() == big
+
+
+def _trickle_headers(stop: threading.Event) -> tuple[str, threading.Thread]:
+    """A raw server that answers every connection with a status line and headers sent one
+    byte each 0.5 s, never reaching the body: each socket read succeeds within any timeout."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    answer = b"HTTP/1.0 200 OK\r\n" + b"X-Slow: " + b"a" * 200 + b"\r\n\r\n"
+
+    def run() -> None:
+        with listener:
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    for byte in answer:
+                        if stop.wait(0.5):
+                            return
+                        try:
+                            conn.sendall(bytes([byte]))
+                        except OSError:
+                            break
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/spam/", thread
+
+
+def test_headers_sent_one_byte_at_a_time_fail_after_the_timeout(tmp_path):
+    """Bug: the deadline was checked only once the headers were in, so a server trickling its
+    status line and headers (each byte within the socket timeout) was waited for for ever."""
+    stop = threading.Event()
+    url, thread = _trickle_headers(stop)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DataError, match=r"/spam/: no answer within --timeout"):
+            fetch.fetch_months("untroubled", ["2011-01"], tmp_path, base_url=url, timeout=2)
+        assert time.monotonic() - started < 4
+    finally:
+        stop.set()
+        thread.join(5)

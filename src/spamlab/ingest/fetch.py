@@ -67,6 +67,7 @@ from tqdm import tqdm
 
 from spamlab.errors import DataError, ParameterError
 from spamlab.ingest.outputs import write_atomic
+from spamlab.ingest.watchdog import DeadlinePassed, open_by
 
 SOURCES = {"untroubled": "http://untroubled.org/spam/"}
 #: names of archive files on the index page: ``2011.7z`` (a year) or ``2023-02.7z`` (a month)
@@ -367,14 +368,20 @@ def _open(request: urllib.request.Request, timeout: float, *, allow: int = 0,
           deadline: float | None = None) -> Any:
     """The response to ``request`` (redirects followed); ``None`` for HTTP status ``allow``.
 
-    The socket timeout is never longer than what remains until ``deadline``; a
-    redirect to anything but http(s) is refused.
+    Connecting, redirects and the response headers must all be in before
+    ``deadline`` (``timeout`` from now when not given): a server that trickles
+    its headers is cut off then, not waited for byte by byte. A redirect to
+    anything but http(s) is refused.
     """
-    if deadline is not None:
-        _check_deadline(deadline, request.full_url)
-        timeout = max(0.01, min(timeout, deadline - time.monotonic()))
+    if deadline is None:
+        deadline = time.monotonic() + timeout
+    _check_deadline(deadline, request.full_url)
+    timeout = max(0.01, min(timeout, deadline - time.monotonic()))
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)
+        response = open_by(request, timeout, deadline)
+    except DeadlinePassed:
+        raise DataError(f"{request.full_url}: no answer within --timeout (the server sent "
+                        "too little too slowly); raise --timeout or try again later") from None
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == allow:
