@@ -81,7 +81,7 @@ def _watched(cls: type[http.client.HTTPConnection]) -> Callable[..., http.client
 
 class _HTTPHandler(urllib.request.HTTPHandler):
     def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPConnection), req)  # type: ignore[arg-type]
+        return self.do_open(_watched(http.client.HTTPConnection), req)
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
