@@ -86,7 +86,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_watched(http.client.HTTPSConnection), req,  # type: ignore[arg-type]
+        return self.do_open(_watched(http.client.HTTPSConnection), req,
                             context=self._context)  # type: ignore[attr-defined]
 
 
