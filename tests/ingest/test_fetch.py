@@ -177,7 +177,7 @@ def test_what_was_checked_is_said_not_verified_for_everything(server, tmp_path, 
     """Bug: 'verified' was printed for any file already present, even unchecked junk."""
     dest = tmp_path / "d"
     dest.mkdir()
-    (dest / "2023-02.7z").write_bytes(b"junk nobody checked")
+    (dest / "2023-02.7z").write_bytes(fetch.SEVEN_Z_SIGNATURE + b"junk nobody checked")
     argv = ["fetch", "untroubled", "--months", "2023-02", "--dest", str(dest), "--base-url",
             server.url]
     assert main(argv) == 0
@@ -201,7 +201,7 @@ def test_present_files_are_checked_not_downloaded_and_tampering_is_caught(server
     count = len(server.downloads("2023-02.7z"))
     again = _fetch_lib(server, tmp_path, "2023-02")
     assert len(server.downloads("2023-02.7z")) == count and not again[0].downloaded
-    (tmp_path / "2023-02.7z").write_bytes(b"tampered")
+    (tmp_path / "2023-02.7z").write_bytes(fetch.SEVEN_Z_SIGNATURE + b"tampered")
     with pytest.raises(DataError, match=r"does not match the ledger \(sources.json\)"):
         _fetch_lib(server, tmp_path, "2023-02")
 

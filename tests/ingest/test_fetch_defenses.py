@@ -307,3 +307,14 @@ def test_headers_sent_one_byte_at_a_time_fail_after_the_timeout(tmp_path):
     finally:
         stop.set()
         thread.join(5)
+
+
+def test_a_file_already_in_dest_that_is_not_a_7z_archive_is_named(serve, tmp_path):
+    """Bug: a file already in --dest was taken as the archive without looking at it, so an
+    error page saved under its name went on to `spamlab ingest` as "present"."""
+    server = serve({"/spam/": _index("2011.7z"), "/spam/2011.7z": _Route(ARCHIVE)})
+    (tmp_path / "2011.7z").write_bytes(b"<html>503 Service Unavailable</html>")
+    with pytest.raises(DataError, match=r"2011\.7z: already in --dest but not a 7z archive "
+                                        r"\(it starts b'<html>503"):
+        fetch.fetch_months("untroubled", ["2011-01"], tmp_path, base_url=server.url)
+    assert (tmp_path / "2011.7z").read_bytes().startswith(b"<html>")  # named, not deleted

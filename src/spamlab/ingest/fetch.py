@@ -440,11 +440,17 @@ def _check_regular(path: Path) -> None:
                         "remove it and run the command again")
 
 
+def _head(path: Path) -> bytes | None:
+    """The first 64 bytes of ``path``, ``None`` when they do not start like a 7z archive."""
+    with open(path, "rb") as stream:
+        head = stream.read(64)
+    return None if head.startswith(SEVEN_Z_SIGNATURE) else head
+
+
 def _check_signature(partial: Path, url: str) -> None:
     """Refuse (and delete) a download that does not start like a 7z archive."""
-    with open(partial, "rb") as stream:
-        head = stream.read(64)
-    if head.startswith(SEVEN_Z_SIGNATURE):
+    head = _head(partial)
+    if head is None:
         return
     _discard(partial)
     raise DataError(f"{url}: the server sent something that is not a 7z archive (it starts "
@@ -453,7 +459,15 @@ def _check_signature(partial: Path, url: str) -> None:
 
 def _present(item: ArchiveFile, target: Path, record: dict[str, Any] | None,
              expected: str | None) -> FetchedFile:
-    """A file already in ``dest``: checked against what is known, never downloaded."""
+    """A file already in ``dest``: checked against what is known, never downloaded.
+
+    It must start like a 7z archive whatever the ledger says (an error page saved
+    by hand or by another tool is named, not passed on to ``spamlab ingest``).
+    """
+    head = _head(target)
+    if head is not None:
+        raise DataError(f"{target}: already in --dest but not a 7z archive (it starts "
+                        f"{head[:40]!r}); delete it to download it again")
     digest = sha256_of(target)
     known, against = (expected, "--checksums") if expected else \
         ((record or {}).get("sha256"), "the ledger (sources.json)")
