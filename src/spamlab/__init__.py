@@ -14,6 +14,7 @@ Stages, in the order data flows through them (README, "Architecture")::
     scenario   synthetic daily series calibrated to the published figures
     residual   accounting of the unexplained "missing 5 billion"
     attribution  the residual on data: per-source accounting, fingerprint groups that vanished
+    aftermath  after the takedown, from the published figures: the fall that persisted, who grew
     plots      every figure spamlab draws (one seaborn theme, plots.theme)
     explore    an ipywidgets explorer that refits an ITS model as you move its controls
     report     what a notebook writes: fragments, results.json, figures, HTML
@@ -42,7 +43,7 @@ from types import ModuleType
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "attribution", "clean", "cli", "errors", "events", "explore", "figures", "ingest",
+    "__version__", "aftermath", "attribution", "clean", "cli", "errors", "events", "explore", "figures", "ingest",
     "inputs", "its", "kernels", "mail", "moments", "notebooks", "paths", "plots", "report",
     "residual", "scenario", "series", "testing", "warnlog",
 ]
