@@ -141,3 +141,20 @@ def test_bad_assumptions_are_named(bad, says):
 def test_a_row_that_is_not_a_global_volume_is_refused(table):
     with pytest.raises(ParameterError, match="figure 2 is botnet_share_of_spam"):
         aftermath.window(table, 2)
+
+
+def test_the_answer_quotes_the_frame_and_the_rows(table):
+    persisted = aftermath.persistence(table, n_draws=N)
+    text = aftermath.answer(table, persisted)
+    june = _by_row(persisted).loc[251]
+    assert f"June {_share(v(251)):.0%} ({v(251):g} bn/day, #251; range {june['low']:.0%} to " \
+           f"{june['high']:.0%})" in text
+    assert f"about {v(9) / 100 * v(5):.1f} bn/day before" in text
+    assert "sensitivity ranges" in text and "not confidence intervals" in text
+
+
+def test_the_answer_does_not_claim_a_persisting_fall_the_ranges_do_not_carry(table):
+    """With a vendor scale wide enough to reach a full recovery, the lead says it cannot tell."""
+    wide = aftermath.Assumptions(vendor_scale=(0.6, 1.4))
+    text = aftermath.answer(table, aftermath.persistence(table, wide, n_draws=N))
+    assert text.startswith("Whether spam came back") and "still missing" not in text

@@ -411,3 +411,48 @@ def published_block(table: pd.DataFrame, assumptions: Assumptions | None = None,
              "interval": "90% sensitivity range", "figure_ids": list(r["figure_ids"]),
              "kind": "derived", "synthetic": False}
             for _, r in frame.iterrows()]
+
+
+def answer(table: pd.DataFrame, persisted: pd.DataFrame | None = None) -> str:
+    """The published answer in words: how much of the fall persisted, month by month, who grew.
+
+    ``persisted`` is :func:`persistence`'s frame (computed with the defaults when not given);
+    every number in the text is read from it or from the table.
+
+    Examples
+    --------
+    >>> answer(figures.load(), persistence(figures.load(), n_draws=2000)).split(".")[0]
+    'Spam did not come back to its level before the takedown within the months the figures cover'
+
+    """
+    frame = persisted if persisted is not None else persistence(table)
+    before, after = figures.value(table, BEFORE_ID), figures.value(table, AFTER_ID)
+    months = frame[frame["figure_ids"].map(lambda ids: ids[-1] in (249, 250, 251))]
+    parts = [f"{r['period'].split()[0]} {r['share_missing']:.0%} ({r['volume']:g} bn/day, "
+             f"#{r['figure_ids'][-1]}; range {r['low']:.0%} to {r['high']:.0%})"
+             for _, r in months.iterrows()]
+    first = frame[frame["figure_ids"].map(lambda ids: ids[-1] == 362)].iloc[0]
+    botnets = figures.implied_volume(figures.get(table, 93).iloc[0],
+                                     figures.get(table, 251).iloc[0]).estimate
+    botnets_before = figures.implied_volume(figures.get(table, 9).iloc[0],
+                                            figures.get(table, BEFORE_ID).iloc[0]).estimate
+    back = (months["low"] > 0).all()
+    lead = ("Spam did not come back to its level before the takedown within the months the "
+            "figures cover." if back else "Whether spam came back to its level before the "
+            "takedown the figures cannot tell: some month's range reaches a full recovery.")
+    grouped = ("they had not filled the void" if botnets < botnets_before
+               else "as a group they sent as much as before")
+    return (
+        f"{lead} Of the fall from {before:g} bn/day on 8-15 March (#{BEFORE_ID}) to about "
+        f"{after:g} on 17-23 March (#{AFTER_ID}), the share {'still ' if back else ''}missing was: " + "; ".join(parts)
+        + f". For 17 March - 15 April, #362 ('less than {figures.value(table, 362):g}') puts it "
+        f"at {first['share_missing']:.0%} or more. The ranges are 90% sensitivity ranges under "
+        "stated assumptions, not confidence intervals. "
+        f"Botnets as a group sent about {botnets_before:.1f} bn/day before (#9 x #5) and "
+        f"{botnets:.1f} in June (#93 x #251): {grouped}. The one botnet the "
+        f"table shows growing is Xarvester (under {figures.value(table, 317):g}% of spam in "
+        f"December 2010, #317; {figures.value(table, 352):g}% in July 2011, #352); Bagle's "
+        f"share fell from {figures.value(table, 339):g}% in January to "
+        f"{figures.value(table, 18):g}% in March (#339, #18) and no later Bagle figure exists. "
+        "These are monthly figures from one vendor's traps: they cannot say which botnet "
+        "filled which day.")
