@@ -318,3 +318,36 @@ def test_a_file_already_in_dest_that_is_not_a_7z_archive_is_named(serve, tmp_pat
                                         r"\(it starts b'<html>503"):
         fetch.fetch_months("untroubled", ["2011-01"], tmp_path, base_url=server.url)
     assert (tmp_path / "2011.7z").read_bytes().startswith(b"<html>")  # named, not deleted
+
+
+def test_a_part_file_planted_as_a_link_is_refused_and_its_target_untouched(serve, tmp_path):
+    """Issue 22, case 1: fetch wrote the download into whatever DEST/2011.7z.part pointed to."""
+    server = serve({"/spam/": _index("2011.7z"), "/spam/2011.7z": _Route(ARCHIVE)})
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "2011.7z.part").symlink_to(victim)
+    with pytest.raises(DataError, match=r"2011\.7z\.part: exists and is not a regular file"):
+        fetch.fetch_months("untroubled", ["2011-01"], dest, base_url=server.url)
+    assert victim.read_text() == "precious"
+
+
+def test_a_link_planted_after_the_check_is_refused_by_the_kernel(serve, tmp_path, monkeypatch):
+    """The check and the open are two steps; a link planted between them must not be followed."""
+    server = serve({"/spam/": _index("2011.7z"), "/spam/2011.7z": _Route(ARCHIVE)})
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    checked = fetch._check_regular
+
+    def check_then_plant(path):
+        checked(path)
+        if path.name == "2011.7z.part":
+            path.symlink_to(victim)
+
+    monkeypatch.setattr(fetch, "_check_regular", check_then_plant)
+    with pytest.raises(DataError, match=r"2011\.7z\.part: is a symbolic link"):
+        fetch.fetch_months("untroubled", ["2011-01"], dest, base_url=server.url)
+    assert victim.read_text() == "precious"

@@ -46,10 +46,12 @@ The command line is in :mod:`spamlab.cli.fetch`.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import http.client
 import json
 import math
+import os
 import re
 import stat
 import sys
@@ -550,9 +552,19 @@ def _body_start(response: Any, offset: int, url: str) -> tuple[int, int | None]:
 
 def _write_body(response: Any, partial: Path, start: int, total: int | None,
                 options: _Options, url: str, deadline: float) -> None:
-    """Write the body at ``start`` (truncating the file there), at most ``max_bytes`` in all."""
-    with open(partial, "r+b" if start and partial.is_file() else "wb") as sink, \
-            _bar(options.progress, partial.name, total, start) as bar:
+    """Write the body at ``start`` (truncating the file there), at most ``max_bytes`` in all.
+
+    The part is opened with ``O_NOFOLLOW``: a link planted in ``--dest`` after
+    :func:`_check_regular` looked is refused by the kernel, never written through.
+    """
+    try:
+        fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise DataError(f"{partial}: is a symbolic link; spamlab fetch never writes through a "
+                        "link in --dest (remove it and run the command again)") from None
+    with os.fdopen(fd, "r+b") as sink, _bar(options.progress, partial.name, total, start) as bar:
         sink.seek(start)
         sink.truncate()
         written = _copy(response, sink, bar, url, options.max_bytes - start, deadline)
