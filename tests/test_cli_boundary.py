@@ -91,3 +91,16 @@ def test_one_mbox_under_two_hard_linked_names_is_refused(tmp_path, capsys):
     argv = ["ingest", str(mbox), str(tmp_path / "copy.mbox"), "--out", str(tmp_path / "out")]
     assert cli.main(argv) == 2
     assert "are the same input" in _one_line(capsys)
+
+
+@pytest.mark.dask
+def test_an_unreachable_dask_scheduler_is_one_line(trap, tmp_path, capsys):
+    """Issue 22, case 10: an unreachable scheduler ended in a raw traceback."""
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = cli.main(["ingest", str(trap), "--out", str(tmp_path / "out"), "--engine", "dask",
+                         "--scheduler", "tcp://127.0.0.1:1"])
+    assert code == 1
+    assert "tcp://127.0.0.1:1" in _one_line(capsys)
+    assert not (tmp_path / "out" / "ingest_report.json").exists()
