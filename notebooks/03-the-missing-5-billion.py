@@ -12,18 +12,24 @@
 # %% [markdown]
 # # The missing 5 billion: what the published figures can and cannot explain
 #
-# **The answer.** Symantec's figures say global spam fell by 19 billion messages a day when the
-# Rustock botnet was switched off on 16 March 2011 (from 52 to 33 billion, #5 and #4), but Rustock
-# had been sending at most 13.82 billion a day (#1), so about 5 billion a day vanished without a
-# stated cause. Allowing for every hedge, unknown window and rounding we could find, the gap is
-# still about 5 billion a day (median 5.0; a sensitivity range of -4 to +11 under the assumptions
-# stated below, so a gap of zero is not ruled out: 16% of the simulations fall below it). No
-# reading of Symantec's own numbers for Rustock closes it (3.9 to 6.3 billion, depending on the
-# reading); it closes only if Rustock's share is taken from another vendor (Kaspersky's 30-40%:
-# 0.6 billion left), if spam was already falling as fast as two single days suggest, or if the
-# other botnets lost about a sixth of their output at the same moment, which nobody has reported.
-# The published numbers cannot settle this; the botnet table of MessageLabs' March 2011 report and
-# the daily chart behind the 52 and 33 could.
+# **The answer.** Under the assumptions stated below, the fall in spam that Rustock does not
+# explain lies anywhere from about -4 to +11 billion messages a day (a 90% sensitivity range, not a
+# confidence interval; median 5.0, mean 4.6; 16% of the simulations fall below zero), and the
+# reading that moves it most is that of the trend before the takedown: taken from two single days,
+# 10 and 15 March (#30, #3), it leaves a median of 1.0 with 42% of the simulations below zero;
+# taken from the first half of March ("less than 51", #361), 7.8. The starting point is Symantec's
+# 52 - 33 - 13.82 = 5.18 billion a day (#5, #4, #1) at the takedown of 16 March 2011, and the
+# median lands near it only because adjustments of opposite sign cancel; Rustock's 13.82 is "as
+# many as" in one outlet (#1) but "more than 13" and "more than 13.8" at its peak in others
+# (#323, #303), so it is a value with uncertainty, neither a ceiling nor a floor. Other vendors'
+# shares of Rustock, put on the same 52-billion week, point both ways (0.6 to 8.1 billion a day
+# left): Kaspersky's 30-40% (#168, #169) leaves 0.6 and Commtouch's first-quarter figures (about
+# 50 of 149, #75, #76) 1.4, but Commtouch's 30 of 150 for 1-15 March (#328, #326) leaves 8.1,
+# against 3.9 to 6.3 from Symantec's own readings of Rustock. No published document settles it: the botnet
+# table of MessageLabs' March 2011 report is monthly and could fix only the base of Rustock's 28.5%
+# share (H1); the daily chart behind 52 and 33 (#28-#30) could fix the windows, weekdays and trend
+# (H2-H4, H6); and a collateral fall of the other botnets (about a sixth of their output would
+# close the gap; nobody has reported one) needs per-botnet daily data.
 #
 # How to read what follows: numbers about 2011 come from the published-figures table (cited `#id`);
 # everything else is a named assumption, printed in the appendix. Each explanation (hypothesis) is
@@ -57,12 +63,12 @@ table = figures.load()
 acc = residual.account(table, seed=seed, n_draws=n_draws)
 residual_table_csv = residual.write_table(acc, run / "residual_table.csv")
 remaining = acc.remaining
-print(f"naive residual (#5 - #4 - #1): {acc.naive:.2f} bn/day\n"
-      f"after the adjustments: median {remaining['median']:.2f}, mean {remaining['mean']:.2f} bn/day; "
-      f"{acc.interval:.0%} sensitivity range {remaining['low']:.2f} to {remaining['high']:.2f} "
-      f"(stated priors, not a confidence interval)\n"
-      f"P(residual < 0) = {acc.p_below_zero:.2f}; P(residual > naive {acc.naive:.2f}) = {acc.p_above_naive:.2f}")
-figures.get(table, [5, 4, 1])[["id", "publisher", "period_start", "period_end", "metric",
+print(f"after the adjustments: {acc.interval:.0%} sensitivity range {remaining['low']:.2f} to "
+      f"{remaining['high']:.2f} bn/day (stated priors, not a confidence interval); "
+      f"median {remaining['median']:.2f}, mean {remaining['mean']:.2f}\n"
+      f"P(residual < 0) = {acc.p_below_zero:.2f}; P(residual > naive) = {acc.p_above_naive:.2f}\n"
+      f"naive residual (#5 - #4 - #1): {acc.naive:.2f} bn/day")
+figures.get(table, [5, 4, 1, 323, 303])[["id", "publisher", "period_start", "period_end", "metric",
                                "value", "unit", "qualifier"]]
 
 # %% [markdown]
@@ -77,19 +83,26 @@ figures.get(table, [5, 4, 1])[["id", "publisher", "period_start", "period_end", 
 residual.hypothesis_table(acc).style.format(precision=2).hide(axis="index")
 
 # %% [markdown]
-# ## Rustock's output, read five ways
+# ## Rustock's output, read six ways
 #
-# How much did Rustock send on the 52-billion base? MessageLabs' own figures allow three readings:
-# 13.82 as stated (#1; "as many as" makes it a ceiling, and Rustock sent in bursts, as MessageLabs
-# said on the page of #337-#339, so the residual under this reading is a floor); 28.5% of the 52 bn
-# week (#2, #5); and 28.5% of the *botnet* spam, 83.1% of the week (#2 reads "percent of global spam
-# sent from all botnets"; #9). These three are pooled with equal weights. Two other vendors' shares
-# of Rustock, Commtouch's 30 of 150 billion (#328, #326) and Kaspersky's 30-40% (#168, #169), are
-# shown but not pooled: each vendor measures on its own scale (notebook 01), and putting one
-# vendor's share on another's volume mixes two instruments. Two earlier readings are dropped: a
-# floor of 13 billion (#148 and #323 repeat #1 rounded, they do not bound it), and the March share
-# spread over the days before the takedown (24 billion a day, 75% above the "as many as 13.82" of
-# the same sentence).
+# How much did Rustock send on the 52-billion base? MessageLabs' own figures allow three readings,
+# pooled with equal weights: 13.82 as stated (#1); 28.5% of the 52 bn week (#2, #5); and 28.5% of
+# the *botnet* spam, 83.1% of the week (#9; #2 reads "percent of global spam sent from all
+# botnets"). The 13.82 is hedged both ways: "as many as" in one outlet (#1), "more than 13" (#323)
+# and "more than 13.8" at its peak (#303) in others; #1 covers 1-15 March while the before window
+# is 8-15 March, and Rustock sent in bursts (the page of #337-#339). It is therefore a value with
+# uncertainty, neither a cap nor a floor: `stated_output_change` draws it below 13.82 or above it,
+# and the sensitivity table shows both sides. Three other vendors' shares of Rustock are shown but
+# not pooled, because each vendor measures on its own scale (notebook 01) and putting one vendor's
+# share on another's volume mixes two instruments: Commtouch's 30 of 150 billion for 1-15 March
+# (#328, #326; 20%), Commtouch's about 50 billion for 1-16 March against its first-quarter average
+# of 149 (#75, #76; 33.6%) and Kaspersky's "nearly" 30-40% (#168, #169). They point both ways: the
+# first leaves more than the naive residual, the other two little. Two earlier readings are
+# dropped. A floor of 13 billion: #148 and #323 repeat #1 rounded, they do not bound it. And the
+# March share spread over the days before the takedown only (0.285 x the month's volume / 15.6 days
+# = 24.1 billion a day): its own derivation fails, because the same report's 13.82 is 28.5% of 48.5
+# billion a day (#1, #2; Appendix A), so the 28.5% is a share of a day's volume while Rustock was
+# sending, not of the month's spam packed into its first half.
 
 # %%
 acc.by_reading.style.format(precision=2).hide(axis="index")
@@ -109,10 +122,24 @@ report.save_figure(fig, run, "missing-5-billion-waterfall")
 # %% [markdown]
 # ## How much each assumption matters
 #
-# One assumption changed at a time (same seed). The reading of the pre-existing trend (H4) moves
-# the answer most: two single days (#3, #30) suggest a steep decline, the February comparison a
-# mild one, and the first half of March (#361, "less than 51") a rise. Whether the after window
-# holds 16 March (H2) is unknown; the reference gives it probability 0.5.
+# One assumption changed at a time (same seed); `changes` names the fields changed and
+# `median_shift` how far the median moves. The reading of the pre-existing trend (H4) moves the
+# answer most: two single days (#3, #30) suggest a steep decline, the February comparison a mild
+# one, and the first half of March (#361, "less than 51") a rise. Whether the after window holds
+# 16 March (H2) is unknown; the reference gives it probability 0.5. Three assumptions the figures do
+# not pin down are shown from both sides, today's value being the reference:
+#
+# - **Rustock's 13.82 (#1)** read as a cap (drawn up to 7% below it, "as many as") or as a floor (up
+#   to 7% above it, "more than" in #303 and #323); 7% is the distance to 14.82, the 28.5% reading
+#   (#2, #5), and 13 (#323) lies 6% below. With three readings pooled each side moves the median by
+#   less than 0.2.
+# - **The width of "less than 51" (#361)**: 51 itself (width 0), or anywhere in [48, 51] (width 3),
+#   which holds the 48.5 base that #1 and #2 imply and also satisfies "less than 51". Under that
+#   reading alone the median moves from 7.8 (width 1) to 9.1.
+# - **Day-to-day noise (H6, and the two single days of H4)**: the 3-10% coefficient of variation has
+#   no published source. Without it the range narrows (about -1 to +10); with the 4.7-14% that the
+#   published weekend ratios alone give (#212, #218, #219, #384), it widens (about -6 to +13), but
+#   that swing is the weekly cycle H3 already corrects for, so it counts it twice.
 
 # %%
 residual.sensitivity(acc, table).style.format(precision=2).hide(axis="index")
@@ -123,14 +150,42 @@ residual.sensitivity(acc, table).style.format(precision=2).hide(axis="index")
 # Nobody published how the other botnets fared at the takedown, so the accounting applies no change
 # (a symmetric range around zero would explain nothing by construction). Instead: how large a fall
 # of the other botnets' output (all botnets' share #9 times the before level, minus Rustock) would
-# close the residual? Bagle's rising share (#18, #19, #339) and Lethic's lead from 17 March (#365)
-# speak against a large fall, but shares rise mechanically when Rustock leaves.
+# close the residual? The published shares do not answer it: Bagle's share *fell* from 20% in
+# January (#339) to 17.2% in March (#18), its 8.31 billion a day (#8) is a first-quarter average,
+# Lethic's lead from 17 March (#365) is a rank, and none of these rows speaks of 16 March.
 
 # %%
 collateral = residual.collateral_curve(acc)
 fig = plots.plot_collateral(collateral)
 report.save_figure(fig, run, "missing-5-billion-collateral-needed")
 collateral.round(2)
+
+# %% [markdown]
+# ## Four things the accounting does not model, and what each does to the residual
+#
+# Each line computes from the figures table what the point does to the residual (billion messages
+# a day); none is pooled into the Monte Carlo above, because the figures give no size for it.
+#
+# - **(a) Unnamed botnets.** 83.1% of March spam came from botnets (#9) but 74% from the top ten
+#   (#27). Rustock mail filed under unnamed botnets would have left with Rustock yet show up as
+#   residual: the botnet spam outside the top ten is nearly as large as the naive residual, and
+#   this can only *lower* the residual, by an unknown part of that amount.
+# - **(b) Vantage inside one vendor.** MessageLabs' volumes come from its customers' traffic, its
+#   shares from its traps; CBL's traps put Rustock at 50-70% of spam (#126, #127) against
+#   MessageLabs' 28.5% (#2). A trap's share on a customer volume would turn the residual strongly
+#   negative: this says the share depends on where it is measured, so H1's readings are only as
+#   good as the vantage they share with 52 and 33.
+# - **(c) Other botnets ramping up after the takedown** raise the after level, so what else vanished
+#   is *larger* than the residual shows. The after level also depends on the window: "less than
+#   32" for 17 March - 15 April (#362) leaves more than the naive residual, April's 36.9 (#249)
+#   much less.
+# - **(d) Weekdays inside the trend reading.** The 10-vs-15 March reading compares a Thursday with a
+#   Tuesday (15 vs 17 March, #3, is Tuesday against Thursday); #30 (10 vs 17 March) compares Thursday
+#   with Thursday. Microsoft's weekday index puts Thursday 0.9% above Tuesday (#216, #214): taking it
+#   out of that reading *raises* its residual slightly.
+
+# %%
+residual.unmodelled_points(table, seed=seed, n_draws=n_draws).round(2)
 
 # %% [markdown]
 # ## A synthetic world for each explanation
@@ -163,18 +218,17 @@ cals["combined"].constraints.round(3)
 # truth by several billion with intervals about as wide as the residual itself: with this much
 # noise, a few weeks of per-source data would not settle the question. Daily totals cannot tell
 # any of the worlds apart (every `second_step_in_total` interval spans zero).
+#
+# The overlay after the table shows the synthetic totals around the takedown. Where the curves
+# part, a real daily series (a vendor's daily counts, a spam trap's archive run through `spamlab
+# ingest`, or your mail server's logs, notebook 05) could tell the hypotheses apart; where they
+# overlap, no data of that kind could. Notebook 04 asks how many days of data that takes.
 
 # %%
 scenario.distinguish(cals)[["hypothesis", "true_non_rustock_step", "total_step",
                             "non_rustock_step", "non_rustock_step_low", "non_rustock_step_high",
                             "second_step_in_total", "second_step_in_total_low",
                             "second_step_in_total_high"]].round(2)
-
-# %% [markdown]
-# The overlay shows the synthetic totals around the takedown. Where the curves part, a real daily
-# series (a vendor's daily counts, a spam trap's archive run through `spamlab ingest`, or your mail
-# server's logs, notebook 05) could tell the hypotheses apart; where they overlap, no data of that
-# kind could. Notebook 04 asks how many days of data that takes.
 
 # %%
 fig = plots.hypotheses_side_by_side(
@@ -191,21 +245,21 @@ report.save_figure(fig, run, "missing-5-billion-hypotheses-around-takedown-synth
 #
 # | hypothesis | the data that would settle it | the notebook 06 result that settles it |
 # |---|---|---|
-# | H1 Rustock sent more than 13.82 bn/day | Rustock's daily volume on the total's scale: a vendor's daily export by botnet, or a trap's mail grouped by fingerprint (sending /24, HELO) | the target's `change` against the total's: a `residual` interval around zero |
+# | H1 Rustock's output on the 52 bn week is not 13.82 bn/day | Rustock's daily volume on the total's scale: a vendor's daily export by botnet, or a trap's mail grouped by fingerprint (sending /24, HELO) | the target's `change` against the total's: a `residual` interval around zero |
 # | H2 the after window holds part of 16 March | timestamped daily counts (a trap's `Received:` times) | the partial day modelled, the post window of whole days: the `residual` with no window to choose |
 # | H3 the windows hold different weekdays | daily counts over whole weeks | the `residual` with a weekly cycle fitted (`seasonality="dow"`) and without |
 # | H4 spam was already falling | weeks of daily counts before the takedown | the counterfactual carries the pre-period trend: the `residual` once the trend is fitted |
 # | H5 the other botnets fell too | daily counts of the other botnets, or the trap's other fingerprint groups | `explained`: the other sources' `change` and status `fell`, and the residual `left` near zero |
 # | H6 rounding and noise of two window means | any daily series of the total | the `residual`'s 95% interval, from the daily noise instead of two rounded numbers |
-
-# %% [markdown]
+#
 # ## Results
 
 # %%
 report.write_fragment(run, "03-the-missing-5-billion", {
+    "synthetic": False,  # the residual is from published figures; the scenario block is synthetic
     **acc.results_dict(),
-    "scenario_hypotheses": scenario.summary(cals)[["hypothesis", "consistent", "max_rel_error",
-                                                  "worst_figure_id"]],
+    "scenario_hypotheses": {"synthetic": True, "rows": scenario.summary(cals)[
+        ["hypothesis", "consistent", "max_rel_error", "worst_figure_id"]]},
 })
 
 # %% [markdown]

@@ -74,6 +74,7 @@ def test_rustock_share_of_the_week_reading_by_hand(table):
         ("stated_output", 13.82),
         ("march_share_of_botnet_spam", 0.285 * 0.831 * 52),  # row 2 as a share of botnet spam (row 9)
         ("commtouch_share", 30 / 150 * 52),  # rows 328, 326 on row 5
+        ("commtouch_q1_share", 50 / 149 * 52),  # rows 75, 76 on row 5
     ],
 )
 def test_fixed_rustock_readings_by_hand(table, reading, output):
@@ -91,7 +92,7 @@ def test_dropped_readings_are_gone():
     """The 24 bn 'March share on the pre-takedown days' and the '13 floor' readings were dropped."""
     assert set(residual.RUSTOCK_READINGS) == {"stated_output", "march_share_on_week",
                                              "march_share_of_botnet_spam", "commtouch_share",
-                                             "kaspersky_share"}
+                                             "commtouch_q1_share", "kaspersky_share"}
     assert residual.Assumptions().rustock_readings == residual.MESSAGELABS_READINGS
     assert not {148, 323} & {i for ids in residual.RUSTOCK_READINGS.values() for i in ids}
 
@@ -209,11 +210,14 @@ def test_residual_by_reading_names_existing_rows_and_hand_effects(table):
     effects = acc.by_reading.set_index("reading")["effect"]
     expected = {"stated_output": 0.0, "march_share_on_week": 13.82 - 0.285 * 52,
                 "march_share_of_botnet_spam": 13.82 - 0.285 * 0.831 * 52,
-                "commtouch_share": 13.82 - 0.2 * 52, "kaspersky_share": 13.82 - 0.35 * 52}
+                "commtouch_share": 13.82 - 0.2 * 52, "commtouch_q1_share": 13.82 - 50 / 149 * 52,
+                "kaspersky_share": 13.82 - 0.35 * 52}
     for reading, value in expected.items():
         assert effects[reading] == pytest.approx(value, abs=0.05), reading
     weights = acc.by_reading.set_index("reading")["weight"]
-    assert weights["commtouch_share"] == weights["kaspersky_share"] == 0  # other vendors: not pooled
+    assert (weights[list(residual.OTHER_VENDOR_READINGS)] == 0).all()  # other vendors: not pooled
+    assert set(residual.OTHER_VENDOR_READINGS) | set(residual.MESSAGELABS_READINGS) \
+        == set(residual.RUSTOCK_READINGS)
     assert weights[list(residual.MESSAGELABS_READINGS)].sum() == pytest.approx(1)
 
 

@@ -27,6 +27,7 @@ from spamlab.residual.accounting import Accounting, account, weekday_grid, write
 from spamlab.residual.algebra import consistency
 from spamlab.residual.readings import (
     MESSAGELABS_READINGS,
+    OTHER_VENDOR_READINGS,
     READING_LABELS,
     RUSTOCK_READINGS,
     TREND_READINGS,
@@ -35,12 +36,15 @@ from spamlab.residual.readings import (
 from spamlab.residual.summary import (
     assumption_table,
     collateral_curve,
+    default_variants,
     hypothesis_table,
     sensitivity,
+    unmodelled_points,
 )
 
 __all__ = [
     "MESSAGELABS_READINGS",
+    "OTHER_VENDOR_READINGS",
     "READING_LABELS",
     "RUSTOCK_READINGS",
     "TREND_READINGS",
@@ -50,8 +54,10 @@ __all__ = [
     "assumption_table",
     "collateral_curve",
     "consistency",
+    "default_variants",
     "hypothesis_table",
     "sensitivity",
+    "unmodelled_points",
     "weekday_grid",
     "write_table",
 ]

@@ -33,6 +33,7 @@ class Published:
     rustock: float  # 1: Rustock bn/day ("as many as")
     rustock_share: float  # 2: Rustock share of spam, March average (fraction)
     commtouch_share: float  # 328 / 326: Rustock's 30 of Commtouch's 150 bn/day, 1-15 March
+    commtouch_q1_share: float  # 75 / 76: Rustock's ~50 (1-16 March) of Commtouch's 149 bn/day (Q1)
     kaspersky_share: tuple[float, float]  # 168, 169: Rustock share 1-16 March (fractions)
     stop_hours: tuple[float, float]  # 125, 130: takedown hour of day, UTC
     weekend_ratio: tuple[float, float]  # 384, 212, 218, 219: weekend / weekday level
@@ -57,6 +58,7 @@ def read_published(table: pd.DataFrame) -> Published:
         rustock=figure(table, 1, rate, "positive"),
         rustock_share=figure(table, 2, pct, "share") / 100,
         commtouch_share=figure(table, 328, rate, "positive") / figure(table, 326, rate, "positive"),
+        commtouch_q1_share=figure(table, 75, rate, "positive") / figure(table, 76, rate, "positive"),
         kaspersky_share=(figure(table, 168, pct, "share") / 100,
                          figure(table, 169, pct, "share") / 100),
         stop_hours=(first_stop, last_stop),
@@ -119,6 +121,8 @@ def draw_inputs(pub: Published, asm: Assumptions, n: int, rng: np.random.Generat
         "round_before": rng.uniform(-asm.rounding, asm.rounding, n),
         "round_after": rng.uniform(-asm.rounding, asm.rounding, n),
         "noise_ar1": np.full(n, asm.noise_ar1),
+        # drawn last, so that adding it left every earlier draw of a seed unchanged
+        "stated_change": rng.uniform(*asm.stated_output_change, n),
     }
 
 
@@ -137,13 +141,18 @@ def _pre_takedown_days(d: dict) -> np.ndarray:
 
 
 def rustock_output(pub: Published, d: dict) -> np.ndarray:
-    """Rustock's pre-takedown output under each draw's reading (hypothesis 1)."""
+    """Rustock's pre-takedown output under each draw's reading (hypothesis 1).
+
+    ``stated_output`` is row 1 times ``1 + stated_change`` (0 unless
+    ``Assumptions.stated_output_change`` gives it a range).
+    """
     shape = d["kaspersky_share"].shape
     by_reading = {
-        "stated_output": np.full(shape, pub.rustock),
+        "stated_output": pub.rustock * (1 + d["stated_change"]),
         "march_share_on_week": np.full(shape, pub.rustock_share * pub.before),
         "march_share_of_botnet_spam": np.full(shape, pub.rustock_share * pub.botnet_share * pub.before),
         "commtouch_share": np.full(shape, pub.commtouch_share * pub.before),
+        "commtouch_q1_share": np.full(shape, pub.commtouch_q1_share * pub.before),
         "kaspersky_share": d["kaspersky_share"] * pub.before,
     }
     return _select(d["rustock_reading"], by_reading)
@@ -181,6 +190,25 @@ def weekday_weight(first: np.ndarray, length: np.ndarray, weekend: np.ndarray) -
     """Mean day weight of March windows (weekdays 1, Saturday/Sunday ``weekend``)."""
     n_weekend = _WEEKEND_CUMSUM[first - 1 + length] - _WEEKEND_CUMSUM[first - 1]
     return (length - n_weekend + weekend * n_weekend) / length
+
+
+def weekly_swing_cv(weekend_ratio: float) -> float:
+    """Coefficient of variation of a week's daily levels: five weekdays at 1, two weekend days at the ratio.
+
+    The published weekend/weekday ratios (rows 384, 212, 218, 219: 0.71-0.90)
+    give 14% and 4.7%. This is the day-to-day spread the weekly cycle alone
+    produces, the one source the figures give for ``Assumptions.daily_noise_cv``;
+    H3 already corrects the windows for it, so as noise it may count it twice.
+
+    Examples
+    --------
+    >>> round(weekly_swing_cv(0.90), 3), round(weekly_swing_cv(1.0), 3)
+    (0.047, 0.0)
+    """
+    if not weekend_ratio > 0:
+        raise DataError(f"weekend_ratio={weekend_ratio}: a weekend/weekday ratio must be > 0")
+    days = np.array([1.0] * 5 + [weekend_ratio] * 2)
+    return float(days.std() / days.mean())
 
 
 def bases(lv: Levels, pub: Published, d: dict) -> Levels:
@@ -260,10 +288,11 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("different_bases", "different bases for Rustock's output", 1, (), ("rustock_readings",
-         "rustock_weights"), bases,
-         "Rustock's output read as 13.82 (row 1, a cap), 28.5% of the 52 bn week (rows 2, 5) or "
-         "28.5% of its botnet spam (rows 2, 9, 5); other vendors' shares (Commtouch rows 326/328, "
-         "Kaspersky rows 168/169) are separate readings, see residual_by_reading"),
+         "rustock_weights", "stated_output_change"), bases,
+         "Rustock's output read as 13.82 (row 1 'as many as'; 'more than' 13 and 13.8 in rows 323, "
+         "303), 28.5% of the 52 bn week (rows 2, 5) or 28.5% of its botnet spam (rows 2, 9, 5); "
+         "other vendors' shares (Commtouch rows 326/328 and 75/76, Kaspersky rows 168/169) are "
+         "separate readings that point both ways, see residual_by_reading"),
     Step("partial_day", "partial first day in the after window", 2, (4, 14, 125, 130),
          ("p_after_includes_16th", "vendor_day_from_figures", "after_days"), partial_day,
          "can only ENLARGE the residual: if the after window holds 16 March (row 14), Rustock's "
@@ -278,8 +307,9 @@ STEPS: tuple[Step, ...] = (
          "(rows 3, 30, two single days with noise) or 1-15 March 'less than 51' vs the week (361, 5)"),
     Step("other_botnets", "other botnets' change", 5, (9,), ("other_botnets_change",), other_botnets,
          "ASSUMPTION: size not published, none applied by default (see the collateral-needed "
-         "curve); rows 18/19/339 (Bagle's share) and 365 (Lethic top) speak against collateral "
-         "loss, but shares rise mechanically when Rustock leaves"),
+         "curve); no row speaks of the other botnets on 16 March: Bagle's share fell from 20% in "
+         "January (339) to 17.2% in March (18), its 8.31 (row 8) is a Q1 average, and Lethic's lead "
+         "from 17 March (365) is a rank"),
     Step("measurement", "measurement: rounding and sampling noise", 6, (4, 5),
          ("daily_noise_cv", "noise_ar1", "rounding", "before_days", "after_days"), measurement,
          "ASSUMPTION: day-to-day noise of the vendor's estimate; 52 and 33 rounded to integers"),

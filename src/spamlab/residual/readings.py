@@ -20,15 +20,19 @@ from spamlab.errors import DataError, ParameterError
 NAIVE_IDS: tuple[int, int, int] = (5, 4, 1)
 
 #: Readings of Rustock's pre-takedown output (hypothesis 1), with the figure ids each uses.
-#: The first three are Symantec MessageLabs' own numbers; the last two put another vendor's share
+#: The first three are Symantec MessageLabs' own numbers; the last three put another vendor's share
 #: of Rustock on MessageLabs' 52 bn week (one vendor's share on another vendor's scale).
 RUSTOCK_READINGS: dict[str, tuple[int, ...]] = {
     "stated_output": (1,),
     "march_share_on_week": (2, 5),
     "march_share_of_botnet_spam": (2, 9, 5),
     "commtouch_share": (328, 326, 5),
+    "commtouch_q1_share": (75, 76, 5),
     "kaspersky_share": (168, 169, 5),
 }
+
+#: The readings that put another vendor's share of Rustock on the 52 bn week (not pooled by default).
+OTHER_VENDOR_READINGS: tuple[str, ...] = ("commtouch_share", "commtouch_q1_share", "kaspersky_share")
 
 #: Readings of hypothesis 1 built from MessageLabs' figures alone (the default pool).
 MESSAGELABS_READINGS: tuple[str, ...] = ("stated_output", "march_share_on_week",
@@ -43,10 +47,12 @@ TREND_READINGS: dict[str, tuple[int, ...]] = {
 
 #: What a reading says, in one line (shown in the per-reading tables of notebook 03).
 READING_LABELS: dict[str, str] = {
-    "stated_output": "13.82 bn/day as stated ('as many as': a cap, so this residual is a floor)",
+    "stated_output": ("13.82 bn/day as stated (row 1 'as many as'; the same number is 'more than 13' "
+                      "in row 323 and 'more than 13.8' at peak in row 303)"),
     "march_share_on_week": "28.5% March share of the 52 bn week",
     "march_share_of_botnet_spam": "28.5% of botnet spam (83.1% of the 52 bn week)",
-    "commtouch_share": "Commtouch's 30 of 150 bn/day (20%) on the 52 bn week",
+    "commtouch_share": "Commtouch's 30 of 150 bn/day (20%, 1-15 March) on the 52 bn week",
+    "commtouch_q1_share": "Commtouch's about 50 (1-16 March) of 149 bn/day (Q1 average; 33.6%) on the 52 bn week",
     "kaspersky_share": "Kaspersky's 30-40% (1-16 March) on the 52 bn week",
     "feb_to_march": "February level backed out of March's -27.43% (which includes the takedown)",
     "march_10_vs_15": "10 vs 15 March from two articles' changes to 17 March, with day-to-day noise",
@@ -77,16 +83,27 @@ class Assumptions:
     rustock_weights, trend_weights
         Weight of each reading in the pool, in the same order (normalized); None:
         equal weights.
+    stated_output_change
+        Range of the relative error of row 1's 13.82 under the ``stated_output``
+        reading, drawn uniformly. (0, 0), the default, takes 13.82 as exact. Row 1
+        says "as many as" (a value at or below 13.82: a negative range), rows 303
+        and 323 say "more than" 13.8 (peak) and 13 (a positive range), so neither
+        side is a hard cap.
     less_than_width
         Row 361 says 1-15 March averaged "less than 51": read as a value drawn in
-        ``[51 - less_than_width, 51]``.
+        ``[51 - less_than_width, 51]``. Width 1 by default; 2.5 or more holds the
+        48.5 bn base that rows 1 and 2 imply, which also satisfies "less than 51".
     other_botnets_change
         Range of the relative change of the other botnets' output across the
         takedown (negative = collateral pause). Its size is not published, so the
         default applies none; notebook 03 shows the collateral needed instead.
     daily_noise_cv, noise_ar1
         Day-to-day coefficient of variation of a vendor's daily estimate and its
-        lag-1 autocorrelation (sampling noise of the window means).
+        lag-1 autocorrelation (sampling noise of the window means). The default
+        3-10% has no published source; :func:`spamlab.residual.adjustments.weekly_swing_cv`
+        gives the
+        coefficient of variation the published weekend ratios alone imply
+        (4.7-14%), which H3 already models, so zero is the other side.
     rounding
         Half-width of the rounding of the published levels 52 and 33 (bn/day).
 
@@ -104,6 +121,7 @@ class Assumptions:
     rustock_weights: tuple[float, ...] | None = None
     trend_readings: tuple[str, ...] = tuple(TREND_READINGS)
     trend_weights: tuple[float, ...] | None = None
+    stated_output_change: tuple[float, float] = (0.0, 0.0)
     less_than_width: float = 1.0
     other_botnets_change: tuple[float, float] = (0.0, 0.0)
     daily_noise_cv: tuple[float, float] = (0.03, 0.10)
@@ -115,6 +133,7 @@ class Assumptions:
         _check_range("after_days", self.after_days, 1, 14)
         _check_range("other_botnets_change", self.other_botnets_change, -1.0, 10.0)
         _check_range("daily_noise_cv", self.daily_noise_cv, 0.0, 1.0)
+        _check_range("stated_output_change", self.stated_output_change, -0.5, 0.5)
         _check_unit("p_after_includes_16th", self.p_after_includes_16th)
         _check_unit("noise_ar1", self.noise_ar1, upper_open=True)
         for name in ("rounding", "less_than_width"):

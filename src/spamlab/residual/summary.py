@@ -15,8 +15,8 @@ import pandas as pd
 
 from spamlab.errors import ParameterError
 from spamlab.residual.accounting import Accounting, account
-from spamlab.residual.adjustments import STEPS, step_figure_ids
-from spamlab.residual.readings import READING_LABELS, Assumptions
+from spamlab.residual.adjustments import STEPS, read_published, step_figure_ids, weekly_swing_cv
+from spamlab.residual.readings import READING_LABELS, Assumptions, figure
 
 #: What each hypothesis claims (H-number -> one sentence).
 CLAIMS: dict[int, str] = {
@@ -54,9 +54,13 @@ ASSUMPTION_NOTES: dict[str, str] = {
     "rustock_weights": "weights of the pooled H1 readings (None: equal)",
     "trend_readings": "H4 readings pooled",
     "trend_weights": "weights of the pooled H4 readings (None: equal)",
-    "less_than_width": "row 361 'less than 51' drawn uniformly in [51 - width, 51]",
+    "stated_output_change": "relative error of row 1's 13.82 ('as many as'; 'more than' in 303, 323); "
+                            "(0, 0): exact",
+    "less_than_width": "row 361 'less than 51' drawn uniformly in [51 - width, 51]; width 2.5+ holds "
+                       "the 48.5 base of rows 1/2",
     "other_botnets_change": "relative change of the other botnets at the takedown; size unpublished",
-    "daily_noise_cv": "day-to-day coefficient of variation of a vendor's daily number; uniform",
+    "daily_noise_cv": "day-to-day coefficient of variation of a vendor's daily number; uniform; "
+                      "NO published source (the weekend ratios alone give 4.7-14%, which H3 models)",
     "noise_ar1": "lag-1 autocorrelation of that noise (inflates the sd of a window mean)",
     "rounding": "half-width of the rounding of 52 and 33 (bn/day); uniform",
 }
@@ -83,6 +87,13 @@ def _text(value: object) -> str:
     if isinstance(value, tuple) and value and isinstance(value[0], str):
         return ", ".join(value)
     return str(value)
+
+
+def _short(value: object) -> str:
+    """A changed assumption as text, floats to 3 significant digits: ``(0.0465, 0.143)``."""
+    if isinstance(value, tuple) and value and all(isinstance(v, float) for v in value):
+        return "(" + ", ".join(f"{v:.3g}" for v in value) + ")"
+    return _text(value)
 
 
 def _effect(values: pd.Series, interval: float) -> str:
@@ -174,7 +185,8 @@ def collateral_curve(acc: Accounting, fractions: np.ndarray | None = None) -> pd
     return pd.DataFrame(rows, columns=["collateral", "mean", "median", "low", "high", "p_below_zero"])
 
 
-#: Assumption changes :func:`sensitivity` tries by default (label -> changed fields).
+#: Assumption changes :func:`sensitivity` tries by default (label -> changed fields);
+#: :func:`default_variants` adds the noise sourced from the published weekend ratios.
 DEFAULT_VARIANTS: dict[str, dict[str, object]] = {
     "after window 17-23 March (p_after_includes_16th = 0)": {"p_after_includes_16th": 0.0},
     "after window holds 16 March (p_after_includes_16th = 1)": {"p_after_includes_16th": 1.0},
@@ -183,8 +195,37 @@ DEFAULT_VARIANTS: dict[str, dict[str, object]] = {
     "H4 read from 10 vs 15 March only": {"trend_readings": ("march_10_vs_15",)},
     "H4 read from row 361 only": {"trend_readings": ("first_half_vs_week",)},
     "other botnets -10% to +10% (the old prior)": {"other_botnets_change": (-0.10, 0.10)},
+    "13.82 read as a cap: 7% below it to 13.82 (row 1 'as many as')":
+        {"stated_output_change": (-0.07, 0.0)},
+    "13.82 read as a floor: 13.82 to 7% above it (rows 303, 323 'more than')":
+        {"stated_output_change": (0.0, 0.07)},
+    "row 361 'less than 51' read as 51 (width 0)": {"less_than_width": 0.0},
+    "row 361 'less than 51' in [48, 51] (width 3, holds rows 1/2's 48.5 base)": {"less_than_width": 3.0},
+    "H4 read from row 361 only, 'less than 51' in [48, 51]":
+        {"trend_readings": ("first_half_vs_week",), "less_than_width": 3.0},
+    "no day-to-day noise (CV 0: the weekly swing is H3's)": {"daily_noise_cv": (0.0, 0.0)},
     "noise 3-5% a day": {"daily_noise_cv": (0.03, 0.05)},
 }
+
+
+def default_variants(table: pd.DataFrame) -> dict[str, dict[str, object]]:
+    """:data:`DEFAULT_VARIANTS` plus the day-to-day noise the published weekend ratios imply.
+
+    The weekend/weekday ratios (rows 384, 212, 218, 219) give the coefficient of
+    variation of a week's days (:func:`~spamlab.residual.adjustments.weekly_swing_cv`):
+    the upper side of the unsourced 3-10% prior, as zero is its lower side.
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> cv = default_variants(figures.load())
+    >>> [round(v, 3) for v in list(cv.values())[-1]["daily_noise_cv"]]
+    [0.047, 0.143]
+    """
+    low, high = sorted(weekly_swing_cv(r) for r in read_published(table).weekend_ratio)
+    label = (f"noise {100 * low:.1f}-{100 * high:.0f}% a day, the weekly swing of the weekend "
+             "ratios (rows 212, 218, 219, 384)")
+    return {**DEFAULT_VARIANTS, label: {"daily_noise_cv": (low, high)}}
 
 
 def sensitivity(
@@ -201,12 +242,13 @@ def sensitivity(
     table
         The figures table it was computed from.
     variants
-        Label -> fields of :class:`Assumptions` to change; default :data:`DEFAULT_VARIANTS`.
+        Label -> fields of :class:`Assumptions` to change; default :func:`default_variants`.
 
     Returns
     -------
-    DataFrame: ``variant``, ``mean``, ``median``, ``low``, ``high``, ``p_below_zero``,
-    ``p_above_naive``; the first row is the reference.
+    DataFrame: ``variant``, ``changes`` (the fields changed, "name=value; ..."), ``mean``,
+    ``median``, ``low``, ``high``, ``median_shift`` (median minus the reference's),
+    ``p_below_zero``, ``p_above_naive``; the first row is the reference.
 
     Examples
     --------
@@ -217,16 +259,73 @@ def sensitivity(
     >>> out["variant"].tolist()
     ['as stated (reference)', 'p = 0']
     """
-    chosen = DEFAULT_VARIANTS if variants is None else variants
-    rows = [_outcome("as stated (reference)", acc)]
+    chosen = default_variants(table) if variants is None else variants
+    rows = [_outcome("as stated (reference)", {}, acc)]
     for label, changes in chosen.items():
         asm = replace(acc.assumptions, **changes)  # type: ignore[arg-type]
-        rows.append(_outcome(label, account(table, seed=acc.seed, n_draws=len(acc.draws),
-                                            assumptions=asm, interval=acc.interval)))
-    return pd.DataFrame(rows)
+        rows.append(_outcome(label, changes, account(table, seed=acc.seed, n_draws=len(acc.draws),
+                                                     assumptions=asm, interval=acc.interval)))
+    out = pd.DataFrame(rows)
+    out.insert(out.columns.get_loc("high") + 1, "median_shift", out["median"] - out.loc[0, "median"])
+    return out
 
 
-def _outcome(label: str, acc: Accounting) -> dict[str, object]:
+def _outcome(label: str, changes: dict[str, object], acc: Accounting) -> dict[str, object]:
     final = acc.remaining
-    return {"variant": label, **{k: float(final[k]) for k in ("mean", "median", "low", "high")},
+    changed = "; ".join(f"{name}={_short(value)}" for name, value in changes.items())
+    return {"variant": label, "changes": changed or "none",
+            **{k: float(final[k]) for k in ("mean", "median", "low", "high")},
             "p_below_zero": acc.p_below_zero, "p_above_naive": acc.p_above_naive}
+
+
+def unmodelled_points(table: pd.DataFrame, *, seed: int = 0, n_draws: int = 20_000) -> pd.DataFrame:
+    """Four points the accounting does not draw, each with what it does to the residual (bn/day).
+
+    (a) botnet spam outside the top ten (rows 9, 27 on row 5), where unnamed Rustock mail would
+    sit; (b) the residual with CBL's trap shares of Rustock (rows 126, 127) on the 52 bn week;
+    (c) the residual with other after windows (rows 362, 249); (d) the 10-vs-15 March trend
+    reading alone, as read (a Thursday against a Tuesday) and with Microsoft's weekday index of
+    Thursday against Tuesday (rows 216, 214) taken out of the 10 March level.
+
+    Returns
+    -------
+    DataFrame: ``point``, ``rows``, ``bn_per_day``, ``effect`` (what it does to the residual).
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> out = unmodelled_points(figures.load(), n_draws=200)
+    >>> round(float(out.loc[0, "bn_per_day"]), 2)
+    4.73
+    """
+    rate, pct = "billion_per_day", "percent"
+    before, after, rustock = (figure(table, i, rate, "positive") for i in (5, 4, 1))
+    botnets, top_ten = figure(table, 9, pct, "share"), figure(table, 27, pct, "share")
+    thursday_over_tuesday = (figure(table, 216, "percent_of_weekday_avg", "positive")
+                             / figure(table, 214, "percent_of_weekday_avg", "positive"))
+    weekday_free = table.copy()  # 10 March put on 15 March's weekday level (row 30's base)
+    change_10_17 = figure(table, 30, pct, "change")
+    weekday_free.loc[weekday_free["id"] == 30, ["value", "value_low", "value_high", "value_mid"]] = (
+        100 * ((1 + change_10_17 / 100) * thursday_over_tuesday - 1))
+    two_days = Assumptions(trend_readings=("march_10_vs_15",))
+    as_read, free = (account(t, seed=seed, n_draws=n_draws, assumptions=two_days).remaining["median"]
+                     for t in (table, weekday_free))
+    rows = [
+        ("(a) botnet spam outside the top ten", "9, 27, 5", (botnets - top_ten) / 100 * before,
+         "unnamed Rustock mail would sit here: lowers the residual by an unknown part of this"),
+        *[(f"(b) residual with CBL's {figure(table, i, pct, 'share'):g}% trap share of Rustock",
+           f"{i}, 5, 4", before - after - figure(table, i, pct, "share") / 100 * before,
+           "a trap's share on a customer volume: the share depends on the vantage")
+          for i in (126, 127)],
+        ("(c) residual with 17 March - 15 April as the after window", "5, 362, 1",
+         before - figure(table, 362, rate, "positive") - rustock,
+         "'less than 32': at least this much"),
+        ("(c) residual with April as the after window", "5, 249, 1",
+         before - figure(table, 249, rate, "positive") - rustock,
+         "after level depends on the window; other botnets ramping up enlarge what vanished"),
+        ("(d) 10-vs-15 March trend reading alone (median)", "3, 30", float(as_read),
+         "as read: a Thursday against a Tuesday"),
+        ("(d) the same with Thursday's weekday index taken out", "3, 30, 214, 216", float(free),
+         "slightly higher: the weekday explains little of the 11%"),
+    ]
+    return pd.DataFrame(rows, columns=["point", "rows", "bn_per_day", "effect"])
