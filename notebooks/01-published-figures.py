@@ -171,7 +171,7 @@ contra.groupby("question", sort=False).agg(
 # later reader can check they did not change.
 
 # %%
-report.write_fragment(run, "01-published-figures", {
+report.write_fragment(run, "01-published-figures", {"synthetic": False,
     "figures_table": {"rows": len(table), "pages": table["url"].nunique()},
     "headline_figures_bn_per_day": {
         "before_week_average": {"value": figures.value(table, 5), "figure_id": 5},

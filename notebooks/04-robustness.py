@@ -29,9 +29,12 @@
 #    observations after the interruption?
 #
 # By default the series is the **synthetic scenario** (a model calibrated to the published
-# figures, in the `combined` version that reproduces them; labelled synthetic everywhere; not
-# evidence about 2011), restricted to the weeks around the takedown as in notebook 02. With
-# several interruptions, the last one is examined, on the days from the one before it.
+# figures, in its `combined` version, which matches the figures it was fitted to and misses
+# others: notebook 02 lists both; not evidence about 2011), restricted to the weeks around the
+# takedown as in notebook 02. With several interruptions, the last one is examined, on the days
+# from the one before it. On the scenario every number below is a property of the model, not
+# of 2011: each printed line, table and figure says SYNTHETIC, and so does the notebook's block
+# in `results.json` (`synthetic: true`).
 
 # %% tags=["parameters"]
 data = None  # your daily CSV or Parquet file, or None for the synthetic scenario
@@ -89,8 +92,8 @@ fig = plots.placebo_dates(placebo.table, title=f"Placebo test: level changes at 
 report.save_figure(fig, run, inp.figure_name("placebo-dates"))
 
 # %%
-print(f"the real level change ranks {placebo.real_rank} of {placebo.n_placebo + 1}; "
-      f"rank p-value {placebo.rank_p_value:.3f}")
+print(f"the level change at the interruption ranks {placebo.real_rank} of "
+      f"{placebo.n_placebo + 1}; rank p-value {placebo.rank_p_value:.3f}{inp.title_tag}")
 
 # %% [markdown]
 # ## 2. Where would a search put the break?
@@ -113,7 +116,7 @@ breaks = report.stack({
     f"{n} break(s), {'with' if trend else 'no'} trend": its.breakpoints(
         window, y=y, n_breaks=n, seasonality=seasonality, trend=trend, errors="hac")
     for n in (1, 2) for trend in (False, True)}, label="search")
-breaks
+report.stack({inp.label: breaks}, label="data")
 
 # %% [markdown]
 # ## 3. Sensitivity
@@ -129,7 +132,7 @@ fig = plots.plot_sensitivity(sensitivity.table,
 report.save_figure(fig, run, inp.figure_name("sensitivity-of-level-change"))
 
 # %%
-sensitivity.table.round(3)
+report.stack({inp.label: sensitivity.table.round(3)}, label="data")
 
 # %% [markdown]
 # ## 4. Power: how big a drop could these data show?
@@ -147,18 +150,21 @@ sensitivity.table.round(3)
 detectable = {days: its.minimum_detectable_effect(
     window, y=y, post_days=days, interruptions=interruption, n_sims=n_sims, spec=model,
     transform=None, slope_change=False, errors="hac") for days in post_days}
-detectable
+print("\n".join(f"{days} days after: the smallest fall found 80% of the time is "
+                f"{-change:.3g} {inp.unit}{inp.title_tag}" for days, change in detectable.items()))
 
 # %% [markdown]
 # ## Results
 
 # %%
+# every block says whether its numbers come from the synthetic scenario (`synthetic`)
 report.write_fragment(run, "04-robustness", {
-    "placebo": placebo.to_dict(),
-    "breakpoints": breaks,
-    "sensitivity": sensitivity.table,
+    "synthetic": inp.synthetic,
+    "placebo": {**placebo.to_dict(), "data": inp.label},
+    "breakpoints": {"rows": breaks},
+    "sensitivity": {"rows": sensitivity.table},
     # the size of the smallest detectable fall, a positive number in the series' unit
-    "minimum_detectable_drop": {"unit": inp.unit, "target_power": 0.8,
+    "minimum_detectable_drop": {"unit": inp.unit, "target_power": 0.8, "data": inp.label,
                                 "by_post_days": {days: -change for days, change in detectable.items()}},
 })
 

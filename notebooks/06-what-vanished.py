@@ -12,12 +12,15 @@
 # %% [markdown]
 # # What vanished, and what else fell: the residual on data
 #
-# Notebook 03 finds, from the published figures alone, that global spam fell by about 5 billion
-# messages a day more than Rustock had been sending: a **residual** nobody has accounted for.
-# This notebook asks the same question of data that can answer it: daily counts **by source**
-# (a vendor's export by botnet, a trap's own classification) or the raw mail of a spam trap
-# run through `spamlab ingest`, whose messages are grouped by a *fingerprint* (the sending
-# network, the HELO name, the Message-ID's shape, the mailer).
+# Notebook 03 asks, from the published figures alone, how much more global spam fell than Rustock
+# had been sending: a **residual** nobody has accounted for. The figures leave it uncertain: the
+# cell after the parameters states it with its sensitivity range (notebook 03's accounting,
+# recomputed), and a range that reaches below zero means the figures alone cannot say whether
+# anything besides Rustock fell at all. This notebook asks the same question of data that can
+# answer it: daily counts **by source** (a vendor's export by botnet, a trap's own
+# classification) or the raw mail of a spam trap run through `spamlab ingest`, whose messages
+# are grouped by a *fingerprint* (the sending network, the HELO name, the Message-ID's shape,
+# the mailer).
 #
 # The words are those of notebook 03. The **change** of a series is its **counterfactual**
 # (the course of the pre-period extended past the interruption) minus what was observed, per
@@ -32,9 +35,13 @@
 # the residual; what they leave is **left**.
 #
 # Without data of your own the notebook makes a **SYNTHETIC** spam trap (`spamlab.testing`),
-# with botnets whose fingerprints and fate are invented: one vanishes at the interruption,
-# another halves a day later, two drift, and background noise comes from everywhere. Its
-# truth is known, so the last section checks the answer against it. It is not data about 2011.
+# with invented sources whose names, fingerprints and fate are made up: `stopper` vanishes at the
+# interruption, `stepper` halves a day later, `filler` steps in three days later and keeps
+# growing (so the total partly recovers), two drift, and background noise comes from everywhere.
+# Every sending address lies in networks reserved for documentation and benchmarking
+# (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, 198.18.0.0/15), so no network in its tables
+# is a real one. Its truth is known, so the last section checks the answer against it. Every
+# table and line drawn from it says SYNTHETIC; it is not data about 2011.
 #
 # From a terminal: `spamlab run --data panel.csv --value-col total --sources rustock,bagle,other
 # --target rustock --interruption "2011-03-16 14:45"` (daily counts by source), or
@@ -65,8 +72,17 @@ run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import attribution, inputs, paths, plots, report
+from spamlab import attribution, inputs, paths, plots, report, residual
 
+published = residual.account(seed=seed).results_dict()
+spread = published["residual_bn_per_day"]
+print(f"From the published figures (notebook 03; not synthetic): global spam fell by "
+      f"{spread['median']:.1f} billion messages a day more than Rustock's output (median), with a "
+      f"{published['range_kind']} of {spread['low']:.1f} to {spread['high']:.1f} "
+      f"({100 * spread['p_below_zero']:.0f}% of draws below zero)"
+      f"{': the figures alone cannot tell whether anything else fell' if spread['low'] < 0 else ''}.")
+
+# %%
 run = report.run_dir(run_name, reports_dir or paths.reports())
 moment = inputs.moments(interruption, tz, "interruption")[-1]
 inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
@@ -88,10 +104,12 @@ print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-
 # sources are the file's columns.
 
 # %%
-print(inp.found.summary() if inp.found is not None else "Daily counts by source: no groups.")
+print(f"{inp.label}:\n{inp.found.summary()}" if inp.found is not None
+      else "Daily counts by source: no groups.")
 
 # %%
-inp.found.groups.head(20) if inp.found is not None else inp.frame.describe().T
+report.stack({inp.label: inp.found.groups.head(20)}, label="data") if inp.found is not None \
+    else inp.frame.describe().T
 
 # %%
 fig = plots.daily_series(inp.frame, [inp.y, *inp.sources], ylabel=inp.unit,
@@ -113,10 +131,10 @@ report.save_figure(fig, run, inp.figure_name("sources-daily"))
 acc = attribution.account(inp.frame, total=inp.y, sources=list(inp.sources), target=inp.target,
                           interruption=moment, window=window, errors=errors,
                           seasonality=seasonality, slope_change=slope_change)
-print(acc.summary())
+print(f"{inp.label}:\n{acc.summary()}")
 
 # %%
-acc.sources
+report.stack({inp.label: acc.sources}, label="data")
 
 # %%
 fig = plots.plot_sources(acc, inp.frame, ylabel=inp.unit,
@@ -133,7 +151,7 @@ report.save_figure(fig, run, inp.figure_name("sources-against-counterfactual"))
 # residual of 10% of the rest of the total; otherwise the data cannot tell.
 
 # %%
-print(attribution.describe(acc, inp.found))
+print(f"{inp.label}: {attribution.describe(acc, inp.found)}")
 
 # %%
 acc.residual
@@ -161,9 +179,10 @@ acc.non_additivity
 # ## Checked against the truth (synthetic trap only)
 #
 # The synthetic trap knows every message's source. The true residual is the stepper's halving
-# (and nothing else): the estimate's interval should hold it, and an accounting on the true
-# per-source counts (what a vendor's export by botnet would give) should find the same residual
-# and name the source that fell. On your data there is no truth to compare with.
+# less what the filler added after stepping in (nothing else changed): the estimate's interval
+# should hold it, and an accounting on the true per-source counts (what a vendor's export by
+# botnet would give) should find the same residual, name the source that fell and the one that
+# grew. On your data there is no truth to compare with.
 
 # %%
 by_source = attribution.account(
@@ -179,7 +198,8 @@ truth_check = {
 truth_check
 
 # %%
-by_source.sources if by_source is not None else "no ground truth: this is your data"
+(report.stack({f"{inp.label}, true per-source counts": by_source.sources}, label="data")
+ if by_source is not None else "no ground truth: this is your data")
 
 # %% [markdown]
 # ## Results
@@ -190,7 +210,7 @@ by_source.sources if by_source is not None else "no ground truth: this is your d
 # fingerprint and the vanished groups.
 
 # %%
-report.write_fragment(run, "06-what-vanished", {"attribution": {
+report.write_fragment(run, "06-what-vanished", {"synthetic": inp.synthetic, "attribution": {
     **acc.to_dict(), "interruption": moment, "data": inp.label, "synthetic": inp.synthetic,
     "unit": inp.unit, "fingerprint": by if inp.found is not None else None,
     "vanished_groups": inp.found.vanished_groups if inp.found is not None else None,

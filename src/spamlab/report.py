@@ -18,7 +18,7 @@ Examples
 >>> _ = report.save_figure(fig, run, "empty-axes")
 >>> sorted(p.name for p in (run / "figures").iterdir())
 ['empty-axes.png']
->>> _ = report.write_fragment(run, "02-rustock-its", {"model": "segmented"})
+>>> _ = report.write_fragment(run, "02-rustock-its", {"model": "segmented", "synthetic": True})
 >>> report.write_results(run)["model"]
 'segmented'
 """
@@ -147,6 +147,53 @@ def stack(tables: Mapping[str, pd.DataFrame], label: str = "case") -> pd.DataFra
     return stacked[[label] + [c for c in stacked.columns if c != label]]
 
 
+def calibration_fit(constraints: pd.DataFrame, tolerance: float) -> dict[str, Any]:
+    """What a calibrated (synthetic) scenario matches of the published figures, and what it misses.
+
+    Parameters
+    ----------
+    constraints
+        A calibration's table (:attr:`spamlab.scenario.Calibration.constraints`):
+        ``figure_id``, ``target``, ``achieved``, ``rel_error``, ``fitted``.
+    tolerance
+        Largest relative error that counts as a match.
+
+    Returns
+    -------
+    ``matched`` and ``missed``: rows (``figure_id``, ``target``, ``achieved``,
+    ``rel_error``, ``fitted``), the misses largest first; ``in_words``: a sentence
+    built from them; ``tolerance``; ``synthetic``: True.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"figure_id": [5, 2], "target": [52.0, 28.5],
+    ...                       "achieved": [52.5, 15.2], "rel_error": [0.0096, -0.4667],
+    ...                       "fitted": [True, False]})
+    >>> print(calibration_fit(table, 0.02)["in_words"])
+    The SYNTHETIC scenario matches, within 2%, 1 of the 1 figures it was fitted to (row 5); it misses 1 by more: row 2 by 47% (28.5 published, 15.2 in the scenario).
+    """
+    columns = ["figure_id", "target", "achieved", "rel_error", "fitted"]
+    table = constraints[columns].assign(size=constraints["rel_error"].abs())
+    matched = table[table["size"] <= tolerance].sort_values("figure_id")
+    missed = table[table["size"] > tolerance].sort_values("size", ascending=False)
+
+    def rows(part: pd.DataFrame) -> str:
+        return f"row{'s' * (len(part) != 1)} " + ", ".join(str(int(i)) for i in part["figure_id"])
+
+    fitted, other = matched[matched["fitted"]], matched[~matched["fitted"]]
+    words = (f"The SYNTHETIC scenario matches, within {tolerance:.0%}, {len(fitted)} of the "
+             f"{int(table['fitted'].sum())} figures it was fitted to ({rows(fitted)})")
+    if len(other):
+        words += f" and {len(other)} it was not fitted to ({rows(other)})"
+    if len(missed):
+        misses = "; ".join(f"row {int(r.figure_id)} by {r.size:.0%} ({r.target:.3g} published, "
+                           f"{r.achieved:.3g} in the scenario{', fitted' if r.fitted else ''})"
+                           for r in missed.itertuples())
+        words += f"; it misses {len(missed)} by more: {misses}"
+    return {"tolerance": tolerance, "matched": matched[columns], "missed": missed[columns],
+            "in_words": words + ".", "synthetic": True}
+
+
 def run_dir(name: str, reports_root: str | Path) -> Path:
     """The folder of run ``name`` (``<reports_root>/<name>/``), created if missing.
 
@@ -197,9 +244,9 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
     level change at 2011-03-16T14:45:00+00:00: 0.68 (95% interval 0.65 to 0.71), a ratio: observed / counterfactual
     reports: reports/x/*.html, results in reports/x/results.json
     warnings: none
-    >>> print(headline({"residual_bn_per_day": {"median": 5.02, "low": -4.13, "high": 11.36}},
-    ...                "reports/x").splitlines()[0])
-    unexplained fall after the takedown: 5.0 bn/day (median; 90% sensitivity range under stated priors -4.1 to 11.4)
+    >>> print(headline({"residual_bn_per_day": {"median": 5.02, "low": -4.13, "high": 11.36,
+    ...                                         "p_below_zero": 0.158}}, "reports/x").splitlines()[0])
+    unexplained fall after the takedown: -4.1 to 11.4 bn/day (90% sensitivity range under stated priors, not a confidence interval; median 5.0; 16% below zero)
     >>> print(headline({"attribution": {"target": "rustock", "residual": {"estimate": 410.0,
     ...     "ci_low": 350.0, "ci_high": 470.0, "unit": "messages per day"}}}, "r").splitlines()[0])
     fall not explained by rustock: 410 messages per day (95% interval 350 to 470)
@@ -209,16 +256,18 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
     if level:
         scale = ("a ratio: observed / counterfactual" if level.get("scale") == "ratio"
                  else f"a difference, in {results.get('unit', 'the units of the data')}")
-        synthetic = " [synthetic scenario, not data]" if results.get("synthetic") else ""
+        synthetic = " [synthetic scenario, not data]" if level.get("synthetic") else ""
         fit = f" [{results['fit']}]" if results.get("fit") else ""
         lines.append(f"level change at {results.get('interruption')}: {level['estimate']:.3g} "
                      f"(95% interval {level['ci_low']:.3g} to {level['ci_high']:.3g}), "
                      f"{scale}{synthetic}{fit}")
     residual = results.get("residual_bn_per_day")
     if residual:
-        lines.append(f"unexplained fall after the takedown: {residual['median']:.1f} bn/day "
-                     f"(median; 90% sensitivity range under stated priors "
-                     f"{residual['low']:.1f} to {residual['high']:.1f})")
+        below = (f"; {residual['p_below_zero']:.0%} below zero"
+                 if residual.get("p_below_zero") is not None else "")
+        lines.append(f"unexplained fall after the takedown: {residual['low']:.1f} to "
+                     f"{residual['high']:.1f} bn/day (90% sensitivity range under stated priors, "
+                     f"not a confidence interval; median {residual['median']:.1f}{below})")
     accounting = (results.get("attribution") or {}).get("residual")
     if accounting:
         synthetic = " [synthetic trap, not data]" if results["attribution"].get("synthetic") else ""
@@ -349,6 +398,11 @@ def jsonable(obj: Any) -> Any:
 def write_fragment(run: str | Path, notebook: str, results: Mapping[str, Any]) -> Path:
     """Write one notebook's results as ``<run>/fragments/<notebook>.json``.
 
+    Every block says whether its numbers come from synthetic data
+    (:func:`label_blocks`): the fragment states ``synthetic`` (True or False), each
+    block (a mapping among its entries) inherits that flag unless it states its own,
+    and a fragment without the flag is refused.
+
     Parameters
     ----------
     run
@@ -356,19 +410,61 @@ def write_fragment(run: str | Path, notebook: str, results: Mapping[str, Any]) -
     notebook
         The notebook's name, e.g. ``"02-rustock-its"``.
     results
-        JSON-like mapping; numpy, pandas and NaN values are converted by :func:`jsonable`.
+        JSON-like mapping with ``synthetic`` (bool); numpy, pandas and NaN values are
+        converted by :func:`jsonable`.
 
     Examples
     --------
     >>> import tempfile
-    >>> write_fragment(tempfile.mkdtemp(), "03-x", {"a": 1}).name
+    >>> write_fragment(tempfile.mkdtemp(), "03-x", {"synthetic": False, "a": 1}).name
     '03-x.json'
     """
+    labelled = label_blocks(notebook, jsonable(dict(results)))
     folder = Path(run) / "fragments"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{notebook}.json"
-    target.write_text(json.dumps(jsonable(dict(results)), indent=2) + "\n", encoding="utf-8")
+    target.write_text(json.dumps(labelled, indent=2) + "\n", encoding="utf-8")
     return target
+
+
+def label_blocks(notebook: str, results: Mapping[str, Any]) -> dict[str, Any]:
+    """A notebook's results with ``synthetic`` (True or False) on the fragment and every block.
+
+    A *block* is each mapping among the fragment's entries (``level_change``,
+    ``placebo``, ``attribution``, ...): it keeps its own ``synthetic`` flag when it
+    states one, else it takes the fragment's. Tables (lists of rows) and single values
+    are covered by the fragment's flag (under ``notebooks`` in ``results.json``).
+
+    Raises
+    ------
+    ParameterError
+        When the fragment states no ``synthetic`` flag, or a flag is not True or False.
+
+    Examples
+    --------
+    >>> label_blocks("04", {"synthetic": True, "placebo": {"real_rank": 1}})
+    {'synthetic': True, 'placebo': {'real_rank': 1, 'synthetic': True}}
+    >>> label_blocks("03", {"residual": {"median": 5.0}})
+    Traceback (most recent call last):
+    ...
+    spamlab.errors.ParameterError: results of notebook '03': no 'synthetic' flag; state whether its numbers come from synthetic data ("synthetic": True or False; a block that differs states its own)
+    """
+    flag = results.get("synthetic")
+    if not isinstance(flag, bool):
+        what = "no 'synthetic' flag" if flag is None else f"'synthetic' is {flag!r}, not True or False"
+        raise ParameterError(f"results of notebook {notebook!r}: {what}; state whether its numbers "
+                             f"come from synthetic data (\"synthetic\": True or False; a block "
+                             f"that differs states its own)")
+    labelled: dict[str, Any] = {}
+    for key, value in results.items():
+        if isinstance(value, Mapping):
+            own = value.get("synthetic", flag)
+            if not isinstance(own, bool):
+                raise ParameterError(f"results of notebook {notebook!r}, block {key!r}: "
+                                     f"'synthetic' is {own!r}, not True or False")
+            value = {**value, "synthetic": own}
+        labelled[key] = value
+    return labelled
 
 
 def merge_fragments(fragments: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
@@ -376,18 +472,24 @@ def merge_fragments(fragments: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[
 
     Top-level keys of later notebooks replace those of earlier ones (in a run on
     your data, 05-your-data has the last word); every fragment is also kept whole
-    under ``"notebooks"``, so nothing is lost.
+    under ``"notebooks"``, so nothing is lost. Each fragment is labelled by
+    :func:`label_blocks` (one without a ``synthetic`` flag is refused), so every
+    block carries its own flag; the fragments' flags stay with them under
+    ``"notebooks"``, and none is copied to the top level, where it would sit beside
+    blocks of other notebooks.
 
     Examples
     --------
-    >>> merge_fragments([("02", {"a": 1, "b": 1}), ("05", {"a": 2})])
-    {'a': 2, 'b': 1, 'notebooks': {'02': {'a': 1, 'b': 1}, '05': {'a': 2}}}
+    >>> merge_fragments([("02", {"synthetic": True, "a": 1, "b": 1}),
+    ...                  ("03", {"synthetic": False, "a": 2})])
+    {'a': 2, 'b': 1, 'notebooks': {'02': {'synthetic': True, 'a': 1, 'b': 1}, '03': {'synthetic': False, 'a': 2}}}
     """
     merged: dict[str, Any] = {}
     per_notebook: dict[str, Any] = {}
     for notebook, results in fragments:
-        merged.update(results)
-        per_notebook[notebook] = dict(results)
+        labelled = label_blocks(notebook, results)
+        merged.update({key: value for key, value in labelled.items() if key != "synthetic"})
+        per_notebook[notebook] = labelled
     merged["notebooks"] = per_notebook
     return merged
 
@@ -458,7 +560,7 @@ def notebook_warnings(run: str | Path, notebook: str) -> list[dict[str, str]]:
     --------
     >>> import tempfile
     >>> run = Path(tempfile.mkdtemp())
-    >>> _ = write_fragment(run, "05-your-data", {"warnings": ["only 9 days before"]})
+    >>> _ = write_fragment(run, "05-your-data", {"synthetic": False, "warnings": ["only 9 days before"]})
     >>> [w["message"] for w in notebook_warnings(run, "05-your-data")]
     ['only 9 days before']
     """

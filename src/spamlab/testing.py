@@ -20,6 +20,8 @@ from spamlab.ingest.corpus import (
     BOTNET_PROFILES,
     FORMATS,
     STAMPED,
+    STEPPED_IN_SOURCE,
+    STOPPED_SOURCE,
     BotnetProfile,
     BotnetTruth,
     CorpusTruth,
@@ -39,5 +41,5 @@ __all__ = ["FORMATS", "STAMPED", "CorpusTruth", "SyntheticMessage", "TrapArchive
            "as_delivered", "format_date", "mbox_bytes", "synthetic_messages", "truth_of",
            "write_corpus", "write_trap_archive"]
 # the synthetic trap with botnets in it (issue 12)
-__all__ += ["BOTNET_INTERRUPTION", "BOTNET_PROFILES", "BotnetProfile", "BotnetTruth",
-            "botnet_messages", "write_botnet_corpus"]
+__all__ += ["BOTNET_INTERRUPTION", "BOTNET_PROFILES", "STEPPED_IN_SOURCE", "STOPPED_SOURCE",
+            "BotnetProfile", "BotnetTruth", "botnet_messages", "write_botnet_corpus"]

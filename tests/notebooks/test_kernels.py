@@ -24,7 +24,7 @@ from spamlab import report
 leaked = "from the first notebook"
 matplotlib.rcParams["axes.grid"] = False
 matplotlib.rcParams["axes.titlepad"] = 17.0  # not a setting of spamlab's theme
-report.write_fragment(report.run_dir("r", reports_dir), "01-first", {"first": True})
+report.write_fragment(report.run_dir("r", reports_dir), "01-first", {"first": True, "synthetic": False})
 '''
 
 SECOND = '''# %% tags=["parameters"]
@@ -34,7 +34,7 @@ reports_dir = None
 import matplotlib
 from spamlab import report
 seen = {"leaked": "leaked" in globals(), "grid": bool(matplotlib.rcParams["axes.grid"]),
-        "titlepad": float(matplotlib.rcParams["axes.titlepad"])}
+        "titlepad": float(matplotlib.rcParams["axes.titlepad"]), "synthetic": False}
 report.write_fragment(report.run_dir("r", reports_dir), "02-second", seen)
 '''
 

@@ -82,6 +82,14 @@ def test_story_results_carry_the_residual_and_the_takedown_effect(story):
     assert level["ci_high"] < 1
     assert results["interruption"] == "2011-03-16T14:45:00+00:00"
     assert results["notebooks"]["02-rustock-its"]["synthetic"] is True
+    # each block says what it is (issue 23): the scenario fit is synthetic, the published-figures
+    # residual is not, and no single flag sits at the top beside both
+    assert "synthetic" not in results
+    assert level["synthetic"] is True and remaining["synthetic"] is False
+    for name, fragment in results["notebooks"].items():
+        assert isinstance(fragment["synthetic"], bool), name
+        assert all(isinstance(block["synthetic"], bool)
+                   for block in fragment.values() if isinstance(block, dict)), name
 
 
 def test_story_headline_is_the_fit_notebook_02_recommends_with_the_runs_warnings(story):
@@ -131,7 +139,8 @@ def test_your_data_run_recovers_the_simulated_level_change(yours):
     assert (results["n_pre"], results["n_post"]) == (N_PRE, N_DAYS - N_PRE)
     assert isinstance(results["model"], str) and results["model"]
     assert isinstance(results["warnings"], list)
-    assert results["synthetic"] is False
+    assert level["synthetic"] is False and "synthetic" not in results
+    assert not any(fragment["synthetic"] for fragment in results["notebooks"].values())
     assert not [p for p in (folder / "figures").glob("*.png") if "synthetic" in p.name]
     # 02 and 05 both keep their figures (issue 13, bug 7)
     assert {"server-counterfactual.png", "server-counterfactual-whole-series.png",

@@ -35,7 +35,7 @@ report.save_figure(fig, run, f"figure-{label}")
 
 # %%
 assert not fail, "asked to fail"
-report.write_fragment(run, "01-tiny", {"label": label})
+report.write_fragment(run, "01-tiny", {"label": label, "synthetic": False})
 '''
 
 

@@ -134,13 +134,16 @@ def test_the_venv_kernel_is_accepted():
 
 
 def test_results_merge_keeps_every_fragment_and_later_notebooks_win(tmp_path):
-    report.write_fragment(tmp_path, "02-rustock-its", {"level_change": {"estimate": 0.5}, "x": 1})
-    report.write_fragment(tmp_path, "05-your-data", {"level_change": {"estimate": np.float64(0.7)}})
+    report.write_fragment(tmp_path, "02-rustock-its", {"level_change": {"estimate": 0.5}, "x": 1,
+                                                        "synthetic": True})
+    report.write_fragment(tmp_path, "05-your-data", {"level_change": {"estimate": np.float64(0.7)},
+                                                      "synthetic": False})
     merged = report.write_results(tmp_path, ["02-rustock-its", "05-your-data"], extra={"run": "r"})
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk == merged
-    assert merged["level_change"] == {"estimate": 0.7} and merged["x"] == 1 and merged["run"] == "r"
-    assert merged["notebooks"]["02-rustock-its"]["level_change"] == {"estimate": 0.5}
+    assert merged["level_change"] == {"estimate": 0.7, "synthetic": False} and merged["x"] == 1 and merged["run"] == "r"
+    assert merged["notebooks"]["02-rustock-its"]["level_change"] == {"estimate": 0.5,
+                                                                   "synthetic": True}
 
 
 def test_jsonable_turns_nan_and_numpy_into_plain_json():

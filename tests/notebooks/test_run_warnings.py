@@ -43,7 +43,8 @@ run = report.run_dir(run_name, reports_dir)
 warner.partly_covered(12)
 
 # %%
-report.write_fragment(run, "NAME", {"label": label, "level": {"warnings": ["baseline is fragile"]}})
+report.write_fragment(run, "NAME", {"label": label, "synthetic": False,
+                                  "level": {"warnings": ["baseline is fragile"]}})
 '''
 
 

@@ -12,9 +12,16 @@ message was made, never against spamlab's own output (an example is in
 
 :func:`write_botnet_corpus` writes a synthetic trap with botnets in it: sources with
 their own fingerprints (sending /24 networks, HELO names, Message-ID shapes, mailers,
-subject templates), one that vanishes at a mid-day instant, one that halves a day
-later, two that drift, and background noise, with the true daily counts of every
-source and the true residual (:class:`BotnetTruth`).
+subject templates), one that vanishes at a mid-day instant (:data:`STOPPED_SOURCE`), one
+that halves a day later, one that steps in after the stop (:data:`STEPPED_IN_SOURCE`, so
+the total partly recovers), two that drift, and background noise, with the true daily
+counts of every source, the true residual and the true recovered share
+(:class:`BotnetTruth`).
+
+Every address in these messages lies in a network reserved for documentation (RFC 5737:
+192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) or benchmarking (RFC 2544: 198.18.0.0/15),
+or in a private network (an internal relay hop), and every source has a neutral name: no
+message can be taken for mail from a real network or a real botnet.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import tarfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +55,14 @@ _WORDS = ("viagra", "cheap", "pharmacy", "replica", "watches", "discount", "offe
 # (reason an ingester must give, share among malformed messages)
 _MALFORMED = ("empty", "not_a_message", "no_timestamp", "before_1990", "in_future",
               "header_too_large")
+#: the networks every sending address of the synthetic mail lies in: reserved for
+#: documentation (RFC 5737) and for benchmarking (RFC 2544), never routed on the Internet
+RESERVED_NETWORKS: tuple[str, ...] = ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
+                                      "198.18.0.0/15")
+#: /24 networks (``a.b.c``) of senders from everywhere (background noise): the three
+#: documentation networks and 198.19.0.0/16; the botnets' own networks lie in 198.18.0.0/16
+_NOISE_NETS: tuple[str, ...] = ("192.0.2", "198.51.100", "203.0.113",
+                                *(f"198.19.{third}" for third in range(256)))
 
 
 @dataclass(frozen=True)
@@ -157,8 +172,8 @@ def _domain(rng: random.Random) -> str:
 
 
 def _ip(rng: random.Random) -> str:
-    return f"{rng.choice((41, 58, 77, 89, 113, 187, 190, 201))}.{rng.randrange(256)}." \
-           f"{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    """A sender from anywhere: a random host of :data:`_NOISE_NETS` (reserved ranges only)."""
+    return f"{rng.choice(_NOISE_NETS)}.{rng.randrange(1, 255)}"
 
 
 def format_date(when: int, style: str) -> tuple[str, int]:
@@ -456,8 +471,12 @@ _WRITERS: dict[str, _Writer] = {
 
 # --- A synthetic trap with botnets in it (issue 12) --------------------------------------------
 
-#: the synthetic stand-in for the takedown: the moment the ``rustock`` source stops
+#: the synthetic stand-in for the takedown: the moment :data:`STOPPED_SOURCE` stops
 BOTNET_INTERRUPTION = "2011-03-16T14:45:00+00:00"
+#: the source of the default synthetic trap that stops at the interruption (the target)
+STOPPED_SOURCE = "stopper"
+#: the source of the default synthetic trap that steps in after the stop and keeps growing
+STEPPED_IN_SOURCE = "filler"
 
 
 @dataclass(frozen=True)
@@ -478,6 +497,10 @@ class BotnetProfile:
         hours after the interruption on (``None``: no change). ``0.0`` at hour 0 is
         a source that vanishes at the interruption; ``0.5`` at hour 24 one that
         halves a day later (a second step).
+    ramp
+        From ``change_after`` hours after the interruption on, the rate also grows by
+        ``ramp`` messages a day every day (``3.0``: 3 more a day each day): a source
+        that steps in and takes up the slack.
     nets
         The /24 networks (``a.b.c``) its sending IPs come from; empty: random
         addresses all over (background noise).
@@ -502,6 +525,7 @@ class BotnetProfile:
     message_id: str = "random"
     mailer: str | None = None
     subjects: tuple[str, ...] = ("{w} {w} {w}",)
+    ramp: float = 0.0
 
     def rate_at(self, day: float, hours_after: float, changed: bool = True) -> float:
         """Expected messages per day, ``day`` days after the corpus start and ``hours_after``
@@ -511,28 +535,37 @@ class BotnetProfile:
         --------
         >>> round(BotnetProfile("b", 100.0, 0.01, 24.0, 0.5).rate_at(10.0, 30.0), 6)
         55.0
+        >>> BotnetProfile("c", 10.0, 0.0, 72.0, 1.0, ramp=3.0).rate_at(40.0, 120.0)
+        16.0
         """
         rate = max(self.rate * (1.0 + self.drift * day), 0.0)
-        hit = changed and self.change_after is not None and hours_after >= self.change_after
-        return rate * self.change_factor if hit else rate
+        if not (changed and self.change_after is not None and hours_after >= self.change_after):
+            return rate
+        return rate * self.change_factor + self.ramp * (hours_after - self.change_after) / 24
 
 
 #: the default synthetic trap: one source vanishes at the interruption, one halves a day
-#: later, two drift, and background noise from everywhere (all invented, not data about 2011)
+#: later, one steps in three days after it and grows (the total partly recovers), two drift,
+#: and background noise from everywhere (all invented, not data about 2011; every network
+#: is in 198.18.0.0/15, reserved for benchmarking)
 BOTNET_PROFILES: tuple[BotnetProfile, ...] = (
-    BotnetProfile("rustock", 420.0, 0.0, 0.0, 0.0,
-                  ("91.214.44", "91.214.45", "178.63.12", "94.23.77", "212.58.3", "195.24.90"),
+    BotnetProfile(STOPPED_SOURCE, 420.0, 0.0, 0.0, 0.0,
+                  ("198.18.11", "198.18.12", "198.18.40", "198.18.77", "198.18.130",
+                   "198.18.201"),
                   ("User", "user-PC", "HOME", "ADMIN"), "outlook",
                   "Microsoft Outlook Express 6.00.2900.5512",
                   ("Re: {w} {w}", "RE: {w} for you", "{w} {w} -{w}%")),
-    BotnetProfile("stepper", 160.0, 0.0, 24.0, 0.5, ("85.17.41", "85.17.42", "46.4.110"),
-                  ("mail.shop-deals.biz", "mx.shop-deals.biz", "smtp.best-offer.info"), "qmail",
+    BotnetProfile("stepper", 160.0, 0.0, 24.0, 0.5, ("198.18.52", "198.18.53", "198.18.90"),
+                  ("mail.deals.example", "mx.deals.example", "smtp.offers.example"), "qmail",
                   "The Bat! (v3.5.25) Professional", ("{w} {w} sale", "Your {w} order")),
-    BotnetProfile("grower", 90.0, 0.012, None, 1.0, ("217.77.201", "217.77.202"), (), "uuid",
+    BotnetProfile("grower", 90.0, 0.012, None, 1.0, ("198.18.160", "198.18.161"), (), "uuid",
                   None, ("{w}: {w} {w}",)),
-    BotnetProfile("fader", 130.0, -0.006, None, 1.0, ("188.40.9", "188.40.10"),
+    BotnetProfile("fader", 130.0, -0.006, None, 1.0, ("198.18.180", "198.18.181"),
                   ("localhost", "localhost.localdomain"), "localhost",
                   "Microsoft Office Outlook 12.0", ("Hello {w}", "{w} news")),
+    BotnetProfile(STEPPED_IN_SOURCE, 30.0, 0.0, 72.0, 1.0, ("198.18.220", "198.18.221"),
+                  ("mx1.newcomer.example", "mx2.newcomer.example"), "random", None,
+                  ("{w} {w} deal", "New {w} offer"), ramp=3.0),
     BotnetProfile("background", 150.0),
 )
 
@@ -557,11 +590,14 @@ class BotnetTruth:
     interruption
         When ``target`` stopped.
     target
-        The source that vanishes.
+        The source that vanishes (:data:`STOPPED_SOURCE` by default).
     n_messages
         Messages written.
     paths
         Files written, one per format, to pass to the ingester.
+    stepped_in
+        The source that steps in after the stop (:data:`STEPPED_IN_SOURCE` by default;
+        ``""``: none). What it added per day over a window is minus its :meth:`change`.
     """
 
     daily: pd.DataFrame
@@ -572,6 +608,7 @@ class BotnetTruth:
     target: str
     n_messages: int
     paths: tuple[Path, ...] = field(default=())
+    stepped_in: str = ""
 
     def change(self, first: Any, last: Any) -> dict[str, float]:
         """True change per source and of the total, per day over days ``first``..``last``
@@ -595,6 +632,19 @@ class BotnetTruth:
         change = self.change(default[0] if first is None else first,
                              default[1] if last is None else last)
         return change["total"] - change[self.target]
+
+    def recovered_share(self, day: Any = None) -> float:
+        """True share of the total's fall that had come back by ``day`` (default the last).
+
+        The fall is the largest gap of the expected total below its counterfactual on a
+        whole day after the interruption's day (the target's and every other step); the
+        share is one minus the gap on ``day`` over that fall (0: nothing back, 1: all).
+        """
+        gap = (self.counterfactual - self.expected)["total"].loc[self.post_window[0]:]
+        if not gap.max() > 0:
+            raise ParameterError("recovered_share: the total never fell below its "
+                                 "counterfactual after the interruption; nothing to recover")
+        return 1.0 - float(gap.loc[gap.index[-1] if day is None else day]) / float(gap.max())
 
     def source_of_net(self) -> dict[str, str]:
         """/24 network (``a.b.c``) -> source, for every source with its own networks."""
@@ -627,8 +677,9 @@ def botnet_messages(*, seed: int = 0, start: str = "2011-02-14", days: int = 56,
     day_noise
         Day-to-day noise of each source's volume.
     profiles
-        The sources; by default :data:`BOTNET_PROFILES`, where ``rustock`` (the
-        target) vanishes at ``interruption``.
+        The sources; by default :data:`BOTNET_PROFILES`, where :data:`STOPPED_SOURCE`
+        (the target) vanishes at ``interruption`` and :data:`STEPPED_IN_SOURCE` steps in
+        three days later.
 
     Returns
     -------
@@ -673,8 +724,10 @@ def _plan_botnet_days(profiles: Sequence[BotnetProfile], origin: int, days: int,
         begin, end = origin + 86400 * day, origin + 86400 * (day + 1)
         bounds = [begin, *[c for c in changes if begin < c < end], end]
         for first, last in itertools.pairwise(bounds):
-            middle = ((first + last) / 2 - origin) / 86400  # drift is linear: exact
-            hours = (first - moment) / 3600
+            # rates are linear within a stretch (drift, ramp): their value at its middle is
+            # their mean, and the middle lies on the same side of every change as the stretch
+            middle = ((first + last) / 2 - origin) / 86400
+            hours = ((first + last) / 2 - moment) / 3600
             share = (last - first) / 86400 * scale
             for index, profile in enumerate(profiles):
                 plan.append((day, index, first, last, share * profile.rate_at(middle, hours),
@@ -706,8 +759,9 @@ def _botnet_truth(profiles: Sequence[BotnetProfile],
 
     target = next((p.name for p in profiles if p.change_factor == 0 and p.change_after == 0),
                   names[0])
+    stepped_in = next((p.name for p in profiles if p.ramp > 0 or p.change_factor > 1), "")
     return BotnetTruth(frame(written), frame(frames[0]), frame(frames[1]), tuple(profiles),
-                       interruption.isoformat(), target, len(arrivals))
+                       interruption.isoformat(), target, len(arrivals), stepped_in=stepped_in)
 
 
 def _botnet_message(rng: random.Random, profile: BotnetProfile, when: int, index: int) -> bytes:
@@ -771,8 +825,8 @@ def write_botnet_corpus(folder: str | Path, *, formats: Sequence[str] = ("mbox",
     >>> import tempfile
     >>> truth = write_botnet_corpus(tempfile.mkdtemp(), days=20, scale=0.05,
     ...                             interruption="2011-02-24 12:00")
-    >>> truth.target, [p.name for p in truth.paths]
-    ('rustock', ['trap.mbox'])
+    >>> truth.target == STOPPED_SOURCE, [p.name for p in truth.paths]
+    (True, ['trap.mbox'])
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -784,5 +838,4 @@ def write_botnet_corpus(folder: str | Path, *, formats: Sequence[str] = ("mbox",
     shares = {fmt: [(i, m, None) for i, m in enumerate(messages) if i % len(formats) == k]
               for k, fmt in enumerate(formats)}
     paths = tuple(_WRITERS[fmt](folder, shares[fmt]) for fmt in formats)
-    return BotnetTruth(truth.daily, truth.expected, truth.counterfactual, truth.profiles,
-                       truth.interruption, truth.target, truth.n_messages, paths)
+    return replace(truth, paths=paths)
