@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from spamlab import figures, residual, scenario
-from spamlab.errors import DataError
+from spamlab.errors import DataError, ParameterError
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,16 @@ def test_a_calibration_target_of_zero_is_named(table: pd.DataFrame) -> None:
     # before: scipy's "Residuals are not finite in the initial point"
     with pytest.raises(DataError, match=r"id 3 \(percent_change, global\): value 0 percent"):
         scenario.calibrate("baseline", 0, table=with_value(table, 3, 0.0))
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    ({"n_draws": float("nan")}, "n_draws"), ({"n_draws": 100.5}, "n_draws"),
+    ({"n_draws": "100"}, "n_draws"), ({"n_draws": None}, "n_draws"),
+    ({"n_draws": 10**12}, "n_draws"), ({"interval": "0.9"}, "interval"),
+    ({"interval": None}, "interval"), ({"seed": -1}, "seed"), ({"seed": 1.5}, "seed"),
+    ({"seed": float("nan")}, "seed"),
+])
+def test_draw_settings_that_cannot_be_drawn_with_are_named(kwargs, says):
+    """Found by the held-list re-attack: these raised TypeError, ValueError or MemoryError."""
+    with pytest.raises(ParameterError, match=says):
+        residual.account(**kwargs)

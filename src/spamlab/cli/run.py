@@ -327,6 +327,10 @@ def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
         if not sep or not key.isidentifier():
             raise ParameterError(f"--parameter {item!r}: expected KEY=VALUE with KEY a Python name")
         try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # an undecodable byte of argv, carried as a lone surrogate
+            raise ParameterError(f"--parameter {key}: the value is not valid UTF-8 text") from None
+        try:
             parsed[key] = json.loads(text)
         except json.JSONDecodeError:
             parsed[key] = text

@@ -61,9 +61,14 @@ def run_with_checkpoints(tasks: Sequence[Task], checkpoints: Path, *, engine: st
 
 
 def _prune(checkpoints: Path, keep: set[str]) -> None:
+    """Delete the shards not in ``keep`` and the temporary files of shards whose writing was
+    killed (``.KEY.arrow.*.tmp``, see :func:`~spamlab.ingest.outputs.write_atomic`)."""
     for shard in checkpoints.glob("*.arrow"):
         if shard.stem not in keep:
             shard.unlink(missing_ok=True)
+    for temporary in checkpoints.glob(".*.arrow.*.tmp"):
+        if temporary.is_file() and not temporary.is_symlink():
+            temporary.unlink(missing_ok=True)
 
 
 def task_key(task: Task) -> str:
@@ -118,8 +123,9 @@ def save_shard(result: TaskResult, path: Path) -> None:
 
 
 def load_shard(path: Path) -> TaskResult | None:
-    """A saved task result, or ``None`` when the shard is missing, unreadable or outdated."""
-    if not path.is_file():
+    """A saved task result, or ``None`` when the shard is missing, unreadable, outdated or a
+    symbolic link (never followed: it would bring in whatever it points to as parsed mail)."""
+    if path.is_symlink() or not path.is_file():
         return None
     try:
         with pa.memory_map(os.fspath(path)) as source:

@@ -173,17 +173,21 @@ def read_index(base_url: str, *, timeout: float = 60.0) -> dict[str, str]:
         final = response.geturl()
         page = _read_page(response, final, deadline).decode("utf-8", errors="replace")
     offered = {}
-    for href in _LINK.findall(page):
+    # each distinct link once, and only an archive's name resolved: a hostile page of a
+    # million links costs a pass over its text, within the same deadline as its transfer
+    for number, href in enumerate(dict.fromkeys(_LINK.findall(page))):
+        if number % 4096 == 0:
+            _check_deadline(deadline, index_url)
         try:
             path = urllib.parse.unquote(urllib.parse.urlsplit(href).path)
-            url = urllib.parse.urljoin(final, href)
+            name = path.rsplit("/", 1)[-1]
+            url = urllib.parse.urljoin(final, href) if ARCHIVE_NAME.match(name) else ""
         except ValueError:
             if ARCHIVE_NAME.match(href.rsplit("/", 1)[-1]):
                 raise DataError(f"{index_url}: the index links {href!r}, which is not a valid "
                                 "URL; use a mirror whose index is well formed") from None
             continue
-        name = path.rsplit("/", 1)[-1]
-        if ARCHIVE_NAME.match(name):
+        if url:
             _check_url(url, f"the index {index_url} links {href!r}, which")
             offered[name] = url
     if not offered:
@@ -215,20 +219,22 @@ def _check_url(url: str, what: str) -> None:
 
 
 def _read_page(response: Any, url: str, deadline: float) -> bytes:
-    """The body (at most the index limit), failing when ``deadline`` passes."""
+    """The body, failing when ``deadline`` passes or the page is over the index limit (a
+    page cut there would silently lose the links after the cut)."""
     chunks: list[bytes] = []
     size = 0
-    while size < _INDEX_LIMIT:
+    while size <= _INDEX_LIMIT:
         _check_deadline(deadline, url)
         try:
-            chunk = response.read1(min(_CHUNK, _INDEX_LIMIT - size))
+            chunk = response.read1(min(_CHUNK, _INDEX_LIMIT + 1 - size))
         except (http.client.HTTPException, OSError) as exc:
             raise DataError(f"{url}: reading the index failed ({type(exc).__name__})") from None
         if not chunk:
-            break
+            return b"".join(chunks)
         chunks.append(chunk)
         size += len(chunk)
-    return b"".join(chunks)
+    raise DataError(f"{url}: the index page is larger than {_INDEX_LIMIT // 1024**2} MiB, far "
+                    "more than an archive's index; is --base-url the archive's folder?")
 
 
 def _check_deadline(deadline: float | None, url: str) -> None:
@@ -388,7 +394,8 @@ def _open(request: urllib.request.Request, timeout: float, *, allow: int = 0,
         exc.close()
         if exc.code == allow:
             return None
-        raise DataError(f"{request.full_url}: HTTP {exc.code} {exc.reason}") from None
+        reason = " ".join(str(exc.reason).split())  # one line (a redirect loop's has three)
+        raise DataError(f"{request.full_url}: HTTP {exc.code} {reason}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise DataError(f"{request.full_url}: cannot connect "
                         f"({getattr(exc, 'reason', exc)})") from None

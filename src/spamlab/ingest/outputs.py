@@ -18,7 +18,9 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -118,15 +120,47 @@ def _staging_folder(target: Path) -> Path:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    """Rename folder ``staging`` to ``target``, deleting the folder ``target`` was."""
+    """Rename folder ``staging`` to ``target``, deleting the folder ``target`` was.
+
+    The old folder is first renamed onto a new empty hidden folder of this run's (a fixed
+    name such as ``.events.old`` could be taken: by a file, a link or another user's folder).
+    """
     if target.exists():
-        retired = target.with_name(f".{target.name}.old")
-        shutil.rmtree(retired, ignore_errors=True)
+        retired = _staging_folder(target)
         os.replace(target, retired)
         os.replace(staging, target)
         shutil.rmtree(retired, ignore_errors=True)
     else:
         os.replace(staging, target)
+
+
+#: Names of what :func:`write_outputs` stages in an output folder (a folder per run, a
+#: temporary file per output): left behind only by a run that was killed (``SIGKILL``,
+#: ``SIGTERM``, a power cut) while writing.
+_STAGED_FOLDER = re.compile(r"\.events\.[A-Za-z0-9_]+")
+_STAGED_FILE = re.compile(r"\.(?:daily_counts\.csv|ingest_report\.json)\.[A-Za-z0-9_]+\.tmp")
+
+
+def remove_abandoned(out: Path) -> list[str]:
+    """Delete what killed ingestions staged in ``out`` and never renamed into place.
+
+    Call only while holding :func:`output_lock`: no other ingestion is then writing into
+    ``out``, so every staged folder or file there was abandoned by a run that ended
+    without cleaning up (each a full copy of the events, for a large run). Only real
+    folders and regular files with the staging names are deleted; a link is never
+    followed or removed. Returns the names deleted.
+    """
+    removed = []
+    for entry in sorted(out.iterdir()):
+        mode = entry.lstat().st_mode
+        if stat.S_ISDIR(mode) and _STAGED_FOLDER.fullmatch(entry.name):
+            shutil.rmtree(entry)
+        elif stat.S_ISREG(mode) and _STAGED_FILE.fullmatch(entry.name):
+            entry.unlink()
+        else:
+            continue
+        removed.append(entry.name)
+    return removed
 
 
 def current_umask() -> int:
@@ -200,6 +234,15 @@ def check_output(out: Path, inputs: Sequence[str | Path]) -> None:
     if out.exists() and not out.is_dir():
         raise ParameterError(f"out: {out} exists and is not a folder; give a folder to write "
                              "daily_counts.csv, events/ and ingest_report.json into")
+    try:
+        os.fspath(out.absolute()).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ParameterError(f"out: {os.fspath(out)!r} is not a UTF-8 path name, which the events "
+                             "writer (Parquet) needs; choose a folder whose path is UTF-8") from None
+    for name in ("daily_counts.csv", "ingest_report.json"):
+        if (out / name).is_dir() and not (out / name).is_symlink():
+            raise DataError(f"{out / name}: a folder where ingest writes its file {name}; move "
+                            "it elsewhere or choose another --out")
     where = out.resolve()
     for raw in inputs:
         folder = Path(raw).resolve()
@@ -266,6 +309,7 @@ def output_lock(out: Path) -> Iterator[None]:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
         try:
+            remove_abandoned(out)
             yield
         finally:
             os.ftruncate(fd, 0)

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import IO, Self
 
 from spamlab.errors import DataError, ParameterError
-from spamlab.mail.headers import HEADER_LIMIT
+from spamlab.mail.headers import HEADER_LIMIT, line_end
 
 #: Default largest accepted message (member) size in an archive, in bytes.
 MEMBER_LIMIT = 64 * 1024 * 1024
@@ -72,9 +72,10 @@ FIRST_READ = 8192
 #: (``From MAILER-DAEMON Wed Mar 16 14:45:00 2011``, ``... 14:45:00 +0000 2011``, ``... 14:45 2011``).
 _FROM_LINE = (rb"From [^\s]+[ \t]+[A-Z][a-z]{2}[ \t]+[A-Z][a-z]{2}[ \t]+\d{1,2}[ \t]+"
               rb"\d{1,2}:\d\d(?::\d\d)?(?:[ \t]+[^\s]+)?[ \t]+\d{4}[ \t]*\r?\n")
-#: A message separator: ``From `` after an empty line (LF or CRLF), or a whole ``From_`` line
-#: right after the previous message's last line (writers that add no blank line between).
-_SEPARATOR = re.compile(rb"\n(?:\r?\n|(?=" + _FROM_LINE + rb"))From ")
+#: A message separator: ``From `` after an empty line (LF, CRLF or CR-only line endings), or a
+#: whole ``From_`` line right after the previous message's last line (writers that add no blank
+#: line between).
+_SEPARATOR = re.compile(rb"(?:\n(?:\r?\n|(?=" + _FROM_LINE + rb"))|\r\r)From ")
 
 
 @dataclass(frozen=True)
@@ -661,8 +662,7 @@ def _split_mbox(mm: mmap.mmap | bytes, start: int, stop: int, want: int, sink: M
     for first, last in _mbox_messages(mm, start, stop):
         body_start = first
         if mm[first:first + 5] == b"From ":  # (text before the first separator has none)
-            line_end = mm.find(b"\n", first, last)
-            body_start = last if line_end == -1 else line_end + 1
+            body_start = line_end(mm, first, last)
         head = mm[body_start:min(body_start + first_read, last)]
         if not head_is_enough(head, want):  # a long header: take up to ``want`` bytes
             head = mm[body_start:min(body_start + want, last)]

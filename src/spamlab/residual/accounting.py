@@ -175,10 +175,7 @@ def account(
     """
     if not isinstance(table, pd.DataFrame):
         table = figures.load(table)
-    if n_draws < 100:
-        raise ParameterError(f"n_draws={n_draws}: need at least 100 draws")
-    if not 0 < interval < 1:
-        raise ParameterError(f"interval={interval}: must lie strictly between 0 and 1")
+    _check_draws(n_draws, seed, interval)
     asm = assumptions or Assumptions()
     pub = read_published(table)
     if pub.after >= pub.before:
@@ -190,6 +187,23 @@ def account(
     out = _summarise(frame, naive, asm, interval)
     return Accounting(naive, out, frame, _by_reading(pub, asm, n_draws, seed, interval), asm, seed,
                       interval)
+
+
+#: more draws than this would need more memory than a notebook should take (about 1 GB)
+MAX_DRAWS = 2_000_000
+
+
+def _check_draws(n_draws: object, seed: object, interval: object) -> None:
+    """Refuse, naming the parameter, what :func:`account` cannot draw with."""
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int | np.integer) \
+            or not 100 <= n_draws <= MAX_DRAWS:
+        raise ParameterError(f"n_draws={n_draws!r}: need a whole number of draws from 100 to "
+                             f"{MAX_DRAWS:,}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ParameterError(f"seed={seed!r}: need a whole number >= 0")
+    if isinstance(interval, bool) or not isinstance(interval, int | float) \
+            or not 0 < interval < 1:
+        raise ParameterError(f"interval={interval!r}: must be a number strictly between 0 and 1")
 
 
 def _simulate(pub: Published, asm: Assumptions, n_draws: int, seed: int) -> pd.DataFrame:
