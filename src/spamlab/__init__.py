@@ -18,6 +18,8 @@ Stages, in the order data flows through them (README, "Architecture")::
     plots      every figure spamlab draws (one seaborn theme, plots.theme)
     explore    an ipywidgets explorer that refits an ITS model as you move its controls
     report     what a notebook writes: fragments, results.json, figures, HTML
+    claims     the run's numbers as claims: value, interval, kind (published/derived/synthetic/your data)
+    index_page the entry page of a run (index.html): what it shows, reading order, claims
     warnlog    the warnings of a run: recorded while notebooks execute, kept with the answer
     notebooks  executes the analysis notebooks for ``spamlab run``
     kernels    warm Jupyter kernels that run those notebooks, several at once
@@ -43,9 +45,10 @@ from types import ModuleType
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "aftermath", "attribution", "clean", "cli", "errors", "events", "explore", "figures", "ingest",
-    "inputs", "its", "kernels", "mail", "moments", "notebooks", "paths", "plots", "report",
-    "residual", "scenario", "series", "testing", "warnlog",
+    "__version__", "aftermath", "attribution", "claims", "clean", "cli", "errors", "events",
+    "explore", "figures", "index_page", "ingest", "inputs", "its", "kernels", "mail", "moments",
+    "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+    "warnlog",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}
 

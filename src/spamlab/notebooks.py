@@ -40,7 +40,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from spamlab import kernels, report, warnlog
+from spamlab import index_page, kernels, report, warnlog
 from spamlab.errors import ParameterError, SpamlabError
 
 #: the Rustock story, run on the published figures, the synthetic scenario and (06) a
@@ -188,6 +188,9 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None,
                     "inputs": dict(plan.inputs or {}), "notebooks_run": ran,
                     "figures": sorted(p.name for p in (build / "figures").glob("*.png"))}
         results = report.write_results(build, planned, extra=run_info)
+        if plan.html:  # the entry page: what the run shows, the reading order, the claims
+            index_page.write_index(build, results, planned,
+                                   glossary=index_page.default_glossary(plan.out_dir))
         log = {"seconds": seconds, "total_seconds": round(sum(seconds.values()), 1)}
         (build / "run_log.json").write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
         _replace(build, plan.out_dir)

@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from spamlab import series, warnlog
-from spamlab.errors import ParameterError
+from spamlab import claims, series, warnlog
+from spamlab.errors import DataError, ParameterError
 
 #: packages whose versions every notebook records in its closing cell
 VERSIONED_PACKAGES: tuple[str, ...] = (
@@ -526,10 +526,22 @@ def write_results(
     results = {**jsonable(dict(extra or {})), **merge_fragments(pairs)}
     # every warning of the run, by notebook (a fit's own list stays in its notebook's block)
     results["warnings"] = warnlog.of_run(run, pairs)
+    results["claims"] = _claims_or_warning(results)
     (Path(run) / "results.json").write_text(
         json.dumps(results, indent=2) + "\n", encoding="utf-8"
     )
     return results
+
+
+def _claims_or_warning(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The run's claims (:func:`spamlab.claims.claims`); a block they cannot be read from
+    becomes a warning of the run, not the end of a run whose notebooks all succeeded."""
+    try:
+        return [dict(row) for row in claims.claims(results)]
+    except DataError as exc:
+        results["warnings"].append({"notebook": "claims", "category": "DataError",
+                                    "message": f"no claims table: {exc}"})
+        return []
 
 
 def versions(packages: Iterable[str] = VERSIONED_PACKAGES) -> pd.DataFrame:
