@@ -98,9 +98,9 @@ def test_title_and_the_finding_first(run, table):
     text = " ".join(page.text)
     shows = text.split("What this run shows")[1].split("Reading order")[0]
     # each question leads with its most telling number: the fall 52 - 33 (rows 5, 4), not the
-    # synthetic fit; the sensitivity range of the residual with both ends
+    # synthetic fit; the sensitivity range of the residual with both ends, ahead of its middle
     assert f"{52.0 - 33.0:g} bn/day" in shows and "synthetic" not in shows.split("unexplained")[0]
-    assert "sensitivity range -4.13 to 11.4" in shows
+    assert "-4.13 to 11.4 bn/day (sensitivity range; central value 5.02" in shows
 
 
 def test_links_only_to_reports_present_in_the_run_folder(run, table):

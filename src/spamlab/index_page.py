@@ -103,7 +103,10 @@ def claim_sentence(row: Mapping[str, Any]) -> str:
     >>> claim_sentence({"claim": "Unexplained fall", "value": 5.02, "low": -4.13,
     ...                 "high": 11.36, "unit": "bn/day", "interval": "sensitivity range",
     ...                 "kind": "derived", "figure_ids": [5, 4]})
-    'Unexplained fall: 5.02 bn/day (sensitivity range -4.13 to 11.4; derived from figures #5, #4).'
+    'Unexplained fall: -4.13 to 11.4 bn/day (sensitivity range; central value 5.02; derived from figures #5, #4).'
+
+    A sensitivity range leads (its central value is no estimate to quote alone); a
+    confidence interval follows its estimate.
     """
     interval = ""
     if row.get("interval") != "none" and (row.get("low") is not None or row.get("high") is not None):
@@ -117,8 +120,12 @@ def claim_sentence(row: Mapping[str, Any]) -> str:
             "your data": "from your data"}[row["kind"]]
     if row["kind"] in ("published", "derived") and not ids:
         kind = row["kind"]
-    return (f"{row['claim']}: {number_text(row.get('value'))} {row.get('unit', '')}".rstrip()
-            + f" ({interval}{kind}).")
+    unit = f" {row['unit']}" if row.get("unit") else ""
+    if interval and row.get("interval") == "sensitivity range":
+        return (f"{row['claim']}: {number_text(row.get('low'))} to {number_text(row.get('high'))}"
+                f"{unit} (sensitivity range; central value {number_text(row.get('value'))}; "
+                f"{kind}).")
+    return f"{row['claim']}: {number_text(row.get('value'))}{unit} ({interval}{kind})."
 
 
 def headline_claim(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:

@@ -57,7 +57,23 @@ _RUN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _OFFLINE_TEMPLATE = """{%- extends 'lab/index.html.j2' -%}
 {%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block extra_css -%}
+<style>
+details.spamlab-code > summary { cursor: pointer; color: #555; font-size: 0.85em;
+  padding: 2px 0 2px 8px; }
+.jp-RenderedHTMLCommon table { display: block; max-width: 100%; overflow-x: auto; }
+.jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { white-space: normal;
+  overflow-wrap: break-word; max-width: 40em; }
+</style>
+{%- endblock extra_css -%}
+{%- block input_group -%}
+<details class="spamlab-code"><summary>code</summary>
+{{ super() }}
+</details>
+{%- endblock input_group -%}
 """
+#: the heading of the appendix that holds a run's parameter values in its HTML
+PARAMETERS_APPENDIX = "## Appendix: the parameters of this run"
 
 
 def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str, Any]:
@@ -646,10 +662,45 @@ def export_html(notebook: str | Path, warnings: Iterable[Mapping[str, str]] | No
     if any("injected-parameters" in cell.metadata.get("tags", []) for cell in node.cells):
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters"}),
                                        enabled=True)
+    _parameters_to_appendix(node)
+    node.metadata["title"] = notebook_title(node.cells) or source.stem
     body, _ = exporter.from_notebook_node(node)
     target = source.with_suffix(".html")
     target.write_text(body, encoding="utf-8")
     return target
+
+
+def notebook_title(cells: Iterable[Any]) -> str | None:
+    """The text of the first markdown H1 (``# Title``) among ``cells``, for the page title.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as C
+    >>> notebook_title([C(cell_type="code", source="x = 1"),
+    ...                 C(cell_type="markdown", source="# The missing 5 billion\\nText")])
+    'The missing 5 billion'
+    """
+    for cell in cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in str(cell.source).splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
+    return None
+
+
+def _parameters_to_appendix(node: Any) -> None:
+    """Move the run's parameter values (papermill's injected cell) to an appendix at the end,
+    before the versions cell, so the page opens with what it shows."""
+    import nbformat
+
+    injected = [c for c in node.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    if not injected:
+        return
+    node.cells = [c for c in node.cells if c not in injected]
+    node.cells.extend([nbformat.v4.new_markdown_cell(
+        f"{PARAMETERS_APPENDIX}\n\nThe values `spamlab run` gave this notebook's parameters "
+        "(the notebook's own defaults are not shown)."), *injected])
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

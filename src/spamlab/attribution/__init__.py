@@ -11,12 +11,19 @@ account
 describe
     The accounting in plain words, each sentence chosen by the numbers (the residual's
     interval: excludes 0, rules out a material residual, or cannot tell).
+displacement
+    Who stepped in after a stop (:class:`Displacement`): per source (or fingerprint
+    group) other than the target, the level and slope change and the volume added over
+    the post window (per day and cumulative, with intervals), statuses ``'stepped in'`` /
+    ``'fell'`` / ``'unchanged'`` / ``'inconclusive'`` at a Benjamini-Hochberg
+    false-discovery rate, and the share of the target's loss the others made up.
 vanished
     Fingerprint groups of raw mail events (sender /24, HELO, Message-ID shape, mailer,
     ...) whose volume stopped at a moment, Benjamini-Hochberg FDR-controlled
     (:class:`VanishedResult`); its ``daily`` series feed :func:`account`.
 
-Modules: ``accounting``, ``prose``, ``vanished``, ``fingerprints`` (group keys), ``results``.
+Modules: ``accounting``, ``displacement``, ``prose``, ``vanished``, ``fingerprints`` (group
+keys), ``results``.
 
 Examples
 --------
@@ -28,6 +35,11 @@ Examples
 from __future__ import annotations
 
 from spamlab.attribution.accounting import account
+from spamlab.attribution.displacement import (
+    DISPLACEMENT_STATUSES,
+    Displacement,
+    displacement,
+)
 from spamlab.attribution.fingerprints import COLUMN_OF
 from spamlab.attribution.prose import describe
 from spamlab.attribution.results import (
@@ -42,5 +54,6 @@ from spamlab.attribution.vanished import vanished
 FINGERPRINTS: tuple[str, ...] = tuple(COLUMN_OF)
 """The fingerprints :func:`vanished` accepts as ``by=``."""
 
-__all__ = ["FINGERPRINTS", "MATERIAL", "STATUSES", "VANISHED_RATIO", "Accounting",
-           "VanishedResult", "account", "describe", "vanished"]
+__all__ = ["DISPLACEMENT_STATUSES", "FINGERPRINTS", "MATERIAL", "STATUSES", "VANISHED_RATIO",
+           "Accounting", "Displacement", "VanishedResult", "account", "describe", "displacement",
+           "vanished"]
