@@ -18,6 +18,10 @@ placebo, sensitivity, breakpoints, break_search
     ``break_search``: the same in a :class:`BreakpointsResult` with the scan's statistics).
 power, minimum_detectable_effect
     Power of a level-change test by simulation from a series' noise structure.
+Recovery, RecoveredShare
+    What :meth:`ITSResult.recovery` (when the fall has come back by a share) and
+    :meth:`ITSResult.recovered_share` (how much had by the last period) return, with
+    Fieller intervals (:mod:`spamlab.its.recovery`).
 
 Effects are observed minus counterfactual on the model's scale: a fall is negative
 (difference) or below 1 (ratio).
@@ -33,7 +37,8 @@ regression by REML with Kackar-Harville/Satterthwaite inference), ``prediction``
 (stacked least squares for scans), ``robustness`` (placebo, sensitivity), ``breaks``
 (breakpoints), ``breakset`` (break-date sets by inverted tests, Elliott & Mueller 2007),
 ``longrun`` (long-run variances: Bartlett, prewhitened QS with automatic bandwidth),
-``simulation`` (power). Figures of ITS results are in :mod:`spamlab.plots.its`.
+``simulation`` (power), ``recovery`` (recovery time and share). Figures of ITS results are
+in :mod:`spamlab.plots.its`.
 
 Examples
 --------
@@ -50,6 +55,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the names below are loaded on first use (see __getattr__)
     from spamlab.its.breaks import BreakpointsResult, break_search, breakpoints
     from spamlab.its.model import fit
+    from spamlab.its.recovery import RecoveredShare, Recovery
     from spamlab.its.results import ITSResult
     from spamlab.its.robustness import PlaceboResult, SensitivityResult, placebo, sensitivity
     from spamlab.its.simulation import minimum_detectable_effect, power
@@ -62,11 +68,12 @@ _HOMES = {
     "fit": "model", "ITSResult": "results", "PlaceboResult": "robustness",
     "SensitivityResult": "robustness", "placebo": "robustness", "sensitivity": "robustness",
     "minimum_detectable_effect": "simulation", "power": "simulation",
-    "Specification": "specification",
+    "Specification": "specification", "Recovery": "recovery", "RecoveredShare": "recovery",
 }
 
 __all__ = [
-    "BreakpointsResult", "ITSResult", "PlaceboResult", "SensitivityResult", "Specification",
+    "BreakpointsResult", "ITSResult", "PlaceboResult", "RecoveredShare", "Recovery",
+    "SensitivityResult", "Specification",
     "break_search", "breakpoints", "fit", "minimum_detectable_effect", "placebo", "power", "sensitivity",
 ]
 

@@ -30,6 +30,9 @@ from scipy import stats
 from spamlab.errors import ParameterError
 from spamlab.its.counterfactual import critical_value
 from spamlab.its.diagnostics import few_df_warnings
+from spamlab.its.recovery import RecoveredShare, Recovery
+from spamlab.its.recovery import recovered_share as share_recovered
+from spamlab.its.recovery import recovery as recovery_time
 from spamlab.its.segmented import ContrastInference, Fitted
 from spamlab.its.specification import Specification
 from spamlab.plots.its import plot_result
@@ -288,6 +291,41 @@ class ITSResult:
         table = pd.DataFrame(rows, columns=list(CONTRAST_COLUMNS))
         return table.assign(statistic=list(sums), start=int(start), stop=int(stop))[
             ["statistic", "start", "stop", *CONTRAST_COLUMNS]]
+
+    def recovery(self, share: float = 0.5, interruption: int | str = 0) -> Recovery:
+        """When the fall at ``interruption`` has come back by ``share`` (0.5: half of it),
+        in periods after it, with a Fieller interval from the fit's own contrast tests.
+
+        The gap ``t`` periods after the interruption is ``level + slope x t`` (as in
+        :meth:`effect_at`); it has closed by ``share`` at ``-share x level / slope``. On a
+        log scale the shares are of the log-ratio gap. See :mod:`spamlab.its.recovery`.
+
+        Returns
+        -------
+        Recovery
+            ``estimate, ci_low, ci_high`` (periods; ``inf``: never), ``unit``, ``bounded``
+            (``False``: not recovering within the data, ``ci_high`` infinite), ``shape``,
+            ``status``, ``scale`` and ``describe()``.
+
+        Raises
+        ------
+        ParameterError
+            For ``share`` outside ``(0, 1]``, no slope change at the interruption, or a
+            level change that is not a fall.
+        """
+        return recovery_time(self, share, interruption)
+
+    def recovered_share(self, interruption: int | str = 0) -> RecoveredShare:
+        """The share of the fall at ``interruption`` that had come back at the last observed
+        period (``-T x slope / level``, ``T`` its periods after the interruption), with a
+        Fieller interval. See :meth:`recovery` and :mod:`spamlab.its.recovery`.
+
+        Raises
+        ------
+        ParameterError
+            For no slope change at the interruption, or a level change that is not a fall.
+        """
+        return share_recovered(self, interruption)
 
     def _columns(self, interruption: int | str) -> tuple[str, str | None]:
         """Level and slope (or ``None``) coefficient names of one interruption."""
