@@ -189,7 +189,7 @@ def test_its_examples_run_and_their_claims_hold():
     volume = 50 + weekly - 4 * (days >= "2010-12-25") - 10 * after + noise
     nile = sm.datasets.nile.load_pandas().data.astype({"year": int})
     namespace: dict = {"daily": pd.DataFrame({"volume": volume}, index=days), "nile": nile}
-    fit_block, robustness_block = _python_blocks(_section("its"))
+    fit_block, recovery_block, robustness_block = _python_blocks(_section("its"))
     exec(fit_block, namespace)  # noqa: S102 - our own README
     res, iid = namespace["res"], namespace["iid"]
     row = res.level_change("2011-03-16 14:45")
@@ -200,11 +200,27 @@ def test_its_examples_run_and_their_claims_hold():
         res.level_change("2011-03-17")
     exec(robustness_block, namespace)  # noqa: S102
     assert namespace["placebo"].real_rank == 1
+    _check_recovery_example(recovery_block)
     assert namespace["breaks"]["break_at"].iloc[0] == namespace["search"].table["break_at"].iloc[0] == 1899 and "break_at 1899" in robustness_block
     assert set(namespace["result"].table["varied"]) == {"interruption", "pre_window", "specification"}
     mde, found = namespace["mde"], namespace["found"]
     assert mde < 0 and (found >= 0.8) == (mde >= -5.0)  # signed: a fall of 5 is effect=-5.0
     plt.close("all")
+
+
+def _check_recovery_example(block: str) -> None:
+    """The recovery example's printed sentences are what it prints, and the truth (half of a
+    fall of 10 back at 0.08 a day: 62.5 days) lies in its interval."""
+    from spamlab import its
+
+    namespace: dict = {"pd": pd, "np": np, "its": its}
+    exec(block, namespace)  # noqa: S102 - our own README
+    rec, res = namespace["rec"], namespace["res"]
+    shown = " ".join(line.lstrip("# ").strip() for line in block.splitlines()
+                     if line.startswith("# "))
+    assert rec.describe().replace("'", "") in shown.replace("'", "")
+    assert res.recovered_share().describe().replace("'", "") in shown.replace("'", "")
+    assert rec.ci_low < 62.5 < rec.ci_high and rec.bounded
 
 
 def test_the_too_many_bad_rows_message_in_the_readme_is_real(tmp_path, monkeypatch):
