@@ -504,6 +504,21 @@ class SourcesInput(DailyInput):
         """``" (SYNTHETIC trap, not data)"`` for the synthetic trap, else ``" (<label>)"``."""
         return " (SYNTHETIC trap, not data)" if self.synthetic else f" ({self.label})"
 
+    @property
+    def by_source(self) -> tuple[pd.DataFrame, str, str]:
+        """``(daily counts by source, target, total column)`` to ask who stepped in.
+
+        For the synthetic trap these are its TRUE per-source counts (what a vendor's
+        export by botnet would give: every source named, not only the groups the
+        fingerprints found); for a file, its columns; for ingested mail, ``vanished``
+        and ``everything_else`` (per fingerprint group: :func:`spamlab.attribution.
+        displacement` on the events with ``by=``).
+        """
+        if self.truth is not None:
+            return self.truth.daily, self.truth.target, "total"
+        columns = [self.y, *self.sources]
+        return self.frame[columns], self.target, self.y
+
 
 def read_sources(
     data: str | Path | None = None, *, events: str | Path | None = None,

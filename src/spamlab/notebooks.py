@@ -47,13 +47,13 @@ from spamlab.errors import ParameterError, SpamlabError
 #: synthetic spam trap with botnets in it
 STORY: tuple[str, ...] = (
     "01-published-figures", "02-rustock-its", "03-the-missing-5-billion", "04-robustness",
-    "06-what-vanished",
+    "06-what-vanished", "07-after-the-takedown",
 )
 #: the notebooks that run on a daily series you bring
 YOUR_DATA: tuple[str, ...] = ("02-rustock-its", "04-robustness", "05-your-data")
 #: the notebook that accounts for a fall source by source: with ``--sources`` after
 #: :data:`YOUR_DATA`, alone on ingested mail (``--events``)
-ATTRIBUTION: tuple[str, ...] = ("06-what-vanished",)
+ATTRIBUTION: tuple[str, ...] = ("06-what-vanished", "07-after-the-takedown")
 #: the Jupyter kernel every notebook runs on
 KERNEL = "python3"
 

@@ -92,6 +92,37 @@ def test_story_results_carry_the_residual_and_the_takedown_effect(story):
                    for block in fragment.values() if isinstance(block, dict)), name
 
 
+def test_story_answers_what_happened_after_the_takedown(story):
+    """Notebook 07 (issue 25): the published months with their rows, and on the synthetic trap
+    the recovery and who stepped in, checked against the trap's truth."""
+    folder, results = story
+    after = results["after_takedown"]
+    table = figures.load()
+    before, week = figures.value(table, 5), figures.value(table, 4)
+    june = next(row for row in after["published"] if row["figure_ids"][-1] == 251)
+    assert june["share_missing"] == pytest.approx(
+        (before - figures.value(table, 251)) / (before - week), abs=1e-4)
+    assert june["low"] < june["share_missing"] < june["high"] and june["synthetic"] is False
+    assert after["synthetic"] is True and after["recovery"]["synthetic"] is True
+    truth = after["truth"]
+    assert truth["its_status"] == "stepped in"  # the trap's filler, found among five sources
+    assert truth["ci_low"] <= truth["true_recovered_share"] <= truth["ci_high"]
+    assert {row["source"] for row in after["displacement"]} >= {truth["true_stepped_in"]}
+    kinds = {row["kind"] for row in results["claims"] if row["notebook"] == "07-after-the-takedown"}
+    assert kinds == {"published", "derived", "synthetic"}
+
+
+def test_story_run_opens_with_an_index_page_of_claims(story):
+    """Issue 24: the entry page links every report of the run and lists its claims."""
+    folder, results = story
+    page = (folder / "index.html").read_text(encoding="utf-8")
+    for name in notebooks.STORY:
+        assert f'href="{name}.html"' in page
+        assert "<title>Notebook</title>" not in (folder / f"{name}.html").read_text()
+    assert results["claims"] and all(row["kind"] in {"published", "derived", "synthetic",
+                                                     "your data"} for row in results["claims"])
+
+
 def test_story_headline_is_the_fit_notebook_02_recommends_with_the_runs_warnings(story):
     """Issue 21, case 6: the headline came from the whole-series fit that warns that its
     baseline is fragile, and the run printed none of its warnings."""

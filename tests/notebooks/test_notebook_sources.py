@@ -14,7 +14,7 @@ from spamlab import inputs, notebooks, paths
 SOURCES = sorted(paths.notebooks().glob("[0-9][0-9]-*.py"))
 EXPECTED = {
     "01-published-figures", "02-rustock-its", "03-the-missing-5-billion", "04-robustness",
-    "05-your-data", "06-what-vanished",
+    "05-your-data", "06-what-vanished", "07-after-the-takedown",
 }
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 COMMON_PARAMETERS = {"data", "seed", "run_name", "reports_dir"}
