@@ -95,7 +95,7 @@ def test_story_results_carry_the_residual_and_the_takedown_effect(story):
 def test_story_answers_what_happened_after_the_takedown(story):
     """Notebook 07 (issue 25): the published months with their rows, and on the synthetic trap
     the recovery and who stepped in, checked against the trap's truth."""
-    folder, results = story
+    _, results = story
     after = results["after_takedown"]
     table = figures.load()
     before, week = figures.value(table, 5), figures.value(table, 4)
