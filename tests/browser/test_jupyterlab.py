@@ -337,3 +337,10 @@ def test_rustock_its_notebook_runs_in_the_browser(page: Page, lab: Lab, tmp_path
 def test_your_data_notebook_runs_on_a_german_export_in_the_browser(
         page: Page, lab: Lab, tmp_path: Path) -> None:
     _check_notebook(page, lab, tmp_path, "05-your-data")
+
+
+@pytest.mark.timeout(240)
+def test_after_the_takedown_notebook_runs_in_the_browser(page: Page, lab: Lab,
+                                                         tmp_path: Path) -> None:
+    """Issue 25: notebook 07, published answer first, then the synthetic trap."""
+    _check_notebook(page, lab, tmp_path, "07-after-the-takedown")
