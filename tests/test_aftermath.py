@@ -158,3 +158,17 @@ def test_the_answer_does_not_claim_a_persisting_fall_the_ranges_do_not_carry(tab
     wide = aftermath.Assumptions(vendor_scale=(0.6, 1.4))
     text = aftermath.answer(table, aftermath.persistence(table, wide, n_draws=N))
     assert text.startswith("Whether spam came back") and "still missing" not in text
+
+
+def test_the_readme_quotes_the_answer_the_code_gives_and_its_example_runs(table):
+    import re
+
+    readme = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section: after-takedown -->")[1].split(
+        "<!-- /section: after-takedown -->")[0]
+    quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))
+    assert quoted == aftermath.answer(table)
+    (code,) = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    namespace: dict = {}
+    exec(code, namespace)  # noqa: S102 - our own README
+    assert not namespace["aftermath"].who_stepped_in(namespace["table"]).empty
