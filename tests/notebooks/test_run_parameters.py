@@ -100,7 +100,7 @@ def test_data_options_without_data_are_refused(tmp_path):
 def test_bad_run_name_and_unknown_notebook_and_parameter(tmp_path):
     with pytest.raises(ParameterError, match="run name '../x' is not usable"):
         cli_run.plan_run(_args("--name", "../x", "--reports-dir", str(tmp_path)))
-    with pytest.raises(ParameterError, match=r"--only \['07'\]: not among this run's notebooks"):
+    with pytest.raises(ParameterError, match=r"--only \['09'\]: not among this run's notebooks"):
         cli_run.plan_run(_args("--only", "09", "--reports-dir", str(tmp_path)))
     with pytest.raises(ParameterError, match=r"--parameter \['n_bogus'\]: no notebook of this run"):
         cli_run.plan_run(_args("-p", "n_bogus=3", "--reports-dir", str(tmp_path)))
