@@ -290,8 +290,31 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
         lines.append(f"fall not explained by {results['attribution'].get('target')}: "
                      f"{accounting['estimate']:.3g} {accounting.get('unit', '')} (95% interval "
                      f"{accounting['ci_low']:.3g} to {accounting['ci_high']:.3g}){synthetic}")
+    recovery = (results.get("after_takedown") or {}).get("recovery")
+    if recovery:
+        lines.append(recovery_line(recovery))
     lines.append(f"reports: {Path(folder)}/*.html, results in {Path(folder) / 'results.json'}")
     return "\n".join(lines + warnings_lines(results.get("warnings") or []))
+
+
+def recovery_line(recovery: Mapping[str, Any]) -> str:
+    """The headline's line on how long the fall lasted (notebook 07's ``recovery`` block).
+
+    Examples
+    --------
+    >>> recovery_line({"share": 0.5, "estimate": 64.1, "ci_low": 56.0, "ci_high": None,
+    ...                "unit": "days", "bounded": False, "synthetic": True})
+    'time until 50% of the fall had come back: 64.1 days (95% set 56 days to never: not recovering within the data) [synthetic trap, not data]'
+    """
+    high = recovery.get("ci_high")
+    upper = f"{high:.3g} {recovery['unit']}" if high is not None else "never"
+    note = "" if recovery.get("bounded") else ": not recovering within the data"
+    synthetic = " [synthetic trap, not data]" if recovery.get("synthetic") else ""
+    low = recovery.get("ci_low")
+    lower = f"{low:.3g} {recovery['unit']}" if low is not None else "0"
+    return (f"time until {recovery['share']:.0%} of the fall had come back: "
+            f"{recovery['estimate']:.3g} {recovery['unit']} (95% set {lower} to {upper}{note})"
+            f"{synthetic}")
 
 
 def warnings_lines(entries: Iterable[Mapping[str, str]]) -> list[str]:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import figures, inputs, its, notebooks
+from spamlab import figures, inputs, its, notebooks, report
 from spamlab.cli import main
 
 # one worker runs both module-scoped runs (under `pytest -n 2 --dist loadgroup`)
@@ -110,6 +110,11 @@ def test_story_answers_what_happened_after_the_takedown(story):
     assert {row["source"] for row in after["displacement"]} >= {truth["true_stepped_in"]}
     kinds = {row["kind"] for row in results["claims"] if row["notebook"] == "07-after-the-takedown"}
     assert kinds == {"published", "derived", "synthetic"}
+    recovery = after["recovery"]
+    line = next(text for text in report.headline(results, "r").splitlines()
+                if text.startswith("time until 50% of the fall had come back"))
+    assert f"{recovery['estimate']:.3g} {recovery['unit']}" in line
+    assert line.endswith("[synthetic trap, not data]")
 
 
 def test_story_run_opens_with_an_index_page_of_claims(story):
