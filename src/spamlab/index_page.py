@@ -143,16 +143,24 @@ def headline_claim(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
                                       row["kind"] == "published"))
 
 
-def _headline(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The "What this run shows" section: the leading claim of each question answered."""
-    items = []
+def lead_claims(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, Mapping[str, Any]]]:
+    """``(question, its leading claim)`` for each of the article's questions ``rows`` answer,
+    in the order of :data:`spamlab.claims.QUESTIONS` (:func:`headline_claim`)."""
+    leads = []
     for question in claims_module.QUESTIONS:
         answers = [row for row in rows if row["question"] == question]
         if answers:
-            lead = headline_claim(answers)
-            tag = ' <span class="tag">SYNTHETIC</span>' if lead["kind"] == "synthetic" else ""
-            items.append(f"<li><strong>{_text(question)}</strong> "
-                         f"{_text(claim_sentence(lead))}{tag}</li>")
+            leads.append((question, headline_claim(answers)))
+    return leads
+
+
+def _headline(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The "What this run shows" section: the leading claim of each question answered."""
+    items = []
+    for question, lead in lead_claims(rows):
+        tag = ' <span class="tag">SYNTHETIC</span>' if lead["kind"] == "synthetic" else ""
+        items.append(f"<li><strong>{_text(question)}</strong> "
+                     f"{_text(claim_sentence(lead))}{tag}</li>")
     body = (f"<ul>{''.join(items)}</ul>" if items else
             "<p>This run recorded no claims: none of its reports wrote a result block.</p>")
     return (f'<section id="what-this-run-shows"><h2>What this run shows</h2>{body}'

@@ -276,8 +276,9 @@ def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],
     _relocate(executed, build_root, plan.out_dir.parent)
     if plan.html:
         shown = report.notebook_warnings(build, notebook)
+        findings = report.notebook_findings(build, notebook)
         with lock:  # nbconvert's templates are not meant to be rendered from two threads
-            report.export_html(executed, warnings=shown)
+            report.export_html(executed, warnings=shown, findings=findings)
     took = round(time.perf_counter() - started, 1)
     with lock:
         print(f"spamlab run: [{index}/{total}] {notebook} done in {took:.1f} s",

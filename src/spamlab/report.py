@@ -32,7 +32,7 @@ import math
 import platform
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -653,7 +653,47 @@ def _markdown_text(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]#|~])", r"\\\1", flat)
 
 
-def export_html(notebook: str | Path, warnings: Iterable[Mapping[str, str]] | None = None) -> Path:
+def notebook_findings(run: str | Path, notebook: str) -> list[str]:
+    """What one report shows, in sentences: the leading claim of each question its results
+    answer (:func:`spamlab.claims.claims`, :func:`spamlab.index_page.lead_claims`), in
+    Markdown, with its numbers, unit, interval and kind; empty without a readable fragment.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> run = Path(tempfile.mkdtemp())
+    >>> _ = write_fragment(run, "01-published-figures", {"synthetic": False,
+    ...     "headline_figures_bn_per_day": {"before_week_average": {"value": 52.0, "figure_id": 5},
+    ...     "after_days": {"value": 33.0, "figure_id": 4},
+    ...     "rustock_output": {"value": 13.82, "figure_id": 1}}})
+    >>> print(notebook_findings(run, "01-published-figures")[0])
+    **How much did spam fall?** Fall from the week before to the days after (before - after): 19 bn/day (derived from figures \\#5, \\#4).
+    """
+    from spamlab import index_page
+
+    fragment = Path(run) / "fragments" / f"{notebook}.json"
+    if not fragment.is_file():
+        return []
+    results = {"notebooks": {notebook: json.loads(fragment.read_text(encoding="utf-8"))}}
+    try:
+        rows = claims.claims(results)
+    except DataError:  # the run's warnings say so (write_results); the report shows no finding
+        return []
+    return [f"**{_markdown_text(question)}** "
+            f"{_markdown_text(index_page.claim_sentence(lead))}"
+            + (" **SYNTHETIC**" if lead["kind"] == "synthetic" else "")
+            for question, lead in index_page.lead_claims(rows)]
+
+
+def findings_cell_text(findings: Sequence[str]) -> str:
+    """The Markdown of a report's "What this shows" section, right under its title."""
+    items = "\n".join(f"- {line}" for line in findings)
+    return (f"## What this shows\n\n{items}\n\nAll the numbers of this run, each with its kind "
+            "(published, derived, synthetic, your data), are in its [index](index.html).")
+
+
+def export_html(notebook: str | Path, warnings: Iterable[Mapping[str, str]] | None = None,
+                findings: Sequence[str] | None = None) -> Path:
     """Render an executed ``.ipynb`` as a standalone HTML file next to it.
 
     In a notebook run with injected parameters (papermill's ``injected-parameters``
@@ -680,8 +720,13 @@ def export_html(notebook: str | Path, warnings: Iterable[Mapping[str, str]] | No
     exporter = HTMLExporter(extra_loaders=[DictLoader({"spamlab.html.j2": _OFFLINE_TEMPLATE})],
                             template_file="spamlab.html.j2")
     _drop_widgets(node)
+    after_title = _split_after_title(node)
+    opening = []
+    if findings:
+        opening.append(nbformat.v4.new_markdown_cell(findings_cell_text(findings)))
     if warnings is not None:
-        node.cells.insert(0, nbformat.v4.new_markdown_cell(warnings_cell_text(warnings)))
+        opening.append(nbformat.v4.new_markdown_cell(warnings_cell_text(warnings)))
+    node.cells[after_title:after_title] = opening
     if any("injected-parameters" in cell.metadata.get("tags", []) for cell in node.cells):
         exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters"}),
                                        enabled=True)
@@ -710,6 +755,26 @@ def notebook_title(cells: Iterable[Any]) -> str | None:
             if line.startswith("# "):
                 return line[2:].strip()
     return None
+
+
+def _split_after_title(node: Any) -> int:
+    """Split the cell holding the notebook's H1 after that line; the index just after it
+    (0 when there is no H1), where a report's opening sections go."""
+    import nbformat
+
+    for index, cell in enumerate(node.cells):
+        if cell.cell_type != "markdown":
+            continue
+        lines = str(cell.source).splitlines()
+        heading = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+        if heading is None:
+            continue
+        rest = "\n".join(lines[heading + 1:]).strip()
+        cell.source = "\n".join(lines[:heading + 1])
+        if rest:
+            node.cells.insert(index + 1, nbformat.v4.new_markdown_cell(rest))
+        return index + 1
+    return 0
 
 
 def _parameters_to_appendix(node: Any) -> None:

@@ -31,12 +31,12 @@ import jupytext
 import numpy as np
 import pandas as pd
 import pytest
+from chromium import ROOT
+from chromium import chromium as _chromium
 from playwright.sync_api import Locator, Page, sync_playwright
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 SERVER_START_SECONDS = 60
 RUN_ALL_SECONDS = 90
 KERNEL_NAME = "spamlab"
@@ -53,18 +53,6 @@ class Lab:
     token: str
     root: Path
     process: subprocess.Popen[bytes]
-
-
-def _chromium() -> str:
-    """Path of Debian's Chromium; skip without it, or fail under CI."""
-    for candidate in (*CHROMIUM_CANDIDATES, shutil.which("chromium")):
-        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    reason = ("no Chromium at /usr/bin/chromium (apt-get install chromium); "
-              "the JupyterLab browser test needs a real browser")
-    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-        pytest.fail(f"CI is set but {reason}")
-    pytest.skip(reason)
 
 
 def _free_port() -> int:
