@@ -25,8 +25,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP) ## create .venv/ and install spamlab with pinned dependencies
 
-analysis: $(STAMP) ## run the default Rustock analysis into reports/rustock/
+analysis: $(STAMP) ## run the default Rustock analysis into reports/rustock/ (and the sample export's 05)
 	$(VENV)/bin/spamlab run
+	$(VENV)/bin/spamlab run --data data/sample/mailserver_daily.csv --date-col Date \
+		--value-col Total --interruption "2011-03-16 14:45" --only 05 --name mailserver-sample
 
 # JupyterLab from .venv on the project's kernel "spamlab"; jupyter/lab/settings/overrides.json makes
 # jupytext the default viewer of .py files, so a double-click opens notebooks/*.py as a notebook.

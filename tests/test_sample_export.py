@@ -67,7 +67,8 @@ def test_read_as_shipped_days_values_and_gaps():
     observed = frame.loc[~frame["is_gap"], "volume"]
     assert {stamp.date(): value for stamp, value in observed.items()} == {
         day: value for day, value in expected.items() if value is not None}
-    assert not inp.synthetic and inp.unit == "messages per day"
+    # its own header calls it synthetic, so every result from it is labelled so
+    assert inp.synthetic and "SYNTHETIC" in inp.label and inp.unit == "messages per day"
     assert frame.attrs["n_preamble_lines"] == 2 and frame.attrs["rejections"] == {}
 
 
@@ -120,3 +121,16 @@ def test_the_guides_commands_are_accepted(command, tmp_path):
 
 def test_the_guide_has_two_commands():
     assert len(guide_commands()) == 2
+
+
+def test_a_file_is_synthetic_only_when_its_own_comment_says_so(tmp_path):
+    from spamlab import inputs
+
+    days = "".join(f"2024-01-{d:02d},{100 + d}\n" for d in range(1, 29))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("# exported by the gateway\ndate,count\n" + days)
+    marked = tmp_path / "marked.csv"
+    marked.write_text("# a synthetic series for a demo\ndate,count\n" + days)
+    assert not inputs.read_daily(plain).synthetic
+    made = inputs.read_daily(marked)
+    assert made.synthetic and made.label == "marked.csv (SYNTHETIC, as its header says)"

@@ -256,8 +256,24 @@ def read_daily(
     daily = _flag_outliers(daily, "volume")
     stem = unicodedata.normalize("NFKD", Path(data).stem).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-") or "your-data"
-    return DailyInput(daily, Path(data).name, False, "messages per day", slug,
+    synthetic = says_synthetic(raw.attrs.get("preamble_comments", ()))
+    label = f"{Path(data).name} (SYNTHETIC, as its header says)" if synthetic else Path(data).name
+    return DailyInput(daily, label, synthetic, "messages per day", slug,
                       exposure=None if "exposure" not in daily else "exposure")
+
+
+def says_synthetic(comments: Sequence[str]) -> bool:
+    """True when a ``#`` comment above a file's header calls the data synthetic (as the
+    sample export in ``data/sample`` does), so every result from it is labelled so.
+
+    Examples
+    --------
+    >>> says_synthetic(["SYNTHETIC sample export made by make_mailserver_daily.py"])
+    True
+    >>> says_synthetic(["Daily spam report, mail gateway mx1"])
+    False
+    """
+    return any(re.search(r"\bsynthetic\b", comment, flags=re.IGNORECASE) for comment in comments)
 
 
 #: The column of ``spamlab ingest``'s daily counts that :func:`read_daily` takes as exposure.

@@ -309,7 +309,8 @@ def read(
     result.attrs.update({
         "source": table.label, "date_column": date_name, "value_column": value_name,
         "tz": tz_used, "sep": table.sep, "decimal": mark, "date_format": clock.used_format,
-        "n_rows": len(table.lines), "n_preamble_lines": table.preamble, "n_missing": int(result[name].isna().sum()),
+        "n_rows": len(table.lines), "n_preamble_lines": table.preamble,
+        "preamble_comments": list(table.comments), "n_missing": int(result[name].isna().sum()),
         "n_assumed_utc": n_assumed,
         "n_aggregated": n_merged, "aggregate": aggregate,
         "rejections": {reason: len(bad) for reason, bad in rows.rejections.items()},
@@ -426,6 +427,7 @@ class _Table:
     overlong: np.ndarray | None = None  # rows with more (non-empty) fields than the header
     preamble: int = 0  # blank and comment lines skipped above the header
     repeated: dict[str, list[int]] = field(default_factory=dict)  # name -> its fields (1-based)
+    comments: tuple[str, ...] = ()  # the text of the ``#`` comment lines above the header
 
 
 def _load(source: str | Path | pd.DataFrame, encoding: str, sep: str | None) -> _Table:
@@ -478,7 +480,7 @@ def _read_csv(path: Path, encoding: str, sep: str | None) -> _Table:
         # the handle is read on past the header (pandas' skiprows miscounts blank lines in
         # files with old Mac line ends), decompressed as the suffix says
         with _open_bytes(path) as raw, io.TextIOWrapper(raw, encoding=enc, newline="") as text:
-            preamble, header_line = _header_line(text)
+            preamble, header_line, comments = _header_line(text)
             sep = sep or _sniff_sep(header_line)
             names = next(csv.reader([header_line], delimiter=sep))
             header = _unique(names)
@@ -499,7 +501,7 @@ def _read_csv(path: Path, encoding: str, sep: str | None) -> _Table:
         raise DataError(f"{path}: no data rows below the header")
     overlong = (frame[spare] != "").any(axis=1).to_numpy()
     return _Table(frame[header], lines, str(path), "line", sep, len(header), overlong, preamble,
-                  _repeated(names))
+                  _repeated(names), comments)
 
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -574,11 +576,15 @@ def column_names(path: str | Path, *, encoding: str = "utf-8", sep: str | None =
     return _unique(next(csv.reader([line], delimiter=sep or _sniff_sep(line))))
 
 
-def _header_line(text: IO[str]) -> tuple[int, str]:
-    """The number of blank or ``#`` lines before the header line, and the header line."""
+def _header_line(text: IO[str]) -> tuple[int, str, tuple[str, ...]]:
+    """The number of blank or ``#`` lines before the header line, the header line, and the
+    text of those ``#`` lines (without the ``#``)."""
+    comments: list[str] = []
     for skipped, line in enumerate(iter(text.readline, "")):
         if line.strip() and not line.lstrip().startswith("#"):
-            return skipped, line.rstrip("\r\n")
+            return skipped, line.rstrip("\r\n"), tuple(comments)
+        if line.strip():
+            comments.append(line.strip().lstrip("#").strip())
     raise StopIteration
 
 
