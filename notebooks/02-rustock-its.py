@@ -20,9 +20,10 @@
 # billion a day over 25-31 December (#53), until it returned on 10 January 2011 (#54). A daily
 # series of spam volume therefore has two natural experiments in it.
 #
-# An **interrupted time series** (ITS) analysis fits the series' course before an interruption
-# (level, trend, weekly cycle), extends it past the interruption as a *counterfactual* (what would
-# have happened without it), and measures the gap. The details that matter here:
+# An **[interrupted time series](../../docs/glossary.md#its)** (ITS) analysis fits the series' course before an
+# interruption (level, trend, weekly cycle), extends it past the interruption as a
+# *[counterfactual](../../docs/glossary.md#counterfactual)* (what would have happened without it), and measures the
+# gap. (Terms in links are explained in the [glossary](../../docs/glossary.md).) The details that matter here:
 #
 # * **Partial-day exposure.** The takedown came mid-afternoon, so 16 March counts as about 38%
 #   "after" (9 h 15 min of 24 h), not as wholly before or after.
@@ -32,7 +33,7 @@
 #   for the takedown extends the course of the weeks between the return and the takedown.
 # * **Weekly seasonality.** Spam is lower at weekends; a day-of-week term absorbs that.
 # * **Autocorrelation.** Today's volume resembles yesterday's. Ignoring this makes intervals too
-#   narrow; the model below uses AR(1) errors and compares.
+#   narrow; the model below uses [AR(1)](../../docs/glossary.md#ar1) errors and compares.
 #
 # **Which data?** No vendor ever published a daily series of global spam for early 2011. By default
 # this notebook analyses the **synthetic scenario**: a simulated daily series by spam source,
@@ -71,7 +72,9 @@ run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import inputs, its, paths, plots, report, scenario
+from spamlab import figures, inputs, its, paths, plots, report, scenario, tables
+from spamlab.plots.its import defended_horizon, plot_result
+from spamlab.plots.scenario import calibrated_until
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
@@ -83,10 +86,26 @@ marks = [(moment, "interruption") for moment in moments]
 print(f"{inp.label}: {len(inp.frame)} days, {inp.frame.index[0]:%d %b %Y} to "
       f"{inp.frame.index[-1]:%d %b %Y}, in {inp.unit}")
 
+# %% [markdown]
+# On the synthetic scenario the figure stops where the scenario's calibration ends: the last day
+# of a published figure it was fitted to. After that day the scenario runs on its fitted trends
+# alone, and the sentence under the figure compares it with the monthly totals published for May
+# and June (the scenario's means, noise-free, as in the calibration table below): it is cut there,
+# not recalibrated to those months. Your own data is shown whole.
+
 # %%
-fig = plots.daily_series(inp.frame, [inp.y], title=f"Daily spam volume{inp.title_tag}",
+fitted_scenario = scenario.calibrate(hypothesis, seed=seed) if inp.synthetic else None
+shown_until = calibrated_until(fitted_scenario) if fitted_scenario is not None else None
+last_day = f"{shown_until:%Y-%m-%d}" if shown_until is not None else None
+fig = plots.daily_series(inp.frame.loc[:last_day], [inp.y], title=f"Daily spam volume"
+                         f"{', to the end of the calibration' if last_day else ''}{inp.title_tag}",
                          ylabel=inp.unit, marks=marks)
 report.save_figure(fig, run, inp.figure_name("daily-volume"))
+
+# %%
+print(tables.calibration_end_reading(fitted_scenario.constraints, figures.load(), shown_until,
+                                     inp.unit, inp.title_tag)
+      if shown_until is not None else "Your data: shown whole (there is no calibration).")
 
 # %% [markdown]
 # ## What the synthetic scenario matches, and what it misses
@@ -98,7 +117,6 @@ report.save_figure(fig, run, inp.figure_name("daily-volume"))
 # own data there is no calibration, and this section says so.)
 
 # %%
-fitted_scenario = scenario.calibrate(hypothesis, seed=seed) if inp.synthetic else None
 calibration = (report.calibration_fit(fitted_scenario.constraints, fitted_scenario.tolerance)
                if fitted_scenario is not None else None)
 print(calibration["in_words"] if calibration is not None else "Your data: no calibration.")
@@ -127,6 +145,7 @@ res.effects
 
 # %%
 print(res.summary())
+print(tables.cumulative_reading(res, inp.unit, moments[0], inp.title_tag))
 
 # %% [markdown]
 # ## Zooming in on the takedown
@@ -136,13 +155,26 @@ print(res.summary())
 # Rustock's return after the holidays onwards, with the takedown as the single interruption,
 # gives the counterfactual that matters: how much spam the weeks before 16 March predict for the
 # weeks after. Both fits should agree on the level change at the takedown.
+#
+# **How far the counterfactual is shown.** The counterfactual extends the pre-takedown trend, and
+# its 95% prediction band widens with every day it is carried further. The figure draws it, and the
+# daily and cumulative effects, only as long as the observed days lie *outside* that band, counted
+# from the takedown: on those days the data tell the counterfactual apart from what happened. From
+# the first day the observed falls inside the band, the no-takedown model could have produced that
+# day itself, and the gap measures the extrapolated trend rather than the takedown. The sentences
+# under the figure give that horizon and what the counterfactual does beyond it.
 
 # %%
 window = inputs.last_segment(inp.frame, moments, takedown_window)
 res_takedown = its.fit(window, y=y, interruptions=[interruption], spec=model)
-fig = res_takedown.plot(title=f"Daily volume around the takedown: observed, fitted and "
-                              f"counterfactual{inp.title_tag}", ylabel=inp.unit)
+horizon = defended_horizon(res_takedown)
+fig = plot_result(res_takedown, title=f"Daily volume around the takedown: observed, fitted and "
+                                      f"counterfactual{inp.title_tag}", ylabel=inp.unit,
+                  until=horizon if horizon is not None else interruption)
 report.save_figure(fig, run, inp.figure_name("counterfactual"))
+
+# %%
+print(tables.horizon_reading(res_takedown, horizon, inp.unit, inp.title_tag))
 
 # %% [markdown]
 # ### Does the takedown fit describe the data?
@@ -156,7 +188,7 @@ report.save_figure(fig, run, inp.figure_name("counterfactual"))
 # what the error model could not predict. When the AR(1) coefficient is near 1 (the figure's
 # title gives it) the errors carry slow drifts that the trend does not, and the regression line
 # alone is weakly identified: the counterfactual far from the takedown and the cumulative effect
-# then rest on the error model, and notebook 04's checks (placebo dates, other specifications)
+# then rest on the error model, and notebook 04's checks ([placebo dates](../../docs/glossary.md#placebo), other specifications)
 # matter more than the fit's own interval.
 
 # %%
@@ -176,15 +208,21 @@ res_iid = its.fit(window, y=y, interruptions=[interruption], spec=model, errors=
 report.effects_side_by_side({"whole series": res, f"takedown window, {errors} errors": res_takedown,
                              "takedown window, independent errors": res_iid}).round(3)
 
+# %%
+print(tables.headline_reading(res_takedown.level_change(0), res.level_change(-1), errors,
+                              len(moments), res.n_pre, inp.frame.index[-1], shown_until,
+                              inp.title_tag))
+
 # %% [markdown]
 # ## Diagnostics
 #
-# Residuals should look like noise. The Ljung-Box test checks for autocorrelation left over after
+# Residuals should look like noise. The [Ljung-Box test](../../docs/glossary.md#ljung-box) checks for autocorrelation left over after
 # the model (a small p-value means some is left); the Durbin-Watson statistic should be near 2.
 # The warnings list what else the fit noticed.
 
 # %%
-{key: value for key, value in res.diagnostics.items() if key != "acf"}
+tables.labelled(res.diagnostics, key="diagnostic of the whole-series fit", value="value",
+                exclude=("acf",), digits=4)
 
 # %%
 res.warnings

@@ -17,15 +17,16 @@
 # with a confidence interval is only as good as the model behind it. This notebook attacks it four
 # ways:
 #
-# 1. **Placebo dates.** Pretend the interruption happened on each day of the pre-period, when
+# 1. **[Placebo dates](../../docs/glossary.md#placebo).** Pretend the interruption happened on each day of the pre-period, when
 #    nothing happened, and refit. If many fake dates produce changes as large as the real one, the
 #    real one is not special.
-# 2. **Unknown breaks.** Forget the date and let a search find where the level broke. Does it find
+# 2. **Unknown breaks.** Forget the date and let a search (a [Bai-Perron](../../docs/glossary.md#bai-perron) search)
+#    find where the level broke. Does it find
 #    the takedown? One step, or two (a second source stopping a day later would show as a second
 #    step)?
 # 3. **Sensitivity.** Move the date a few days, shorten the pre-period, change the error model or
 #    the seasonality: does the estimate hold?
-# 4. **Power.** How large a drop could data like these detect at all, with a week or a month of
+# 4. **[Power](../../docs/glossary.md#power).** How large a drop could data like these detect at all, with a week or a month of
 #    observations after the interruption?
 #
 # By default the series is the **synthetic scenario** (a model calibrated to the published
@@ -63,7 +64,7 @@ run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import inputs, its, paths, plots, report
+from spamlab import inputs, its, paths, plots, report, tables
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
@@ -94,6 +95,7 @@ report.save_figure(fig, run, inp.figure_name("placebo-dates"))
 # %%
 print(f"the level change at the interruption ranks {placebo.real_rank} of "
       f"{placebo.n_placebo + 1}; rank p-value {placebo.rank_p_value:.3f}{inp.title_tag}")
+print(tables.placebo_reading(placebo.real_rank, placebo.n_placebo, inp.title_tag))
 
 # %% [markdown]
 # ## 2. Where would a search put the break?
@@ -107,8 +109,8 @@ print(f"the level change at the interruption ranks {placebo.real_rank} of "
 # is the one to believe. Each date's confidence set holds every date at which a test of "the
 # break is here" does not reject (`ci_low` to `ci_high` bound it, `set_size` counts its dates);
 # a small step gives a wide set, which is the honest answer (README, "Robustness"). Day-to-day
-# noise in spam volume is autocorrelated, so the sets use `errors="hac"`: the test whitens the
-# series by an AR(1) coefficient estimated with the break date left open. With `errors="iid"`
+# noise in spam volume is autocorrelated, so the sets use `errors="hac"` ([HAC](../../docs/glossary.md#hac)): the test
+# whitens the series by an [AR(1)](../../docs/glossary.md#ar1) coefficient estimated with the break date left open. With `errors="iid"`
 # they would treat the noise as independent and come out far too narrow, often a single day.
 
 # %%
@@ -118,11 +120,16 @@ breaks = report.stack({
     for n in (1, 2) for trend in (False, True)}, label="search")
 report.stack({inp.label: breaks}, label="data")
 
+# %%
+print(tables.breaks_reading(breaks, interruption, inp.unit, inp.title_tag))
+
 # %% [markdown]
 # ## 3. Sensitivity
 #
 # The level change at the interruption when the date is moved by a few days, when only the last
-# part of the pre-period is used, and under other error models and seasonal terms. A robust effect
+# part of the pre-period is used, and under other error models (AR(1), HAC,
+# [REML](../../docs/glossary.md#reml) with [Satterthwaite](../../docs/glossary.md#satterthwaite)
+# degrees of freedom) and seasonal terms. A robust effect
 # keeps its size; an effect that appears only for one setting should not be trusted.
 
 # %%
@@ -133,6 +140,10 @@ report.save_figure(fig, run, inp.figure_name("sensitivity-of-level-change"))
 
 # %%
 report.stack({inp.label: sensitivity.table.round(3)}, label="data")
+
+# %%
+fit = its.fit(window, y=y, interruptions=[interruption], spec=model)  # for its AR(1) rho
+print(tables.sensitivity_reading(sensitivity.table, fit.rho, inp.unit, inp.title_tag))
 
 # %% [markdown]
 # ## 4. Power: how big a drop could these data show?
@@ -150,8 +161,13 @@ report.stack({inp.label: sensitivity.table.round(3)}, label="data")
 detectable = {days: its.minimum_detectable_effect(
     window, y=y, post_days=days, interruptions=interruption, n_sims=n_sims, spec=model,
     transform=None, slope_change=False, errors="hac") for days in post_days}
-print("\n".join(f"{days} days after: the smallest fall found 80% of the time is "
-                f"{-change:.3g} {inp.unit}{inp.title_tag}" for days, change in detectable.items()))
+tables.labelled({days: round(-change, 1) for days, change in detectable.items()},
+                key="days observed after the interruption",
+                value=f"smallest fall found 80% of the time ({inp.unit}){inp.title_tag}")
+
+# %%
+print(tables.power_reading({days: -change for days, change in detectable.items()}, fit.rho,
+                           inp.unit, inp.title_tag))
 
 # %% [markdown]
 # ## Results

@@ -52,7 +52,8 @@ run_name = "lab"  # folder under reports/ when run by hand (spamlab run sets its
 reports_dir = None  # None: the project's reports/ folder
 
 # %%
-from spamlab import explore, inputs, its, paths, plots, report
+from spamlab import explore, inputs, its, paths, plots, report, tables
+from spamlab.plots.its import defended_horizon, plot_result
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
@@ -103,9 +104,22 @@ res.effects
 # %%
 print(res.summary())
 
+# %% [markdown]
+# The figure draws the counterfactual, and the daily and cumulative effects, only as long as the
+# observed days lie outside the counterfactual's 95% prediction band, counted from the
+# interruption: further out the no-interruption model could have produced the observed days
+# itself, and the gap would measure the extrapolated pre-period course, not the interruption.
+
 # %%
-fig = res.plot(title=f"Observed and counterfactual daily volume{inp.title_tag}", ylabel=inp.unit)
+horizon = defended_horizon(res)
+fig = plot_result(res, title=f"Observed and counterfactual daily volume{inp.title_tag}",
+                  ylabel=inp.unit, until=horizon if horizon is not None else moments[0])
 report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
+print(f"Counterfactual shown up to {horizon:%d %b %Y}: the days from the interruption to then lie "
+      f"outside its 95% band{inp.title_tag}." if horizon is not None else
+      f"The first day after the interruption already lies inside the counterfactual's 95% band: "
+      f"the data do not tell it apart from what happened, so it is not drawn after the "
+      f"interruption{inp.title_tag}.")
 
 # %% [markdown]
 # ## Can the model be trusted?
@@ -113,7 +127,7 @@ report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
 # The residuals (observed minus fitted; for counts and log models on the log scale, so -0.2 is
 # about 18% below the fit) should look like noise: no pattern over time, autocorrelations inside
 # the band, observed close to fitted. The Ljung-Box test asks whether autocorrelation is left
-# over; if it is, prefer `errors="hac"` (or `"ar1"` with a gaussian model) and read the
+# over ([Ljung-Box](../../docs/glossary.md#ljung-box)); if it is, prefer `errors="hac"` (or `"ar1"` with a gaussian model) and read the
 # intervals as approximate. Warnings below say what the fit noticed.
 
 # %%
@@ -122,7 +136,8 @@ fig = plots.plot_diagnostics(res, title=f"Residual diagnostics of the fit{inp.ti
 report.save_figure(fig, run, inp.figure_name("residual-diagnostics-whole-series"))
 
 # %%
-{key: value for key, value in res.diagnostics.items() if key != "acf"}
+tables.labelled(res.diagnostics, key="diagnostic of the fit", value="value", exclude=("acf",),
+                digits=4)
 
 # %%
 res.warnings

@@ -8,6 +8,7 @@ Stages, in the order data flows through them (README, "Architecture")::
     ingest     raw mail -> per-message events -> daily counts (and fetch)
     moments    the one parser of moments (interruptions, dates in files): ambiguity refused
     series     read a user's time series (CSV/Parquet) with row-numbered errors
+    tables     small labelled tables and the sentences that read results in the notebooks
     clean      regular frequency, explicit gaps, outlier flags, partial days
     inputs     what a notebook reads: the user's file or the labelled-synthetic default
     its        interrupted-time-series models and robustness checks
@@ -47,7 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__", "aftermath", "attribution", "claims", "clean", "cli", "errors", "events",
     "explore", "figures", "index_page", "ingest", "inputs", "its", "kernels", "mail", "moments",
-    "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "testing",
+    "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "tables", "testing",
     "warnlog",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}

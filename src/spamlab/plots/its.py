@@ -34,7 +34,8 @@ if TYPE_CHECKING:  # type only: spamlab.its.results imports this module for ITSR
 _WHITENED = frozenset({"ar1", "reml", "arma"})
 
 
-def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None) -> Figure:
+def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None,
+                until: object = None) -> Figure:
     """Two panels: observed, fit and counterfactual band; pointwise and cumulative effect.
 
     Parameters
@@ -47,35 +48,114 @@ def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = N
         The outcome with its unit, e.g. ``"billion messages per day"``; defaults
         to the outcome column's name. The effect panels use the same unit, the
         cumulative effect its sum over the periods (``"billion messages"``).
+    until
+        Last period for which the counterfactual, its band and the effects are drawn
+        (e.g. :func:`defended_horizon`); observed and fit are drawn throughout and a
+        dash-dotted line marks a cut before the table's end. ``None``: the whole table.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from spamlab import its
+    >>> frame = pd.DataFrame({"v": np.r_[np.full(30, 10.0), np.full(20, 6.0)] + np.sin(np.arange(50))},
+    ...                      index=pd.date_range("2011-02-01", periods=50))
+    >>> fig = plot_result(its.fit(frame, y="v", interruptions=["2011-03-03"]), until="2011-03-10")
+    >>> counterfactual = [line for line in fig.axes[0].lines if "counterfactual" in line.get_label()]
+    >>> str(pd.Timestamp(max(counterfactual[0].get_xdata())).date())
+    '2011-03-10'
     """
     table = res.counterfactual
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 7), sharex=True,
                                       height_ratios=(2, 1), layout="constrained")
     x = table.index
+    shown = table if until is None else table.loc[:_moment(str(until), table.index)]
     level = round(100 * (1 - res.alpha))
-    top.fill_between(x, table["counterfactual_low"], table["counterfactual_high"], color="C1",
-                     alpha=0.25, label=f"counterfactual {level}% prediction band")
+    top.fill_between(shown.index, shown["counterfactual_low"], shown["counterfactual_high"],
+                     color="C1", alpha=0.25, label=f"counterfactual {level}% prediction band")
     top.plot(x, table["observed"], color="0.2", lw=1, marker=".", ms=3, label="observed")
     top.plot(x, table["fitted"], color="C0", lw=1.5, label="model fit")
-    top.plot(x, table["counterfactual"], color="C1", lw=1.5, ls="--",
+    top.plot(shown.index, shown["counterfactual"], color="C1", lw=1.5, ls="--",
              label="counterfactual (no interruption)")
+    if len(shown) < len(table):  # a cut inside the table: mark it
+        for axis in (top, bottom):
+            axis.axvline(shown.index[-1], color="C1", ls="-.", lw=1,
+                         label=f"counterfactual and effects shown to {_day(shown.index[-1])}")
     _mark_interruptions(res, top)
     _mark_interruptions(res, bottom)
     outcome = ylabel or res.y
     top.set_ylabel(outcome)
     top.legend(loc="best", fontsize="small")
-    bottom.plot(x, table["effect"], color="C3", lw=1, label="pointwise effect (observed - counterfactual)")
+    bottom.plot(shown.index, shown["effect"], color="C3", lw=1,
+                label="pointwise effect (observed - counterfactual)")
     bottom.axhline(0, color="0.5", lw=0.8)
     bottom.set_ylabel(f"effect\n({outcome})" if ylabel else f"effect on {res.y}")
     twin = bottom.twinx()
     twin.grid(False)  # the left axis's grid is the one to read
-    twin.plot(x, table["cumulative_effect"], color="C4", lw=1.5, label="cumulative effect")
-    twin.set_ylabel(f"cumulative effect\n({_summed(ylabel)})")
-    handles = bottom.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
+    twin.plot(shown.index, shown["cumulative_effect"], color="C4", lw=1.5, label="cumulative effect")
+    twin.set_ylabel(f"cumulative effect\n({summed_unit(ylabel)})")
+    handles = [h for h in bottom.get_legend_handles_labels()[0] if "shown to" not in h.get_label()]
+    handles += twin.get_legend_handles_labels()[0]
     bottom.legend(handles, [h.get_label() for h in handles], loc="best", fontsize="small")
     bottom.set_xlabel(_time_axis(table.index))
     fig.suptitle(title or f"Interrupted time series of {res.y}\n{res.model}", fontsize="medium")
     return fig
+
+
+def defended_horizon(res: ITSResult) -> pd.Timestamp | None:
+    """The last period after the (first) interruption up to which the data still tell the
+    counterfactual apart from what was observed.
+
+    Counting from the first period at or after the interruption, it is the last period of
+    the run of periods whose observation lies outside the counterfactual's prediction band
+    (``counterfactual_low .. counterfactual_high``; unobserved periods neither end nor
+    extend the run). Beyond it an observed day is one the no-interruption model could
+    have produced, so a gap between observed and counterfactual there measures the
+    extrapolated pre-period trend, not the interruption; the band only widens further out.
+
+    Parameters
+    ----------
+    res
+        A fitted :class:`~spamlab.its.results.ITSResult`.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        The index label of that period (whatever the index holds), or ``None`` when the
+        first observed period after the interruption already lies inside the band.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from spamlab import its
+    >>> noise = np.random.default_rng(1).normal(0, 0.3, 60)
+    >>> values = np.r_[np.full(40, 10.0), np.full(10, 6.0), np.full(10, 10.0)] + noise
+    >>> frame = pd.DataFrame({"v": values}, index=pd.date_range("2011-02-01", periods=60))
+    >>> res = its.fit(frame, y="v", interruptions=["2011-03-13"], slope_change=False)
+    >>> str(defended_horizon(res).date())  # the 10 lower days, then back inside the band
+    '2011-03-22'
+    """
+    table = res.counterfactual
+    start = _moment(res.interruptions[0], table.index)
+    after = table.loc[_period_ends(table.index) > start].dropna(subset=["observed"])
+    outside = ((after["observed"] < after["counterfactual_low"])
+               | (after["observed"] > after["counterfactual_high"])).to_numpy()
+    if not len(after) or not outside[0]:
+        return None
+    first_inside = int(np.argmin(outside)) if not outside.all() else len(outside)
+    return after.index[first_inside - 1]
+
+
+def _period_ends(index: pd.Index) -> pd.Index:
+    """Where each period ends: a daily row covers its day, so it is 'after' an interruption
+    inside that day (partial exposure); other indexes are points."""
+    if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
+        return index + pd.Series(index).diff().median()
+    return index
+
+
+def _day(moment: object) -> str:
+    """A period label as text: ``25 Mar 2011`` for a timestamp, else ``str``."""
+    return f"{moment:%d %b %Y}" if isinstance(moment, pd.Timestamp) else str(moment)
 
 
 def plot_diagnostics(res: ITSResult, title: str | None = None, ylabel: str | None = None,
@@ -195,12 +275,12 @@ def _plot_observed_fitted(res: ITSResult, outcome: str, axis: plt.Axes) -> None:
     axis.set_title("Observed against fitted", fontsize="medium")
 
 
-def _summed(unit: str | None) -> str:
+def summed_unit(unit: str | None) -> str:
     """The unit of a sum of effects over periods: ``"billion messages per day"`` -> ``"billion messages"``.
 
     Examples
     --------
-    >>> _summed("billion messages per day"), _summed("count"), _summed(None)
+    >>> summed_unit("billion messages per day"), summed_unit("count"), summed_unit(None)
     ('billion messages', 'count x periods', 'sum of the pointwise effects')
     """
     if unit is None:

@@ -1,10 +1,13 @@
-"""Figure of a calibrated synthetic scenario."""
+"""Figure of a calibrated synthetic scenario, and how far its calibration reaches."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from matplotlib.figure import Figure
+
+from spamlab import figures
 
 if TYPE_CHECKING:  # type only: spamlab.scenario imports spamlab.its, whose results import spamlab.plots
     from spamlab.scenario.calibration import Calibration
@@ -46,3 +49,31 @@ def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+def calibrated_until(cal: Calibration, table: pd.DataFrame | None = None) -> pd.Timestamp:
+    """The last day covered by a published figure the scenario was fitted to.
+
+    After it the scenario runs on its fitted trends alone: nothing published held it
+    there, so a figure of the scenario is cut at this day (figures the scenario was only
+    checked against, ``fitted=False``, do not extend it).
+
+    Parameters
+    ----------
+    cal
+        A calibrated scenario (:func:`spamlab.scenario.calibrate`).
+    table
+        The figures table (default :func:`spamlab.figures.load`), for each fitted
+        figure's ``period_end``.
+
+    Examples
+    --------
+    >>> from spamlab.scenario import calibrate
+    >>> cal = calibrate("combined")
+    >>> ids = cal.constraints.loc[cal.constraints["fitted"], "figure_id"]
+    >>> str(calibrated_until(cal).date()), 249 in set(ids)  # Symantec's April mean (#249)
+    ('2011-04-30', True)
+    """
+    table = figures.load() if table is None else table
+    fitted = cal.constraints.loc[cal.constraints["fitted"], "figure_id"].astype(int).tolist()
+    return pd.Timestamp(figures.get(table, fitted)["period_end"].max())
