@@ -21,8 +21,10 @@
 # Nobody outside the security vendors counts the world's spam. What we know about that week comes
 # from vendors' reports (Symantec MessageLabs, Commtouch, Cisco, Kaspersky, M86, McAfee ...), mostly
 # read through press coverage. This notebook lays those published numbers side by side. Every
-# number shown comes from a row of `data/raw/published_figures.csv`, cited as `#id`; that row
-# carries the source URL.
+# number shown is [published](../../docs/glossary.md#kinds-of-number): it comes from a row of
+# `data/raw/published_figures.csv`, cited as `#id`, and the table under each chart gives the rows
+# it draws with the URL of the page each was read from. (Links to the glossary work in the HTML
+# report, `reports/NAME/`.)
 #
 # The puzzle the later notebooks work on: Symantec reported global spam falling from an average of
 # 52 billion messages a day in the week before the takedown (#5) to about 33 billion a day after it
@@ -41,12 +43,14 @@ reports_dir = None  # None: the project's reports/ folder
 
 # %%
 from spamlab import figures, paths, plots, report
+from spamlab.plots.published import drawn_rows, sources_table
 
 run = report.run_dir(run_name, reports_dir or paths.reports())
 table = figures.load()
 takedown = [(interruption, "Rustock takedown")]
 shown = ["id", "publisher", "period_start", "period_end", "metric", "entity", "value_low",
          "value_high", "unit", "qualifier"]
+
 print(f"{len(table)} published figures from {table['url'].nunique()} web pages")
 
 # %% [markdown]
@@ -64,18 +68,38 @@ figures.get(table, [1, 2, 3, 4, 5])[shown]
 # ## How much spam was there? It depends whom you ask
 #
 # Each vendor extrapolates "global" spam from its own spam traps and customers' mail, so their
-# totals differ by a factor of three to five at the same moment: Symantec speaks of tens of
-# billions a day (52 in the week before the takedown, #5), Commtouch about 150 (#326), Cisco 379
-# (August 2010, #83), M86 230 (2010, #275). McAfee's figure appears
-# both as 1.5 and as 1,500 billion a day (#240, #241): one copy must have confused billions with
-# trillions. Each bar below is one published figure over the period it covers (log scale).
+# totals differ at the same moment: Symantec speaks of tens of billions a day (52 in the week
+# before the takedown, #5), Commtouch about 150 (#326), Cisco 379 (August 2010, #83), M86 230
+# (2010, #275). McAfee's figure appears both as 1.5 and as 1,500 billion a day (#240, #241): one
+# copy must have confused billions with trillions. Each bar below is one published figure over
+# the period it covers, from 2010 on (log scale). The legend names each figure's *source*: the
+# vendor that measured it or, for a press figure that names none (Fairfax, the BBC, The Verge),
+# the outlet. The cell below reads the chart's range from the rows it draws.
+
+# %%
+volume = drawn_rows(table, "spam_volume_per_day", since="2010-01-01")
+low, high = volume.loc[volume["value_low"].idxmin()], volume.loc[volume["value_high"].idxmax()]
+print(f"The chart runs from {low['value_low']:g} (#{low['id']}, {low['vendor']}) to "
+      f"{high['value_high']:g} billion a day (#{high['id']}, {high['vendor']}), a factor of "
+      f"{high['value_high'] / low['value_low']:,.0f}: McAfee's two copies of one quarter.\n"
+      f"At the same moment, 1-15 March 2011, Commtouch's {figures.value(table, 326):g} (#326) is "
+      f"{figures.value(table, 326) / figures.value(table, 361):.1f} times Symantec's "
+      f"{figures.value(table, 361):g} (#361); in 2010, M86's {figures.value(table, 275):g} (#275) "
+      f"is {figures.value(table, 275) / figures.value(table, 357):.1f} times Symantec's "
+      f"{figures.value(table, 357):g} (#357).")
 
 # %%
 fig = plots.published_periods(
-    table, "spam_volume_per_day", unit="billion_per_day", marks=takedown,
-    title="Global spam per day as published, by vendor (each bar one figure, labelled #id)",
+    table, "spam_volume_per_day", unit="billion_per_day", marks=takedown, since="2010-01-01",
+    title="Global spam per day as published, by source (each bar one figure, labelled #id)",
 )
 report.save_figure(fig, run, "published-global-spam-per-day-by-vendor")
+
+# %% [markdown]
+# The rows drawn, with the page each was read from:
+
+# %%
+sources_table(volume)
 
 # %% [markdown]
 # The levels cannot be compared across vendors; changes within one vendor's series can. Drawn
@@ -88,12 +112,13 @@ report.save_figure(fig, run, "published-global-spam-per-day-by-vendor")
 # %%
 fig = plots.published_by_vendor(
     table, "spam_volume_per_day", unit="billion_per_day", since="2010-01-01", marks=takedown,
-    title="Global spam per day as published, one panel per vendor (billion messages per day)",
+    title="Global spam per day as published, one panel per source (billion messages per day)",
 )
 report.save_figure(fig, run, "published-global-spam-per-day-one-panel-per-vendor")
 
 # %% [markdown]
 # That is why the analysis of the takedown works with one vendor's (Symantec's) figures at a time.
+# The rows of these panels are those of the chart above.
 #
 # ## The spam *rate*: a different quantity
 #
@@ -112,10 +137,24 @@ report.save_figure(fig, run, "published-monthly-spam-rate-by-vendor")
 # %% [markdown]
 # ## How much did Rustock send?
 #
-# The sources disagree by more than a factor of three: 13.82 billion a day (#1, and #13, which
-# places the same number in 2010), around 30 (#139, #151), 44.1 in December 2010 (#7), and 50
-# (Commtouch, March 2011, #75). A claim of "14 billion each week" circulating in the press matches no source found: it
-# looks like a misreading of the daily 13.82.
+# The sources disagree: 13.82 billion a day (#1, and #13, which places the same number in 2010),
+# around 30 (#139, #151), 44.1 in December 2010 (#7), and 50 (Commtouch, March 2011, #75). The
+# chart also holds two kinds of much smaller number, which the cell below sets apart: the
+# Christmas pause, when Rustock all but stopped sending (#53, #166, 25 December to 1 January),
+# and #96, a thousand times below #95 on the same page (one of them confuses millions with
+# billions). A claim of "14 billion each week" circulating in the press matches no source found:
+# it looks like a misreading of the daily 13.82.
+
+# %%
+output = drawn_rows(table, "botnet_output_per_day", entity="Rustock")
+set_apart = [53, 166, 96]
+sending = output[~output["id"].isin(set_apart)]
+print(f"The chart runs from {output['value_low'].min():g} to {output['value_high'].max():g} "
+      f"billion a day (a factor of {output['value_high'].max() / output['value_low'].min():,.0f}), "
+      f"because of the Christmas pause ({figures.value(table, 53):g}, #53 and #166) and "
+      f"{figures.value(table, 96):g} (#96) against {figures.value(table, 95):g} (#95) on the same page.\nWithout those three, the figures for Rustock sending as "
+      f"usual run from {sending['value_low'].min():g} to {sending['value_high'].max():g} billion a "
+      f"day, a factor of {sending['value_high'].max() / sending['value_low'].min():.1f}.")
 
 # %%
 fig = plots.published_periods(
@@ -123,6 +162,9 @@ fig = plots.published_periods(
     title="Rustock's output as published (billion messages per day, each bar one figure)",
 )
 report.save_figure(fig, run, "published-rustock-output-per-day")
+
+# %%
+sources_table(output)
 
 # %% [markdown]
 # ## And what share of all spam was Rustock?
@@ -137,6 +179,9 @@ fig = plots.published_periods(
     title="Rustock's share of all spam as published (percent, each bar one figure)",
 )
 report.save_figure(fig, run, "published-rustock-share-of-spam")
+
+# %%
+sources_table(drawn_rows(table, "botnet_share_of_spam", entity="Rustock", unit="percent"))
 
 # %% [markdown]
 # ## How big was the drop?

@@ -13,8 +13,9 @@
 # # The missing 5 billion: what the published figures can and cannot explain
 #
 # **The answer.** Under the assumptions stated below, the fall in spam that Rustock does not
-# explain lies anywhere from about -4 to +11 billion messages a day (a 90% sensitivity range, not a
-# confidence interval; median 5.0, mean 4.6; 16% of the simulations fall below zero), and the
+# explain lies anywhere from about -4 to +11 billion messages a day (a 90%
+# [sensitivity range](../../docs/glossary.md#sensitivity-range), not a
+# [confidence interval](../../docs/glossary.md#confidence-interval); median 5.0, mean 4.6; 16% of the simulations fall below zero), and the
 # reading that moves it most is that of the trend before the takedown: taken from two single days,
 # 10 and 15 March (#30, #3), it leaves a median of 1.0 with 42% of the simulations below zero;
 # taken from the first half of March ("less than 51", #361), 7.8. The starting point is Symantec's
@@ -35,10 +36,11 @@
 # everything else is a named assumption, printed in the appendix. Each explanation (hypothesis) is
 # an *adjustment* of the residual; a seeded Monte Carlo simulation draws every uncertain input.
 # Ranges are **sensitivity ranges under those stated assumptions**, not confidence intervals.
+# (Links to the glossary work in the HTML report, `reports/NAME/`.)
 #
 # The words are those of notebook 06, which does this accounting on data. The **change** of a
 # series is its fall at the takedown, per day (52 - 33 for the total; notebook 06 measures it as
-# counterfactual minus observed, so a fall is positive). The **target** is the source whose
+# [counterfactual](../../docs/glossary.md#counterfactual) minus observed, so a fall is positive). The **target** is the source whose
 # disappearance is accounted for, Rustock, which **vanished**. The **residual** is the change of
 # the total minus the change of the target: the part of the fall the target does not **explain**.
 # An adjustment that explains part of the residual lowers it (a negative effect below); what no
@@ -156,9 +158,11 @@ residual.sensitivity(acc, table).style.format(precision=2).hide(axis="index")
 
 # %%
 collateral = residual.collateral_curve(acc)
+collateral.round(2)
+
+# %%
 fig = plots.plot_collateral(collateral)
 report.save_figure(fig, run, "missing-5-billion-collateral-needed")
-collateral.round(2)
 
 # %% [markdown]
 # ## Four things the accounting does not model, and what each does to the residual
@@ -202,15 +206,17 @@ cals = scenario.calibrate_all(seed=seed)
 scenario.summary(cals).round(3)
 
 # %%
+cals["combined"].constraints.round(3)
+
+# %%
 fig = plots.plot_series(cals["combined"])
 report.save_figure(fig, run, "scenario-combined-by-source-synthetic")
-cals["combined"].constraints.round(3)
 
 # %% [markdown]
 # ## What the synthetic worlds can and cannot tell apart
 #
-# Fitting the takedown model to each synthetic world: `total_step` is the fall in total daily
-# volume; `non_rustock_step` the fall in everything except Rustock, which only per-source data can
+# Fitting the takedown model (an [ITS](../../docs/glossary.md#its) fit) to each synthetic world:
+# `total_step` is the fall in total daily volume; `non_rustock_step` the fall in everything except Rustock, which only per-source data can
 # show; `second_step_in_total` a second drop on 17 March seen in totals alone (synthetic bn/day, 95%
 # intervals). Compare each estimate with `true_non_rustock_step`. Where a second source simply
 # stops (`second_source`, `other_botnets`), per-source data find a fall, though smaller than the
@@ -252,17 +258,6 @@ report.save_figure(fig, run, "missing-5-billion-hypotheses-around-takedown-synth
 # | H5 the other botnets fell too | daily counts of the other botnets, or the trap's other fingerprint groups | `explained`: the other sources' `change` and status `fell`, and the residual `left` near zero |
 # | H6 rounding and noise of two window means | any daily series of the total | the `residual`'s 95% interval, from the daily noise instead of two rounded numbers |
 #
-# ## Results
-
-# %%
-report.write_fragment(run, "03-the-missing-5-billion", {
-    "synthetic": False,  # the residual is from published figures; the scenario block is synthetic
-    **acc.results_dict(),
-    "scenario_hypotheses": {"synthetic": True, "rows": scenario.summary(cals)[
-        ["hypothesis", "consistent", "max_rel_error", "worst_figure_id"]]},
-})
-
-# %% [markdown]
 # ## Appendix A: do the published numbers agree with each other?
 #
 # Implied values from combinations of figures, compared with stated ones where possible (within
@@ -284,7 +279,16 @@ residual.assumption_table(acc.assumptions).style.hide(axis="index")
 acc.table.style.format(precision=2).hide(axis="index")
 
 # %% [markdown]
-# ## Versions
+# ## Results and versions
+#
+# The results file of the run receives the accounting (with the scenario block, labelled
+# synthetic); the software this notebook ran with is listed for anyone repeating it.
 
 # %%
+report.write_fragment(run, "03-the-missing-5-billion", {
+    "synthetic": False,  # the residual is from published figures; the scenario block is synthetic
+    **acc.results_dict(),
+    "scenario_hypotheses": {"synthetic": True, "rows": scenario.summary(cals)[
+        ["hypothesis", "consistent", "max_rel_error", "worst_figure_id"]]},
+})
 report.versions()

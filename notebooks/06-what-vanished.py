@@ -14,7 +14,8 @@
 #
 # Notebook 03 asks, from the published figures alone, how much more global spam fell than Rustock
 # had been sending: a **residual** nobody has accounted for. The figures leave it uncertain: the
-# cell after the parameters states it with its sensitivity range (notebook 03's accounting,
+# cell after the parameters states it with its
+# [sensitivity range](../../docs/glossary.md#sensitivity-range) (notebook 03's accounting,
 # recomputed), and a range that reaches below zero means the figures alone cannot say whether
 # anything besides Rustock fell at all. This notebook asks the same question of data that can
 # answer it: daily counts **by source** (a vendor's export by botnet, a trap's own
@@ -22,8 +23,8 @@
 # are grouped by a *fingerprint* (the sending network, the HELO name, the Message-ID's shape,
 # the mailer).
 #
-# The words are those of notebook 03. The **change** of a series is its **counterfactual**
-# (the course of the pre-period extended past the interruption) minus what was observed, per
+# The words are those of notebook 03. The **change** of a series is its
+# **[counterfactual](../../docs/glossary.md#counterfactual)** (the course of the pre-period extended past the interruption) minus what was observed, per
 # day, averaged over the **post window** (every whole day after the interruption's day): a fall
 # is positive. The **target** is the source whose disappearance is being accounted for; a
 # source **vanished** when at least 90% of it is gone (the upper end of its ratio interval is
@@ -46,6 +47,7 @@
 # From a terminal: `spamlab run --data panel.csv --value-col total --sources rustock,bagle,other
 # --target rustock --interruption "2011-03-16 14:45"` (daily counts by source), or
 # `spamlab run --events DIR --interruption "2011-03-16 14:45"` (a `spamlab ingest` output).
+# (Links to the glossary work in the HTML report, `reports/NAME/`.)
 
 # %% tags=["parameters"]
 data = None  # CSV/Parquet: a date column, the total and one column per source; None: see events
@@ -97,8 +99,9 @@ print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-
 # ## Which groups vanished
 #
 # From raw mail, every fingerprint group with enough mail before the interruption (20 messages)
-# is tested: its rate after against its rate before (a ratio, with its 95% interval), with the
-# false-discovery rate held at 5% across groups. Groups with too little mail are skipped and
+# is tested: its rate after against its rate before (a ratio, with its 95% interval, never below
+# 0), with the [false-discovery rate](../../docs/glossary.md#fdr) held at 5% across groups
+# ([Benjamini-Hochberg](../../docs/glossary.md#benjamini-hochberg)). Groups with too little mail are skipped and
 # counted. The groups called *vanished* become the target, `vanished`; every other message is
 # `everything_else`. From a file of daily counts by source there is nothing to test here: the
 # sources are the file's columns.
@@ -121,16 +124,17 @@ report.save_figure(fig, run, inp.figure_name("sources-daily"))
 # ## How much of the fall the target explains
 #
 # Each series (the total, each source, and their differences) is fitted with the same
-# interrupted-time-series model, an additive one: a change per day is a difference of
-# messages. Left at `"auto"`, the model follows the data: a weekday term for daily data (with
-# two weeks or more before the interruption) and AR(1) errors, as the summary's `Model:` line
-# says. The residual's interval comes from fitting the difference series `total - target`
+# [interrupted-time-series](../../docs/glossary.md#its) model, an additive one: a change per day
+# is a difference of messages. Left at `"auto"`, the model follows the data: a weekday term for
+# daily data (with two weeks or more before the interruption) and
+# [AR(1)](../../docs/glossary.md#ar1) errors, as the summary's `Model:` line says. The residual's interval comes from fitting the difference series `total - target`
 # itself, so the noise the two series share is accounted for.
 
 # %%
 acc = attribution.account(inp.frame, total=inp.y, sources=list(inp.sources), target=inp.target,
                           interruption=moment, window=window, errors=errors,
                           seasonality=seasonality, slope_change=slope_change)
+acc = inputs.counting(acc, inp.unit)  # the accounting says "per day": name what is counted
 print(f"{inp.label}:\n{acc.summary()}")
 
 # %%
@@ -154,7 +158,7 @@ report.save_figure(fig, run, inp.figure_name("sources-against-counterfactual"))
 print(f"{inp.label}: {attribution.describe(acc, inp.found)}")
 
 # %%
-acc.residual
+plots.attribution.residual_table(acc, inp.unit, inp.label)
 
 # %%
 fig = plots.plot_residual(acc, unit=inp.unit,
@@ -178,11 +182,15 @@ acc.non_additivity
 # %% [markdown]
 # ## Checked against the truth (synthetic trap only)
 #
-# The synthetic trap knows every message's source. The true residual is the stepper's halving
-# less what the filler added after stepping in (nothing else changed): the estimate's interval
-# should hold it, and an accounting on the true per-source counts (what a vendor's export by
-# botnet would give) should find the same residual, name the source that fell and the one that
-# grew. On your data there is no truth to compare with.
+# The synthetic trap knows every message's source and the rate it was made with. The **true**
+# residual comes from those rates, without the day-to-day noise: the stepper's halving less
+# what the filler added after stepping in (nothing else changed). The **estimates** are fitted
+# to the noisy daily counts, so they differ from the truth by estimation error: the estimate's
+# interval should hold the truth, and an accounting on the true per-source counts (what a
+# vendor's export by botnet would give) should find the same residual, name the source that
+# fell and the one that grew. The second table shows the truth and the estimate source by
+# source, so a difference between the two residuals can be traced to the sources it comes
+# from. On your data there is no truth to compare with.
 
 # %%
 by_source = attribution.account(
@@ -195,11 +203,14 @@ truth_check = {
     "ci_high": acc.residual["ci_high"],
     "estimate_from_true_sources": by_source.residual["estimate"],
 } if inp.truth is not None else {}
-truth_check
+checked = (plots.attribution.truth_check(acc, by_source, inp.truth, inp.unit)
+           if inp.truth is not None else None)
+print(checked[0] if checked is not None else "no ground truth: this is your data")
+checked[1].round(2) if checked is not None else None
 
 # %%
-(report.stack({f"{inp.label}, true per-source counts": by_source.sources}, label="data")
- if by_source is not None else "no ground truth: this is your data")
+(report.stack({f"{inp.label}, true per-source counts": checked[2]}, label="data").round(2)
+ if checked is not None else "no ground truth: this is your data")
 
 # %% [markdown]
 # ## Results

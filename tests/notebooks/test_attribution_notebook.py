@@ -80,7 +80,7 @@ def test_the_panel_residual_is_the_level_change_of_total_minus_target(panel_run)
     assert residual["estimate"] == pytest.approx(-coef[2], rel=1e-8)
     assert residual["ci_low"] == pytest.approx(-coef[2] - half, rel=1e-6)
     assert residual["ci_high"] == pytest.approx(-coef[2] + half, rel=1e-6)
-    assert residual["unit"] == "per day"
+    assert residual["unit"] == "messages per day"  # the notebook names what the file counts
     statuses = {row["source"]: row["status"] for row in block["sources"]}
     assert statuses["rustock"] == "vanished" and statuses["total"] == "fell"
     assert statuses["bagle"] == "fell"  # the 30 a day the residual holds

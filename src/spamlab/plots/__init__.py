@@ -19,22 +19,24 @@ from spamlab.plots.attribution import plot_residual, plot_sources
 from spamlab.plots.its import plot_diagnostics, plot_result, plot_sensitivity
 from spamlab.plots.published import (
     daily_series,
+    drawn_rows,
     hypotheses_side_by_side,
     monthly_rates,
     placebo_dates,
     published_by_vendor,
     published_periods,
     published_rows,
+    sources_table,
 )
 from spamlab.plots.residual import plot_collateral, plot_waterfall
 from spamlab.plots.scenario import plot_series
 from spamlab.plots.style import theme
 
 __all__ = [
-    "daily_series", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
+    "daily_series", "drawn_rows", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
     "plot_collateral", "plot_diagnostics", "plot_persistence", "plot_residual", "plot_result", "plot_sensitivity",
     "plot_series", "plot_sources", "plot_waterfall", "published_by_vendor", "published_periods",
-    "published_rows", "theme",
+    "published_rows", "sources_table", "theme",
 ]
 
 theme()

@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -76,7 +76,8 @@ def plot_sources(acc: Accounting, data: pd.DataFrame, *, title: str = "", ylabel
         ax.plot(span, [row["counterfactual"] - row["change"]] * 2, color=colour, linewidth=2,
                 label="observed, window mean")
         ax.set_title(f"{name}: {row['status']}, change {row['change']:.3g}", fontsize=9)
-        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+        lowest = float(np.nanmin(data[name].to_numpy(dtype=float)))
+        ax.set_ylim(bottom=0.0 if lowest >= 0 else ax.get_ylim()[0])  # counts: the axis starts at 0
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
         ax.tick_params(axis="x", labelrotation=30, labelsize=8)
     for ax in axes[len(table):]:
@@ -116,8 +117,100 @@ def plot_residual(acc: Accounting, *, title: str = "", unit: str = "") -> Figure
                 capsize=3, linewidth=1)
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(position, labels, fontsize=9)
-    level = round(100 * (1 - acc.alpha))
-    ax.set_xlabel(f"change, counterfactual minus observed ({unit or acc.residual['unit']}; "
-                  f"mean over {acc.residual['window']}; a fall is positive; {level}% intervals)")
+    ax.set_xlabel(residual_axis_label(acc, unit))
     ax.set_title(title)
     return fig
+
+
+def residual_axis_label(acc: Accounting, unit: str = "") -> str:
+    """The x label of :func:`plot_residual`, on two lines short enough for its figure: what
+    a change is and its unit (``unit``, else the accounting's), then the window and the
+    intervals.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> acc = SimpleNamespace(alpha=0.05, residual={"unit": "per day", "window": "1 to 9 May"})
+    >>> print(residual_axis_label(acc, "messages per day"))
+    change = counterfactual minus observed, messages per day (a fall is positive)
+    mean over 1 to 9 May; whiskers: 95% intervals
+    """
+    level = round(100 * (1 - acc.alpha))
+    return (f"change = counterfactual minus observed, {unit or acc.residual['unit']} "
+            f"(a fall is positive)\nmean over {acc.residual['window']}; whiskers: {level}% intervals")
+
+
+def residual_table(acc: Accounting, unit: str = "", data: str = "") -> pd.DataFrame:
+    """The residual of an accounting as a labelled table (``what``, ``value``), each number
+    with its unit (``unit``, else the accounting's), for a reader rather than a program.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> acc = SimpleNamespace(alpha=0.05, residual={"estimate": 15.5, "ci_low": -5.9,
+    ...     "ci_high": 37.0, "p_value": 0.14, "std_err": 10.0, "df": 13.9,
+    ...     "unit": "per day", "window": "1 to 9 May", "method": "ITS fit"})
+    >>> residual_table(acc, "messages per day")["value"].tolist()[:2]
+    ['15.5 messages per day', '-5.9 to 37 messages per day']
+    """
+    res, unit = acc.residual, unit or str(acc.residual["unit"])
+    level = round(100 * (1 - acc.alpha))
+    rows = [
+        ("residual: the fall the target does not explain", f"{res['estimate']:.4g} {unit}"),
+        (f"{level}% confidence interval", f"{res['ci_low']:.4g} to {res['ci_high']:.4g} {unit}"),
+        ("p-value (of no residual)", f"{res['p_value']:.3g}"),
+        ("standard error", f"{res['std_err']:.4g} {unit}"),
+        ("degrees of freedom", f"{res['df']:.3g}"),
+        ("post window (the change is a mean over its days)", str(res["window"])),
+        ("how", str(res["method"])),
+    ] + ([("data", data)] if data else [])
+    return pd.DataFrame(rows, columns=["what", "value"])
+
+
+def truth_check(acc: Accounting, by_source: Accounting, truth: Any, unit: str
+                ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
+    """The accounting of a synthetic trap against its truth: a sentence, the residuals side
+    by side, and every true source's true change next to its estimate.
+
+    The true residual comes from the rates the trap was made with (no day-to-day noise,
+    ``truth.change``); the estimates are fitted to the noisy counts, so they differ from
+    it by estimation error, source by source, and those differences add up in the
+    estimated residual. The tables say which number is which.
+
+    Parameters
+    ----------
+    acc
+        The accounting of the trap as read (fingerprint groups).
+    by_source
+        The accounting of the trap's true per-source counts.
+    truth
+        The trap's :class:`spamlab.testing.BotnetTruth`.
+    unit
+        What the counts count, e.g. ``"messages per day"``.
+    """
+    true_change = truth.change(*acc.window)
+    true_residual = true_change[by_source.total] - true_change[truth.target]
+    res = acc.residual
+    level = round(100 * (1 - acc.alpha))
+    held = res["ci_low"] <= true_residual <= res["ci_high"]
+    fell = [f"{name}'s true change {value:.1f}" for name, value in true_change.items()
+            if name not in (truth.target, by_source.total) and abs(value) > 1e-9]
+    words = (f"SYNTHETIC trap: the true residual is {true_residual:.1f} {unit} (from the rates the "
+             f"trap was made with: {', '.join(fell) or 'no other source changed'}); the estimate is "
+             f"{res['estimate']:.1f} ({level}% CI {res['ci_low']:.1f} to {res['ci_high']:.1f}), "
+             f"which {'holds' if held else 'misses'} the truth. The accounting of the true "
+             f"per-source counts estimates {by_source.residual['estimate']:.1f}: each source's "
+             f"estimated change differs from its true change by noise (second table), and the "
+             f"differences add up in the residual.")
+    residuals = pd.DataFrame([
+        ("true residual (the trap's rates, no noise)", true_residual),
+        ("estimate, from the data as read", res["estimate"]),
+        (f"estimate, {level}% interval low", res["ci_low"]),
+        (f"estimate, {level}% interval high", res["ci_high"]),
+        ("estimate, from the true per-source counts", by_source.residual["estimate"]),
+    ], columns=["what", f"value ({unit}, SYNTHETIC)"])
+    sources = by_source.sources[["source", "change", "change_low", "change_high", "status"]].copy()
+    sources.insert(1, "true change", sources["source"].map(true_change))
+    sources["interval holds the truth"] = (sources["change_low"] <= sources["true change"]) & (
+        sources["true change"] <= sources["change_high"])
+    return words, residuals, sources.rename(columns={"change": "estimated change"})

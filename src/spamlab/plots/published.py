@@ -15,8 +15,10 @@ Examples
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -25,6 +27,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.text import Annotation, Text
+from matplotlib.transforms import Bbox
+from pandas.io.formats.style import Styler
 
 from spamlab import figures
 from spamlab.errors import ParameterError
@@ -81,8 +86,11 @@ def _vendor_colours(vendors: Sequence[str]) -> dict[str, tuple[float, ...]]:
     return dict(zip(names, sns.color_palette(PALETTE, n_colors=len(names)), strict=True))
 
 
-def _label_ids(ax: plt.Axes, rows: pd.DataFrame, log: bool) -> None:
-    """``#id`` labels at the start of each bar; bars that would overlap share one label."""
+def _label_ids(ax: plt.Axes, rows: pd.DataFrame, log: bool) -> list[Annotation]:
+    """``#id`` labels at the start of each bar; bars that would overlap share one label.
+
+    Returns the labels, for :func:`_declutter` to move apart where they still overprint.
+    """
     values = rows["value_mid"].to_numpy(dtype=float)
     height = np.log10(np.clip(values, 1e-9, None)) if log else values
     span = float(np.ptp(height)) or 1.0
@@ -92,10 +100,46 @@ def _label_ids(ax: plt.Axes, rows: pd.DataFrame, log: bool) -> None:
     for key, figure_id in zip(keys, rows["id"], strict=True):
         groups.setdefault(key, []).append(int(figure_id))
     first = {key: i for i, key in reversed(list(enumerate(keys)))}
+    labels = []
     for key, ids in groups.items():
         row = rows.iloc[first[key]]
-        ax.annotate(" ".join(f"#{i}" for i in ids), (row["period_start"], row["value_mid"]),
-                    textcoords="offset points", xytext=(2, 3), fontsize=7, color="0.25")
+        labels.append(ax.annotate(
+            " ".join(f"#{i}" for i in ids), (row["period_start"], row["value_mid"]),
+            textcoords="offset points", xytext=(2, 3), fontsize=7, color="0.25",
+            arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.5,
+                        "shrinkA": 0, "shrinkB": 0}))
+    return labels
+
+
+def _declutter(fig: Figure, labels: Sequence[Annotation], tries: int = 14, rounds: int = 3) -> None:
+    """Move text labels vertically (a thin leader line keeps each tied to its point) until
+    no two of them overprint.
+
+    The figure is drawn to measure the labels; each label, from left to right, keeps
+    its place if free, else takes the nearest free place one line above or below. Moving
+    labels can change the layout, so this is repeated (``rounds``) until nothing moves.
+    """
+    if not labels:
+        return
+    for _ in range(rounds):
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg, as saved
+        gap = 2 * fig.dpi / 72  # two points between labels, against small shifts of the layout
+        placed: list[Bbox] = []
+        moved = False
+        for label in sorted(labels, key=lambda a: Text.get_window_extent(a, renderer).x0):
+            x_offset, y_offset = label.xyann
+            line = Text.get_window_extent(label, renderer).height * 72 / fig.dpi + 2.0
+            for step in [0, *(k * sign for k in range(1, tries) for sign in (1, -1))]:
+                label.xyann = (x_offset, y_offset + step * line)
+                label.update_positions(renderer)
+                box = Text.get_window_extent(label, renderer).padded(gap / 2)
+                if not any(box.overlaps(other) for other in placed):
+                    break
+            moved |= step != 0
+            placed.append(box)
+        if not moved:
+            return
 
 
 def _period_bars(ax: plt.Axes, rows: pd.DataFrame, colours: Mapping[str, Any]) -> None:
@@ -113,12 +157,17 @@ def _period_bars(ax: plt.Axes, rows: pd.DataFrame, colours: Mapping[str, Any]) -
 def published_periods(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     title: str | None = None, log: bool = True, label_ids: bool = True, marks: Marks = (),
+    since: str | None = None,
 ) -> Figure:
-    """Each published figure as a bar over the period it covers, coloured by vendor.
+    """Each published figure as a bar over the period it covers, coloured by its source.
 
     A figure about one day is a dot; ranges (``value_low`` to ``value_high``) are
     shaded. Each bar is labelled with its figure id (``#5``) so every number on the
-    chart traces to the figures table.
+    chart traces to the figures table; labels that would overprint are moved apart,
+    tied to their bar by a thin line. The legend names each figure's *source*: the
+    vendor that measured it or, where the table names none, the outlet that published
+    it (``figures.vendor``). ``since`` leaves out figures whose period ended before it
+    (the title counts them).
 
     Examples
     --------
@@ -126,29 +175,80 @@ def published_periods(
     >>> published_periods(figures.load(), "botnet_output_per_day", entity="Rustock").axes[0].get_title()
     'botnet_output_per_day, Rustock, as published'
     """
-    rows = published_rows(table, metric, entity, unit)
+    rows = drawn_rows(table, metric, entity, unit, since)
+    dropped = len(published_rows(table, metric, entity, unit)) - len(rows)
     colours = _vendor_colours(rows["vendor"])
     fig, ax = plt.subplots(figsize=(10, 5.5), layout="constrained")
     _period_bars(ax, rows, colours)
-    if label_ids:
-        _label_ids(ax, rows, log)
     for vendor, colour in colours.items():
         ax.plot([], [], color=colour, linewidth=3, label=vendor)
     _mark(ax, marks)
     ax.set_yscale("log" if log else "linear")
     ax.set_ylabel(_UNIT_LABELS.get(str(unit), str(unit)) + (" (log scale)" if log else ""))
     ax.set_xlabel("period the figure covers")
-    ax.set_title(title or f"{metric}, {entity}, as published")
-    ax.legend(title="vendor (publisher)", loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    left_out = f"\n{dropped} figure(s) ending before {since} not shown" if dropped else ""
+    ax.set_title((title or f"{metric}, {entity}, as published") + left_out)
+    ax.legend(title="source (vendor, or\nthe outlet if none)", loc="center left",
+              bbox_to_anchor=(1.01, 0.5), fontsize=8, title_fontsize=8)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    if label_ids:
+        _declutter(fig, _label_ids(ax, rows, log))
     return fig
+
+
+def drawn_rows(table: pd.DataFrame, metric: str, entity: str = "global",
+               unit: str | None = "billion_per_day", since: str | None = None) -> pd.DataFrame:
+    """The rows :func:`published_periods` draws: :func:`published_rows`, less those whose
+    period ended before ``since``.
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> rows = drawn_rows(figures.load(), "spam_volume_per_day", since="2010-01-01")
+    >>> bool((rows["period_end"] >= "2010-01-01").all())
+    True
+    """
+    rows = published_rows(table, metric, entity, unit)
+    return rows if since is None else rows.loc[rows["period_end"] >= pd.Timestamp(since)]
+
+
+def sources_table(rows: pd.DataFrame) -> Styler:
+    """The rows a chart draws (:func:`drawn_rows`), each with the page it was read from: the
+    URL is a link in the HTML report. ``source`` is the legend's name for the row.
+
+    Examples
+    --------
+    >>> from spamlab import figures
+    >>> shown = sources_table(drawn_rows(figures.load(), "botnet_output_per_day", "Rustock"))
+    >>> "url" in shown.data.columns and '<a href="http' in shown.to_html()
+    True
+    """
+    columns = ["id", "vendor", "publisher", "period_start", "period_end", "value_low",
+               "value_high", "qualifier", "url"]
+    return (rows[columns].rename(columns={"vendor": "source"}).style.hide(axis="index")
+            .format({"url": _link, "value_low": "{:g}", "value_high": "{:g}",
+                     "period_start": "{:%Y-%m-%d}", "period_end": "{:%Y-%m-%d}"}))
+
+
+def _link(url: str) -> str:
+    """An HTML link to ``url`` that shows its site (the whole address is the link's target
+    and its tooltip), so the table stays narrow.
+
+    Examples
+    --------
+    >>> _link("https://www.example.org/a/b?c=1&d=2")
+    '<a href="https://www.example.org/a/b?c=1&amp;d=2" title="https://www.example.org/a/b?c=1&amp;d=2">example.org</a>'
+    """
+    address = html.escape(str(url), quote=True)
+    site = urlsplit(str(url)).netloc.removeprefix("www.") or address
+    return f'<a href="{address}" title="{address}">{html.escape(site)}</a>'
 
 
 def published_by_vendor(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     since: str | None = None, marks: Marks = (), title: str | None = None, col_wrap: int = 3,
 ) -> Figure:
-    """Small multiples: one panel per vendor, each on its own (log) scale, bars labelled ``#id``.
+    """Small multiples: one panel per source, each on its own (log) scale, bars labelled ``#id``.
 
     Vendors' levels differ by a factor of three to five (each extrapolates from its own
     traps), so a shared axis hides every change within a vendor; here each vendor gets
@@ -162,20 +262,18 @@ def published_by_vendor(
     >>> [ax.get_title() for ax in fig.axes][:2]
     ['Symantec (19 figures)', 'Commtouch (5 figures)']
     """
-    rows = published_rows(table, metric, entity, unit)
-    dropped = 0
-    if since is not None:
-        kept = rows["period_end"] >= pd.Timestamp(since)
-        rows, dropped = rows.loc[kept], int((~kept).sum())
+    rows = drawn_rows(table, metric, entity, unit, since)
+    dropped = len(published_rows(table, metric, entity, unit)) - len(rows)
     counts = rows["vendor"].value_counts()
     order = sorted(counts.index, key=lambda vendor: (-counts[vendor], vendor))
     colours = dict.fromkeys(order, sns.color_palette(PALETTE)[0])  # the panel names the vendor
     grid = sns.FacetGrid(rows, col="vendor", col_order=order, col_wrap=min(col_wrap, len(order)),
                          sharex=True, sharey=False, height=2.5, aspect=1.6)
+    labels = []
     for vendor, ax in grid.axes_dict.items():
         part = rows[rows["vendor"] == vendor]
         _period_bars(ax, part, colours)
-        _label_ids(ax, part, log=True)
+        labels += _label_ids(ax, part, log=True)
         _mark(ax, marks, labelled=False)
         ax.set_yscale("log")
         ax.yaxis.set_major_formatter(mticker.LogFormatter())  # plain numbers: 200, not 2x10^2
@@ -192,6 +290,7 @@ def published_by_vendor(
     grid.figure.suptitle((title or f"{metric}, {entity}, as published, one panel per vendor")
                          + f"\neach panel on its own scale{marked}{left_out}")
     grid.figure.set_layout_engine("constrained")
+    _declutter(grid.figure, labels)
     return grid.figure
 
 
@@ -254,8 +353,9 @@ def daily_series(
     if stacked:
         ax.stackplot(index, values, labels=columns, alpha=0.85)
     else:
-        for column, series in zip(columns, values, strict=True):
-            ax.plot(index, series, label=column, linewidth=1.2)
+        looks = _line_looks(len(columns))
+        for column, series, (colour, style) in zip(columns, values, looks, strict=True):
+            ax.plot(index, series, label=column, linewidth=1.2, color=colour, linestyle=style)
     _mark(ax, marks)
     ax.set_title(title)
     ax.set_ylabel(ylabel)
@@ -265,6 +365,31 @@ def daily_series(
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     fig.autofmt_xdate()
     return fig
+
+
+#: line styles of :func:`_line_looks`, in order
+_LINE_STYLES = ("-", "--", ":", "-.")
+
+
+def _line_looks(n: int) -> list[tuple[tuple[float, ...], str]]:
+    """Colour and line style of ``n`` lines, no two alike: up to four lines take the
+    palette's first colours, all solid; more lines take the styles in turn, and the
+    colours are ordered so that lines of the same style (every fourth) are far apart
+    in colour (blue and purple, orange and light blue, never orange and its brown).
+
+    Examples
+    --------
+    >>> looks = _line_looks(8)
+    >>> len(set(looks)), [style for _, style in looks][:5]
+    (8, ['-', '--', ':', '-.', '-'])
+    """
+    palette = sns.color_palette(PALETTE, n_colors=10)
+    colours = ([palette[i] for i in (0, 1, 2, 3, 4, 9, 6, 7, 5, 8)] if n <= 10
+               else sns.color_palette(PALETTE, n_colors=n))
+    if n <= 4:
+        return [(tuple(colour), "-") for colour in colours[:n]]
+    return [(tuple(colour), _LINE_STYLES[i % len(_LINE_STYLES)])
+            for i, colour in enumerate(colours[:n])]
 
 
 def hypotheses_side_by_side(
