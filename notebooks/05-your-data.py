@@ -114,12 +114,12 @@ print(res.summary())
 horizon = defended_horizon(res)
 fig = plot_result(res, title=f"Observed and counterfactual daily volume{inp.title_tag}",
                   ylabel=inp.unit, until=horizon if horizon is not None else moments[0])
-report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
 print(f"Counterfactual shown up to {horizon:%d %b %Y}: the days from the interruption to then lie "
       f"outside its 95% band{inp.title_tag}." if horizon is not None else
       f"The first day after the interruption already lies inside the counterfactual's 95% band: "
       f"the data do not tell it apart from what happened, so it is not drawn after the "
       f"interruption{inp.title_tag}.")
+report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
 
 # %% [markdown]
 # ## Can the model be trusted?

@@ -126,3 +126,13 @@ def test_the_story_analyses_the_scenario_that_reproduces_the_figures(name):
     values = {node.targets[0].id: ast.literal_eval(node.value)
               for node in ast.parse(tagged.source).body}
     assert values["hypothesis"] == inputs.DEFAULT_HYPOTHESIS
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_a_cell_that_saves_a_figure_ends_with_it_so_it_is_displayed(source):
+    """A figure shows only as its cell's last value; a print after save_figure hid 05's."""
+    for cell in _cells(source, "code"):
+        body = ast.parse(cell.source).body
+        saves = [node for node in body if "save_figure(" in ast.unparse(node)]
+        if saves:
+            assert body[-1] is saves[-1], f"{source.name}: {cell.source[:200]!r}"
