@@ -272,7 +272,8 @@ def headline(results: Mapping[str, Any], folder: str | Path) -> str:
     if level:
         scale = ("a ratio: observed / counterfactual" if level.get("scale") == "ratio"
                  else f"a difference, in {results.get('unit', 'the units of the data')}")
-        synthetic = " [synthetic scenario, not data]" if level.get("synthetic") else ""
+        made_up = "file" if "as its header says" in str(results.get("data", "")) else "scenario"
+        synthetic = f" [synthetic {made_up}, not data]" if level.get("synthetic") else ""
         fit = f" [{results['fit']}]" if results.get("fit") else ""
         lines.append(f"level change at {results.get('interruption')}: {level['estimate']:.3g} "
                      f"(95% interval {level['ci_low']:.3g} to {level['ci_high']:.3g}), "
