@@ -78,10 +78,10 @@ from spamlab import attribution, inputs, paths, plots, report, residual
 
 published = residual.account(seed=seed).results_dict()
 spread = published["residual_bn_per_day"]
-print(f"From the published figures (notebook 03; not synthetic): global spam fell by "
-      f"{spread['median']:.1f} billion messages a day more than Rustock's output (median), with a "
-      f"{published['range_kind']} of {spread['low']:.1f} to {spread['high']:.1f} "
-      f"({100 * spread['p_below_zero']:.0f}% of draws below zero)"
+print(f"From the published figures (notebook 03; not synthetic): global spam fell by anywhere "
+      f"from {spread['low']:.1f} to {spread['high']:.1f} billion messages a day more than "
+      f"Rustock's output ({published['range_kind']}; median {spread['median']:.1f}, "
+      f"{100 * spread['p_below_zero']:.0f}% of draws below zero)"
       f"{': the figures alone cannot tell whether anything else fell' if spread['low'] < 0 else ''}.")
 
 # %%
