@@ -216,3 +216,23 @@ def test_a_block_the_claims_cannot_read_is_a_warning_of_the_run_not_its_end(tmp_
     assert written["claims"] == []
     assert any(w["notebook"] == "claims" and "level_change" in w["message"]
                for w in written["warnings"])
+
+
+def test_the_index_leads_with_the_latest_month_and_a_source_that_stepped_in():
+    """How long did the fall last: June, not the first window; who filled the void: the source
+    that stepped in, not the biggest change."""
+    from spamlab import index_page
+
+    months = [{"month": m, "volume": v, "share_missing": s, "low": s - 0.2, "high": s + 0.2,
+               "figure_ids": [5, 4, i], "kind": "derived", "synthetic": False}
+              for m, v, s, i in [("17 Mar - 15 Apr 2011", 32.0, 1.05, 362),
+                                 ("April 2011", 36.9, 0.79, 249), ("June 2011", 39.2, 0.67, 251),
+                                 ("17 Mar - 31 Dec 2011", 36.9, 0.79, 142)]]
+    moved = [{"source": "stepper", "added": -83.7, "low": -106.0, "high": -60.9, "status": "fell"},
+             {"source": "filler", "added": 27.6, "low": 16.3, "high": 38.8,
+              "status": "stepped in"}]
+    results = {"notebooks": {"07-after-the-takedown": {"synthetic": True, "after_takedown": {
+        "synthetic": True, "published": months, "displacement": moved, "unit": "per day"}}}}
+    leads = dict(index_page.lead_claims(claims.claims(results)))
+    assert leads[claims.LASTED]["claim"].endswith("June 2011")
+    assert "filler" in leads[claims.VOID]["claim"]

@@ -54,7 +54,7 @@ from spamlab.residual.readings import NAIVE_IDS
 
 #: the columns of a claim, in the order the index page shows them
 COLUMNS: tuple[str, ...] = ("question", "claim", "value", "low", "high", "unit", "interval",
-                            "interval_kind", "figure_ids", "kind", "notebook")
+                            "interval_kind", "figure_ids", "kind", "notebook", "lead")
 #: what the interval of a claim is
 INTERVALS: tuple[str, ...] = ("confidence", "sensitivity range", "none")
 #: where the number of a claim comes from
@@ -135,8 +135,12 @@ class Block:
 
 def claim(question: str, text: str, value: float | None, *, low: float | None = None,
           high: float | None = None, unit: str = "", interval: str = "none",
-          figure_ids: Sequence[int] = (), kind: str, notebook: str) -> Claim:
+          figure_ids: Sequence[int] = (), kind: str, notebook: str, lead: bool = False) -> Claim:
     """One row of the claims table, checked (:data:`INTERVALS`, :data:`KINDS`, :data:`QUESTIONS`).
+
+    ``lead`` marks the row its extractor puts forward as the answer to its question (the
+    latest month of a series of months, a source that stepped in): the index page leads
+    with it.
 
     Examples
     --------
@@ -150,7 +154,7 @@ def claim(question: str, text: str, value: float | None, *, low: float | None = 
     return {"question": question, "claim": text, "value": value, "low": low, "high": high,
             "unit": unit, "interval": interval, "interval_kind": interval,
             "figure_ids": [int(i) for i in figure_ids],
-            "kind": kind, "notebook": notebook}
+            "kind": kind, "notebook": notebook, "lead": lead}
 
 
 def _headline_figures(block: Block) -> list[Claim]:
@@ -268,8 +272,13 @@ def _attribution(block: Block) -> list[Claim]:
 def _after_takedown(block: Block) -> list[Claim]:
     """07: what persisted (published), how long recovery took, and who stepped in."""
     out: list[Claim] = []
-    for row in block.value.get("published") or ():
+    months = list(block.value.get("published") or ())
+    for row in months:
         out.extend(_persisted(block, row))
+    calendar = [claim_row for claim_row in out if claim_row["interval"] == "sensitivity range"
+                and claim_row["claim"].split(", ")[-1][:3] in _MONTH_NAMES]
+    if calendar:  # the latest calendar month answers "how long did it last"
+        calendar[-1]["lead"] = True
     recovery = block.value.get("recovery")
     if recovery:
         out.append(_recovery(block, recovery))
@@ -282,8 +291,12 @@ def _after_takedown(block: Block) -> list[Claim]:
                          low=block.number(row, "low", "displacement"),
                          high=block.number(row, "high", "displacement"),
                          unit=str(row.get("unit") or unit), interval="confidence",
-                         kind=block.data_kind(row), notebook=block.notebook))
+                         kind=block.data_kind(row), notebook=block.notebook,
+                         lead=status == "stepped in"))
     return out
+
+
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _persisted(block: Block, row: Mapping[str, Any]) -> list[Claim]:

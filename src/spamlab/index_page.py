@@ -129,8 +129,9 @@ def claim_sentence(row: Mapping[str, Any]) -> str:
 
 
 def headline_claim(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    """The claim that leads its question on the page: not synthetic before synthetic, with an
-    interval before without, derived (a comparison) before a single published figure.
+    """The claim that leads its question on the page: not synthetic before synthetic, the row
+    its extractor marks ``lead`` first, with an interval before without, derived (a
+    comparison) before a single published figure.
 
     Examples
     --------
@@ -138,7 +139,7 @@ def headline_claim(rows: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     >>> headline_claim(rows)["kind"]
     'derived'
     """
-    return min(rows, key=lambda row: (row["kind"] == "synthetic",
+    return min(rows, key=lambda row: (row["kind"] == "synthetic", not row.get("lead", False),
                                       row.get("low") is None and row.get("high") is None,
                                       row["kind"] == "published"))
 
