@@ -133,8 +133,7 @@ report.save_figure(fig, run, inp.figure_name("sources-daily"))
 # %%
 acc = attribution.account(inp.frame, total=inp.y, sources=list(inp.sources), target=inp.target,
                           interruption=moment, window=window, errors=errors,
-                          seasonality=seasonality, slope_change=slope_change)
-acc = inputs.counting(acc, inp.unit)  # the accounting says "per day": name what is counted
+                          seasonality=seasonality, slope_change=slope_change, unit=inp.unit)
 print(f"{inp.label}:\n{acc.summary()}")
 
 # %%

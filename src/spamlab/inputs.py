@@ -25,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tempfile
 import unicodedata
@@ -658,26 +657,3 @@ def _sources_from_events(events: Path, moment: str, by: str, truth: Any) -> Sour
         slug = re.sub(r"[^a-z0-9]+", "-", stem.decode().lower()).strip("-") or "your-trap"
     return SourcesInput(frame, label, truth is not None, "messages per day", slug, "total",
                         ("vanished", "everything_else"), "vanished", found, truth)
-
-
-def counting(acc: Any, unit: str) -> Any:
-    """The accounting ``acc`` (:func:`spamlab.attribution.account`) with its residual's unit
-    naming what is counted (``"messages per day"`` rather than ``"per day"``), so its summary,
-    its prose and its tables say it.
-
-    Examples
-    --------
-    >>> from dataclasses import dataclass
-    >>> @dataclass(frozen=True)
-    ... class Acc:
-    ...     residual: pd.Series
-    >>> acc = Acc(pd.Series({"estimate": 2.0, "unit": "per day"}))
-    >>> counting(acc, "messages per day").residual["unit"], acc.residual["unit"]
-    ('messages per day', 'per day')
-    """
-    if not isinstance(unit, str) or not unit.strip():
-        raise ParameterError(f"counting: unit={unit!r} must name what is counted, "
-                             "e.g. 'messages per day'")
-    residual = acc.residual.copy()
-    residual["unit"] = unit
-    return dataclasses.replace(acc, residual=residual)

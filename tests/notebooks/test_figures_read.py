@@ -32,7 +32,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
-from spamlab import attribution, figures, inputs, paths, plots, report, residual
+from spamlab import attribution, figures, paths, plots, report, residual
 from spamlab.errors import ParameterError
 
 TAKEDOWN = [("2011-03-16T14:45:00+00:00", "Rustock takedown")]
@@ -190,17 +190,21 @@ def test_the_truth_check_states_one_true_residual_in_its_words_and_its_table():
 
 
 def test_the_residual_reads_in_the_unit_of_the_data():
-    acc, _ = _accounting()
-    assert acc.residual["unit"] == "per day"  # what the accounting knows
-    named = inputs.counting(acc, "messages per day")
-    assert named.residual["unit"] == "messages per day" and acc.residual["unit"] == "per day"
+    acc, data = _accounting()
+    assert acc.residual["unit"] == "per day"  # what the accounting knows without a unit
+    named = attribution.account(data, total="total", sources=["stopper", "rest"],
+                                target="stopper", interruption="2011-03-16T14:45:00+00:00",
+                                unit="messages per day")
+    assert named.residual["unit"] == "messages per day"
+    assert named.residual["estimate"] == acc.residual["estimate"]
     text = attribution.describe(named)
     assert text.count("messages per day") >= 2 and " per day" not in text.replace(
         "messages per day", "")
     table = plots.attribution.residual_table(named, data="x.csv").set_index("what")["value"]
     assert table.iloc[0] == f"{acc.residual['estimate']:.4g} messages per day"
     with pytest.raises(ParameterError, match="unit=''"):
-        inputs.counting(acc, "")
+        attribution.account(data, total="total", sources=["stopper", "rest"], target="stopper",
+                            interruption="2011-03-16T14:45:00+00:00", unit="")
 
 
 # --- 03: waterfall, collateral curve, the overlay of hypotheses -------------------------------

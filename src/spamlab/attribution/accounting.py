@@ -75,6 +75,7 @@ def account(
     interruption: object,
     window: int | tuple[object, object] | None = None,
     spec: Specification | None = None,
+    unit: str | None = None,
     **model: Any,
 ) -> Accounting:
     """Account for a total's fall source by source; the residual the target leaves.
@@ -108,6 +109,9 @@ def account(
         :data:`MIN_PRE_WEEKS` weeks before the interruption, ``seasonality="dow"``;
         :attr:`Accounting.model` ends with what was chosen. A ``spec`` is used as given
         (pass ``errors="auto"`` / ``seasonality="auto"`` beside it to choose from the data).
+    unit
+        What the residual counts, e.g. ``"messages per day"``; default ``"per day"`` for
+        daily data (``"per period"`` otherwise), which names no quantity.
 
     Returns
     -------
@@ -155,7 +159,10 @@ def account(
         fits[LEFT] = _series_change(derived, LEFT, interruption, spec, weights)
     table = _sources_table(derived, [*sources, total], fits, before)
     first, last = derived.index[rows][0], derived.index[rows][-1]
-    residual = _residual_row(fits[DIFFERENCE], first, last, int(rows.sum()), prepared)
+    if unit is not None and not (isinstance(unit, str) and unit.strip()):
+        raise ParameterError(f"unit={unit!r}: name what is counted, e.g. 'messages per day' "
+                             "(or leave it out)")
+    residual = _residual_row(fits[DIFFERENCE], first, last, int(rows.sum()), prepared, unit)
     return Accounting(
         sources=table, residual=residual,
         explained=_explained_table(fits, others, float(residual["estimate"])),
@@ -353,14 +360,14 @@ def _zero_change(ratio: float) -> dict[str, Any]:
 
 
 def _residual_row(fit: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp, days: int,
-                  prepared: its_data.PreparedSeries) -> pd.Series:
+                  prepared: its_data.PreparedSeries, unit: str | None = None) -> pd.Series:
     daily = _is_daily(prepared)
     label = (f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({days} {'days' if daily else 'periods'})"
              if prepared.is_datetime else f"{first} to {last} ({days} periods)")
     return pd.Series({"estimate": fit["change"], "ci_low": fit["change_low"],
                       "ci_high": fit["change_high"], "p_value": fit["p_value"],
                       "std_err": fit["std_err"], "df": fit["df"],
-                      "unit": "per day" if daily else "per period", "window": label,
+                      "unit": unit or ("per day" if daily else "per period"), "window": label,
                       "method": "ITS fit of the difference series total - target"}, dtype=object)
 
 
