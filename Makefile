@@ -9,14 +9,14 @@ STAMP  := $(VENV)/.spamlab-installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv analysis lab my-notebooks test test-fast bench lint notebooks environment clean-reports
+.PHONY: help venv analysis lab my-notebooks test test-fast bench lint notebooks environment clean-reports docs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev,docs]"
 	@# rfc3987-syntax (an optional IRI checker that jupyter-events asks jsonschema for) builds a
 	@# grammar on import: 2-3 s in every process that loads nbformat (papermill, nbconvert,
 	@# jupytext, JupyterLab). Nothing here validates IRIs; without it jsonschema skips that format.
@@ -64,6 +64,18 @@ notebooks: $(STAMP) ## regenerate notebooks/*.ipynb from the jupytext .py source
 
 environment: $(STAMP) ## regenerate environment.yml from pyproject.toml
 	$(PY) tools/write_environment.py > environment.yml
+
+# The site renders executed notebooks (execution off in Sphinx): tools/docs_notebooks.py copies them
+# from reports/rustock/ and reports/mailserver-sample/ when they are newer than their sources, else
+# runs `make analysis` first (DOCS_NOTEBOOKS=--stale-ok takes older copies; --unexecuted renders
+# missing ones without outputs). Offline: no intersphinx, no CDN assets. Warnings are printed, not fatal.
+DOCS_NOTEBOOKS ?=
+DOCS_ARGS ?=
+docs: $(STAMP) ## build the documentation site into docs/_build/html (runs the analysis first if stale)
+	$(PY) tools/docs_notebooks.py --make "$(MAKE)" $(DOCS_NOTEBOOKS)
+	rm -rf docs/api/generated
+	$(VENV)/bin/sphinx-build -b html -q docs docs/_build/html $(DOCS_ARGS)
+	@echo "docs: open docs/_build/html/index.html"
 
 clean-reports: ## delete generated reports/
 	rm -rf reports/*

@@ -37,6 +37,7 @@ from __future__ import annotations
 import sys
 import time
 
+import _smallsample
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -80,8 +81,8 @@ def intervals(x: np.ndarray, y: np.ndarray, column: int, fitted: reml.RemlFit,
                      crit * np.sqrt(batched.cov_hac(fit, 1)[:, column, column]))}
     out["PW"] = _prais_winsten(x, y, column, crit)
     contrast = np.eye(p)[column]
-    for name, method in (("REML-S", reml.satterthwaite), ("reml", reml.kackar_harville),
-                         ("KR", reml.kenward_roger)):
+    for name, method in (("REML-S", _smallsample.satterthwaite), ("reml", reml.kackar_harville),
+                         ("KR", _smallsample.kenward_roger)):
         test = method(fitted, contrast, pieces)
         out[name] = (test.estimate, stats.t.ppf(0.975, test.df) * test.std_err)
     for errors in ("ar1", "hac"):
@@ -150,7 +151,7 @@ def arma_cell(n: int, rho: float, reps: int, seed: int
     for term, c in ITS_CONTRASTS.items():
         low, high = np.array(found[term]).T
         rows = {"arma(1,0)": _coverage(low, high)}
-        for name, method in (("REML-S", reml.satterthwaite), ("reml", reml.kackar_harville)):
+        for name, method in (("REML-S", _smallsample.satterthwaite), ("reml", reml.kackar_harville)):
             test = method(fitted, c, pieces)
             half = stats.t.ppf(0.975, test.df) * test.std_err
             rows[name] = _coverage(test.estimate - half, test.estimate + half)

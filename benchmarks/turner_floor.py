@@ -34,6 +34,7 @@ import sys
 import time
 from dataclasses import dataclass
 
+import _smallsample
 import numpy as np
 from scipy import optimize, stats
 from turner import RHOS, ar1_paths, turner_design
@@ -87,7 +88,7 @@ def simulate_cell(n: int, rho: float, reps: int, seed: int) -> Replicates:
     fitted = reml.fit_reml(x, ar1_paths(np.random.default_rng(seed), reps, n, rho))
     pieces = reml.information(fitted)
     contrast = np.eye(x.shape[1])[LEVEL_COLUMN]
-    satterthwaite = reml.satterthwaite(fitted, contrast, pieces)
+    satterthwaite = _smallsample.satterthwaite(fitted, contrast, pieces)
     kackar = reml.kackar_harville(fitted, contrast, pieces)
     half_s, half_kh = _half_width(satterthwaite), _half_width(kackar)
     ratio_s, ratio_kh = np.abs(satterthwaite.estimate) / half_s, np.abs(kackar.estimate) / half_kh

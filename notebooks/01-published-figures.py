@@ -45,7 +45,7 @@ reports_dir = None  # None: the project's reports/ folder
 from spamlab import figures, paths, plots, report
 from spamlab.plots.published import drawn_rows, sources_table
 
-run = report.run_dir(run_name, reports_dir or paths.reports())
+run = report.Run.start(run_name, reports_dir or paths.reports())
 table = figures.load()
 takedown = [(interruption, "Rustock takedown")]
 shown = ["id", "publisher", "period_start", "period_end", "metric", "entity", "value_low",
@@ -93,7 +93,7 @@ fig = plots.published_periods(
     table, "spam_volume_per_day", unit="billion_per_day", marks=takedown, since="2010-01-01",
     title="Global spam per day as published, by source (each bar one figure, labelled #id)",
 )
-report.save_figure(fig, run, "published-global-spam-per-day-by-vendor")
+run.save(fig, "published-global-spam-per-day-by-vendor")
 
 # %% [markdown]
 # The rows drawn, with the page each was read from:
@@ -114,7 +114,7 @@ fig = plots.published_by_vendor(
     table, "spam_volume_per_day", unit="billion_per_day", since="2010-01-01", marks=takedown,
     title="Global spam per day as published, one panel per source (billion messages per day)",
 )
-report.save_figure(fig, run, "published-global-spam-per-day-one-panel-per-vendor")
+run.save(fig, "published-global-spam-per-day-one-panel-per-vendor")
 
 # %% [markdown]
 # That is why the analysis of the takedown works with one vendor's (Symantec's) figures at a time.
@@ -132,7 +132,7 @@ report.save_figure(fig, run, "published-global-spam-per-day-one-panel-per-vendor
 # %%
 fig = plots.monthly_rates(table, marks=takedown,
                           title="Spam as a share of all email, monthly, as published by each vendor")
-report.save_figure(fig, run, "published-monthly-spam-rate-by-vendor")
+run.save(fig, "published-monthly-spam-rate-by-vendor")
 
 # %% [markdown]
 # ## How much did Rustock send?
@@ -161,7 +161,7 @@ fig = plots.published_periods(
     table, "botnet_output_per_day", entity="Rustock", unit="billion_per_day", marks=takedown,
     title="Rustock's output as published (billion messages per day, each bar one figure)",
 )
-report.save_figure(fig, run, "published-rustock-output-per-day")
+run.save(fig, "published-rustock-output-per-day")
 
 # %%
 sources_table(output)
@@ -178,7 +178,7 @@ fig = plots.published_periods(
     table, "botnet_share_of_spam", entity="Rustock", unit="percent", log=False, marks=takedown,
     title="Rustock's share of all spam as published (percent, each bar one figure)",
 )
-report.save_figure(fig, run, "published-rustock-share-of-spam")
+run.save(fig, "published-rustock-share-of-spam")
 
 # %%
 sources_table(drawn_rows(table, "botnet_share_of_spam", entity="Rustock", unit="percent"))

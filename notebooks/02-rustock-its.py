@@ -76,10 +76,10 @@ from spamlab import figures, inputs, its, paths, plots, report, scenario, tables
 from spamlab.plots.its import defended_horizon, plot_result
 from spamlab.plots.scenario import calibrated_until
 
-run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
-                        reading=reading, min_coverage=min_coverage, seed=seed,
-                        hypothesis=hypothesis)
+inp = (inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, reading=reading,
+                         min_coverage=min_coverage) if data is not None
+       else inputs.synthetic_daily(seed=seed, hypothesis=hypothesis))
+run = report.Run.start(run_name, reports_dir or paths.reports(), data=inp)
 moments = inputs.moments(interruptions, tz)
 interruption = moments[-1]  # the one reported; the earlier ones keep the trend unbiased
 marks = [(moment, "interruption") for moment in moments]
@@ -97,14 +97,14 @@ print(f"{inp.label}: {len(inp.frame)} days, {inp.frame.index[0]:%d %b %Y} to "
 fitted_scenario = scenario.calibrate(hypothesis, seed=seed) if inp.synthetic else None
 shown_until = calibrated_until(fitted_scenario) if fitted_scenario is not None else None
 last_day = f"{shown_until:%Y-%m-%d}" if shown_until is not None else None
-fig = plots.daily_series(inp.frame.loc[:last_day], [inp.y], title=f"Daily spam volume"
-                         f"{', to the end of the calibration' if last_day else ''}{inp.title_tag}",
+fig = plots.daily_series(inp.frame.loc[:last_day], [inp.y], title=run.title(
+    f"Daily spam volume{', to the end of the calibration' if last_day else ''}"),
                          ylabel=inp.unit, marks=marks)
-report.save_figure(fig, run, inp.figure_name("daily-volume"))
+run.save(fig, "daily-volume")
 
 # %%
 print(tables.calibration_end_reading(fitted_scenario.constraints, figures.load(), shown_until,
-                                     inp.unit, inp.title_tag)
+                                     inp.unit, run.tag)
       if shown_until is not None else "Your data: shown whole (there is no calibration).")
 
 # %% [markdown]
@@ -145,7 +145,7 @@ res.effects
 
 # %%
 print(res.summary())
-print(tables.cumulative_reading(res, inp.unit, moments[0], inp.title_tag))
+print(tables.cumulative_reading(res, inp.unit, moments[0], run.tag))
 
 # %% [markdown]
 # ## Zooming in on the takedown
@@ -168,13 +168,13 @@ print(tables.cumulative_reading(res, inp.unit, moments[0], inp.title_tag))
 window = inputs.last_segment(inp.frame, moments, takedown_window)
 res_takedown = its.fit(window, y=y, interruptions=[interruption], spec=model)
 horizon = defended_horizon(res_takedown)
-fig = plot_result(res_takedown, title=f"Daily volume around the takedown: observed, fitted and "
-                                      f"counterfactual{inp.title_tag}", ylabel=inp.unit,
+fig = plot_result(res_takedown, title=run.title("Daily volume around the takedown: observed, "
+                                                "fitted and counterfactual"), ylabel=inp.unit,
                   until=horizon if horizon is not None else interruption)
-report.save_figure(fig, run, inp.figure_name("counterfactual"))
+run.save(fig, "counterfactual")
 
 # %%
-print(tables.horizon_reading(res_takedown, horizon, inp.unit, inp.title_tag))
+print(tables.horizon_reading(res_takedown, horizon, inp.unit, run.tag))
 
 # %% [markdown]
 # ### Does the takedown fit describe the data?
@@ -192,9 +192,9 @@ print(tables.horizon_reading(res_takedown, horizon, inp.unit, inp.title_tag))
 # matter more than the fit's own interval.
 
 # %%
-fig = plots.plot_diagnostics(res_takedown, title=f"Residual diagnostics of the takedown fit"
-                                                 f"{inp.title_tag}", ylabel=inp.unit)
-report.save_figure(fig, run, inp.figure_name("residual-diagnostics"))
+fig = plots.plot_diagnostics(res_takedown, ylabel=inp.unit,
+                             title=run.title("Residual diagnostics of the takedown fit"))
+run.save(fig, "residual-diagnostics")
 
 # %% [markdown]
 # ## Why autocorrelation matters
@@ -211,7 +211,7 @@ report.effects_side_by_side({"whole series": res, f"takedown window, {errors} er
 # %%
 print(tables.headline_reading(res_takedown.level_change(0), res.level_change(-1), errors,
                               len(moments), res.n_pre, inp.frame.index[-1], shown_until,
-                              inp.title_tag))
+                              run.tag))
 
 # %% [markdown]
 # ## Diagnostics

@@ -38,11 +38,12 @@
 # Ranges are **sensitivity ranges under those stated assumptions**, not confidence intervals.
 # (Links to the glossary work in the HTML report, `reports/NAME/`.)
 #
-# The words are those of notebook 06, which does this accounting on data. The **change** of a
-# series is its fall at the takedown, per day (52 - 33 for the total; notebook 06 measures it as
-# [counterfactual](../../docs/glossary.md#counterfactual) minus observed, so a fall is positive). The **target** is the source whose
-# disappearance is accounted for, Rustock, which **vanished**. The **residual** is the change of
-# the total minus the change of the target: the part of the fall the target does not **explain**.
+# The words are those of notebook 06, which does this accounting on data. The **fall** of a
+# series is how much it fell at the takedown, per day (52 - 33 for the total; notebook 06
+# measures it as [counterfactual](../../docs/glossary.md#counterfactual) minus observed, negative
+# for a series that grew). The **target** is the source whose
+# disappearance is accounted for, Rustock, which **vanished**. The **residual** is the fall of
+# the total minus the fall of the target: the part of the fall the target does not **explain**.
 # An adjustment that explains part of the residual lowers it (a negative effect below); what no
 # adjustment explains is the residual **left** (the remaining residual).
 
@@ -60,9 +61,9 @@ reports_dir = None  # None: the project's reports/ folder
 # %%
 from spamlab import figures, paths, plots, report, residual, scenario
 
-run = report.run_dir(run_name, reports_dir or paths.reports())
+run = report.Run.start(run_name, reports_dir or paths.reports())
 table = figures.load()
-acc = residual.account(table, seed=seed, n_draws=n_draws)
+acc = residual.account_from_figures(table, seed=seed, n_draws=n_draws)
 residual_table_csv = residual.write_table(acc, run / "residual_table.csv")
 remaining = acc.remaining
 print(f"after the adjustments: {acc.interval:.0%} sensitivity range {remaining['low']:.2f} to "
@@ -119,7 +120,7 @@ acc.by_reading.style.format(precision=2).hide(axis="index")
 
 # %%
 fig = plots.plot_waterfall(acc)
-report.save_figure(fig, run, "missing-5-billion-waterfall")
+run.save(fig, "missing-5-billion-waterfall")
 
 # %% [markdown]
 # ## How much each assumption matters
@@ -144,7 +145,7 @@ report.save_figure(fig, run, "missing-5-billion-waterfall")
 #   that swing is the weekly cycle H3 already corrects for, so it counts it twice.
 
 # %%
-residual.sensitivity(acc, table).style.format(precision=2).hide(axis="index")
+residual.assumption_sensitivity(acc, table).style.format(precision=2).hide(axis="index")
 
 # %% [markdown]
 # ## H5: how much collateral would close the gap?
@@ -162,7 +163,7 @@ collateral.round(2)
 
 # %%
 fig = plots.plot_collateral(collateral)
-report.save_figure(fig, run, "missing-5-billion-collateral-needed")
+run.save(fig, "missing-5-billion-collateral-needed")
 
 # %% [markdown]
 # ## Four things the accounting does not model, and what each does to the residual
@@ -209,8 +210,8 @@ scenario.summary(cals).round(3)
 cals["combined"].constraints.round(3)
 
 # %%
-fig = plots.plot_series(cals["combined"])
-report.save_figure(fig, run, "scenario-combined-by-source-synthetic")
+fig = plots.plot_scenario(cals["combined"])
+run.save(fig, "scenario-combined-by-source-synthetic")
 
 # %% [markdown]
 # ## What the synthetic worlds can and cannot tell apart
@@ -240,7 +241,7 @@ scenario.distinguish(cals)[["hypothesis", "true_non_rustock_step", "total_step",
 fig = plots.hypotheses_side_by_side(
     cals, start="2011-02-20", end="2011-04-10", marks=[(interruption, "Rustock takedown")],
     title="Total daily spam around the takedown, one line per hypothesis (SYNTHETIC, not data)")
-report.save_figure(fig, run, "missing-5-billion-hypotheses-around-takedown-synthetic")
+run.save(fig, "missing-5-billion-hypotheses-around-takedown-synthetic")
 
 # %% [markdown]
 # ## What data would settle each hypothesis
@@ -287,7 +288,7 @@ acc.table.style.format(precision=2).hide(axis="index")
 # %%
 report.write_fragment(run, "03-the-missing-5-billion", {
     "synthetic": False,  # the residual is from published figures; the scenario block is synthetic
-    **acc.results_dict(),
+    **acc.to_dict(),
     "scenario_hypotheses": {"synthetic": True, "rows": scenario.summary(cals)[
         ["hypothesis", "consistent", "max_rel_error", "worst_figure_id"]]},
 })

@@ -66,10 +66,10 @@ reports_dir = None  # None: the project's reports/ folder
 # %%
 from spamlab import inputs, its, paths, plots, report, tables
 
-run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
-                        reading=reading, min_coverage=min_coverage, seed=seed,
-                        hypothesis=hypothesis)
+inp = (inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, reading=reading,
+                         min_coverage=min_coverage) if data is not None
+       else inputs.synthetic_daily(seed=seed, hypothesis=hypothesis))
+run = report.Run.start(run_name, reports_dir or paths.reports(), data=inp)
 moments = inputs.moments(interruptions, tz)
 interruption = moments[-1]
 window = inputs.last_segment(inp.frame, moments, takedown_window)
@@ -88,14 +88,14 @@ print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to 
 
 # %%
 placebo = its.placebo(window, y=y, interruptions=[interruption], spec=model)
-fig = plots.placebo_dates(placebo.table, title=f"Placebo test: level changes at fake dates "
-                                               f"before the interruption{inp.title_tag}")
-report.save_figure(fig, run, inp.figure_name("placebo-dates"))
+fig = plots.placebo_dates(placebo.table, title=run.title("Placebo test: level changes at fake "
+                                                         "dates before the interruption"))
+run.save(fig, "placebo-dates")
 
 # %%
 print(f"the level change at the interruption ranks {placebo.real_rank} of "
-      f"{placebo.n_placebo + 1}; rank p-value {placebo.rank_p_value:.3f}{inp.title_tag}")
-print(tables.placebo_reading(placebo.real_rank, placebo.n_placebo, inp.title_tag))
+      f"{placebo.n_placebo + 1}; rank p-value {placebo.rank_p_value:.3f}{run.tag}")
+print(tables.placebo_reading(placebo.real_rank, placebo.n_placebo, run.tag))
 
 # %% [markdown]
 # ## 2. Where would a search put the break?
@@ -104,14 +104,31 @@ print(tables.placebo_reading(placebo.real_rank, placebo.n_placebo, inp.title_tag
 # a confidence set for each date, around a common weekly cycle and (optionally) one common linear
 # trend. With one break allowed, does it land on the interruption? With two, is the second a real
 # second step? A level-break search assumes the trend does not change; where it does (spam
-# recovering after a fall), a "break" can be pulled towards the change of trend. That is why the
-# table shows the search with and without the trend term: a break that appears in every variant
-# is the one to believe. Each date's confidence set holds every date at which a test of "the
-# break is here" does not reject (`ci_low` to `ci_high` bound it, `set_size` counts its dates);
-# a small step gives a wide set, which is the honest answer (README, "Robustness"). Day-to-day
-# noise in spam volume is autocorrelated, so the sets use `errors="hac"` ([HAC](../../docs/glossary.md#hac)): the test
-# whitens the series by an [AR(1)](../../docs/glossary.md#ar1) coefficient estimated with the break date left open. With `errors="iid"`
-# they would treat the noise as independent and come out far too narrow, often a single day.
+# recovering after a fall), a "break" can be pulled towards the change of trend. And a trend and a
+# step are hard to tell apart, so a trend the data do not need makes the sets far wider. That is
+# why the table shows the search with and without the trend term, and the line under it says which
+# of the two the data support (the BIC, as `its.breakpoints` decides by default): a break that
+# appears in every variant is the one to believe.
+#
+# Each date's confidence set holds every date at which a likelihood-ratio test of "the break is
+# here" does not reject, its critical value simulated from the fitted model (`ci_low` to `ci_high`
+# bound it, `set_size` counts its dates; the set need not be an interval). On a benchmark with
+# autocorrelated noise these sets held the true date in 93-97% of the simulated series, with about
+# as many dates as Bai's interval for a small shift (where Bai's held it less often) and about
+# half as many for a large one (docs/methods/break-dates.md); the sets used before, with the
+# trend always in, had 1.5 to 5.6 times as many dates. Day-to-day noise
+# in spam volume is autocorrelated, so the sets use `errors="hac"`
+# ([HAC](../../docs/glossary.md#hac)): the series is whitened by an
+# [AR(1)](../../docs/glossary.md#ar1) coefficient estimated with the break date left open, and the
+# date reported is the best one for the whitened series. With `errors="iid"` the noise would be
+# treated as independent and the sets would come out too narrow.
+#
+# What the sets say about 16 March, on the synthetic scenario (SYNTHETIC: a property of the model,
+# not of 2011): every variant puts the takedown's break on 17 March, with a set of that one day.
+# The takedown came at 14:45 UTC on 16 March, so that day's total is only partly lowered and a
+# daily level-shift model starts the new level on the first whole day after it; the set leaves 16
+# March out for that reason, not because the fall came later. The data pin the fall to the day of
+# the takedown; where a set spans weeks (the earlier break of the two-break search), they do not.
 
 # %%
 breaks = report.stack({
@@ -121,7 +138,14 @@ breaks = report.stack({
 report.stack({inp.label: breaks}, label="data")
 
 # %%
-print(tables.breaks_reading(breaks, interruption, inp.unit, inp.title_tag))
+print(tables.breaks_reading(breaks, interruption, inp.unit, run.tag))
+for n in (1, 2):  # trend="auto", the default: a trend only where the BIC prefers it
+    chosen = its.break_search(window, y=y, n_breaks=n, seasonality=seasonality, errors="hac")
+    bic = chosen.trend_selection
+    print(f"{n} break(s): BIC {bic['no_trend']:.1f} without a trend, {bic['trend']:.1f} with "
+          f"one (lower is better): the data {'support' if chosen.trend else 'do not support'} "
+          f"the trend term, so the '{n} break(s), {'with' if chosen.trend else 'no'} trend' "
+          f"rows are the ones to read{run.tag}.")
 
 # %% [markdown]
 # ## 3. Sensitivity
@@ -134,16 +158,15 @@ print(tables.breaks_reading(breaks, interruption, inp.unit, inp.title_tag))
 
 # %%
 sensitivity = its.sensitivity(window, y=y, interruptions=[interruption], spec=model)
-fig = plots.plot_sensitivity(sensitivity.table,
-                             title=f"Sensitivity of the level change{inp.title_tag}")
-report.save_figure(fig, run, inp.figure_name("sensitivity-of-level-change"))
+fig = plots.plot_sensitivity(sensitivity.table, title=run.title("Sensitivity of the level change"))
+run.save(fig, "sensitivity-of-level-change")
 
 # %%
 report.stack({inp.label: sensitivity.table.round(3)}, label="data")
 
 # %%
 fit = its.fit(window, y=y, interruptions=[interruption], spec=model)  # for its AR(1) rho
-print(tables.sensitivity_reading(sensitivity.table, fit.rho, inp.unit, inp.title_tag))
+print(tables.sensitivity_reading(sensitivity.table, fit.rho, inp.unit, run.tag))
 
 # %% [markdown]
 # ## 4. Power: how big a drop could these data show?
@@ -163,11 +186,11 @@ detectable = {days: its.minimum_detectable_effect(
     transform=None, slope_change=False, errors="hac") for days in post_days}
 tables.labelled({days: round(-change, 1) for days, change in detectable.items()},
                 key="days observed after the interruption",
-                value=f"smallest fall found 80% of the time ({inp.unit}){inp.title_tag}")
+                value=f"smallest fall found 80% of the time ({inp.unit}){run.tag}")
 
 # %%
 print(tables.power_reading({days: -change for days, change in detectable.items()}, fit.rho,
-                           inp.unit, inp.title_tag))
+                           inp.unit, run.tag))
 
 # %% [markdown]
 # ## Results

@@ -55,10 +55,10 @@ reports_dir = None  # None: the project's reports/ folder
 from spamlab import explore, inputs, its, paths, plots, report, tables
 from spamlab.plots.its import defended_horizon, plot_result
 
-run = report.run_dir(run_name, reports_dir or paths.reports())
-inp = inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz,
-                        reading=reading, min_coverage=min_coverage, seed=seed,
-                        exposure_col=exposure_col)
+inp = (inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, reading=reading,
+                         min_coverage=min_coverage, exposure_col=exposure_col)
+       if data is not None else inputs.synthetic_daily(seed=seed))
+run = report.Run.start(run_name, reports_dir or paths.reports(), data=inp)
 moments = inputs.moments(interruptions, tz)
 print(f"Series: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} "
       f"to {inp.frame.index[-1]:%Y-%m-%d}; unit: {inp.unit}; interruptions {moments}")
@@ -77,9 +77,9 @@ inputs.cleaning_summary(inp.frame)
 inp.frame[inp.frame["is_outlier"]]
 
 # %%
-fig = plots.daily_series(inp.frame, [inp.y], title=f"Daily spam volume{inp.title_tag}",
+fig = plots.daily_series(inp.frame, [inp.y], title=run.title("Daily spam volume"),
                          ylabel=inp.unit, marks=[(moment, "interruption") for moment in moments])
-report.save_figure(fig, run, inp.figure_name("daily-volume-as-read"))
+run.save(fig, "daily-volume-as-read")
 
 # %% [markdown]
 # ## The model
@@ -112,14 +112,14 @@ print(res.summary())
 
 # %%
 horizon = defended_horizon(res)
-fig = plot_result(res, title=f"Observed and counterfactual daily volume{inp.title_tag}",
+fig = plot_result(res, title=run.title("Observed and counterfactual daily volume"),
                   ylabel=inp.unit, until=horizon if horizon is not None else moments[0])
 print(f"Counterfactual shown up to {horizon:%d %b %Y}: the days from the interruption to then lie "
-      f"outside its 95% band{inp.title_tag}." if horizon is not None else
+      f"outside its 95% band{run.tag}." if horizon is not None else
       f"The first day after the interruption already lies inside the counterfactual's 95% band: "
       f"the data do not tell it apart from what happened, so it is not drawn after the "
-      f"interruption{inp.title_tag}.")
-report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
+      f"interruption{run.tag}.")
+run.save(fig, "counterfactual-whole-series")
 
 # %% [markdown]
 # ## Can the model be trusted?
@@ -131,9 +131,9 @@ report.save_figure(fig, run, inp.figure_name("counterfactual-whole-series"))
 # intervals as approximate. Warnings below say what the fit noticed.
 
 # %%
-fig = plots.plot_diagnostics(res, title=f"Residual diagnostics of the fit{inp.title_tag}",
+fig = plots.plot_diagnostics(res, title=run.title("Residual diagnostics of the fit"),
                              ylabel=inp.unit)
-report.save_figure(fig, run, inp.figure_name("residual-diagnostics-whole-series"))
+run.save(fig, "residual-diagnostics-whole-series")
 
 # %%
 tables.labelled(res.diagnostics, key="diagnostic of the fit", value="value", exclude=("acf",),

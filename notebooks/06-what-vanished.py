@@ -23,15 +23,16 @@
 # are grouped by a *fingerprint* (the sending network, the HELO name, the Message-ID's shape,
 # the mailer).
 #
-# The words are those of notebook 03. The **change** of a series is its
+# The words are those of notebook 03. The **fall** of a series is its
 # **[counterfactual](../../docs/glossary.md#counterfactual)** (the course of the pre-period extended past the interruption) minus what was observed, per
-# day, averaged over the **post window** (every whole day after the interruption's day): a fall
-# is positive. The **target** is the source whose disappearance is being accounted for; a
-# source **vanished** when at least 90% of it is gone (the upper end of its ratio interval is
-# below 0.1), **fell**, stayed **unchanged** or **grew** when its change's 95% interval says so,
-# and is **inconclusive** when that interval holds both no change and a change of 10% of its
-# pre level (too wide to tell).
-# The **residual** is the change of the total minus the change of the target: the part of the
+# day, averaged over the **post window** (every whole day after the interruption's day):
+# negative when the series grew. (Notebook 02's *effects* are observed minus counterfactual, so
+# a fall of 5 is an effect of -5.) The **target** is the source whose disappearance is being
+# accounted for; a source **vanished** when at least 90% of it is gone (the upper end of its
+# ratio interval is below 0.1), **fell**, stayed **unchanged** or **grew** when its fall's 95%
+# interval says so, and is **inconclusive** when that interval holds both 0 and a fall or rise
+# of 10% of its pre level (too wide to tell).
+# The **residual** is the fall of the total minus the fall of the target: the part of the
 # fall the target's disappearance does not **explain**. The other named sources explain part of
 # the residual; what they leave is **left**.
 #
@@ -76,7 +77,7 @@ reports_dir = None  # None: the project's reports/ folder
 # %%
 from spamlab import attribution, inputs, paths, plots, report, residual
 
-published = residual.account(seed=seed).results_dict()
+published = residual.account_from_figures(seed=seed).to_dict()
 spread = published["residual_bn_per_day"]
 print(f"From the published figures (notebook 03; not synthetic): global spam fell by anywhere "
       f"from {spread['low']:.1f} to {spread['high']:.1f} billion messages a day more than "
@@ -85,12 +86,13 @@ print(f"From the published figures (notebook 03; not synthetic): global spam fel
       f"{': the figures alone cannot tell whether anything else fell' if spread['low'] < 0 else ''}.")
 
 # %%
-run = report.run_dir(run_name, reports_dir or paths.reports())
 moment = inputs.moments(interruption, tz, "interruption")[-1]
-inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
-                          sources=sources, target=target, interruption=moment, by=by, tz=tz,
-                          seed=seed, scale=synthetic_scale, reading=reading,
-                          min_coverage=min_coverage)
+inp = (inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
+                           sources=sources, target=target, interruption=moment, by=by, tz=tz,
+                           reading=reading, min_coverage=min_coverage)
+       if data is not None or events is not None
+       else inputs.synthetic_sources(moment, by=by, seed=seed, scale=synthetic_scale))
+run = report.Run.start(run_name, reports_dir or paths.reports(), data=inp)
 print(f"Read: {inp.label}; {len(inp.frame)} days from {inp.frame.index[0]:%Y-%m-%d} to "
       f"{inp.frame.index[-1]:%Y-%m-%d}; total {inp.y!r}, sources {list(inp.sources)}, "
       f"target {inp.target!r}; interruption {moment}")
@@ -116,24 +118,25 @@ report.stack({inp.label: inp.found.groups.head(20)}, label="data") if inp.found 
 
 # %%
 fig = plots.daily_series(inp.frame, [inp.y, *inp.sources], ylabel=inp.unit,
-                         title=f"Daily total and its sources{inp.title_tag}",
+                         title=run.title("Daily total and its sources"),
                          marks=[(moment, "interruption")])
-report.save_figure(fig, run, inp.figure_name("sources-daily"))
+run.save(fig, "sources-daily")
 
 # %% [markdown]
 # ## How much of the fall the target explains
 #
 # Each series (the total, each source, and their differences) is fitted with the same
-# [interrupted-time-series](../../docs/glossary.md#its) model, an additive one: a change per day
+# [interrupted-time-series](../../docs/glossary.md#its) model, an additive one: a fall per day
 # is a difference of messages. Left at `"auto"`, the model follows the data: a weekday term for
 # daily data (with two weeks or more before the interruption) and
 # [AR(1)](../../docs/glossary.md#ar1) errors, as the summary's `Model:` line says. The residual's interval comes from fitting the difference series `total - target`
 # itself, so the noise the two series share is accounted for.
 
 # %%
-acc = attribution.account(inp.frame, total=inp.y, sources=list(inp.sources), target=inp.target,
-                          interruption=moment, window=window, errors=errors,
-                          seasonality=seasonality, slope_change=slope_change, unit=inp.unit)
+acc = attribution.account_by_source(inp.frame, total=inp.y, sources=list(inp.sources),
+                                    target=inp.target, interruption=moment, window=window,
+                                    errors=errors, seasonality=seasonality,
+                                    slope_change=slope_change, unit=inp.unit)
 print(f"{inp.label}:\n{acc.summary()}")
 
 # %%
@@ -141,8 +144,8 @@ report.stack({inp.label: acc.sources}, label="data")
 
 # %%
 fig = plots.plot_sources(acc, inp.frame, ylabel=inp.unit,
-                         title=f"Each series against its counterfactual{inp.title_tag}")
-report.save_figure(fig, run, inp.figure_name("sources-against-counterfactual"))
+                         title=run.title("Each series against its counterfactual"))
+run.save(fig, "sources-against-counterfactual")
 
 # %% [markdown]
 # ## The residual, with its interval
@@ -160,14 +163,14 @@ print(f"{inp.label}: {attribution.describe(acc, inp.found)}")
 plots.attribution.residual_table(acc, inp.unit, inp.label)
 
 # %%
-fig = plots.plot_residual(acc, unit=inp.unit,
-                          title=f"The fall, the target's share and the residual{inp.title_tag}")
-report.save_figure(fig, run, inp.figure_name("residual-with-interval"))
+fig = plots.plot_attribution(acc, unit=inp.unit,
+                              title=run.title("The fall, the target's share and the residual"))
+run.save(fig, "residual-with-interval")
 
 # %% [markdown]
 # ## What else fell
 #
-# How much of the residual each other named source explains (its own change; `share` is its
+# How much of the residual each other named source explains (its own fall; `share` is its
 # part of the residual), and what is **left** to mail no named source accounts for. Sources
 # need not add up to the total: the second table says by how much they do not, before and in
 # the post window.
@@ -192,7 +195,7 @@ acc.non_additivity
 # from. On your data there is no truth to compare with.
 
 # %%
-by_source = attribution.account(
+by_source = attribution.account_by_source(
     inp.truth.daily, total="total", sources=[p.name for p in inp.truth.profiles],
     target=inp.truth.target, interruption=moment, window=window, errors=errors,
     seasonality=seasonality, slope_change=slope_change) if inp.truth is not None else None

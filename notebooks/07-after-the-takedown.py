@@ -55,7 +55,7 @@ reports_dir = None  # None: the project's reports/ folder
 # %%
 from spamlab import aftermath, attribution, figures, inputs, its, paths, plots, report
 
-run = report.run_dir(run_name, reports_dir or paths.reports())
+run = report.Run.start(run_name, reports_dir or paths.reports())  # the data's tags come below
 table = figures.load()
 persisted = aftermath.persistence(table, n_draws=n_draws, seed=seed)
 print(aftermath.answer(table, persisted))
@@ -73,7 +73,7 @@ persisted
 # %%
 fig = plots.plot_persistence(persisted, figures.value(table, aftermath.BEFORE_ID),
                              figures.value(table, aftermath.AFTER_ID))
-report.save_figure(fig, run, "after-takedown-share-of-fall-missing")
+run.save(fig, "after-takedown-share-of-fall-missing")
 
 # %% [markdown]
 # Which assumption moves the ranges: each is switched on alone, from the figures as printed.
@@ -110,10 +110,12 @@ aftermath.contradictions(table)
 
 # %%
 moment = inputs.moments(interruption, tz, "interruption")[-1]
-inp = inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
-                          sources=sources, target=target, interruption=moment, by=by, tz=tz,
-                          seed=seed, scale=synthetic_scale, reading=reading,
-                          min_coverage=min_coverage)
+inp = (inputs.read_sources(data, events=events, date_col=date_col, value_col=value_col,
+                           sources=sources, target=target, interruption=moment, by=by, tz=tz,
+                           reading=reading, min_coverage=min_coverage)
+       if data is not None or events is not None
+       else inputs.synthetic_sources(moment, by=by, seed=seed, scale=synthetic_scale))
+run = run.with_data(inp)
 res = its.fit(inp.frame, y=inp.y, interruptions=[moment], errors=errors,
               seasonality=seasonality)
 rec = res.recovery(share=recovery_share)
@@ -123,22 +125,23 @@ print(rec.describe())
 print(back.describe())
 
 # %%
-fig = res.plot(title=f"The total against its counterfactual{inp.title_tag}", ylabel=inp.unit)
-report.save_figure(fig, run, inp.figure_name("total-recovery"))
+fig = res.plot(title=run.title("The total against its counterfactual"), ylabel=inp.unit)
+run.save(fig, "total-recovery")
 
 # %% [markdown]
 # ## On data: who stepped in?
 #
 # Every source other than the stopped one is fitted the same way; the volume it **added** is
 # observed minus counterfactual per day over the post window (positive: it sent more than its
-# course before the stop predicts). A source **stepped in** or **fell** when its change is
-# significant with the false-discovery rate held at 5% across sources; **unchanged** when its
-# interval rules out a change of 10% of its level; else **inconclusive**. `made_up` is the share
-# of the stopped source's loss the others made up, at the last day and over the window.
+# course before the stop predicts; negative: it fell). A source **stepped in** or **fell** when
+# what it added is significant with the false-discovery rate held at 5% across sources;
+# **unchanged** when its interval rules out a rise or fall of 10% of its level; else
+# **inconclusive**. `made_up` is the share of the stopped source's loss (its fall, `lost`) the
+# others made up, at the last day and over the window.
 
 # %%
 panel, stopped, total = inp.by_source
-moved = attribution.displacement(panel, at=moment, target=stopped, total=total, errors=errors,
+moved = attribution.displacement(panel, interruption=moment, target=stopped, total=total, errors=errors,
                                  seasonality=seasonality)
 print(moved.describe())
 

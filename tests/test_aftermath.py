@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from doc_pages import documentation_text
 from spamlab import aftermath, figures, paths
 from spamlab.errors import ParameterError
 
@@ -163,7 +164,7 @@ def test_the_answer_does_not_claim_a_persisting_fall_the_ranges_do_not_carry(tab
 def test_the_readme_quotes_the_answer_the_code_gives_and_its_example_runs(table):
     import re
 
-    readme = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    readme = documentation_text()
     section = readme.split("<!-- section: after-takedown -->")[1].split(
         "<!-- /section: after-takedown -->")[0]
     quoted = " ".join(line[2:] for line in section.splitlines() if line.startswith("> "))

@@ -86,3 +86,22 @@ def test_no_import_cycles_between_modules():
 def test_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_every_module_declares_its_public_names_and_each_resolves():
+    """``__all__`` in every module (what the API reference documents), naming only real objects."""
+    root = Path(spamlab.__file__).parent
+    missing, unresolved = [], []
+    for path in sorted(root.rglob("*.py")):
+        if path.name == "__main__.py":
+            continue
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        module = importlib.import_module(name)
+        if not hasattr(module, "__all__"):
+            missing.append(name)
+            continue
+        unresolved += [f"{name}.{public}" for public in module.__all__
+                       if not hasattr(module, public)]
+    assert not missing, f"modules without __all__: {missing}"
+    assert not unresolved, f"__all__ names that do not exist: {unresolved}"

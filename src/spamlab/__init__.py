@@ -1,6 +1,6 @@
 """spamlab: measure what a botnet takedown did to spam volume.
 
-Stages, in the order data flows through them (README, "Architecture")::
+Stages, in the order data flows through them (docs/architecture.md)::
 
     figures    the published-figures table (data/raw/published_figures.csv)
     events     registry of interventions (takedowns, pauses)
@@ -8,6 +8,8 @@ Stages, in the order data flows through them (README, "Architecture")::
     ingest     raw mail -> per-message events -> daily counts (and fetch)
     moments    the one parser of moments (interruptions, dates in files): ambiguity refused
     series     read a user's time series (CSV/Parquet) with row-numbered errors
+    timeaxis   the time axis of such a series: moments, zones, the date column
+    tablerows  the raw rows a reader validates: cells, file lines, rejections
     tables     small labelled tables and the sentences that read results in the notebooks
     clean      regular frequency, explicit gaps, outlier flags, partial days
     inputs     what a notebook reads: the user's file or the labelled-synthetic default
@@ -25,7 +27,10 @@ Stages, in the order data flows through them (README, "Architecture")::
     notebooks  executes the analysis notebooks for ``spamlab run``
     kernels    warm Jupyter kernels that run those notebooks, several at once
     cli        the ``spamlab`` command (fetch, ingest, run)
+    synthetic  synthetic spam with known ground truth: mail corpora, a trap with botnets
     testing    synthetic mail corpora with known ground truth, for tests and demos
+    results_protocol  what every result offers: summary(), to_dict(), _repr_html_()
+    deprecation  old names kept for one release, each warning with its new name
     paths, errors
 
 Submodules are imported lazily, so ``import spamlab`` stays cheap; ``dir(spamlab)``
@@ -46,10 +51,11 @@ from types import ModuleType
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "aftermath", "attribution", "claims", "clean", "cli", "errors", "events",
+    "__version__", "aftermath", "attribution", "claims", "clean", "cli", "deprecation", "errors",
+    "events",
     "explore", "figures", "index_page", "ingest", "inputs", "its", "kernels", "mail", "moments",
-    "notebooks", "paths", "plots", "report", "residual", "scenario", "series", "tables", "testing",
-    "warnlog",
+    "notebooks", "paths", "plots", "report", "residual", "results_protocol", "scenario", "series",
+    "synthetic", "tablerows", "tables", "testing", "timeaxis", "warnlog",
 ]
 _SUBMODULES = frozenset(__all__) - {"__version__"}
 

@@ -46,6 +46,25 @@ import pandas as pd
 from spamlab import figures
 from spamlab.errors import ParameterError
 
+__all__ = [
+    "ASSUMPTION_SOURCES",
+    "AS_PRINTED",
+    "LATER_IDS",
+    "WEEKDAY_INDEX_IDS",
+    "WEEKEND_RATIOS",
+    "Assumptions",
+    "Botnet",
+    "Window",
+    "answer",
+    "assumption_effects",
+    "contradictions",
+    "persistence",
+    "published_block",
+    "weekday_index",
+    "who_stepped_in",
+    "window",
+]
+
 #: the fall: the before week (row 5, 8-15 March) and the week after (row 4, 17-23 March)
 BEFORE_ID, AFTER_ID = 5, 4
 #: later global volumes, in the order a reader meets them

@@ -52,6 +52,22 @@ from spamlab.aftermath import AFTER_ID, BEFORE_ID
 from spamlab.errors import DataError
 from spamlab.residual.readings import NAIVE_IDS
 
+__all__ = [
+    "COLUMNS",
+    "EXTRACTORS",
+    "INTERVALS",
+    "KINDS",
+    "QUESTIONS",
+    "Block",
+    "Claim",
+    "Extractor",
+    "as_table",
+    "claim",
+    "claims",
+    "figure_urls",
+    "with_claims",
+]
+
 #: the columns of a claim, in the order the index page shows them
 COLUMNS: tuple[str, ...] = ("question", "claim", "value", "low", "high", "unit", "interval",
                             "interval_kind", "figure_ids", "kind", "notebook", "lead")

@@ -44,6 +44,22 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.moments import check_timezone
 from spamlab.moments import localize as as_timestamp
 
+__all__ = [
+    "BOOKKEEPING",
+    "DAY",
+    "GRID_SHARE",
+    "HOW",
+    "MAD_TO_SD",
+    "MAX_BINS",
+    "MIN_SPACING",
+    "covered_share",
+    "flag_outliers",
+    "harmonize_units",
+    "mark_partial",
+    "native_spacing",
+    "regularize",
+]
+
 HOW: tuple[str, ...] = ("sum", "mean", "median", "min", "max")
 #: columns that regularize and mark_partial add (never treated as values)
 BOOKKEEPING: tuple[str, ...] = ("n_obs", "n_missing", "is_gap", "coverage", "is_partial")

@@ -6,6 +6,12 @@ user never has to read a traceback from deep inside pandas or statsmodels.
 
 from __future__ import annotations
 
+__all__ = [
+    "DataError",
+    "ParameterError",
+    "SpamlabError",
+]
+
 
 class SpamlabError(Exception):
     """Base class of every error spamlab raises on purpose.

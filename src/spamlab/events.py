@@ -28,6 +28,18 @@ import pandas as pd
 from spamlab.errors import ParameterError
 from spamlab.series import as_timestamp
 
+__all__ = [
+    "KINDS",
+    "PRECISIONS",
+    "REGISTERED",
+    "Alternative",
+    "Event",
+    "get",
+    "names",
+    "registry",
+    "within",
+]
+
 KINDS: tuple[str, ...] = ("takedown", "pause", "closure")
 PRECISIONS: tuple[str, ...] = ("minute", "day", "week", "month")
 

@@ -35,6 +35,14 @@ from spamlab.its.results import table_html
 from spamlab.its.specification import FAMILIES
 from spamlab.moments import parse as parse_moment
 
+__all__ = [
+    "ERRORS",
+    "SEASONALITIES",
+    "Explorer",
+    "explorer",
+    "refit",
+]
+
 #: The error models offered by the explorer (any ``errors=`` of :func:`spamlab.its.fit` works in :func:`refit`).
 ERRORS: tuple[str, ...] = ("iid", "hac", "ar1", "reml", "arma(1,1)")
 #: The seasonality options offered: (label, value).

@@ -28,6 +28,31 @@ import pandas as pd
 from spamlab import paths
 from spamlab.errors import DataError, ParameterError
 
+__all__ = [
+    "COLUMNS",
+    "CONTRADICTION_GROUPS",
+    "DATE_COLUMNS",
+    "DAYS_PER_MONTH",
+    "NUMBER_COLUMNS",
+    "PER_DAY_FACTORS",
+    "QUALIFIERS",
+    "TAKEDOWN_DAY",
+    "UNITS",
+    "VENDOR_ALIASES",
+    "ContradictionGroup",
+    "Implied",
+    "bound",
+    "contradictions",
+    "get",
+    "implied_total",
+    "implied_volume",
+    "load",
+    "qualifiers",
+    "to_per_day",
+    "value",
+    "vendor",
+]
+
 COLUMNS: tuple[str, ...] = (
     "id", "publisher", "report", "published", "period_start", "period_end", "metric",
     "entity", "value", "value_low", "value_high", "unit", "qualifier", "url",

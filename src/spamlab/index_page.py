@@ -33,6 +33,19 @@ import pandas as pd
 from spamlab import claims as claims_module
 from spamlab import figures, paths
 
+__all__ = [
+    "INTERVAL_ANCHORS",
+    "MAX_IDS_IN_WORDS",
+    "REPORTS",
+    "claim_sentence",
+    "default_glossary",
+    "headline_claim",
+    "lead_claims",
+    "number_text",
+    "render_index",
+    "write_index",
+]
+
 #: what each report of the Rustock story answers, in reading order
 REPORTS: dict[str, str] = {
     "01-published-figures": "The published figures: what vendors and the press reported, "

@@ -1,11 +1,13 @@
 """What the notebooks read: your daily series, or the labelled-synthetic scenario, cleaned.
 
-:func:`read_daily` is the notebooks' input step. Given a file it reads it with
+:func:`read_daily` is the notebooks' input step. It reads a file with
 :func:`spamlab.series.read`, bins it into days with :func:`spamlab.clean.regularize`
 (gaps stay NaN, flagged ``is_gap``) and flags outliers with
-:func:`spamlab.clean.flag_outliers` (flagged, never removed). Without a file it
-returns the total of the calibrated scenario (:func:`spamlab.scenario.calibrate`),
-labelled synthetic. Either way the result is a :class:`DailyInput`: the frame plus
+:func:`spamlab.clean.flag_outliers` (flagged, never removed). Synthetic data is asked
+for by name: :func:`synthetic_daily` returns the total of the calibrated scenario
+(:func:`spamlab.scenario.calibrate`), labelled synthetic, and :func:`synthetic_sources`
+the synthetic botnet trap of notebooks 06 and 07. Either way the result is a
+:class:`DailyInput`: the frame plus
 what it is (label, unit, whether it is synthetic) and how to name its figures.
 :func:`cleaning_summary` says what reading and cleaning did, one count per row.
 
@@ -38,7 +40,15 @@ import pandas as pd
 
 import spamlab.moments
 from spamlab import clean, series
+from spamlab.deprecation import warn_renamed
 from spamlab.errors import DataError, ParameterError
+
+__all__ = [
+    "COVERED_COLUMN", "DEFAULT_HYPOTHESIS", "MIN_COVERAGE", "OUTLIER_PERIOD", "OUTLIER_WINDOW", "SCALED_COLUMN",
+    "SYNTHETIC_TRAP_SCALE", "DailyInput", "SourcesInput", "cleaning_summary", "last_segment",
+    "moments", "read_daily", "read_sources", "says_synthetic", "synthetic_daily",
+    "synthetic_sources",
+]
 
 #: the scenario the notebooks analyse without data: the one hypothesis whose calibration
 #: reproduces the published figures (``scenario.calibrate_all()``; the others are marked
@@ -151,18 +161,45 @@ class DailyInput:
         return " (SYNTHETIC scenario, not data)" if self.synthetic else f" ({self.label})"
 
 
+def synthetic_daily(*, seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS) -> DailyInput:
+    """The SYNTHETIC daily total of the calibrated scenario, labelled synthetic.
+
+    Parameters
+    ----------
+    seed
+        The scenario's noise seed.
+    hypothesis
+        The calibrated hypothesis (:data:`spamlab.scenario.HYPOTHESES`); by default
+        :data:`DEFAULT_HYPOTHESIS`, the one consistent with the published figures.
+
+    Returns
+    -------
+    DailyInput
+        ``total_synthetic`` in billion messages per day, ``synthetic=True``, figure names
+        ``rustock-<what>-synthetic``.
+
+    Examples
+    --------
+    >>> synthetic_daily().figure_name("counterfactual")  # doctest: +SKIP
+    'rustock-counterfactual-synthetic'
+    """
+    return _scenario_input(seed, hypothesis)
+
+
 def read_daily(
-    data: str | Path | None = None, *, date_col: str = "date", value_col: str = "count",
+    data: str | Path, *, date_col: str = "date", value_col: str = "count",
     tz: str | None = None, reading: series.ReadOptions | Mapping[str, Any] | None = None,
     seed: int = 0, hypothesis: str = DEFAULT_HYPOTHESIS, exposure_col: str | None = None,
     min_coverage: float = MIN_COVERAGE, **options: Any,
 ) -> DailyInput:
-    """The notebooks' daily series: your file, or the synthetic scenario when ``data`` is None.
+    """The notebooks' daily series, read from your file.
 
     Parameters
     ----------
     data
-        A CSV or Parquet file, or None for the calibrated scenario.
+        A CSV or Parquet file. ``None`` (the calibrated scenario) is deprecated: ask for
+        synthetic data by name with :func:`synthetic_daily` (``None`` still returns it
+        until spamlab 0.3, with a :class:`DeprecationWarning`).
     date_col, value_col
         The file's date and count columns (see :func:`spamlab.series.read`).
     tz
@@ -176,8 +213,7 @@ def read_daily(
         keywords, as for :func:`spamlab.series.read`; an unknown name is a
         ParameterError. Separator and decimal mark are sniffed by default.
     seed, hypothesis
-        Used only without ``data``: the scenario's seed and hypothesis (by default
-        :data:`DEFAULT_HYPOTHESIS`, the one consistent with the published figures).
+        Used only with the deprecated ``data=None``: see :func:`synthetic_daily`.
     exposure_col
         The file's column giving the fraction of each day that was observed (the
         ``covered`` column of ``spamlab ingest``'s ``daily_counts.csv``, used
@@ -224,13 +260,11 @@ def read_daily(
     ParameterError
         ``min_coverage`` outside 0..1.
 
-    Examples
-    --------
-    >>> read_daily(None).figure_name("counterfactual")  # doctest: +SKIP
-    'rustock-counterfactual-synthetic'
     """
     if data is None:
-        return _scenario_input(seed, hypothesis)
+        warn_renamed("read_daily(None) (quietly the synthetic scenario)",
+                     "inputs.synthetic_daily()", stacklevel=3)
+        return synthetic_daily(seed=seed, hypothesis=hypothesis)
     if not 0 <= min_coverage <= 1:
         raise ParameterError(f"min_coverage={min_coverage!r}: give a share of the day between 0 "
                              f"and 1 (default {MIN_COVERAGE})")
@@ -500,14 +534,20 @@ SYNTHETIC_TRAP_SCALE = 0.25
 class SourcesInput(DailyInput):
     """A daily total with the sources it is made of, as notebook 06 reads it.
 
-    Attributes (besides those of :class:`DailyInput`; ``y`` is the total's column)
+    Besides those of :class:`DailyInput` (``y`` is the total's column).
+
+    Attributes
     ----------
-    sources : the source columns (they need not add up to ``y``)
-    target : the source whose disappearance is accounted for
-    found : the :class:`spamlab.attribution.VanishedResult` the sources came from,
-        when they were read from ingested mail (None for a file of daily counts)
-    truth : the ground truth of the synthetic trap (:class:`spamlab.testing.BotnetTruth`),
-        when no data was given
+    sources : tuple of str
+        The source columns (they need not add up to ``y``).
+    target : str
+        The source whose disappearance is accounted for.
+    found : VanishedResult or None
+        The :class:`spamlab.attribution.VanishedResult` the sources came from, when they
+        were read from ingested mail (None for a file of daily counts).
+    truth : BotnetTruth or None
+        The ground truth of the synthetic trap (:class:`spamlab.testing.BotnetTruth`),
+        when no data was given.
     """
 
     sources: tuple[str, ...] = ()
@@ -554,7 +594,7 @@ def read_sources(
     events
         Instead of ``data``: a ``spamlab ingest`` output folder. Its messages are
         grouped by fingerprint ``by`` and the groups that stopped at ``interruption``
-        found (:func:`spamlab.attribution.vanished`); the sources are then
+        found (:func:`spamlab.attribution.vanished_groups`); the sources are then
         ``vanished`` (the target) and ``everything_else``.
     date_col, value_col, sources, target, tz, reading
         How to read ``data`` (``reading``: the options of :func:`read_daily`).
@@ -564,10 +604,9 @@ def read_sources(
     by
         The fingerprint grouping the messages (``sender_net``, ``helo``, ...).
     work_dir, seed, scale
-        Without ``data`` and ``events``: the SYNTHETIC trap of
-        :func:`spamlab.testing.write_botnet_corpus` (``seed``, ``scale``; 56 days, the
-        interruption on the 31st) is written to and ingested in ``work_dir`` (default:
-        a temporary folder, removed afterwards), then read as ``events``.
+        Used only without ``data`` and ``events`` (deprecated: that quietly made the
+        SYNTHETIC trap; ask for it by name with :func:`synthetic_sources`, which takes
+        these; until spamlab 0.3 it still does, with a :class:`DeprecationWarning`).
 
     Raises
     ------
@@ -598,6 +637,36 @@ def read_sources(
     moment = moments(interruption, tz, "interruption")[-1]
     if events is not None:
         return _sources_from_events(Path(events), moment, by, None)
+    warn_renamed("read_sources() without data or events (quietly a synthetic trap)",
+                 "inputs.synthetic_sources(interruption)", stacklevel=3)
+    return synthetic_sources(moment, by=by, work_dir=work_dir, seed=seed, scale=scale)
+
+
+def synthetic_sources(interruption: object, *, by: str = "sender_net", tz: str | None = None,
+                      work_dir: str | Path | None = None, seed: int = 0,
+                      scale: float = SYNTHETIC_TRAP_SCALE) -> SourcesInput:
+    """A SYNTHETIC botnet trap stopping at ``interruption``, made, ingested and read.
+
+    The trap of :func:`spamlab.testing.write_botnet_corpus` (``seed``, ``scale``; 56 days,
+    the interruption on the 31st) is written to and ingested in ``work_dir`` (default: a
+    temporary folder, removed afterwards), then read as :func:`read_sources` reads an
+    ingest folder (``events=``). Its ``truth`` holds the true per-source counts.
+
+    Parameters
+    ----------
+    interruption
+        The moment the trap's target stops (naive times read in ``tz``).
+    by
+        The fingerprint grouping the messages (``sender_net``, ``helo``, ...).
+    work_dir, seed, scale
+        Where the trap is written, its seed and its size (:data:`SYNTHETIC_TRAP_SCALE`).
+
+    Raises
+    ------
+    ParameterError
+        ``interruption`` is not a moment.
+    """
+    moment = moments(interruption, tz, "interruption")[-1]
     if work_dir is not None:
         return _synthetic_trap(Path(work_dir), moment, by, seed, scale)
     with tempfile.TemporaryDirectory(prefix="spamlab-synthetic-trap-") as folder:
@@ -646,7 +715,7 @@ def _sources_from_events(events: Path, moment: str, by: str, truth: Any) -> Sour
     from spamlab import attribution
     from spamlab.ingest import outputs
 
-    found = attribution.vanished(outputs.read_events(events), at=moment, by=by)
+    found = attribution.vanished_groups(outputs.read_events(events), interruption=moment, by=by)
     frame = found.daily.copy()
     frame["is_gap"] = frame["total"].isna()
     if truth is not None:

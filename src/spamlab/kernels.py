@@ -8,9 +8,9 @@ begins (:class:`KernelPool`), has each import spamlab while the run is still rea
 the data and checking its options, and executes the notebooks on them, each kernel
 taking the next notebook when it is free. Between two notebooks a kernel's namespace is cleared
 (:data:`RESET_CODE`: IPython's ``%reset -f``, open figures closed, every matplotlib
-setting put back as it was after the warm-up, spamlab's theme included, cell numbers
-restarting at 1), so a notebook sees exactly what it
-would see in a fresh kernel, except for modules already imported.
+setting a notebook changed put back as it was after the warm-up (:func:`restore_settings`;
+importing spamlab changes none), cell numbers restarting at 1), so a notebook sees
+exactly what it would see in a fresh kernel, except for modules already imported.
 
 Examples
 --------
@@ -35,19 +35,56 @@ from jupyter_core.utils import ensure_event_loop
 from traitlets import List
 from traitlets.config import Config
 
+__all__ = ["FOLDER_PREFIX", "RESET_CODE", "START_TIMEOUT", "WARM_CODE", "ClientTrackingKernelManager",
+           "KernelPool", "WarmKernel", "close_thread_loop", "kernel_config", "remember_settings",
+           "remove_stale_folders", "restore_settings", "shut_down", "start_kernel"]
+
 #: Name of a run's sockets folder in the temporary directory: ``PREFIX<pid>-<random>``.
 FOLDER_PREFIX = "spamlab-kernels-"
 
 #: What a warm kernel imports before its first notebook.
 WARM_CODE = ("import spamlab.attribution, spamlab.explore, spamlab.inputs, spamlab.its, "
-             "spamlab.plots, spamlab.report\nspamlab.plots.style.remember_settings()")
+             "spamlab.plots, spamlab.report\nimport spamlab.kernels\n"
+             "spamlab.kernels.remember_settings()")
 
 #: Run between two notebooks in the same kernel.
 RESET_CODE = """%reset -f
-import matplotlib.pyplot as _plt, spamlab.plots.style as _style
-_plt.close('all'); _style.restore_settings()
-del _plt, _style
+import matplotlib.pyplot as _plt, spamlab.kernels as _kernels
+_plt.close('all'); _kernels.restore_settings()
+del _plt, _kernels
 get_ipython().execution_count = 1"""
+
+_REMEMBERED: list[Any] = []  # matplotlib's settings after the warm-up, at most one copy
+
+
+def remember_settings() -> None:
+    """Keep a copy of matplotlib's current settings for :func:`restore_settings`.
+
+    A warm kernel calls it once spamlab is imported (:data:`WARM_CODE`), so every notebook
+    it runs later starts from the settings a fresh kernel would have.
+    """
+    import matplotlib  # here: the command line imports this module and needs no matplotlib
+
+    _REMEMBERED[:] = [matplotlib.rcParams.copy()]
+
+
+def restore_settings() -> None:
+    """Put back every matplotlib setting :func:`remember_settings` kept (nothing when
+    nothing was kept): what a notebook changed does not reach the next one.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> remember_settings()
+    >>> matplotlib.rcParams["axes.titlepad"] = 17.0
+    >>> restore_settings()
+    >>> matplotlib.rcParams["axes.titlepad"] == _REMEMBERED[0]["axes.titlepad"]
+    True
+    """
+    import matplotlib
+
+    if _REMEMBERED:
+        matplotlib.rcParams.update(_REMEMBERED[0])
 
 #: Seconds allowed for a kernel to start, warm up or reset.
 START_TIMEOUT = 120

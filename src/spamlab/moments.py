@@ -39,6 +39,16 @@ import pandas as pd
 
 from spamlab.errors import DataError, ParameterError
 
+__all__ = [
+    "DAY_MONTH",
+    "check_timezone",
+    "day_month_order",
+    "format_hint",
+    "localize",
+    "parse",
+    "to_utc",
+]
+
 #: a numeric day/month date at the start of a value: first field, separator, second
 #: field, year (2 or 4 digits), then the end or a clock time after a space or "T"
 DAY_MONTH = (r"^(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})[/.-](?P<year>\d{4}|\d{2})"

@@ -43,6 +43,23 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from spamlab import index_page, kernels, report, warnlog
 from spamlab.errors import ParameterError, SpamlabError
 
+__all__ = [
+    "ATTRIBUTION",
+    "FAILED_MARK",
+    "KERNEL",
+    "STORY",
+    "YOUR_DATA",
+    "NotebookFailed",
+    "RunPlan",
+    "check_kernel",
+    "declared_parameters",
+    "describe_failure",
+    "execute",
+    "execute_plan",
+    "fingerprint",
+    "kernel_count",
+]
+
 #: the Rustock story, run on the published figures, the synthetic scenario and (06) a
 #: synthetic spam trap with botnets in it
 STORY: tuple[str, ...] = (

@@ -17,6 +17,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = [
+    "data_processed",
+    "data_raw",
+    "figures_csv",
+    "notebooks",
+    "project_root",
+    "reports",
+]
+
 
 def _find_root() -> Path:
     """The project root: ``SPAMLAB_ROOT``, else the checkout holding this file, else the cwd."""

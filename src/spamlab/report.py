@@ -25,10 +25,8 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.metadata
 import json
-import math
 import platform
 import re
 import sys
@@ -39,12 +37,42 @@ from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-from spamlab import claims, series, warnlog
+from spamlab import claims, results_protocol, warnlog
 from spamlab.errors import DataError, ParameterError
+
+__all__ = [
+    "PARAMETERS_APPENDIX",
+    "VERSIONED_PACKAGES",
+    "WIDGET_VIEW",
+    "Run",
+    "SavedFigure",
+    "calibration_fit",
+    "check_run_name",
+    "effects_side_by_side",
+    "export_html",
+    "findings_cell_text",
+    "headline",
+    "its_summary",
+    "jsonable",
+    "label_blocks",
+    "merge_fragments",
+    "notebook_findings",
+    "notebook_title",
+    "notebook_warnings",
+    "observations_around",
+    "recovery_line",
+    "run_dir",
+    "save_figure",
+    "stack",
+    "versions",
+    "warnings_cell_text",
+    "warnings_lines",
+    "write_fragment",
+    "write_results",
+]
 
 #: packages whose versions every notebook records in its closing cell
 VERSIONED_PACKAGES: tuple[str, ...] = (
@@ -77,20 +105,18 @@ PARAMETERS_APPENDIX = "## Appendix: the parameters of this run"
 
 
 def its_summary(res: Any, interruption: int | str = 0, **extra: Any) -> dict[str, Any]:
-    """``res.to_dict(interruption)`` plus the interruption's label and ``extra`` entries.
+    """``res.to_dict(interruption)`` (its label, observation counts around it, ...) plus
+    ``extra`` entries, converted by :func:`jsonable`.
 
     With a pause before the takedown the headline is a later interruption;
     ``interruption`` is a position or the label it was given to ``its.fit``.
     """
-    summary = res.to_dict(interruption)
-    label = str(res.level_change(interruption)["interruption"])
-    summary["interruption"] = label
-    summary["n_pre"], summary["n_post"] = observations_around(res, label)
-    return {**summary, **jsonable(extra)}
+    return {**res.to_dict(interruption), **jsonable(extra)}
 
 
 def observations_around(res: Any, label: str) -> tuple[int, int]:
-    """Observed periods before interruption ``label`` of a fit, and at or after it.
+    """Observed periods before interruption ``label`` of a fit, and at or after it
+    (:meth:`spamlab.its.ITSResult.observations`).
 
     *Before* means the whole period ends by the moment; *at or after* runs from the
     period holding the moment (a partly exposed day) to the next interruption of the
@@ -98,34 +124,15 @@ def observations_around(res: Any, label: str) -> tuple[int, int]:
 
     Examples
     --------
-    >>> from types import SimpleNamespace
-    >>> days = pd.date_range("2024-01-01", periods=6, freq="D", tz="UTC")
-    >>> cf = pd.DataFrame({"observed": [1.0, None, 1.0, 1.0, 1.0, 1.0]}, index=days)
-    >>> fit = SimpleNamespace(counterfactual=cf, interruptions=["2024-01-03 12:00:00", "2024-01-05"])
-    >>> observations_around(fit, "2024-01-03 12:00:00")
-    (1, 2)
+    >>> import numpy as np
+    >>> from spamlab import its
+    >>> days = pd.date_range("2024-01-01", periods=40, freq="D", tz="UTC")
+    >>> frame = pd.DataFrame({"v": np.arange(40.0) % 7}, index=days)
+    >>> fit = its.fit(frame, y="v", interruptions=["2024-01-15 12:00", "2024-01-30"])
+    >>> observations_around(fit, "2024-01-15 12:00")
+    (14, 15)
     """
-    frame = res.counterfactual
-    index = frame.index
-    observed = frame["observed"].notna().to_numpy()
-    if isinstance(index, pd.DatetimeIndex):
-        zone = str(index.tz) if index.tz is not None else "UTC"
-        stamps = index if index.tz is not None else index.tz_localize("UTC")
-        starts = stamps.as_unit("ns").asi8.astype(float)
-        moments = [float(series.as_timestamp(m, "interruption", zone).as_unit("ns").value)
-                   for m in res.interruptions]
-        this = float(series.as_timestamp(label, "interruption", zone).as_unit("ns").value)
-    else:
-        starts = index.to_numpy(dtype=float)
-        moments = [float(m) for m in res.interruptions]
-        this = float(label)
-    step = starts[-1] - starts[-2] if len(starts) > 1 else 1.0
-    ends = np.r_[starts[1:], starts[-1] + step]
-    later = [m for m in moments if m > this]
-    until = min(later) if later else np.inf
-    before = observed & (ends <= this)
-    after = observed & (ends > this) & (starts < until)
-    return int(before.sum()), int(after.sum())
+    return res.observations(label)
 
 
 def effects_side_by_side(results: Mapping[str, Any], kind: str = "level_change") -> pd.DataFrame:
@@ -397,6 +404,80 @@ def save_figure(fig: Any, run: str | Path, name: str, dpi: int = 120) -> SavedFi
     return SavedFigure(fig, path)
 
 
+@dataclass(frozen=True)
+class Run:
+    """A run folder and the data its figures show: saves figures under their names, tags titles.
+
+    A notebook makes one (:meth:`start`) and saves each figure with :meth:`save` instead of
+    ``save_figure(fig, run, inp.figure_name(what))``, and titles it with :meth:`title`
+    instead of pasting ``inp.title_tag``. A ``Run`` is path-like: the other functions of
+    this module take it where they take the run folder, and ``run / "file.csv"`` is a path
+    inside it.
+
+    Attributes
+    ----------
+    folder
+        The run folder (:func:`run_dir`).
+    data
+        What the figures show: a :class:`spamlab.inputs.DailyInput` (its figure names
+        ``<slug>-<what>[-synthetic]``, its title tag), or None for figures of the published
+        figures (names as given, no tag).
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib.pyplot as plt
+    >>> from spamlab.inputs import DailyInput
+    >>> scenario = DailyInput(pd.DataFrame(), "scenario", True, "bn/day", "rustock")
+    >>> run = Run.start("demo", tempfile.mkdtemp(), data=scenario)
+    >>> run.save(plt.figure(), "counterfactual").path.name
+    'rustock-counterfactual-synthetic.png'
+    >>> run.title("Daily volume")
+    'Daily volume (SYNTHETIC scenario, not data)'
+    >>> Run(run.folder).save(plt.figure(), "published-shares").path.name
+    'published-shares.png'
+    """
+
+    folder: Path
+    data: Any = None
+
+    @classmethod
+    def start(cls, name: str, reports_root: str | Path, data: Any = None) -> Run:
+        """The run ``name`` under ``reports_root`` (created, as :func:`run_dir` does)."""
+        return cls(run_dir(name, reports_root), data)
+
+    def with_data(self, data: Any) -> Run:
+        """The same folder, for figures of ``data`` (a :class:`spamlab.inputs.DailyInput`)."""
+        return Run(self.folder, data)
+
+    @property
+    def tag(self) -> str:
+        """What titles and sentences about the data end with (``" (SYNTHETIC scenario,
+        not data)"``, ``" (<file>)"``); ``""`` without data."""
+        return "" if self.data is None else str(self.data.title_tag)
+
+    def title(self, text: str) -> str:
+        """``text`` followed by :attr:`tag`."""
+        return f"{text}{self.tag}"
+
+    def figure_name(self, what: str) -> str:
+        """The file name (no extension) of a figure showing ``what``: the data's
+        ``<slug>-<what>[-synthetic]``, or ``what`` itself without data."""
+        return what if self.data is None else str(self.data.figure_name(what))
+
+    def save(self, fig: Any, what: str, dpi: int = 120) -> SavedFigure:
+        """Save ``fig`` as ``<folder>/figures/<figure_name(what)>.png`` (:func:`save_figure`)."""
+        return save_figure(fig, self.folder, self.figure_name(what), dpi=dpi)
+
+    def __fspath__(self) -> str:
+        return str(self.folder)
+
+    def __truediv__(self, other: str | Path) -> Path:
+        return self.folder / other
+
+    def __str__(self) -> str:
+        return str(self.folder)
+
+
 def _bbox(fig: Any) -> str:
     """How to crop a saved figure (``savefig.bbox``): ``"standard"`` (as laid out) when
     constrained layout placed everything inside it already, else ``"tight"`` (nothing
@@ -407,32 +488,16 @@ def _bbox(fig: Any) -> str:
 
 
 def jsonable(obj: Any) -> Any:
-    """``obj`` converted to plain JSON types (numpy scalars, timestamps, NaN -> None, frames).
+    """``obj`` converted to plain JSON types (numpy scalars, timestamps, NaN -> None, frames):
+    :func:`spamlab.results_protocol.jsonable`, the conversion every result uses.
 
     Examples
     --------
+    >>> import numpy as np
     >>> jsonable({"x": np.float64(1.5), "y": float("nan"), "t": pd.Timestamp("2011-03-16")})
     {'x': 1.5, 'y': None, 't': '2011-03-16T00:00:00'}
     """
-    if isinstance(obj, Mapping):
-        return {str(key): jsonable(val) for key, val in obj.items()}
-    if isinstance(obj, pd.DataFrame):
-        return jsonable(obj.to_dict(orient="records"))
-    if isinstance(obj, pd.Series):
-        return jsonable(obj.to_dict())
-    if isinstance(obj, (list, tuple, set, np.ndarray)):
-        return [jsonable(item) for item in obj]
-    if isinstance(obj, (pd.Timestamp, dt.datetime, dt.date)):
-        return obj.isoformat()
-    if isinstance(obj, (pd.Timedelta, dt.timedelta)):
-        return str(obj)
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if obj is pd.NaT or obj is pd.NA:
-        return None
-    return obj
+    return results_protocol.jsonable(obj)
 
 
 def write_fragment(run: str | Path, notebook: str, results: Mapping[str, Any]) -> Path:

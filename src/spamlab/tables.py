@@ -24,6 +24,19 @@ import pandas as pd
 
 from spamlab.errors import ParameterError
 
+__all__ = [
+    "after",
+    "breaks_reading",
+    "calibration_end_reading",
+    "cumulative_reading",
+    "headline_reading",
+    "horizon_reading",
+    "labelled",
+    "placebo_reading",
+    "power_reading",
+    "sensitivity_reading",
+]
+
 
 def labelled(mapping: Mapping[Any, Any], key: str, value: str,
              exclude: tuple[Any, ...] = (), digits: int | None = None) -> pd.DataFrame:
@@ -230,12 +243,16 @@ def placebo_reading(real_rank: int, n_placebo: int, tag: str = "") -> str:
 def breaks_reading(breaks: pd.DataFrame, interruption: object, unit: str, tag: str = "") -> str:
     """One sentence per break search (``search`` column of a stacked break table): the break
     nearest the interruption, its shift and confidence set, and whether the set holds the
-    interruption's day; then a reading over all searches."""
-    day = pd.Timestamp(str(interruption)).normalize()
+    interruption's day (for an interruption inside a day, that day or the first whole day
+    after it, where a daily series can first show the break); then a reading over all
+    searches."""
+    moment = pd.Timestamp(str(interruption))
+    day = moment.normalize()
+    days = [day] if moment == day else [day, day + pd.Timedelta(days=1)]
     lines, everywhere = [], True
     for search, rows in breaks.groupby("search", sort=False):
         nearest = rows.loc[(rows["break_at"] - day).abs().idxmin()]
-        held = bool(((rows["ci_low"] <= day) & (day <= rows["ci_high"])).any())
+        held = any(bool(((rows["ci_low"] <= d) & (d <= rows["ci_high"])).any()) for d in days)
         everywhere &= held
         lines.append(
             f"{search}: the break nearest the interruption is on {nearest['break_at']:%d %b} "

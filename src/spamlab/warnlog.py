@@ -38,6 +38,18 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+__all__ = [
+    "FOLDER",
+    "as_lines",
+    "in_fragment",
+    "install",
+    "of_run",
+    "origin",
+    "recorded",
+    "uninstall",
+    "unique",
+]
+
 #: folder of a run that holds one ``<notebook>.jsonl`` file of recorded warnings each
 FOLDER = "warnings"
 

@@ -33,12 +33,12 @@ def hand_ols(y: np.ndarray, slope: bool) -> tuple[np.ndarray, np.ndarray, int]:
 
 def test_residual_is_the_hand_fit_of_the_difference_series() -> None:
     data = panel(1)
-    acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, slope_change=False, **OLS)
+    acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle"],
+                                        target="rustock", interruption=CUT, slope_change=False, **OLS)
     coef, cov, df = hand_ols((data["total"] - data["rustock"]).to_numpy(), slope=False)
     half = stats.t.ppf(0.975, df) * np.sqrt(cov[2, 2])
     res = acc.residual
-    # change = counterfactual - observed: the negative of the level coefficient
+    # fall = counterfactual - observed: the negative of the level coefficient
     assert res["estimate"] == pytest.approx(-coef[2], abs=1e-8)
     assert res["ci_low"] == pytest.approx(-coef[2] - half, abs=1e-8)
     assert res["ci_high"] == pytest.approx(-coef[2] + half, abs=1e-8)
@@ -46,20 +46,20 @@ def test_residual_is_the_hand_fit_of_the_difference_series() -> None:
     assert res["window"] == "2011-03-17 to 2011-04-14 (29 days)"
 
 
-def test_changes_add_up_under_least_squares() -> None:
-    acc = attribution.account(panel(2), total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, slope_change=False, **OLS)
-    change = acc.sources.set_index("source")["change"]
-    assert acc.residual["estimate"] == pytest.approx(change["total"] - change["rustock"], abs=1e-8)
-    parts = acc.explained.set_index("part")["change"]
+def test_falls_add_up_under_least_squares() -> None:
+    acc = attribution.account_by_source(panel(2), total="total", sources=["rustock", "bagle"],
+                                        target="rustock", interruption=CUT, slope_change=False, **OLS)
+    fall = acc.sources.set_index("source")["fall"]
+    assert acc.residual["estimate"] == pytest.approx(fall["total"] - fall["rustock"], abs=1e-8)
+    parts = acc.explained.set_index("part")["fall"]
     assert parts["bagle"] + parts["left"] == pytest.approx(acc.residual["estimate"], abs=1e-8)
 
 
 def test_window_average_with_slope_change_matches_hand_contrast() -> None:
     data = panel(3)
-    acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT,
-                              window=("2011-03-20", "2011-03-26"), **OLS)
+    acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle"],
+                                        target="rustock", interruption=CUT,
+                                        window=("2011-03-20", "2011-03-26"), **OLS)
     coef, cov, _ = hand_ols((data["total"] - data["rustock"]).to_numpy(), slope=True)
     rows = np.arange(len(data))[(data.index >= "2011-03-20") & (data.index < "2011-03-27")]
     weights = np.array([0.0, 0.0, 1.0, np.mean(rows - (CUT_DAY + 1 - FRACTION_AFTER))])
@@ -70,9 +70,9 @@ def test_window_average_with_slope_change_matches_hand_contrast() -> None:
 
 def test_ratio_is_fitted_over_counterfactual_window_mean() -> None:
     data = panel(4)
-    acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, window=10,
-                              slope_change=False, **OLS)
+    acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle"],
+                                        target="rustock", interruption=CUT, window=10,
+                                        slope_change=False, **OLS)
     coef, _, _ = hand_ols(data["bagle"].to_numpy(), slope=False)
     trend = np.arange(1.0, len(data) + 1)[CUT_DAY + 1: CUT_DAY + 11]
     counterfactual = coef[0] + coef[1] * trend.mean()
@@ -88,23 +88,23 @@ def test_statuses_from_the_intervals() -> None:
     after = (data.index >= "2011-03-17").astype(float)
     data["steady"] = 5 + rng.normal(0, 0.3, len(data))
     data["grower"] = 3 + 2 * after + rng.normal(0, 0.3, len(data))
-    acc = attribution.account(data, total="total",
-                              sources=["rustock", "bagle", "steady", "grower"],
-                              target="rustock", interruption=CUT, errors="ar1",
-                              slope_change=False)
+    acc = attribution.account_by_source(data, total="total",
+                                        sources=["rustock", "bagle", "steady", "grower"],
+                                        target="rustock", interruption=CUT, errors="ar1",
+                                        slope_change=False)
     status = acc.sources.set_index("source")["status"].to_dict()
     assert status == {"rustock": "vanished", "bagle": "fell", "steady": "unchanged",
                       "grower": "grew", "total": "fell"}
-    assert list(acc.sources.columns[:9]) == ["source", "pre_level", "change", "change_low",
-                                             "change_high", "ratio", "ratio_low", "ratio_high",
+    assert list(acc.sources.columns[:9]) == ["source", "pre_level", "fall", "fall_low",
+                                             "fall_high", "ratio", "ratio_low", "ratio_high",
                                              "status"]
     assert "named sources together" in set(acc.explained["part"])
 
 
 def test_non_additivity_is_the_mean_gap() -> None:
     data = panel(6)
-    acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-                              target="rustock", interruption=CUT, slope_change=False, **OLS)
+    acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle"],
+                                        target="rustock", interruption=CUT, slope_change=False, **OLS)
     gap = data["total"] - data["rustock"] - data["bagle"]
     table = acc.non_additivity
     assert table.loc["pre", "gap"] == pytest.approx(gap.iloc[:CUT_DAY].mean(), abs=1e-12)
@@ -120,10 +120,10 @@ def test_non_additivity_is_the_mean_gap() -> None:
 def test_sources_that_add_up_leave_nothing() -> None:
     data = panel(7)
     data["rest"] = data["total"] - data["rustock"] - data["bagle"]
-    acc = attribution.account(data, total="total", sources=["rustock", "bagle", "rest"],
-                              target="rustock", interruption=CUT, slope_change=False, **OLS)
+    acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle", "rest"],
+                                        target="rustock", interruption=CUT, slope_change=False, **OLS)
     left = acc.explained.set_index("part").loc["left"]
-    assert (left["change"], left["change_low"], left["change_high"]) == (0.0, 0.0, 0.0)
+    assert (left["fall"], left["fall_low"], left["fall_high"]) == (0.0, 0.0, 0.0)
     assert acc.non_additivity["gap"].abs().max() < 1e-9
 
 
@@ -142,17 +142,17 @@ def test_bad_arguments_are_named(change: dict[str, object], kind: type, words: s
     arguments: dict[str, object] = {"total": "total", "sources": ["rustock", "bagle"],
                                     "target": "rustock", "interruption": CUT}
     with pytest.raises(kind, match=words.replace("(", r"\(")):
-        attribution.account(panel(0), **{**arguments, **change})
+        attribution.account_by_source(panel(0), **{**arguments, **change})
 
 
 def test_bad_counts_name_the_column_and_row() -> None:
     data = panel(0)
     data.loc[data.index[3], "bagle"] = -1.0
     with pytest.raises(DataError, match=r"column 'bagle': 1 negative .* row 3 \(.*: -1\.0\); counts"):
-        attribution.account(data, total="total", sources=["rustock", "bagle"], target="rustock",
-                            interruption=CUT)
+        attribution.account_by_source(data, total="total", sources=["rustock", "bagle"], target="rustock",
+                                      interruption=CUT)
     data = panel(0).astype({"bagle": object})
     data.loc[data.index[5], "bagle"] = "many"
     with pytest.raises(DataError, match=r"column 'bagle': 1 non-numeric .* row 5 .*'many'"):
-        attribution.account(data, total="total", sources=["rustock", "bagle"], target="rustock",
-                            interruption=CUT)
+        attribution.account_by_source(data, total="total", sources=["rustock", "bagle"], target="rustock",
+                                      interruption=CUT)

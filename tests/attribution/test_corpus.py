@@ -118,7 +118,7 @@ def test_a_bad_scale_is_refused() -> None:
 @pytest.mark.parametrize("by", ["sender_net", "helo"])
 def test_vanished_finds_exactly_the_target_groups(trap, by: str) -> None:
     truth, events = trap
-    found = attribution.vanished(events, at=INTERRUPTION, by=by)
+    found = attribution.vanished_groups(events, interruption=INTERRUPTION, by=by)
     stopper = _profile(truth, truth.target)
     expected = ({f"{net}.0/24" for net in stopper.nets} if by == "sender_net"
                 else {helo.lower() for helo in stopper.helos})
@@ -131,9 +131,9 @@ def test_vanished_finds_exactly_the_target_groups(trap, by: str) -> None:
 
 def test_account_of_the_vanished_groups_covers_the_true_residual(trap) -> None:
     truth, events = trap
-    found = attribution.vanished(events, at=INTERRUPTION, by="sender_net")
-    acc = attribution.account(found.daily, total="total", sources=["vanished", "everything_else"],
-                              target="vanished", interruption=INTERRUPTION)
+    found = attribution.vanished_groups(events, interruption=INTERRUPTION, by="sender_net")
+    acc = attribution.account_by_source(found.daily, total="total", sources=["vanished", "everything_else"],
+                                        target="vanished", interruption=INTERRUPTION)
     assert acc.window == truth.post_window
     residual = truth.residual()
     assert acc.residual["ci_low"] <= residual <= acc.residual["ci_high"]
@@ -143,6 +143,6 @@ def test_account_of_the_vanished_groups_covers_the_true_residual(trap) -> None:
     stepper = _profile(truth, "stepper")
     assert 0 < residual < stepper.rate * SCALE * 0.5
     rows = acc.sources.set_index("source")
-    target_change = truth.change(*acc.window)[truth.target]
-    assert rows.loc["vanished", "change_low"] <= target_change <= rows.loc["vanished", "change_high"]
+    target_fall = truth.fall(*acc.window)[truth.target]
+    assert rows.loc["vanished", "fall_low"] <= target_fall <= rows.loc["vanished", "fall_high"]
     assert rows.loc["vanished", "status"] == "vanished"

@@ -72,7 +72,7 @@ def ols_effects(y: np.ndarray, cut_row: int) -> dict[str, np.ndarray | float]:
 
 def test_added_matches_numpy_least_squares() -> None:
     panel = stepping_panel(3, n_step=1, n_flat=1, cut=MIDNIGHT)
-    found = attribution.displacement(panel, at=MIDNIGHT, target="target", errors="iid",
+    found = attribution.displacement(panel, interruption=MIDNIGHT, target="target", errors="iid",
                                      seasonality="dow")
     cut_row = int(np.flatnonzero(DAYS == pd.Timestamp(MIDNIGHT, tz="UTC"))[0])
     rows = found.sources.set_index("source")
@@ -99,7 +99,7 @@ def test_added_matches_numpy_least_squares() -> None:
 
 def test_share_made_up_matches_numpy_and_fieller() -> None:
     panel = stepping_panel(5, n_step=2, n_flat=1, step=3.0, cut=MIDNIGHT)
-    found = attribution.displacement(panel, at=MIDNIGHT, target="target", errors="iid",
+    found = attribution.displacement(panel, interruption=MIDNIGHT, target="target", errors="iid",
                                      seasonality="dow")
     cut_row = int(np.flatnonzero(DAYS == pd.Timestamp(MIDNIGHT, tz="UTC"))[0])
     others = ols_effects(panel[["step0", "step1", "flat0"]].sum(axis=1).to_numpy(), cut_row)
@@ -123,19 +123,20 @@ def test_share_made_up_matches_numpy_and_fieller() -> None:
 
 
 def test_window_share_is_on_the_scale_of_the_residual_accounting() -> None:
-    """The window row of made_up is the named others' change in account (opposite sign) and
-    the target's change there, on the same window and model: usable beside the residual."""
+    """The window row of made_up is minus the named others' fall in account_by_source
+    (``added``) and the target's fall there (``lost``), on the same window and model: usable
+    beside the residual."""
     panel = stepping_panel(8, n_step=1, n_flat=2, step=2.0)
     panel["total"] = panel.sum(axis=1) + 30.0 + ar1(np.random.default_rng(1), len(DAYS), 0.5)
-    found = attribution.displacement(panel, at=CUT, target="target",
+    found = attribution.displacement(panel, interruption=CUT, target="target",
                                      sources=["step0", "flat0", "flat1"])
-    acc = attribution.account(panel, total="total", sources=["target", "step0", "flat0", "flat1"],
+    acc = attribution.account_by_source(panel, total="total", sources=["target", "step0", "flat0", "flat1"],
                               target="target", interruption=CUT)
     others = acc.explained.set_index("part").loc["named sources together"]
     row = found.made_up.loc["window"]
-    assert row["added"] == pytest.approx(-others["change"], rel=1e-9)
-    assert row["added_low"] == pytest.approx(-others["change_high"], rel=1e-9)
-    assert row["lost"] == pytest.approx(acc.sources.set_index("source").loc["target", "change"],
+    assert row["added"] == pytest.approx(-others["fall"], rel=1e-9)
+    assert row["added_low"] == pytest.approx(-others["fall_high"], rel=1e-9)
+    assert row["lost"] == pytest.approx(acc.sources.set_index("source").loc["target", "fall"],
                                         rel=1e-9)
     assert found.window == acc.window
 
@@ -144,7 +145,7 @@ def test_covariates_enter_every_fit() -> None:
     panel = stepping_panel(4, n_step=1, n_flat=0, step=2.0)
     panel["control"] = np.random.default_rng(9).normal(0, 1, len(DAYS))
     panel["step0"] += 0.8 * panel["control"]
-    found = attribution.displacement(panel, at=CUT, target="target", sources=["step0"],
+    found = attribution.displacement(panel, interruption=CUT, target="target", sources=["step0"],
                                      covariates=["control"], errors="iid", seasonality="dow")
     direct = its.fit(panel, y="step0", interruptions=[CUT], covariates=["control"],
                      errors="iid", seasonality="dow").level_change()
@@ -161,7 +162,7 @@ def test_statuses_follow_the_simulated_truth() -> None:
     moment = pd.Timestamp(CUT, tz="UTC")
     panel["falls"] = 10.0 - 4.0 * (DAYS > moment) + ar1(rng, len(DAYS), 0.5)
     panel["noisy"] = np.clip(30.0 + ar1(rng, len(DAYS), 4.0), 0, None)  # noise >> 10% of 30
-    found = attribution.displacement(panel, at=CUT, target="target")
+    found = attribution.displacement(panel, interruption=CUT, target="target")
     status = found.sources.set_index("source")["status"].to_dict()
     assert status == {"step0": "stepped in", "falls": "fell", "steady": "unchanged",
                       "noisy": "inconclusive"}
@@ -194,14 +195,14 @@ def _events(seed: int) -> pd.DataFrame:
 
 def test_events_agree_with_independently_counted_days() -> None:
     events = _events(2)
-    found = attribution.displacement(events, at=CUT, by="sender_net")  # target: what vanished
+    found = attribution.displacement(events, interruption=CUT, by="sender_net")  # target: what vanished
     assert found.target == "198.18.0.0/24"
     day = events["arrival"].dt.normalize()
     net = events["sender_ip"].str.rsplit(".", n=1).str[0] + ".0/24"
     counts = pd.crosstab(day, net).reindex(pd.date_range(day.min(), day.max(), freq="D"))
     assert counts.loc["2011-02-20"].isna().all()  # a day without mail is a gap, not zeros
     counts["total"] = counts.sum(axis=1, min_count=1)
-    panel = attribution.displacement(counts, at=CUT, target="198.18.0.0/24", total="total",
+    panel = attribution.displacement(counts, interruption=CUT, target="198.18.0.0/24", total="total",
                                      sources=["198.18.1.0/24", "198.18.2.0/24", "198.18.3.0/24"])
     columns = ["source", "added", "low", "high", "level_change", "slope_change", "p_value"]
     pd.testing.assert_frame_equal(found.sources[columns], panel.sources[columns], rtol=1e-8)
@@ -213,7 +214,7 @@ def test_events_agree_with_independently_counted_days() -> None:
 
 
 def test_result_is_json_ready_and_described() -> None:
-    found = attribution.displacement(stepping_panel(1, n_step=1, n_flat=2, step=4.0), at=CUT,
+    found = attribution.displacement(stepping_panel(1, n_step=1, n_flat=2, step=4.0), interruption=CUT,
                                      target="target")
     data = json.loads(json.dumps(found.to_dict()))
     assert {"source", "added", "low", "high", "status"} <= set(data["sources"][0])
@@ -232,7 +233,7 @@ def test_result_is_json_ready_and_described() -> None:
     ({"sources": ["target"]}, ParameterError, "no source other than"),
 ])
 def test_bad_input_is_refused_with_its_name(options: dict, error: type, words: str) -> None:
-    arguments = {"at": CUT, "target": "target", **options}
+    arguments = {"interruption": CUT, "target": "target", **options}
     with pytest.raises(error, match=words.replace("(", r"\(").replace("=", "=")):
         attribution.displacement(stepping_panel(0, n_step=0, n_flat=1), **arguments)
 
@@ -243,7 +244,7 @@ def false_share_and_power(seeds: range, n_step: int, n_flat: int) -> tuple[np.nd
     source called 'fell'; 0 without calls) and the share of stepping sources called 'stepped in'."""
     false_share, power = [], []
     for seed in seeds:
-        found = attribution.displacement(stepping_panel(seed, n_step, n_flat), at=CUT,
+        found = attribution.displacement(stepping_panel(seed, n_step, n_flat), interruption=CUT,
                                          target="target")
         status = found.sources.set_index("source")["status"]
         stepping = status.index.str.startswith("step")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from attribution_support import events, panel
 
-from spamlab import paths
+from doc_pages import documentation_text
 
 
 def _block() -> str:
-    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    text = documentation_text()
     section = re.search(r"<!-- section: attribution -->(.*?)<!-- /section: attribution -->",
                         text, flags=re.DOTALL)
     assert section, "README has no attribution section"

@@ -20,9 +20,9 @@ from spamlab import attribution
 def test_residual_interval_covers_the_truth() -> None:
     hits = []
     for seed in range(200):
-        acc = attribution.account(panel(seed), total="total", sources=["rustock"],
-                                  target="rustock", interruption=CUT, errors="ar1",
-                                  slope_change=False)
+        acc = attribution.account_by_source(panel(seed), total="total", sources=["rustock"],
+                                            target="rustock", interruption=CUT, errors="ar1",
+                                            slope_change=False)
         hits.append(acc.residual["ci_low"] <= TRUE_RESIDUAL <= acc.residual["ci_high"])
     coverage = float(np.mean(hits))
     assert 0.93 <= coverage <= 0.97, (coverage, np.sqrt(coverage * (1 - coverage) / len(hits)))

@@ -23,12 +23,12 @@ SOURCES = ["vanished", "everything_else"]
 @pytest.fixture(scope="module")
 def trap() -> tuple[pd.DataFrame, float, attribution.VanishedResult]:
     events, truth = two_drop_trap(0)
-    return events, truth, attribution.vanished(events, at=EVENING, by="sender_net")
+    return events, truth, attribution.vanished_groups(events, interruption=EVENING, by="sender_net")
 
 
-def _account(found: attribution.VanishedResult, **model: object) -> attribution.Accounting:
-    return attribution.account(found.daily, total="total", sources=SOURCES, target="vanished",
-                               interruption=EVENING, **model)
+def _account(found: attribution.VanishedResult, **model: object) -> attribution.SourceAccounting:
+    return attribution.account_by_source(found.daily, total="total", sources=SOURCES, target="vanished",
+                                         interruption=EVENING, **model)
 
 
 def test_the_groups_are_found_as_simulated(trap) -> None:
@@ -52,8 +52,8 @@ def test_a_wide_interval_is_inconclusive_not_unchanged(trap) -> None:
     _, _, found = trap
     acc = _account(found, errors="iid", seasonality=None)  # the old defaults
     row = acc.sources.set_index("source").loc["everything_else"]
-    assert row["change_low"] < 0 < row["change_high"]
-    assert row["change_high"] > attribution.MATERIAL * row["pre_level"]
+    assert row["fall_low"] < 0 < row["fall_high"]
+    assert row["fall_high"] > attribution.MATERIAL * row["pre_level"]
     assert row["status"] == "inconclusive"
 
 
@@ -75,8 +75,8 @@ def test_may_explain_only_when_the_interval_rules_out_a_material_residual() -> N
     gone = np.where(days >= "2011-03-17", 0.0, rng.poisson(300, 56))
     data = pd.DataFrame({"A": gone, "C": rng.normal(450, 5, 56)}, index=days)
     data["total"] = data["A"] + data["C"]
-    acc = attribution.account(data, total="total", sources=["A", "C"], target="A",
-                              interruption="2011-03-17")
+    acc = attribution.account_by_source(data, total="total", sources=["A", "C"], target="A",
+                                        interruption="2011-03-17")
     assert acc.residual["ci_low"] < 0 < acc.residual["ci_high"]
     assert acc.residual["ci_high"] < attribution.MATERIAL * data["C"].iloc[:30].mean()
     assert acc.sources.set_index("source").loc["C", "status"] == "unchanged"
@@ -86,8 +86,8 @@ def test_may_explain_only_when_the_interval_rules_out_a_material_residual() -> N
 def test_ratio_bounds_are_not_below_zero(trap) -> None:
     events, _, found = trap
     for acc in (_account(found, errors="iid", seasonality=None),  # ratio_low was -0.057
-                attribution.account(by_source(events), total="total", sources=["A", "B", "C"],
-                                    target="A", interruption=EVENING)):
+                attribution.account_by_source(by_source(events), total="total", sources=["A", "B", "C"],
+                                              target="A", interruption=EVENING)):
         table = acc.sources
         assert (table[["ratio", "ratio_low", "ratio_high"]] >= 0).all().all()
         assert (table["ratio_low"] <= table["ratio"]).all()
@@ -113,8 +113,8 @@ def test_weekly_data_get_no_weekday_term() -> None:
     data = pd.DataFrame({"A": (1 - post) * rng.poisson(2000, 60), "C": rng.poisson(3000, 60)},
                         index=weeks).astype(float)
     data["total"] = data["A"] + data["C"]
-    acc = attribution.account(data, total="total", sources=["A", "C"], target="A",
-                              interruption="2011-03-16", slope_change=False)
+    acc = attribution.account_by_source(data, total="total", sources=["A", "C"], target="A",
+                                        interruption="2011-03-16", slope_change=False)
     assert acc.model.endswith("chosen from the data (not daily data): errors='ar1', "
                               "seasonality=None")
 
@@ -135,8 +135,8 @@ def test_the_second_drop_over_seeds() -> None:
     hits, fell = 0, 0
     for seed in range(100, 140):
         events, truth = two_drop_trap(seed)
-        acc = attribution.account(by_source(events), total="total", sources=["A", "B", "C"],
-                                  target="A", interruption=EVENING)
+        acc = attribution.account_by_source(by_source(events), total="total", sources=["A", "B", "C"],
+                                            target="A", interruption=EVENING)
         hits += bool(acc.residual["ci_low"] <= truth <= acc.residual["ci_high"])
         fell += acc.sources.set_index("source").loc["B", "status"] == "fell"
     assert hits >= 36 and fell >= 38, (hits, fell)

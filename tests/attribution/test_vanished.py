@@ -32,8 +32,8 @@ def test_batched_equals_per_group_statsmodels_fits() -> None:
     stop = np.zeros(40, dtype=bool)
     stop[:5] = True
     mail = events(11, 40, stop, rate=4.0)
-    batched = attribution.vanished(mail, at=CUT, min_pre=100)
-    naive = attribution.vanished(mail, at=CUT, min_pre=100, batch=False)
+    batched = attribution.vanished_groups(mail, interruption=CUT, min_pre=100)
+    naive = attribution.vanished_groups(mail, interruption=CUT, min_pre=100, batch=False)
     assert batched.skipped == naive.skipped > 0
     assert list(batched.groups["group"]) == list(naive.groups["group"])
     np.testing.assert_allclose(batched.groups[NUMBERS].to_numpy(float),
@@ -43,7 +43,7 @@ def test_batched_equals_per_group_statsmodels_fits() -> None:
 
 def test_counts_exposure_and_partial_day_by_hand() -> None:
     mail = events(12, 6, rate=30.0)
-    res = attribution.vanished(mail, at=CUT, min_pre=1)
+    res = attribution.vanished_groups(mail, interruption=CUT, min_pre=1)
     before = (14 * 60 + 45) / 1440
     assert res.exposure == pytest.approx((30 + before, (1 - before) + 29), abs=1e-12)
     cut = pd.Timestamp(CUT, tz="UTC")
@@ -66,7 +66,7 @@ def test_skipped_groups_are_counted_and_excluded_messages_reported() -> None:
                      ignore_index=True)
     mail["status"] = "counted"
     mail.loc[0, "status"] = "duplicate"
-    res = attribution.vanished(mail, at=CUT, min_pre=5)
+    res = attribution.vanished_groups(mail, interruption=CUT, min_pre=5)
     assert (res.skipped, res.skipped_messages) == (2, 2)
     assert res.excluded == {"not_counted": 1, "undated": 1, "out_of_range_time": 0,
                             "outside_window": 0}
@@ -88,8 +88,8 @@ def _with_year_one(status: str) -> pd.DataFrame:
 
 def test_a_rejected_message_dated_year_one_is_not_a_crash() -> None:
     mail = _with_year_one("rejected")  # was OutOfBoundsDatetime
-    res = attribution.vanished(mail, at=CUT)
-    plain = attribution.vanished(mail.iloc[:-1], at=CUT)
+    res = attribution.vanished_groups(mail, interruption=CUT)
+    plain = attribution.vanished_groups(mail.iloc[:-1], interruption=CUT)
     assert res.excluded["not_counted"] == 1 and res.excluded["out_of_range_time"] == 0
     pd.testing.assert_frame_equal(res.groups, plain.groups)
     assert res.daily.index[0] == plain.daily.index[0]
@@ -99,7 +99,7 @@ def test_a_counted_message_dated_year_one_is_counted_out_and_warned() -> None:
     mail = _with_year_one("counted")
     with pytest.warns(UserWarning, match=r"1 counted message\(s\) dated outside 1677-2262, first "
                       r"at row \d+ \(arrival=0001-01-01"):
-        res = attribution.vanished(mail, at=CUT)
+        res = attribution.vanished_groups(mail, interruption=CUT)
     assert res.excluded["out_of_range_time"] == 1
     assert res.daily["total"].sum() == len(mail) - 1
 
@@ -107,10 +107,10 @@ def test_a_counted_message_dated_year_one_is_counted_out_and_warned() -> None:
 def test_helo_needs_its_column() -> None:
     mail = events(14, 3)
     with pytest.raises(DataError, match="'helo'"):
-        attribution.vanished(mail, at=CUT, by="helo")
+        attribution.vanished_groups(mail, interruption=CUT, by="helo")
     mail["helo"] = np.where(mail["sender_ip"].str.startswith("10.0.0."), "Mail.A.example",
                             "mx.b.example")
-    res = attribution.vanished(mail, at=CUT, by="helo")
+    res = attribution.vanished_groups(mail, interruption=CUT, by="helo")
     assert sorted(res.groups["group"]) == ["mail.a.example", "mx.b.example"]
 
 
@@ -118,27 +118,27 @@ def test_helo_needs_its_column() -> None:
     ({"by": "colour"}, "by='colour'"),
     ({"min_pre": 0}, "min_pre=0"),
     ({"fdr": 1.5}, "fdr=1.5"),
-    ({"at": "2011-01-01"}, "at="),
+    ({"interruption": "2011-01-01"}, "interruption="),
     ({"post_days": 0}, "post_days=0"),
 ])
 def test_bad_settings_are_named(arguments: dict[str, object], words: str) -> None:
     with pytest.raises(ParameterError, match=words):
-        attribution.vanished(events(15, 3), **{"at": CUT, **arguments})
+        attribution.vanished_groups(events(15, 3), **{"interruption": CUT, **arguments})
 
 
 def test_missing_time_column() -> None:
     with pytest.raises(DataError, match="time column 'arrival'"):
-        attribution.vanished(pd.DataFrame({"sender_ip": ["10.0.0.1"]}), at=CUT)
+        attribution.vanished_groups(pd.DataFrame({"sender_ip": ["10.0.0.1"]}), interruption=CUT)
 
 
 def test_daily_series_feed_account_end_to_end() -> None:
     """Ten of 60 groups stop; nothing else changes, so the residual's truth is 0."""
     stop = np.arange(60) < 10
-    res = attribution.vanished(events(16, 60, stop, rate=10.0), at=CUT)
+    res = attribution.vanished_groups(events(16, 60, stop, rate=10.0), interruption=CUT)
     assert set(res.vanished_groups) == {f"10.0.{g}.0/24" for g in range(10)}
-    acc = attribution.account(res.daily, total="total", sources=["vanished", "everything_else"],
-                              target="vanished", interruption=CUT, errors="hac",
-                              slope_change=False)
+    acc = attribution.account_by_source(res.daily, total="total", sources=["vanished", "everything_else"],
+                                        target="vanished", interruption=CUT, errors="hac",
+                                        slope_change=False)
     assert acc.residual["ci_low"] <= 0 <= acc.residual["ci_high"]
     assert acc.sources.set_index("source").loc["vanished", "status"] == "vanished"
 
@@ -156,10 +156,10 @@ def test_false_discoveries_stay_below_the_fdr_and_vanished_groups_are_found() ->
     stop = np.arange(groups) < 15
     truly = {f"10.0.{g}.0/24" for g in range(15)}
     for seed in range(reps):
-        null = attribution.vanished(events(100 + seed, groups, rate=10.0), at=CUT, fdr=fdr)
+        null = attribution.vanished_groups(events(100 + seed, groups, rate=10.0), interruption=CUT, fdr=fdr)
         null_p.append(null.groups["p_value"].to_numpy())
         any_call.append(bool((null.groups["status"] != "unchanged").any()))
-        res = attribution.vanished(events(500 + seed, groups, stop, rate=10.0), at=CUT, fdr=fdr)
+        res = attribution.vanished_groups(events(500 + seed, groups, stop, rate=10.0), interruption=CUT, fdr=fdr)
         called = set(res.groups.loc[res.groups["status"] != "unchanged", "group"])
         fdp.append(len(called - truly) / max(len(called), 1))
         power.append(len(set(res.vanished_groups) & truly) / len(truly))

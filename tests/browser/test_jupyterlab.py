@@ -296,7 +296,8 @@ def _assert_figures_are_images(panel: Locator, source: Path, stem: str) -> None:
     code_cells = [cell for cell in jupytext.read(source).cells if cell.cell_type == "code"]
     cells = panel.locator(".jp-Notebook .jp-CodeCell")
     assert cells.count() == len(code_cells), "the notebook shows another number of code cells"
-    figure_cells = [i for i, cell in enumerate(code_cells) if "save_figure(" in cell.source]
+    figure_cells = [i for i, cell in enumerate(code_cells)
+                    if "save_figure(" in cell.source or "run.save(" in cell.source]
     assert figure_cells, f"{stem}: no cell saves a figure"
     for index in figure_cells:
         texts = " ".join(cells.nth(index).locator(".jp-OutputArea-output").all_text_contents())

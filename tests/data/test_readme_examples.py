@@ -9,12 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import events, paths, series
+from doc_pages import documentation_text
+from spamlab import events, series
 from spamlab.errors import DataError
 
 
 def _section(name: str) -> str:
-    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    text = documentation_text()
     match = re.search(rf"<!-- section: {name} -->(.*?)<!-- /section: {name} -->", text, flags=re.DOTALL)
     assert match, f"README has no section {name!r}"
     return match.group(1)
@@ -146,7 +147,7 @@ def test_residual_accounting_example_runs_and_prints_what_it_says(tmp_path, monk
     assert values["residual.consistency()"].loc[0, "implied"] == pytest.approx(13.82 / 0.285)
     written = pd.read_csv(tmp_path / "residual_table.csv")
     assert written["component"].tolist() == acc.table["component"].tolist()
-    assert values["acc.results_dict()"]["naive_residual_bn_per_day"] == 5.18
+    assert values["acc.to_dict()"]["naive_residual_bn_per_day"] == 5.18
 
 
 
@@ -157,15 +158,15 @@ def test_residual_scenario_example_runs_and_its_signs_hold():
     values = _expressions(code, namespace)
     listed = re.search(r"^cal\.constraints +# (.+), \.\.\.$", code, flags=re.MULTILINE).group(1)
     assert listed.split(", ") == list(values["cal.constraints"].columns[:5])
-    assert "SYNTHETIC" in values["plots.plot_series(cal)"].axes[0].get_title()
+    assert "SYNTHETIC" in values["plots.plot_scenario(cal)"].axes[0].get_title()
     assert len(values["scenario.summary(cals)"]) == len(namespace["scenario"].HYPOTHESES)
     second = values["scenario.distinguish(cals)"].set_index("hypothesis").loc["second_source"]
     assert second["true_non_rustock_step"] < -2 and second["non_rustock_step_high"] < 0  # a fall < 0
-    power = values["scenario.power(effect=-5.0, post_days=(3, 7, 14, 28))"]
+    power = values["scenario.second_source_power(effect=-5.0, post_days=(3, 7, 14, 28))"]
     assert (power["effect"] == -5.0).all() and (power["mean_estimate"] < -4).all()
     assert power.loc[power["series"] == "non_rustock", "power"].min() >= 0.8  # within 3 days at 5%
     assert power.loc[power["series"] == "total", "power"].max() < 0.5  # totals: below 50%
-    engine = values["scenario.engine_power(cal.params)"]
+    engine = values["scenario.power_by_noise(cal.params)"]
     assert (engine["mde"] < 0).all() and (engine["effect"] == -5.0).all()
     assert "SYNTHETIC" in values["scenario.noise_residual(cal.params)"].attrs["note"]
 

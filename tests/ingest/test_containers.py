@@ -15,6 +15,7 @@ import pytest
 from spamlab import testing
 from spamlab.errors import DataError, ParameterError
 from spamlab.mail import containers as mc
+from spamlab.mail import sevenzip
 from spamlab.testing import mbox_bytes
 
 MESSAGE = b"Received: from x by trap; Wed, 16 Mar 2011 14:45:00 +0000\nSubject: s\n\nbody\n"
@@ -245,7 +246,7 @@ SEVENZIP_FIXTURES = sorted((Path(__file__).parent / "fixtures" / "sevenzip").glo
 def _seven_zip_calls(path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch,
                      **plan: int) -> tuple[list[tuple[str, bytes, str]], str]:
     """Sink calls of reading one 7z archive, and the error (if any), by one of the two readers."""
-    monkeypatch.setattr(mc, "FAST_7Z", fast)
+    monkeypatch.setattr(sevenzip, "FAST_7Z", fast)
     calls: list[tuple[str, bytes, str]] = []
     task = mc.plan_tasks(mc.discover([path]), **plan)[0]
     try:

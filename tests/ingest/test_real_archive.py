@@ -22,7 +22,7 @@ import py7zr
 import pytest
 from archive_server import ArchiveServer
 
-from spamlab import paths
+from doc_pages import documentation_text
 from spamlab.cli import main
 from spamlab.testing import TrapArchiveTruth, write_trap_archive
 
@@ -114,7 +114,7 @@ def test_run_on_the_ingested_counts_recovers_the_step(fetched, ingested, tmp_pat
 
 def _readme_recipe() -> list[list[str]]:
     """The commands of the README's "Rerun on a real archive" block."""
-    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    text = documentation_text()
     section = text.split("<!-- section: ingest -->")[1].split("<!-- /section: ingest -->")[0]
     recipe = section.split("**Rerun on a real archive.**")[1]
     block = re.search(r"```bash\n(.*?)```", recipe, flags=re.DOTALL)

@@ -32,6 +32,7 @@ from spamlab import ingest as ing
 from spamlab.cli import main
 from spamlab.errors import DataError, ParameterError
 from spamlab.mail import containers as mc
+from spamlab.mail import reading, sevenzip
 from spamlab.testing import mbox_bytes
 
 
@@ -214,7 +215,7 @@ def test_7z_unsafe_member_is_rejected_alone_whatever_the_working_directory(
         archive.writestr(_message(2), "xx/evil")
         archive.writestr(_message(3), "sub/3")
     _rename_7z_member(path, "xx/evil", "../evil")
-    monkeypatch.setattr(mc, "FAST_7Z", fast)
+    monkeypatch.setattr(sevenzip, "FAST_7Z", fast)
     expected = [("../evil", "unsafe_member_name"), ("sub/1", ""), ("sub/3", "")]
     seen, error = _calls(path)
     assert (sorted(seen), error) == (expected, "")
@@ -254,7 +255,7 @@ def test_zip_overlapping_entries_are_rejected_quickly(tmp_path: Path) -> None:
 
 def test_archive_inflating_beyond_the_ratio_bound_stops_with_an_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(mc, "INFLATE_FLOOR", 0)  # the ratio alone, on a small archive
+    monkeypatch.setattr(reading, "INFLATE_FLOOR", 0)  # the ratio alone, on a small archive
     path = tmp_path / "bomb.tar.xz"
     with tarfile.open(path, "w:xz", preset=0) as archive:
         for i in range(30):  # 30 x 1 MB of zeros: about 5 kB packed

@@ -14,6 +14,7 @@ import pytest
 
 from spamlab.ingest import IngestOptions, ingest, read_events
 from spamlab.mail import containers as mc
+from spamlab.mail import sevenzip
 from spamlab.mail.headers import parse_date, scan_header_block
 
 NOT_AFTER = datetime(2020, 1, 1, tzinfo=UTC).timestamp()
@@ -88,7 +89,7 @@ def archive_bytes(kind: str, members: dict[str, bytes], path: Path) -> None:
                                             ("7z", False)])
 def test_an_mbox_inside_an_archive_is_split_into_its_messages(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, fast: bool) -> None:
-    monkeypatch.setattr(mc, "FAST_7Z", fast)
+    monkeypatch.setattr(sevenzip, "FAST_7Z", fast)
     mbox = b"".join(from_line(n) + message(n) + b"\n" for n in range(5)) + squeezed_mbox(
         range(5, 9))
     path = tmp_path / f"trap.{'tar.gz' if kind == 'tar' else kind}"

@@ -194,7 +194,7 @@ def test_inverted_sets_batched_equal_break_search():
     sets = inverted_set(values, common, 14, "hac", None, 0.05)
     for row, mask in zip(values, sets, strict=True):
         table = its.breakpoints(pd.DataFrame({"v": row}, index=days), y="v", min_size=14,
-                                errors="hac")
+                                errors="hac", interval="inverted", trend=True)
         k = int(table["position"].iloc[0])
         assert k == int(np.nanargmin(scan_one_break(row, common, 14, batch=False)))  # OLS loop
         assert mask[k] and table["set_size"].iloc[0] == mask.sum()
@@ -203,10 +203,11 @@ def test_inverted_sets_batched_equal_break_search():
                                                                        days[where[-1]])
 
 
-def test_inverted_set_is_narrow_for_a_large_break():
+@pytest.mark.parametrize("interval", ["lr", "inverted"])
+def test_sets_are_narrow_for_a_large_break(interval):
     rng = np.random.default_rng(2)
     frame = pd.DataFrame({"v": rng.normal(size=150) + 6.0 * (np.arange(150) >= 70)})
-    row = its.breakpoints(frame, y="v", errors="hac").iloc[0]
+    row = its.breakpoints(frame, y="v", errors="hac", interval=interval).iloc[0]
     assert row["ci_low"] <= 70 <= row["ci_high"] and row["set_size"] <= 7
 
 

@@ -95,7 +95,8 @@ def test_ratio_words_and_scale(daily):
 
 def test_to_dict_is_json_ready(result):
     payload = json.loads(json.dumps(result.to_dict()))
-    assert set(payload) == {"level_change", "model", "n_pre", "n_post", "warnings", "effects"}
+    assert set(payload) == {"level_change", "interruption", "model", "n_pre", "n_post", "warnings",
+                            "effects"}
     assert set(payload["level_change"]) == {"estimate", "ci_low", "ci_high", "scale"}
     assert payload["n_pre"] == 72 and payload["n_post"] == 76  # 74 pre days minus 2 gaps
     assert payload["effects"][0]["kind"] == "level_change"
@@ -110,6 +111,44 @@ def test_to_dict_picks_the_requested_interruption():
     by_label = res.to_dict("2011-03-16")["level_change"]["estimate"]
     assert by_label == res.to_dict(-1)["level_change"]["estimate"] == res.effects["estimate"].iloc[1]
     assert res.to_dict()["level_change"]["estimate"] == res.effects["estimate"].iloc[0]
+
+
+def test_to_dict_counts_the_observations_around_the_requested_interruption():
+    days = pd.date_range("2010-12-01", periods=120)
+    values = 30 - 3 * (days >= "2010-12-25") - 9 * (days >= "2011-03-16") + np.sin(np.arange(120))
+    values[[3, 40, 110]] = np.nan  # a gap before the first, between the two, after the second
+    res = its.fit(pd.DataFrame({"v": values}, index=days), y="v",
+                  interruptions=["2010-12-25", "2011-03-16"], slope_change=False)
+    observed = ~np.isnan(values)
+    first, second = pd.Timestamp("2010-12-25"), pd.Timestamp("2011-03-16")
+    between = observed & (days >= first) & (days < second)
+    assert res.to_dict(0)["n_pre"] == int((observed & (days < first)).sum()) == 23
+    assert res.to_dict(0)["n_post"] == int(between.sum()) == 80  # up to the second only
+    assert res.to_dict(1)["n_pre"] == int((observed & (days < second)).sum()) == 103
+    assert res.to_dict("2011-03-16")["n_post"] == int((observed & (days >= second)).sum()) == 14
+    assert res.to_dict(1)["interruption"] == "2011-03-16"
+
+
+def test_observations_count_a_partly_exposed_period_after_the_moment():
+    days = pd.date_range("2011-01-01", periods=40, tz="UTC")
+    frame = pd.DataFrame({"v": np.sin(np.arange(40.0)) + 5 * (days >= "2011-01-21")}, index=days)
+    res = its.fit(frame, y="v", interruptions=["2011-01-20 12:00"])
+    assert res.observations("2011-01-20 12:00") == (19, 21)  # 20 January is partly after
+    assert (res.n_pre, res.n_post) == res.observations(0)
+
+
+def test_the_result_carries_the_design_it_was_fitted_with():
+    days = pd.date_range("2011-01-01", periods=60)
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.normal(1000, 100, 60)}, index=days)
+    frame["v"] = 50 + 0.01 * frame["x"] - 8 * (days >= "2011-02-15") + rng.normal(0, 1, 60)
+    res = its.fit(frame, y="v", interruptions=["2011-02-15"], covariates=["x"])
+    assert res.design is not None and list(res.design.matrix.columns) == list(res.params.index)
+    np.testing.assert_allclose(res.design.matrix["x"], frame["x"])  # in the data's unit
+    # fitted values are the design times the coefficients, independently of the fit's code
+    np.testing.assert_allclose(res.design.matrix.to_numpy() @ res.params.to_numpy(),
+                               res.counterfactual["fitted"], rtol=1e-9)
+    assert res.series is not None and res.series.labels == ("2011-02-15",)
 
 
 def test_counterfactual_columns_and_cumulative(result):

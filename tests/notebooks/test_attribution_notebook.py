@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from spamlab import ingest, paths, testing
+from doc_pages import documentation_text
+from spamlab import ingest, testing
 from spamlab.cli import main
 from spamlab.cli import run as cli_run
 
@@ -67,7 +68,7 @@ def test_the_panel_residual_is_the_level_change_of_total_minus_target(panel_run)
     frame, results = panel_run
     block = results["attribution"]
     assert results["notebooks_run"] == ["06-what-vanished"] and block["synthetic"] is False
-    # independent: OLS of (total - rustock) on 1, t, post; change = -(level change coefficient)
+    # independent: OLS of (total - rustock) on 1, t, post; fall = -(level change coefficient)
     y = (frame["total"] - frame["rustock"]).to_numpy(dtype=float)
     t = np.arange(1, N_DAYS + 1, dtype=float)
     x = np.column_stack([np.ones(N_DAYS), t, (t > N_PRE).astype(float)])
@@ -141,7 +142,7 @@ def test_events_without_an_interruption_are_refused(tmp_path, capsys):
 
 
 def test_the_readme_commands_of_notebook_06_parse_and_plan_it(tmp_path):
-    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    text = documentation_text()
     section = text.split("**What vanished**")[1]
     block = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1)
     commands = [line.split("#")[0] for line in block.replace("\\\n", " ").splitlines()

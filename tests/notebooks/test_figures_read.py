@@ -141,25 +141,25 @@ def test_labels_drawn_on_top_of_each_other_are_found():
 
 # --- 06: the residual figure ------------------------------------------------------------------
 
-def _accounting() -> tuple[attribution.Accounting, pd.DataFrame]:
+def _accounting() -> tuple[attribution.SourceAccounting, pd.DataFrame]:
     days = pd.date_range("2011-02-14", "2011-04-10", tz="UTC")
     rng = np.random.default_rng(3)
     after = (days >= "2011-03-17").astype(float)
     data = pd.DataFrame({"stopper": 100 * (1 - after) + rng.normal(0, 8, len(days)).clip(0),
                          "rest": 140 - 15 * after + rng.normal(0, 10, len(days))}, index=days)
     data["total"] = data["stopper"] + data["rest"]
-    acc = attribution.account(data, total="total", sources=["stopper", "rest"], target="stopper",
+    acc = attribution.account_by_source(data, total="total", sources=["stopper", "rest"], target="stopper",
                               interruption="2011-03-16T14:45:00+00:00")
     return acc, data
 
 
 def test_the_residual_figure_keeps_its_axis_label_inside_the_saved_png(tmp_path):
     acc, _ = _accounting()
-    fig = plots.plot_residual(acc, unit="messages per day",
+    fig = plots.plot_attribution(acc, unit="messages per day",
                               title="The fall, the target's share and the residual (SYNTHETIC)")
     assert texts_outside_the_saved_png(fig, tmp_path) == []
     label = fig.axes[0].get_xlabel()
-    assert "messages per day" in label and "a fall is positive" in label
+    assert "messages per day" in label and "fall (counterfactual - observed)" in label
     assert acc.residual["window"] in label
 
 
@@ -171,28 +171,28 @@ def test_the_attribution_panels_keep_every_label_inside(tmp_path):
 
 def test_the_truth_check_states_one_true_residual_in_its_words_and_its_table():
     acc, _ = _accounting()
-    truth_changes = {"stopper": 100.0, "rest": 15.0, "total": 115.0}  # what the data were made with
-    truth = SimpleNamespace(target="stopper", change=lambda first, last: truth_changes)
+    truth_falls = {"stopper": 100.0, "rest": 15.0, "total": 115.0}  # what the data were made with
+    truth = SimpleNamespace(target="stopper", fall=lambda first, last: truth_falls)
     words, residuals, sources = plots.attribution.truth_check(acc, acc, truth, "messages per day")
-    true_residual = truth_changes["total"] - truth_changes["stopper"]
+    true_residual = truth_falls["total"] - truth_falls["stopper"]
     first = residuals.iloc[0]
     assert first["what"].startswith("true residual") and first.iloc[1] == pytest.approx(true_residual)
     assert f"the true residual is {true_residual:.1f} messages per day" in words
     assert residuals.iloc[1, 1] == pytest.approx(acc.residual["estimate"])
     assert f"the estimate is {acc.residual['estimate']:.1f}" in words
     by_name = sources.set_index("source")
-    assert by_name["true change"].to_dict() == truth_changes
-    assert by_name["estimated change"].to_dict() == pytest.approx(
-        acc.sources.set_index("source")["change"].to_dict())
-    held = (by_name["change_low"] <= by_name["true change"]) & (by_name["true change"]
-                                                               <= by_name["change_high"])
+    assert by_name["true fall"].to_dict() == truth_falls
+    assert by_name["estimated fall"].to_dict() == pytest.approx(
+        acc.sources.set_index("source")["fall"].to_dict())
+    held = (by_name["fall_low"] <= by_name["true fall"]) & (by_name["true fall"]
+                                                           <= by_name["fall_high"])
     assert by_name["interval holds the truth"].tolist() == held.tolist()
 
 
 def test_the_residual_reads_in_the_unit_of_the_data():
     acc, data = _accounting()
     assert acc.residual["unit"] == "per day"  # what the accounting knows without a unit
-    named = attribution.account(data, total="total", sources=["stopper", "rest"],
+    named = attribution.account_by_source(data, total="total", sources=["stopper", "rest"],
                                 target="stopper", interruption="2011-03-16T14:45:00+00:00",
                                 unit="messages per day")
     assert named.residual["unit"] == "messages per day"
@@ -203,7 +203,7 @@ def test_the_residual_reads_in_the_unit_of_the_data():
     table = plots.attribution.residual_table(named, data="x.csv").set_index("what")["value"]
     assert table.iloc[0] == f"{acc.residual['estimate']:.4g} messages per day"
     with pytest.raises(ParameterError, match="unit=''"):
-        attribution.account(data, total="total", sources=["stopper", "rest"], target="stopper",
+        attribution.account_by_source(data, total="total", sources=["stopper", "rest"], target="stopper",
                             interruption="2011-03-16T14:45:00+00:00", unit="")
 
 
@@ -211,7 +211,7 @@ def test_the_residual_reads_in_the_unit_of_the_data():
 
 @pytest.fixture(scope="module")
 def residual_accounting():
-    return residual.account(n_draws=2000, seed=0)
+    return residual.account_from_figures(n_draws=2000, seed=0)
 
 
 def test_every_bar_colour_of_the_waterfall_has_a_legend_entry(residual_accounting):

@@ -32,7 +32,7 @@ def test_a_file_keeps_gaps_empty_and_counts_everything(tmp_path):
 
 
 def test_scenario_input_is_labelled_synthetic_everywhere():
-    inp = inputs.read_daily(None, seed=0)
+    inp = inputs.synthetic_daily(seed=0)
     assert inp.synthetic and inp.y == "total_synthetic" and "SYNTHETIC" in inp.label
     assert inp.figure_name("counterfactual") == "rustock-counterfactual-synthetic"
     assert "SYNTHETIC" in inp.title_tag and str(inp.frame.index.tz) == "UTC"

@@ -134,7 +134,7 @@ def test_story_headline_is_the_fit_notebook_02_recommends_with_the_runs_warnings
     folder, results = story
     assert results["fit"].startswith("02's takedown-window fit (2011-01-10 to 2011-04-30")
     # the headline is the takedown window's own fit, refitted here from the same inputs
-    frame = inputs.read_daily(None).frame
+    frame = inputs.synthetic_daily().frame
     window = frame.loc["2011-01-10":"2011-04-30"]
     res = its.fit(window, y="total_synthetic", interruptions=["2011-03-16T14:45:00+00:00"],
                   family="gaussian", transform="log", seasonality="dow", errors="ar1")
@@ -189,7 +189,7 @@ def test_your_data_run_recovers_the_simulated_level_change(yours):
 def test_story_counts_observations_around_the_takedown(story):
     _, results = story
     # the headline is 02's takedown-window fit (10 January to 30 April 2011)
-    frame = inputs.read_daily(None).frame.loc["2011-01-10":"2011-04-30"]
+    frame = inputs.synthetic_daily().frame.loc["2011-01-10":"2011-04-30"]
     takedown = pd.Timestamp(results["interruption"])
     observed = frame["total_synthetic"].notna()
     ends = frame.index + pd.Timedelta(days=1)

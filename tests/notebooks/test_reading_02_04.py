@@ -73,7 +73,7 @@ def _line(texts: list[str], start: str) -> str:
 @pytest.fixture(scope="module")
 def window_fit() -> its.ITSResult:
     """The takedown-window fit, refitted here from the notebook's default parameters."""
-    frame = inputs.read_daily(None).frame.loc["2011-01-10":"2011-04-30"]
+    frame = inputs.synthetic_daily().frame.loc["2011-01-10":"2011-04-30"]
     return its.fit(frame, y="total_synthetic", interruptions=[TAKEDOWN], family="gaussian",
                    transform="log", seasonality="dow", errors="ar1", slope_change=True)
 
@@ -89,8 +89,9 @@ def figures_02(tmp_path_factory) -> dict[str, matplotlib.figure.Figure]:
         exec(cell.source, namespace)  # noqa: S102 - our own notebook
         if "parameters" in cell.metadata.get("tags", []):
             namespace["reports_dir"] = str(tmp_path_factory.mktemp("inprocess"))
-        if "save_figure" in cell.source:
-            saved[re.search(r'figure_name\("([a-z-]+)"\)', cell.source).group(1)] = namespace["fig"]
+        named = re.search(r'run\.save\(fig, "([a-z-]+)"\)', cell.source)
+        if named:
+            saved[named.group(1)] = namespace["fig"]
     return saved
 
 

@@ -204,7 +204,11 @@ def test_published_by_vendor_draws_one_panel_per_vendor_on_its_own_scale():
 def test_the_theme_is_seaborn_whitegrid_with_the_colourblind_palette():
     import matplotlib as mpl
     import seaborn as sns
-    plots.theme()
-    assert mpl.rcParams["axes.grid"] and mpl.rcParams["savefig.bbox"] == "tight"
-    cycle = [mpl.colors.to_hex(c) for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]]
+    with mpl.rc_context():  # theme() changes the settings for good: undone after the test
+        plots.theme()
+        assert mpl.rcParams["axes.grid"] and mpl.rcParams["savefig.bbox"] == "tight"
+        cycle = [mpl.colors.to_hex(c) for c in mpl.rcParams["axes.prop_cycle"].by_key()["color"]]
+        theme = {key: mpl.rcParams[key] for key in plots.style.theme_settings()}
     assert cycle == sns.color_palette("colorblind").as_hex()
+    assert theme == {key: mpl.rcParams.validate[key](value)  # the same settings as plots use
+                     for key, value in plots.style.theme_settings().items()}

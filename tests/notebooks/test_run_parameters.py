@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from spamlab import notebooks, paths, report
+from doc_pages import documentation_text
+from spamlab import notebooks, report
 from spamlab.cli import main
 from spamlab.cli import run as cli_run
 from spamlab.errors import DataError, ParameterError
@@ -181,7 +182,7 @@ def test_the_command_line_prints_one_clear_line_and_exits_2(tmp_path, daily_csv,
 
 
 def test_the_readme_commands_parse_and_name_real_notebooks():
-    text = (paths.project_root() / "README.md").read_text(encoding="utf-8")
+    text = documentation_text()
     section = text.split("<!-- section: notebooks -->")[1].split("<!-- /section: notebooks -->")[0]
     block = re.search(r"```bash\n(.*?)```", section, flags=re.DOTALL).group(1)
     lines = [line.split("#")[0] for line in block.replace("\\\n", " ").splitlines()]

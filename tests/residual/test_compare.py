@@ -54,8 +54,8 @@ def test_distinguish_separates_a_second_source_from_the_baseline():
 
 
 def test_power_is_high_for_a_large_step_in_quiet_data_and_size_is_controlled():
-    out = scenario.power(effect=-5.0, post_days=(7,), params=QUIET, series=("non_rustock",),
-                         n_sims=12, noise_sd=0.02, noise_ar1=0.3, seed=1)
+    out = scenario.second_source_power(effect=-5.0, post_days=(7,), params=QUIET, series=("non_rustock",),
+                                       n_sims=12, noise_sd=0.02, noise_ar1=0.3, seed=1)
     row = out.iloc[0]
     assert row["power"] == 1.0
     assert row["size"] <= 2 / 12
@@ -65,8 +65,8 @@ def test_power_is_high_for_a_large_step_in_quiet_data_and_size_is_controlled():
 @pytest.mark.slow
 def test_power_grows_with_post_days_and_falls_with_noise():
     kwargs = {"effect": -5.0, "params": QUIET, "series": ("non_rustock",), "n_sims": 30, "seed": 2}
-    noisy = scenario.power(post_days=(3, 28), noise_sd=0.15, noise_ar1=0.5, **kwargs)
-    quiet = scenario.power(post_days=(3,), noise_sd=0.03, noise_ar1=0.5, **kwargs)
+    noisy = scenario.second_source_power(post_days=(3, 28), noise_sd=0.15, noise_ar1=0.5, **kwargs)
+    quiet = scenario.second_source_power(post_days=(3,), noise_sd=0.03, noise_ar1=0.5, **kwargs)
     assert noisy["power"].iloc[1] >= noisy["power"].iloc[0]
     assert quiet["power"].iloc[0] > noisy["power"].iloc[0]
     assert (noisy["coverage"] >= 0.7).all()
@@ -92,7 +92,7 @@ def test_days_needed_from_a_power_table():
 )
 def test_power_bad_arguments(kwargs, message):
     with pytest.raises(ParameterError, match=message):
-        scenario.power(**kwargs)
+        scenario.second_source_power(**kwargs)
 
 
 def test_its_frame_bad_window():
@@ -100,9 +100,9 @@ def test_its_frame_bad_window():
         scenario.its_frame(generate(QUIET, 0), pre_days=5)
 
 
-def test_plot_series_title_says_synthetic():
+def test_plot_scenario_title_says_synthetic():
     cal = scenario.calibrate("other_botnets", seed=0)
-    fig = plots.plot_series(cal)
+    fig = plots.plot_scenario(cal)
     title = fig.axes[0].get_title()
     assert "SYNTHETIC" in title and "other_botnets" in title
     unfitted = cal.constraints[~cal.constraints["fitted"]]
@@ -128,7 +128,7 @@ def test_noise_residual_without_noise_is_the_hand_computed_residual():
 
 
 def test_engine_power_falls_and_mde_grows_with_noise():
-    out = scenario.engine_power(QUIET, effect=-5.0, post_days=(7,), noise_sd=(0.03, 0.3), n_sims=60)
+    out = scenario.power_by_noise(QUIET, effect=-5.0, post_days=(7,), noise_sd=(0.03, 0.3), n_sims=60)
     quiet, noisy = out.iloc[0], out.iloc[1]
     assert quiet["power"] > noisy["power"]
     assert noisy["mde"] < quiet["mde"] < 0  # signed: the smallest detectable fall is negative
@@ -144,8 +144,8 @@ def test_engine_power_falls_and_mde_grows_with_noise():
 
 def test_engine_power_bad_arguments():
     with pytest.raises(ParameterError, match="series='rustock'"):
-        scenario.engine_power(series="rustock")
+        scenario.power_by_noise(series="rustock")
     with pytest.raises(ParameterError, match="noise_sd"):
-        scenario.engine_power(noise_sd=(0.0,))
+        scenario.power_by_noise(noise_sd=(0.0,))
     with pytest.raises(ParameterError, match="effect=5.0: .* negative"):
-        scenario.engine_power(effect=5.0)
+        scenario.power_by_noise(effect=5.0)

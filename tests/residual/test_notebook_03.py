@@ -30,8 +30,8 @@ def answer(text) -> str:
 
 
 @pytest.fixture(scope="module")
-def acc() -> residual.Accounting:
-    return residual.account(figures.load(), seed=0, n_draws=20_000)
+def acc() -> residual.FiguresAccounting:
+    return residual.account_from_figures(figures.load(), seed=0, n_draws=20_000)
 
 
 def _rows() -> dict[int, float]:
@@ -71,7 +71,7 @@ def test_the_reading_that_drives_the_range_is_stated_with_its_numbers(answer, ac
     table = figures.load()
     by_trend = {}
     for reading in ("march_10_vs_15", "first_half_vs_week"):
-        alone = residual.account(table, seed=0, n_draws=20_000,
+        alone = residual.account_from_figures(table, seed=0, n_draws=20_000,
                                  assumptions=residual.Assumptions(trend_readings=(reading,)))
         by_trend[reading] = alone
     two_days = by_trend["march_10_vs_15"]

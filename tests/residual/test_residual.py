@@ -51,20 +51,20 @@ def _fixed(**kwargs) -> Assumptions:
     return Assumptions(**base)
 
 
-def _adj(acc: residual.Accounting, key: str) -> np.ndarray:
+def _adj(acc: residual.FiguresAccounting, key: str) -> np.ndarray:
     return acc.draws[f"adj_{key}"].to_numpy()
 
 
 def test_naive_is_52_minus_33_minus_13_82_read_independently():
     expected = _csv_value(5) - _csv_value(4) - _csv_value(1)
-    acc = residual.account(seed=0, n_draws=200)
+    acc = residual.account_from_figures(seed=0, n_draws=200)
     assert acc.naive == pytest.approx(expected)
     assert acc.naive == pytest.approx(5.18)
-    assert acc.results_dict()["naive_residual_bn_per_day"] == pytest.approx(5.18)
+    assert acc.to_dict()["naive_residual_bn_per_day"] == pytest.approx(5.18)
 
 
 def test_rustock_share_of_the_week_reading_by_hand(table):
-    acc = residual.account(table, n_draws=200, assumptions=_fixed(rustock_readings=("march_share_on_week",)))
+    acc = residual.account_from_figures(table, n_draws=200, assumptions=_fixed(rustock_readings=("march_share_on_week",)))
     np.testing.assert_allclose(_adj(acc, "different_bases"), -(0.285 * 52 - 13.82))
 
 
@@ -78,12 +78,12 @@ def test_rustock_share_of_the_week_reading_by_hand(table):
     ],
 )
 def test_fixed_rustock_readings_by_hand(table, reading, output):
-    acc = residual.account(table, n_draws=200, assumptions=_fixed(rustock_readings=(reading,)))
+    acc = residual.account_from_figures(table, n_draws=200, assumptions=_fixed(rustock_readings=(reading,)))
     np.testing.assert_allclose(_adj(acc, "different_bases"), 13.82 - output)
 
 
 def test_kaspersky_reading_spans_30_to_40_percent_of_the_week(table):
-    acc = residual.account(table, n_draws=2000, assumptions=_fixed(rustock_readings=("kaspersky_share",)))
+    acc = residual.account_from_figures(table, n_draws=2000, assumptions=_fixed(rustock_readings=("kaspersky_share",)))
     outputs = 13.82 - _adj(acc, "different_bases")
     assert 0.30 * 52 - 1e-9 <= outputs.min() < 0.31 * 52 and 0.39 * 52 < outputs.max() <= 0.40 * 52 + 1e-9
 
@@ -98,44 +98,44 @@ def test_dropped_readings_are_gone():
 
 
 def test_partial_day_on_utc_days_adds_rustocks_hours_before_the_stop(table):
-    acc = residual.account(table, n_draws=500, assumptions=_fixed(p_after_includes_16th=1.0,
+    acc = residual.account_from_figures(table, n_draws=500, assumptions=_fixed(p_after_includes_16th=1.0,
                                                                  vendor_day_from_figures=False))
     adj = _adj(acc, "partial_day")
     assert adj.min() >= 13.82 * 14.75 / 24 / 7 - 1e-9
     assert adj.max() <= 13.82 * 15.5 / 24 / 7 + 1e-9
-    none = residual.account(table, n_draws=200, assumptions=_fixed())
+    none = residual.account_from_figures(table, n_draws=200, assumptions=_fixed())
     assert np.all(_adj(none, "partial_day") == 0)
 
 
 def test_partial_day_on_the_vendor_day_the_figures_imply(table):
-    acc = residual.account(table, n_draws=200, assumptions=_fixed(p_after_includes_16th=1.0))
+    acc = residual.account_from_figures(table, n_draws=200, assumptions=_fixed(p_after_includes_16th=1.0))
     share_on_16th = 0.247 / (1 - (1 - 0.247) * (1 - 0.119))  # rows 28, 29
     hours = 24 * (1 - share_on_16th)
     assert 6.0 < hours < 7.0
     np.testing.assert_allclose(_adj(acc, "partial_day"), 13.82 * hours / 24 / 7)
-    assert {28, 29} <= set(acc.results_dict()["adjustments"]["partial_day"]["figure_ids"])
+    assert {28, 29} <= set(acc.to_dict()["adjustments"]["partial_day"]["figure_ids"])
 
 
 def test_weekday_adjustment_by_hand_for_a_four_day_after_window(table):
     pinned = _with_values(table, {212: 80.0, 218: 80.0, 384: 80.0, 219: -20.0})  # weekend = 0.8
-    acc = residual.account(pinned, n_draws=200, assumptions=_fixed(after_days=(4, 4)))
+    acc = residual.account_from_figures(pinned, n_draws=200, assumptions=_fixed(after_days=(4, 4)))
     # 9-15 March holds one weekend (12-13): a typical week. 17-20 March: Thu, Fri, Sat, Sun.
     week = (5 + 2 * 0.8) / 7
     after_typical = 33 * week / ((2 + 2 * 0.8) / 4)
     np.testing.assert_allclose(_adj(acc, "weekday"), -(after_typical - 33))
-    same = residual.account(pinned, n_draws=200, assumptions=_fixed())
+    same = residual.account_from_figures(pinned, n_draws=200, assumptions=_fixed())
     np.testing.assert_allclose(_adj(same, "weekday"), 0.0, atol=1e-12)
 
 
 def test_trend_from_10_vs_15_march_by_hand(table):
-    acc = residual.account(table, n_draws=200, assumptions=_fixed())
+    acc = residual.account_from_figures(table, n_draws=200, assumptions=_fixed())
     slope = math.log((1 - 0.404) / (1 - 0.336)) / 5
     gap = 19.5 - 11.5  # centres of 17-23 and 9-15 March, days after 1 March 00:00
     np.testing.assert_allclose(_adj(acc, "trend"), (52 - 13.82) * (math.exp(slope * gap) - 1))
 
 
 def test_trend_from_february_by_hand(table):
-    acc = residual.account(table, n_draws=300, assumptions=_fixed(trend_readings=("feb_to_march",)))
+    acc = residual.account_from_figures(table, n_draws=300, assumptions=_fixed(trend_readings=("feb_to_march",)))
     expected = []
     for hour in (14.75, 15.5):
         pre = 15 + hour / 24
@@ -147,11 +147,11 @@ def test_trend_from_february_by_hand(table):
 
 
 def test_first_half_reading_uses_less_than_51_as_an_upper_bound(table):
-    exact = residual.account(table, n_draws=200, assumptions=_fixed(trend_readings=("first_half_vs_week",)))
+    exact = residual.account_from_figures(table, n_draws=200, assumptions=_fixed(trend_readings=("first_half_vs_week",)))
     slope = math.log(52 / 51) / (11.5 - 7.5)  # centres of 8-15 and 1-15 March
     at_51 = (52 - 13.82) * (math.exp(slope * 8) - 1)
     np.testing.assert_allclose(_adj(exact, "trend"), at_51)
-    below = residual.account(table, n_draws=500, assumptions=_fixed(
+    below = residual.account_from_figures(table, n_draws=500, assumptions=_fixed(
         trend_readings=("first_half_vs_week",), less_than_width=1.0))
     steepest = (52 - 13.82) * (math.exp(math.log(52 / 50) / 4 * 8) - 1)
     assert at_51 - 1e-9 <= _adj(below, "trend").min() and _adj(below, "trend").max() <= steepest + 1e-9
@@ -159,21 +159,21 @@ def test_first_half_reading_uses_less_than_51_as_an_upper_bound(table):
 
 
 def test_two_single_days_carry_the_day_to_day_noise(table):
-    acc = residual.account(table, n_draws=20_000, seed=5, assumptions=_fixed(daily_noise_cv=(0.05, 0.05)))
+    acc = residual.account_from_figures(table, n_draws=20_000, seed=5, assumptions=_fixed(daily_noise_cv=(0.05, 0.05)))
     slopes = np.log(1 + _adj(acc, "trend") / (52 - 13.82)) / 8
     assert slopes.std() == pytest.approx(math.sqrt(2) * 0.05 / 5, rel=0.03)
     assert slopes.mean() == pytest.approx(math.log(0.596 / 0.664) / 5, abs=0.001)
 
 
 def test_other_botnets_change_by_hand(table):
-    acc = residual.account(table, n_draws=200, assumptions=_fixed(other_botnets_change=(0.1, 0.1)))
+    acc = residual.account_from_figures(table, n_draws=200, assumptions=_fixed(other_botnets_change=(0.1, 0.1)))
     before = 13.82 + (52 - 13.82) * math.exp(math.log(0.596 / 0.664) / 5 * 8)
     np.testing.assert_allclose(_adj(acc, "other_botnets"), 0.1 * (0.831 * before - 13.82))
 
 
 def test_measurement_spread_matches_the_sampling_formula(table):
     asm = _fixed(daily_noise_cv=(0.08, 0.08), noise_ar1=0.0, rounding=0.0)
-    acc = residual.account(table, n_draws=20_000, seed=3, assumptions=asm)
+    acc = residual.account_from_figures(table, n_draws=20_000, seed=3, assumptions=asm)
     before = 13.82 + (52 - 13.82) * math.exp(math.log(0.596 / 0.664) / 5 * 8)
     expected_sd = math.sqrt((0.08 * before) ** 2 / 7 + (0.08 * 33) ** 2 / 7)
     adj = _adj(acc, "measurement")
@@ -182,13 +182,13 @@ def test_measurement_spread_matches_the_sampling_formula(table):
 
 
 def test_other_botnets_apply_nothing_by_default(table):
-    acc = residual.account(table, n_draws=500)
+    acc = residual.account_from_figures(table, n_draws=500)
     assert np.all(_adj(acc, "other_botnets") == 0)
 
 
-def test_means_add_up_in_the_results_dict(table):
-    acc = residual.account(table, n_draws=N, seed=2)
-    out = json.loads(json.dumps(acc.results_dict()))
+def test_means_add_up_in_the_dict(table):
+    acc = residual.account_from_figures(table, n_draws=N, seed=2)
+    out = json.loads(json.dumps(acc.to_dict()))
     total = out["naive_residual_bn_per_day"] + sum(a["mean"] for a in out["adjustments"].values())
     assert total == pytest.approx(out["residual_bn_per_day"]["mean"], abs=0.01)
     assert out["residual_bn_per_day"]["mean"] == pytest.approx(acc.draws["res_measurement"].mean(), abs=1e-4)
@@ -199,10 +199,10 @@ def test_means_add_up_in_the_results_dict(table):
 
 
 def test_residual_by_reading_names_existing_rows_and_hand_effects(table):
-    acc = residual.account(table, n_draws=2000)
+    acc = residual.account_from_figures(table, n_draws=2000)
     with open(paths.figures_csv(), encoding="utf-8") as handle:
         ids_in_csv = {int(row["id"]) for row in csv.DictReader(handle)}
-    out = acc.results_dict()["residual_by_reading"]
+    out = acc.to_dict()["residual_by_reading"]
     assert [r["reading"] for r in out] == list(residual.RUSTOCK_READINGS)
     for entry in out:
         assert entry["figure_ids"] and set(entry["figure_ids"]) <= ids_in_csv, entry
@@ -222,7 +222,7 @@ def test_residual_by_reading_names_existing_rows_and_hand_effects(table):
 
 
 def test_a_reading_alone_shifts_the_residual_by_its_output(table):
-    acc = residual.account(table, n_draws=2000, seed=4)
+    acc = residual.account_from_figures(table, n_draws=2000, seed=4)
     by = acc.by_reading.set_index("reading")
     # same seed, same other draws: the remaining residual moves by the difference in output
     shift = by.loc["stated_output", "mean"] - by.loc["commtouch_share", "mean"]
@@ -231,14 +231,14 @@ def test_a_reading_alone_shifts_the_residual_by_its_output(table):
 
 def test_weights_set_how_often_a_reading_is_drawn(table):
     asm = Assumptions(rustock_weights=(2.0, 1.0, 1.0))
-    acc = residual.account(table, n_draws=20_000, assumptions=asm)
+    acc = residual.account_from_figures(table, n_draws=20_000, assumptions=asm)
     share = (acc.draws["rustock_reading"] == "stated_output").mean()
     assert share == pytest.approx(0.5, abs=0.015)
-    assert acc.results_dict()["weights"]["H1"]["stated_output"] == pytest.approx(0.5)
+    assert acc.to_dict()["weights"]["H1"]["stated_output"] == pytest.approx(0.5)
 
 
 def test_hypothesis_table_one_row_each_with_existing_rows(table):
-    acc = residual.account(table, n_draws=1000)
+    acc = residual.account_from_figures(table, n_draws=1000)
     tab = residual.hypothesis_table(acc)
     assert tab["hypothesis"].tolist() == [f"H{i}" for i in range(1, 7)]
     for rows in tab["rows"]:
@@ -258,7 +258,7 @@ def test_assumption_table_lists_every_field_untruncated():
 
 
 def test_collateral_curve_by_hand(table):
-    acc = residual.account(table, n_draws=200, assumptions=_fixed())
+    acc = residual.account_from_figures(table, n_draws=200, assumptions=_fixed())
     curve = residual.collateral_curve(acc, [0.0, 0.25])
     before = 13.82 + (52 - 13.82) * math.exp(math.log(0.596 / 0.664) / 5 * 8)
     remaining = before - 33 - 13.82
@@ -269,14 +269,14 @@ def test_collateral_curve_by_hand(table):
 
 
 def test_cumulative_rows_chain_the_adjustments(table):
-    acc = residual.account(table, n_draws=N)
+    acc = residual.account_from_figures(table, n_draws=N)
     steps = [c for c in acc.draws.columns if c.startswith("adj_")]
     total = acc.naive + acc.draws[steps].sum(axis=1)
     np.testing.assert_allclose(total, acc.draws["res_measurement"], atol=1e-9)
 
 
 def test_intervals_are_ordered_and_every_row_names_existing_figures(table):
-    acc = residual.account(table, n_draws=N)
+    acc = residual.account_from_figures(table, n_draws=N)
     tab = acc.table
     assert (tab["low"] <= tab["median"]).all() and (tab["median"] <= tab["high"]).all()
     for ids in tab["figure_ids"]:
@@ -287,14 +287,14 @@ def test_intervals_are_ordered_and_every_row_names_existing_figures(table):
 
 
 def test_seeded_runs_reproduce_and_seeds_differ(table):
-    first = residual.account(table, seed=7, n_draws=1000).table
-    pd.testing.assert_frame_equal(first, residual.account(table, seed=7, n_draws=1000).table)
-    other = residual.account(table, seed=8, n_draws=1000).table
+    first = residual.account_from_figures(table, seed=7, n_draws=1000).table
+    pd.testing.assert_frame_equal(first, residual.account_from_figures(table, seed=7, n_draws=1000).table)
+    other = residual.account_from_figures(table, seed=8, n_draws=1000).table
     assert not np.allclose(first["median"], other["median"])
 
 
-def test_results_dict_is_json_ready(table):
-    out = json.loads(json.dumps(residual.account(table, n_draws=N).results_dict()))
+def test_to_dict_is_json_ready(table):
+    out = json.loads(json.dumps(residual.account_from_figures(table, n_draws=N).to_dict()))
     assert set(out["residual_bn_per_day"]) == {"mean", "median", "low", "high", "p_below_zero",
                                                "p_above_naive"}
     assert set(out["adjustments"]) == {
@@ -306,7 +306,7 @@ def test_results_dict_is_json_ready(table):
 def test_write_table_writes_where_it_is_told_and_nowhere_else(tmp_path, monkeypatch, table):
     processed = tmp_path / "processed"
     monkeypatch.setenv("SPAMLAB_DATA_PROCESSED", str(processed))
-    acc = residual.account(table, n_draws=300)
+    acc = residual.account_from_figures(table, n_draws=300)
     target = tmp_path / "run" / "residual_table.csv"
     assert residual.write_table(acc, target) == target
     back = pd.read_csv(target, dtype={"figure_ids": str})
@@ -319,7 +319,7 @@ def test_write_table_writes_where_it_is_told_and_nowhere_else(tmp_path, monkeypa
 
 
 def test_waterfall_bars_are_means_that_add_up(table):
-    acc = residual.account(table, n_draws=2000)
+    acc = residual.account_from_figures(table, n_draws=2000)
     fig = plots.plot_waterfall(acc)
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
@@ -335,21 +335,21 @@ def test_waterfall_bars_are_means_that_add_up(table):
 
 
 def test_collateral_plot_is_a_figure(table):
-    fig = plots.plot_collateral(residual.collateral_curve(residual.account(table, n_draws=300)))
+    fig = plots.plot_collateral(residual.collateral_curve(residual.account_from_figures(table, n_draws=300)))
     assert "Collateral needed" in fig.axes[0].get_title()
 
 
 @pytest.mark.parametrize("figure_id", [5, 4, 1, 2, 9, 28, 236, 328, 384])
 def test_missing_figure_is_named(table, figure_id):
     with pytest.raises(DataError, match=f"id {figure_id} is missing"):
-        residual.account(table.drop(index=figure_id), n_draws=200)
+        residual.account_from_figures(table.drop(index=figure_id), n_draws=200)
 
 
 def test_wrong_unit_is_named(table):
     bad = table.copy()
     bad.loc[5, "unit"] = "billion_per_week"
     with pytest.raises(DataError, match="id 5: unit is 'billion_per_week'"):
-        residual.account(bad, n_draws=200)
+        residual.account_from_figures(bad, n_draws=200)
 
 
 @pytest.mark.parametrize(
@@ -361,7 +361,7 @@ def test_wrong_unit_is_named(table):
 )
 def test_bad_account_arguments(kwargs, message):
     with pytest.raises(ParameterError, match=message):
-        residual.account(**kwargs)
+        residual.account_from_figures(**kwargs)
 
 
 @pytest.mark.parametrize(
@@ -422,7 +422,7 @@ def test_consistency_errors(table):
 def test_property_intervals_and_signs(before, after, p16, seed):
     asm = Assumptions(before_days=(before[0], before[0] + before[1]),
                       after_days=(after[0], after[0] + after[1]), p_after_includes_16th=p16)
-    acc = residual.account(figures.load(), seed=seed, n_draws=300, assumptions=asm)
+    acc = residual.account_from_figures(figures.load(), seed=seed, n_draws=300, assumptions=asm)
     tab = acc.table
     assert (tab["low"] <= tab["median"]).all() and (tab["median"] <= tab["high"]).all()
     assert (acc.draws["adj_partial_day"] >= 0).all()  # leftover Rustock can only hide a drop
@@ -450,7 +450,7 @@ def test_weekday_grid_bad_lengths(table):
 
 
 def test_cumulative_rows_name_every_figure_used_so_far(table):
-    tab = residual.account(table, n_draws=300).table
+    tab = residual.account_from_figures(table, n_draws=300).table
     cumulative = tab[tab["kind"] == "cumulative"]["figure_ids"].map(lambda s: set(s.split(";")))
     adjustments = tab[tab["kind"] == "adjustment"]["figure_ids"].map(lambda s: set(s.split(";")))
     seen = {"5", "4", "1"}
@@ -467,8 +467,8 @@ def test_consistency_marks_hedged_figures(table):
 
 
 def test_sensitivity_h2_only_enlarges_and_the_reference_comes_first(table):
-    acc = residual.account(table, n_draws=2000)
-    out = residual.sensitivity(acc, table, {"p0": {"p_after_includes_16th": 0.0},
+    acc = residual.account_from_figures(table, n_draws=2000)
+    out = residual.assumption_sensitivity(acc, table, {"p0": {"p_after_includes_16th": 0.0},
                                             "p1": {"p_after_includes_16th": 1.0}}).set_index("variant")
     assert out.index[0] == "as stated (reference)"
     assert out.loc["as stated (reference)", "mean"] == pytest.approx(acc.draws["res_measurement"].mean())

@@ -25,13 +25,13 @@ def table() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def reference(table) -> residual.Accounting:
-    return residual.account(table, seed=0, n_draws=N)
+def reference(table) -> residual.FiguresAccounting:
+    return residual.account_from_figures(table, seed=0, n_draws=N)
 
 
 @pytest.fixture(scope="module")
 def sides(table, reference) -> pd.DataFrame:
-    return residual.sensitivity(reference, table)
+    return residual.assumption_sensitivity(reference, table)
 
 
 def _csv_values() -> dict[int, float]:
@@ -53,14 +53,14 @@ def _weekly_cv_by_hand(ratio: float) -> float:
 def test_stated_output_change_draws_13_82_in_the_range_and_leaves_other_draws_alone(table):
     fixed = {"rustock_readings": ("stated_output",), "before_days": (7, 7), "after_days": (7, 7),
              "p_after_includes_16th": 0.0, "daily_noise_cv": (0.0, 0.0), "rounding": 0.0}
-    acc = residual.account(table, n_draws=N, assumptions=Assumptions(
+    acc = residual.account_from_figures(table, n_draws=N, assumptions=Assumptions(
         **fixed, stated_output_change=(-0.07, 0.05)))
     output = 13.82 - acc.draws["adj_different_bases"]
     assert 13.82 * 0.93 - 1e-9 <= output.min() < 13.82 * 0.94
     assert 13.82 * 1.04 < output.max() <= 13.82 * 1.05 + 1e-9
     # pooled: every draw that is not the stated reading is the same as with (0, 0)
-    pooled = residual.account(table, n_draws=N)
-    varied = residual.account(table, n_draws=N, assumptions=Assumptions(stated_output_change=(0.0, 0.07)))
+    pooled = residual.account_from_figures(table, n_draws=N)
+    varied = residual.account_from_figures(table, n_draws=N, assumptions=Assumptions(stated_output_change=(0.0, 0.07)))
     other = pooled.draws["rustock_reading"] != "stated_output"
     np.testing.assert_array_equal(pooled.draws.loc[other, "res_measurement"],
                                   varied.draws.loc[other, "res_measurement"])
@@ -133,7 +133,7 @@ def test_row_361_reading_alone_moves_with_the_width_as_a_hand_computation_says(t
              "rustock_readings": ("stated_output",)}
     adjustments = {}
     for width in (1.0, 3.0):
-        acc = residual.account(table, n_draws=N, assumptions=Assumptions(**fixed, less_than_width=width))
+        acc = residual.account_from_figures(table, n_draws=N, assumptions=Assumptions(**fixed, less_than_width=width))
         adjustments[width] = acc.draws["adj_trend"].mean()
     # by hand, in days after 1 March 00:00: the before window 9-15 March is centred on 11.5, 1-15
     # March on 7.5, the after window 17-23 March on 19.5 (both windows hold one weekend: no H3)
@@ -156,6 +156,6 @@ def test_unmodelled_points_by_hand_from_the_csv(table):
     # (d): taking Thursday's weekday excess (rows 216/214) out of 10 March flattens the decline a
     # little, so the two-day reading leaves slightly more; the level ratio moves by that factor
     two_days = Assumptions(trend_readings=("march_10_vs_15",))
-    alone = residual.account(table, seed=0, n_draws=2000, assumptions=two_days).remaining["median"]
+    alone = residual.account_from_figures(table, seed=0, n_draws=2000, assumptions=two_days).remaining["median"]
     assert out["3, 30"] == pytest.approx(alone)
     assert 0 < out["3, 30, 214, 216"] - out["3, 30"] < 1.0

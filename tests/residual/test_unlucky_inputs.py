@@ -35,19 +35,19 @@ def with_value(table: pd.DataFrame, figure_id: int, value: float) -> pd.DataFram
 def test_impossible_figures_are_named(table: pd.DataFrame, figure_id: int, value: float,
                                       words: str) -> None:
     with pytest.raises(DataError, match=rf"id {figure_id} \(.*\): value {value:g} .*{words}"):
-        residual.account(with_value(table, figure_id, value), n_draws=100)
+        residual.account_from_figures(with_value(table, figure_id, value), n_draws=100)
 
 
 def test_no_fall_to_split_between_the_16th_and_17th_is_named(table: pd.DataFrame) -> None:
     both_zero = with_value(with_value(table, 28, 0.0), 29, 0.0)  # before: ZeroDivisionError
     with pytest.raises(DataError, match="ids 28 and 29: the changes 0% and 0%"):
-        residual.account(both_zero, n_draws=100)
+        residual.account_from_figures(both_zero, n_draws=100)
 
 
 def test_figures_that_show_no_fall_warn(table: pd.DataFrame) -> None:
     with pytest.warns(UserWarning, match=r"ids 4 and 5: spam after the takedown \(60 bn/day\) is "
                                          r"not below spam before it \(52\)"):
-        acc = residual.account(with_value(table, 4, 60.0), n_draws=100)
+        acc = residual.account_from_figures(with_value(table, 4, 60.0), n_draws=100)
     assert acc.naive == pytest.approx(52.0 - 60.0 - 13.82)
 
 
@@ -67,4 +67,4 @@ def test_a_calibration_target_of_zero_is_named(table: pd.DataFrame) -> None:
 def test_draw_settings_that_cannot_be_drawn_with_are_named(kwargs, says):
     """Found by the held-list re-attack: these raised TypeError, ValueError or MemoryError."""
     with pytest.raises(ParameterError, match=says):
-        residual.account(**kwargs)
+        residual.account_from_figures(**kwargs)

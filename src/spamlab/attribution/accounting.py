@@ -1,11 +1,12 @@
-"""Per-source accounting of a fall in a total: :func:`account`.
+"""Per-source accounting of a fall in a total: :func:`account_by_source`.
 
 Every series (each source, the total, and the derived series below) is fitted with the
-same interrupted-time-series model (:func:`spamlab.its.fit`); the *change* of a series
-is its counterfactual minus its observed level, per day, averaged over a post window
-(a fall is positive, the opposite sign of :mod:`spamlab.its` effects).
+same interrupted-time-series model (:func:`spamlab.its.fit`); the *fall* of a series
+is its counterfactual minus its observed level, per day, averaged over a post window:
+positive when the series fell, negative when it grew. (:mod:`spamlab.its` reports
+*effects*, observed minus counterfactual: a fall of 5 per day is an effect of -5.)
 
-The residual, ``change(total) - change(target)``, is estimated by fitting the
+The residual, ``fall(total) - fall(target)``, is estimated by fitting the
 difference series ``total - target`` with the same specification. For a linear model
 the window effect is a linear function of the outcome, so the difference series gives
 exactly the difference of the two window effects (ordinary least squares, iid or HAC
@@ -18,8 +19,8 @@ noise; a joint day-resampling would need a block length for autocorrelated noise
 same holds for the other derived series: the named other sources together, and
 ``total - sum(sources)`` (``left``: what no named source explains). Measured: over 2,000
 simulated 90-day panels with AR(1) noise (rho 0.5) in every part, the residual's 95%
-interval (``errors="ar1"``) covered the truth in 94.8% (MC SE 0.5 points; README,
-attribution section).
+interval (``errors="ar1"``) covered the truth in 94.8% (MC SE 0.5 points;
+docs/guide/attribution.md).
 
 Examples
 --------
@@ -31,8 +32,9 @@ Examples
 >>> data = pd.DataFrame({"rustock": 14 * (1 - post) + abs(rng.normal(0, 0.3, 60)),
 ...                      "bagle": 8 - 2 * post + rng.normal(0, 0.3, 60)}, index=days)
 >>> data["total"] = data["rustock"] + data["bagle"] + 30 - 3 * post + rng.normal(0, 0.3, 60)
->>> acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
-...                           target="rustock", interruption="2011-03-16", slope_change=False)
+>>> acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle"],
+...                                     target="rustock", interruption="2011-03-16",
+...                                     slope_change=False)
 >>> round(float(acc.residual["estimate"]))
 5
 >>> acc.sources["status"].tolist()
@@ -50,14 +52,21 @@ import pandas as pd
 
 from spamlab import its
 from spamlab.attribution.results import SOURCE_COLUMNS, Accounting, status_of
+from spamlab.deprecation import deprecated_attribute, renamed_keywords
 from spamlab.errors import DataError, ParameterError
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
 from spamlab.its.counterfactual import critical_value
+from spamlab.its.results import ITSResult
 from spamlab.its.specification import Specification, resolve
 
+__all__ = ["AUTO", "DIFFERENCE", "FALL_COLUMNS", "LEFT", "MIN_PRE_WEEKS", "OTHERS", "OVERSUM",
+           "account_by_source"]
+
 DIFFERENCE, OTHERS, LEFT = "total - target", "named sources together", "left"
-CHANGE_COLUMNS: tuple[str, ...] = ("change", "change_low", "change_high", "p_value")
+FALL_COLUMNS: tuple[str, ...] = ("fall", "fall_low", "fall_high", "p_value")
+"""The fall of a series (counterfactual minus observed: positive when it fell), its
+interval and p-value: columns of :attr:`Accounting.sources` and :attr:`Accounting.explained`."""
 AUTO: str = "auto"
 """``errors`` / ``seasonality`` value (the default without ``spec``): chosen from the data."""
 MIN_PRE_WEEKS: int = 2
@@ -66,7 +75,8 @@ OVERSUM: float = 0.01
 """The sources may exceed the total by this share of it (rounding) before a warning."""
 
 
-def account(
+@renamed_keywords(at="interruption")
+def account_by_source(
     data: pd.DataFrame,
     *,
     total: str,
@@ -95,14 +105,15 @@ def account(
         The source whose disappearance is being accounted for (one of ``sources``).
     interruption
         The moment of the stop (inside a day: partial exposure, as in :func:`its.fit`).
+        ``at=`` is accepted as its deprecated spelling (a :class:`DeprecationWarning`).
     window
-        The post window the changes are averaged over: ``None`` (every whole day after
+        The post window the falls are averaged over: ``None`` (every whole day after
         the interruption), an int ``n`` (the first ``n`` whole days after it) or a pair
         ``(first, last)`` of days (both included, all after the interruption's day).
     spec, **model
         The ITS model (:class:`~spamlab.its.Specification` and/or its fields). It must
         be additive (``family="gaussian"``, no transform, ``method="segmented"``): a
-        change per day is a difference, and a vanished source's post counts of 0 have
+        fall per day is a difference, and a vanished source's post counts of 0 have
         no logarithm. Without ``spec``, ``errors`` and ``seasonality`` default to
         ``"auto"``, chosen from the data: ``errors="ar1"`` (autocorrelation-robust,
         efficient when there is none) and, for daily data with at least
@@ -118,7 +129,7 @@ def account(
     Accounting
         ``sources``, ``residual``, ``explained``, ``non_additivity``, ``summary()``.
         Statuses follow :func:`~spamlab.attribution.results.status_of` (``'inconclusive'``:
-        an interval holding 0 and a change of 10% of the pre level); ratio bounds are
+        an interval holding 0 and a fall or rise of 10% of the pre level); ratio bounds are
         clipped at 0 (a ratio of volumes); :func:`~spamlab.attribution.describe` puts it
         in words.
 
@@ -145,18 +156,20 @@ def account(
     prepared = its_data.prepare(derived, total, [interruption], min_pre=given.min_pre,
                                 min_post=given.min_post)
     spec, chosen = _data_defaults(given, prepared, spec is None, model)
-    design = its_design.build(prepared, spec.seasonality, spec.slope_change, spec.covariates,
-                              spec.exposure, spec.trend)
+    total_fit = its.fit(derived, y=total, interruptions=[interruption], spec=spec)
+    design = total_fit.design or its_design.build(  # structural fits carry no design
+        prepared, spec.seasonality, spec.slope_change, spec.covariates, spec.exposure, spec.trend)
     rows = _window_rows(prepared, window)
     before = prepared.exposure_fraction(0) == 0
     weights = _window_weights(design, rows)
-    fits = {name: _series_change(derived, name, interruption, spec, weights)
+    fits = {name: _series_fall(derived, name, interruption, spec, weights,
+                                 fitted=total_fit if name == total else None)
             for name in derived.columns if name != LEFT and not _is_zero(derived[name])}
-    fits.setdefault(DIFFERENCE, _zero_change(np.nan))  # total == target: nothing left
+    fits.setdefault(DIFFERENCE, _zero_fall(np.nan))  # total == target: nothing left
     if not others:  # only the target named: what is left is the difference itself
         fits[LEFT] = fits[DIFFERENCE]
     elif not _is_zero(derived[LEFT]):
-        fits[LEFT] = _series_change(derived, LEFT, interruption, spec, weights)
+        fits[LEFT] = _series_fall(derived, LEFT, interruption, spec, weights)
     table = _sources_table(derived, [*sources, total], fits, before)
     first, last = derived.index[rows][0], derived.index[rows][-1]
     if unit is not None and not (isinstance(unit, str) and unit.strip()):
@@ -204,9 +217,9 @@ def _is_daily(prepared: its_data.PreparedSeries) -> bool:
 def _additive(spec: Specification) -> Specification:
     if spec.family != "gaussian" or spec.transform is not None or spec.method != "segmented":
         raise ParameterError(
-            f"account needs an additive model (family='gaussian', transform=None, "
+            f"account_by_source needs an additive model (family='gaussian', transform=None, "
             f"method='segmented'); got family={spec.family!r}, transform={spec.transform!r}, "
-            f"method={spec.method!r}: changes per day are differences, and a vanished "
+            f"method={spec.method!r}: falls per day are differences, and a vanished "
             "source's zero counts have no logarithm")
     return spec
 
@@ -265,7 +278,7 @@ def _derived_series(frame: pd.DataFrame, total: str, sources: list[str], target:
 
 
 def _is_zero(values: pd.Series) -> bool:
-    """Whether a series is 0 wherever observed (nothing to fit: its change is exactly 0)."""
+    """Whether a series is 0 wherever observed (nothing to fit: its fall is exactly 0)."""
     observed = values.dropna().to_numpy()
     return bool(np.all(np.abs(observed) <= 1e-12 * max(1.0, float(np.abs(observed).max(
         initial=0.0)))))
@@ -313,10 +326,12 @@ def _window_weights(design: its_design.Design, rows: np.ndarray) -> dict[str, pd
     return {"counterfactual": counterfactual, "effect": effect}
 
 
-def _series_change(derived: pd.DataFrame, name: str, interruption: object, spec: Specification,
-                   weights: dict[str, pd.Series]) -> dict[str, Any]:
-    """Fit one series; its window change (counterfactual - observed) and ratio with intervals."""
-    res = its.fit(derived, y=name, interruptions=[interruption], spec=spec)
+def _series_fall(derived: pd.DataFrame, name: str, interruption: object, spec: Specification,
+                 weights: dict[str, pd.Series], fitted: ITSResult | None = None) -> dict[str, Any]:
+    """Fit one series (or take its ``fitted`` result); its window fall (counterfactual -
+    observed: minus the window effect) and ratio with intervals."""
+    res = fitted if fitted is not None else its.fit(derived, y=name, interruptions=[interruption],
+                                                    spec=spec)
     effect = res.contrast(weights["effect"].to_dict())
     before = res.contrast(weights["counterfactual"].to_dict())
     after = res.contrast((weights["effect"] + weights["counterfactual"]).to_dict())
@@ -326,8 +341,8 @@ def _series_change(derived: pd.DataFrame, name: str, interruption: object, spec:
     b = float(before["coef"])
     ratio = float(after["coef"]) / b if b != 0 else np.nan
     se_ratio = np.sqrt(max(var_a - 2 * ratio * cov_ab + ratio**2 * var_b, 0.0)) / abs(b)
-    return {"change": -float(effect["estimate"]), "change_low": -float(effect["ci_high"]),
-            "change_high": -float(effect["ci_low"]), "p_value": float(effect["p_value"]),
+    return {"fall": -float(effect["estimate"]), "fall_low": -float(effect["ci_high"]),
+            "fall_high": -float(effect["ci_low"]), "p_value": float(effect["p_value"]),
             "std_err": float(effect["std_err"]), "df": float(effect["df"]),
             **_ratio_bounds(ratio, crit * se_ratio), "counterfactual": b, "model": res.model}
 
@@ -343,18 +358,18 @@ def _sources_table(derived: pd.DataFrame, names: list[str], fits: dict[str, dict
                    before: np.ndarray) -> pd.DataFrame:
     rows = []
     for name in names:
-        fit = fits.get(name) or _zero_change(np.nan)
+        fit = fits.get(name) or _zero_fall(np.nan)
         rows.append({"source": name, "pre_level": float(np.nanmean(derived[name].to_numpy()[before])),
-                     **{k: fit[k] for k in (*CHANGE_COLUMNS, "ratio", "ratio_low", "ratio_high",
+                     **{k: fit[k] for k in (*FALL_COLUMNS, "ratio", "ratio_low", "ratio_high",
                                             "counterfactual")}})
     table = pd.DataFrame(rows)
-    table["status"] = status_of(table["change_low"], table["change_high"], table["ratio_high"],
+    table["status"] = status_of(table["fall_low"], table["fall_high"], table["ratio_high"],
                                 table["pre_level"])
     return table[[*SOURCE_COLUMNS, "p_value", "counterfactual"]]
 
 
-def _zero_change(ratio: float) -> dict[str, Any]:
-    return {"change": 0.0, "change_low": 0.0, "change_high": 0.0, "p_value": 1.0,
+def _zero_fall(ratio: float) -> dict[str, Any]:
+    return {"fall": 0.0, "fall_low": 0.0, "fall_high": 0.0, "p_value": 1.0,
             "std_err": 0.0, "df": np.nan, "ratio": ratio, "ratio_low": ratio,
             "ratio_high": ratio, "counterfactual": 0.0}
 
@@ -364,8 +379,8 @@ def _residual_row(fit: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp, 
     daily = _is_daily(prepared)
     label = (f"{first:%Y-%m-%d} to {last:%Y-%m-%d} ({days} {'days' if daily else 'periods'})"
              if prepared.is_datetime else f"{first} to {last} ({days} periods)")
-    return pd.Series({"estimate": fit["change"], "ci_low": fit["change_low"],
-                      "ci_high": fit["change_high"], "p_value": fit["p_value"],
+    return pd.Series({"estimate": fit["fall"], "ci_low": fit["fall_low"],
+                      "ci_high": fit["fall_high"], "p_value": fit["p_value"],
                       "std_err": fit["std_err"], "df": fit["df"],
                       "unit": unit or ("per day" if daily else "per period"), "window": label,
                       "method": "ITS fit of the difference series total - target"}, dtype=object)
@@ -374,10 +389,10 @@ def _residual_row(fit: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp, 
 def _explained_table(fits: dict[str, dict[str, Any]], others: list[str], residual: float
                      ) -> pd.DataFrame:
     parts = others + ([OTHERS] if len(others) > 1 else []) + [LEFT]
-    rows = [{"part": part, **{k: (fits.get(part) or _zero_change(np.nan))[k]
-                              for k in CHANGE_COLUMNS}} for part in parts]
+    rows = [{"part": part, **{k: (fits.get(part) or _zero_fall(np.nan))[k]
+                              for k in FALL_COLUMNS}} for part in parts]
     table = pd.DataFrame(rows)
-    table["share"] = table["change"] / residual if residual != 0 else np.nan
+    table["share"] = table["fall"] / residual if residual != 0 else np.nan
     return table
 
 
@@ -405,3 +420,11 @@ def _warn_if_oversummed(table: pd.DataFrame, total: str) -> None:
             f"{row['total']:.4g} per day ({period}); check their units (billions vs millions?) "
             "and for mail counted in two sources: 'left' (what no source explains) is negative",
             UserWarning, stacklevel=4)
+
+
+#: old name -> (new name, object), kept for one release (removed in spamlab 0.3)
+_RENAMED: dict[str, tuple[str, Any]] = {"CHANGE_COLUMNS": ("FALL_COLUMNS", FALL_COLUMNS)}
+
+
+def __getattr__(name: str) -> Any:
+    return deprecated_attribute(__name__, _RENAMED, name)

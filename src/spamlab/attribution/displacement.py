@@ -6,10 +6,12 @@ mail events) is fitted with the same interrupted-time-series model
 them). For each one the result holds the level and slope change at the interruption and
 the volume it *added*: observed minus counterfactual, per day averaged over the post
 window and cumulated over it, in the data's unit (the sign of :mod:`spamlab.its`
-effects: a source that stepped in has ``added > 0``; :func:`account`'s ``change`` has
-the opposite sign). The window effect is one linear contrast of the fit (mean of the
-level indicator and of the slope ramp over the window's rows), so its interval and
-p-value carry the model's small-sample corrections (Satterthwaite df with AR(1) errors).
+effects: a source that stepped in has ``added > 0``, a source that fell ``added < 0``;
+``added`` is minus the ``fall`` of :func:`account_by_source`; the target's ``lost`` is
+counterfactual minus observed, a fall). The window effect is one linear contrast of the
+fit (mean of the level indicator and of the slope ramp over the window's rows), so its
+interval and p-value carry the model's small-sample corrections (Satterthwaite df with
+AR(1) errors).
 
 The statuses are called at a stated false-discovery rate across every source (or group)
 tested in the call: the two-sided p-values of ``added`` are adjusted by
@@ -31,8 +33,8 @@ the others share with the target enters without being modelled, as in :func:`acc
 When the loss itself is not significant the set is unbounded (``bounded`` False, limits
 ``-inf``/``inf``).
 
-Measured (synthetic panels, 90 days, AR(1) noise and a weekly cycle; README, attribution
-section): with 2 of 10 sources stepping in (+1.7 per day over the window, 17% of their
+Measured (synthetic panels, 90 days, AR(1) noise and a weekly cycle;
+docs/guide/attribution.md): with 2 of 10 sources stepping in (+1.7 per day over the window, 17% of their
 level), over 400 panels the false share of the calls was 3.6% (MC SE 0.6 points) and 83.9%
 of the stepping sources were called ``'stepped in'``; with none stepping in, some source was
 called in 6.9% of 1,000 panels (MC SE 0.8): the AR(1) p-values are a little liberal far in
@@ -48,7 +50,7 @@ Examples
 >>> panel = pd.DataFrame({"rustock": 14 * (1 - post) + abs(rng.normal(0, 0.3, 70)),
 ...                       "bagle": 8 + 4 * post + rng.normal(0, 0.3, 70),
 ...                       "cutwail": 10 + rng.normal(0, 0.3, 70)}, index=days)
->>> found = attribution.displacement(panel, at="2011-03-16", target="rustock",
+>>> found = attribution.displacement(panel, interruption="2011-03-16", target="rustock",
 ...                                  slope_change=False)
 >>> found.sources[["source", "status"]].to_dict("records")
 [{'source': 'bagle', 'status': 'stepped in'}, {'source': 'cutwail', 'status': 'unchanged'}]
@@ -77,8 +79,14 @@ from spamlab.attribution.accounting import (
 )
 from spamlab.attribution.fingerprints import group_keys
 from spamlab.attribution.results import MATERIAL, json_value, records
-from spamlab.attribution.vanished import DAY_NS, _arrival_ns, benjamini_hochberg, count_matrix
-from spamlab.attribution.vanished import vanished as find_vanished
+from spamlab.attribution.vanished import (
+    DAY_NS,
+    _arrival_ns,
+    benjamini_hochberg,
+    count_matrix,
+    vanished_groups,
+)
+from spamlab.deprecation import renamed_keywords
 from spamlab.errors import DataError, ParameterError
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
@@ -120,8 +128,9 @@ class Displacement:
         Rows ``end`` (the last period of the data) and ``window`` (the post window,
         cumulative): ``share`` of the target's loss that the others together made up,
         ``share_low, share_high`` (Fieller), ``bounded``, ``added*`` (the others'
-        effect, per period), ``lost*`` (the target's loss, per period, positive for a
-        fall), ``period`` (the day, or the window).
+        effect, observed minus counterfactual, per period), ``lost*`` (the target's loss,
+        counterfactual minus observed per period: its ``fall``, positive when it fell),
+        ``period`` (the day, or the window).
     target, at
         The target (a column, or the target groups joined by ``', '``) and the
         interruption as given.
@@ -195,10 +204,11 @@ class Displacement:
         return table_html(repr(self), self.sources)
 
 
+@renamed_keywords(at="interruption")
 def displacement(
     data: pd.DataFrame,
     *,
-    at: object,
+    interruption: object,
     target: str | Sequence[str] | None = None,
     sources: Sequence[str] | None = None,
     total: str | None = None,
@@ -219,7 +229,7 @@ def displacement(
         A daily (or any regular) panel with a ``DatetimeIndex`` and a column per source
         (counts >= 0, missing values are gaps), or, with ``by``, per-message mail events
         (:func:`spamlab.ingest.outputs.read_events`, as for :func:`vanished`).
-    at
+    interruption
         The moment of the interruption (a panel: read in the index's zone, as
         :func:`spamlab.its.fit` reads interruptions; events: UTC unless it carries a zone).
     target
@@ -263,6 +273,7 @@ def displacement(
         A missing, repeated or all-missing column, a negative or non-numeric count; events
         without a time or fingerprint column.
     """
+    at = interruption
     _check_settings(fdr, min_pre, by, sources, total)
     frame, others, target_name, described = (
         _panel(data, target, sources, total) if by is None
@@ -386,7 +397,7 @@ def _target_groups(events: pd.DataFrame, at: object, target: str | Sequence[str]
     """The target's group labels: as given (checked), or those :func:`vanished` calls
     ``'vanished'``."""
     if target is None:
-        chosen = find_vanished(events, at=at, by=by, min_pre=min_pre, fdr=fdr,
+        chosen = vanished_groups(events, interruption=at, by=by, min_pre=min_pre, fdr=fdr,
                                time=time).vanished_groups
         if not chosen:
             raise ParameterError(f"target=None: no {by!r} group vanished at {at!r} (vanished(), "

@@ -39,6 +39,14 @@ import pandas as pd
 
 from spamlab.errors import DataError, ParameterError
 
+__all__ = [
+    "COLUMN_OF",
+    "KEY_FUNCTIONS",
+    "group_keys",
+    "message_id_shape",
+    "sender_net",
+]
+
 COLUMN_OF: dict[str, str] = {
     "sender_net": "sender_ip", "sender_ip": "sender_ip", "helo": "helo",
     "msgid_shape": "message_id", "mailer": "mailer", "subject_hash": "subject_hash",

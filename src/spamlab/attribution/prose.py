@@ -18,7 +18,7 @@ Examples
 >>> data = pd.DataFrame({"rustock": 14 * (1 - post) + abs(rng.normal(0, 0.3, 60)),
 ...                      "bagle": 8 - 4 * post + rng.normal(0, 0.3, 60)}, index=days)
 >>> data["total"] = data["rustock"] + data["bagle"] + 30 + rng.normal(0, 0.3, 60)
->>> acc = attribution.account(data, total="total", sources=["rustock", "bagle"],
+>>> acc = attribution.account_by_source(data, total="total", sources=["rustock", "bagle"],
 ...                           target="rustock", interruption="2011-03-16")
 >>> print(attribution.describe(acc).splitlines()[1])  # doctest: +ELLIPSIS
 The residual, 3.7... per day (95% CI 3... to 4...), excludes 0: something besides 'rustock' fell at the same moment.
@@ -31,6 +31,11 @@ from typing import Any
 import pandas as pd
 
 from spamlab.attribution.results import MATERIAL, STATUSES, Accounting
+
+__all__ = [
+    "MAX_NAMED",
+    "describe",
+]
 
 MAX_NAMED: int = 6
 """Most groups named in the sentence on fingerprint groups that fell without vanishing."""
@@ -68,10 +73,18 @@ def _level(acc: Accounting) -> int:
 def _fall(acc: Accounting) -> str:
     rows = acc.sources.set_index("source")
     total, target, unit = rows.loc[acc.total], rows.loc[acc.target], acc.residual["unit"]
-    return (f"Over {acc.residual['window']}, {acc.total!r} changed by {-total['change']:+.4g} "
-            f"{unit} against its counterfactual ({_interval(total, acc, sign=-1)}); the target "
-            f"{acc.target!r} by {-target['change']:+.4g} ({_interval(target, acc, sign=-1)}), "
-            f"status {target['status']!r} ({_ratio(target, acc)}).")
+    return (f"Over {acc.residual['window']}, {acc.total!r} "
+            f"{_fell_by(total, acc, f' {unit} against its counterfactual')}; the target "
+            f"{acc.target!r} {_fell_by(target, acc)}, status {target['status']!r} "
+            f"({_ratio(target, acc)}).")
+
+
+def _fell_by(row: pd.Series, acc: Accounting, after: str = "") -> str:
+    """``'fell by F<after> (CI)'`` from a row's ``fall``, or ``'grew by -F<after> (CI)'``
+    when it is negative: each number in the direction its verb names."""
+    sign = 1 if float(row["fall"]) >= 0 else -1
+    verb = "fell" if sign > 0 else "grew"
+    return f"{verb} by {sign * float(row['fall']):.4g}{after} ({_interval(row, acc, sign)})"
 
 
 def _ratio(row: pd.Series, acc: Accounting) -> str:
@@ -80,8 +93,8 @@ def _ratio(row: pd.Series, acc: Accounting) -> str:
 
 
 def _interval(row: pd.Series, acc: Accounting, sign: int = 1) -> str:
-    low, high = sorted((sign * float(row["change_low"]), sign * float(row["change_high"])))
-    return f"{_level(acc)}% CI {low:+.4g} to {high:+.4g}"
+    low, high = sorted((sign * float(row["fall_low"]), sign * float(row["fall_high"])))
+    return f"{_level(acc)}% CI {low:.4g} to {high:.4g}"
 
 
 def _residual(acc: Accounting) -> str:
@@ -97,7 +110,7 @@ def _residual(acc: Accounting) -> str:
     rest = float(rows.loc[acc.total, "pre_level"] - rows.loc[acc.target, "pre_level"])
     size = MATERIAL * abs(rest)
     if high > size or low < -size:
-        return (f"{head} holds 0 but also a change of {max(high, -low):.4g} {unit}, "
+        return (f"{head} holds 0 but also a residual of {max(high, -low):.4g} {unit}, "
                 f"{100 * max(high, -low) / abs(rest):.3g}% of the rest of {acc.total!r} before "
                 f"({rest:.4g}): the data cannot tell whether {acc.target!r} explains the whole "
                 "fall (inconclusive).")
@@ -122,9 +135,11 @@ _MEANING: dict[str, str] = {
     "vanished": " At least 90% of it is gone: part of the residual.",
     "fell": " Its fall is part of the residual.",
     "grew": "",
-    "unchanged": f" Its interval rules out a change of {100 * MATERIAL:.3g}% of its pre level.",
-    "inconclusive": (f" Its interval holds both no change and a change of {100 * MATERIAL:.3g}% "
-                     "of its pre level or more: the data cannot tell which."),
+    "unchanged": (f" Its interval rules out a fall or rise of {100 * MATERIAL:.3g}% of its pre "
+                  "level."),
+    "inconclusive": (f" Its interval holds both 0 and a fall or rise of "
+                     f"{100 * MATERIAL:.3g}% of its pre level or more: the data cannot tell "
+                     "which."),
 }
 
 

@@ -1,14 +1,14 @@
-"""Fingerprint groups whose mail stopped at a moment: :func:`vanished`.
+"""Fingerprint groups whose mail stopped at a moment: :func:`vanished_groups`.
 
 Messages are grouped by a fingerprint (:mod:`spamlab.attribution.fingerprints`) and
-counted per group and *slot*: every whole day, and the day holding ``at`` split in two
-slots at ``at`` (its part before ``at`` is pre-period exposure, its part after is post,
+counted per group and *slot*: every whole day, and the day holding the interruption
+split in two slots at it (its part before is pre-period exposure, its part after is post,
 each weighted by its fraction of the day, as :func:`spamlab.its.fit` gives that day the
 fraction after the interruption). Days without any message at all are gaps: they carry
 no exposure (never zero-filled).
 
-For each group with at least ``min_pre`` messages before ``at`` the model is a
-quasi-Poisson rate that changes at ``at``: ``E[y_s] = r_pre e_s`` before, ``r_post e_s``
+For each group with at least ``min_pre`` messages before the interruption the model is a
+quasi-Poisson rate that changes there: ``E[y_s] = r_pre e_s`` before, ``r_post e_s``
 after (``e_s`` the slot's exposure in days), with the dispersion ``phi`` estimated over
 slots (Pearson chi-square over ``slots - 2`` degrees of freedom, floored at 1). The
 rates' maximum-likelihood estimates are closed form (count over exposure). Conditional
@@ -22,7 +22,7 @@ slots, the test is then calibrated to Student t with ``slots - 2`` degrees of fr
 referred to t, and the interval's level is widened the same way. Without this step, in
 40 simulations of 200 unchanged groups (60 days of gamma-Poisson counts, about 10 a day,
 dispersion about 2) some group was called in 12.5% of them, not at most 5%; with it, in
-200 simulations of 150 such groups, 4.0% (MC SE 1.4 points; README, attribution section). The two-sided p-values are adjusted by
+200 simulations of 150 such groups, 4.0% (MC SE 1.4 points; docs/guide/attribution.md). The two-sided p-values are adjusted by
 Benjamini-Hochberg across the tested groups (``q_value``).
 
 Status: ``'vanished'`` when ``q_value <= fdr``, the ratio below 1 and ``ratio_high <
@@ -38,7 +38,7 @@ Examples
 >>> ip = np.where(rng.random(3000) < 0.5, "10.0.0.1", "10.0.9.1")
 >>> events = pd.DataFrame({"arrival": stamps, "sender_ip": ip})
 >>> gone = (events["sender_ip"] == "10.0.0.1") & (events["arrival"] >= "2011-03-16 14:45")
->>> res = vanished(events[~gone], at="2011-03-16 14:45", by="sender_net")
+>>> res = vanished_groups(events[~gone], interruption="2011-03-16 14:45", by="sender_net")
 >>> res.groups[["group", "status"]].to_dict("records")
 [{'group': '10.0.0.0/24', 'status': 'vanished'}, {'group': '10.0.9.0/24', 'status': 'unchanged'}]
 """
@@ -56,7 +56,11 @@ from scipy import special, stats
 from spamlab import moments
 from spamlab.attribution.fingerprints import COLUMN_OF, group_keys
 from spamlab.attribution.results import GROUP_COLUMNS, VANISHED_RATIO, VanishedResult
+from spamlab.deprecation import renamed_keywords
 from spamlab.errors import DataError, ParameterError
+
+__all__ = ["DAY_NS", "Slots", "benjamini_hochberg", "count_matrix", "rate_tests", "residual_df",
+           "scaled_binomial", "vanished_groups"]
 
 DAY_NS: int = 86_400 * 10**9
 
@@ -88,10 +92,11 @@ class Slots:
     post: np.ndarray
 
 
-def vanished(
+@renamed_keywords(at="interruption")
+def vanished_groups(
     events: pd.DataFrame,
     *,
-    at: object,
+    interruption: object,
     by: str = "sender_net",
     min_pre: int = 20,
     fdr: float = 0.05,
@@ -102,7 +107,7 @@ def vanished(
     time: str = "arrival",
     batch: bool = True,
 ) -> VanishedResult:
-    """Find the fingerprint groups whose volume stopped at ``at``, FDR-controlled.
+    """Find the fingerprint groups whose volume stopped at ``interruption``, FDR-controlled.
 
     Parameters
     ----------
@@ -110,20 +115,21 @@ def vanished(
         Per-message events (:func:`spamlab.ingest.outputs.read_events`): an arrival
         time column and the fingerprint's column. With a ``status`` column only
         ``'counted'`` messages are used.
-    at
-        The moment of the stop (UTC unless it carries a zone).
+    interruption
+        The moment of the stop (UTC unless it carries a zone). ``at=`` is its deprecated
+        spelling (a :class:`DeprecationWarning`; removed in spamlab 0.3).
     by
         Fingerprint: ``"sender_net"`` (/24 of the sending IP), ``"sender_ip"``,
         ``"helo"``, ``"msgid_shape"``, ``"mailer"``, ``"subject_hash"``, ``"from_domain"``.
     min_pre
-        Fewest messages before ``at`` for a group to be tested; smaller groups are
+        Fewest messages before the interruption for a group to be tested; smaller groups are
         skipped and counted (:attr:`VanishedResult.skipped`).
     fdr
         Benjamini-Hochberg false-discovery rate of the calls.
     alpha
         The ratio intervals are ``1 - alpha``.
     pre_days, post_days
-        Whole days used before the day of ``at`` and after it (default: all).
+        Whole days used before the day of the interruption and after it (default: all).
     vanished_ratio
         A significant fall is ``'vanished'`` when ``ratio_high`` is below this.
     time
@@ -140,14 +146,14 @@ def vanished(
     Raises
     ------
     ParameterError
-        Bad settings, an unknown fingerprint, ``at`` outside the events' days.
+        Bad settings, an unknown fingerprint, an interruption outside the events' days.
     DataError
         No time column, or no column for the fingerprint (e.g. ``helo`` missing).
     """
     _check_settings(min_pre, fdr, alpha, vanished_ratio, pre_days, post_days)
     stamps, usable, excluded = _arrival_ns(events, time)
     codes, labels = group_keys(events, by)
-    moment = _utc(at)
+    moment = _utc(interruption)
     axis, slot, inside = _slot_axis(stamps, usable, moment, pre_days, post_days)
     if not (codes[usable] >= 0).any():
         raise DataError(f"events: none of the {int(usable.sum())} dated, counted message(s) has a "
@@ -190,8 +196,8 @@ def _check_settings(min_pre: int, fdr: float, alpha: float, vanished_ratio: floa
             raise ParameterError(f"{name}={days!r} must be None or a whole number >= 1")
 
 
-def _utc(at: object) -> pd.Timestamp:
-    return moments.to_utc(at, "at")
+def _utc(interruption: object) -> pd.Timestamp:
+    return moments.to_utc(interruption, "interruption")
 
 
 def _arrival_ns(events: pd.DataFrame, time: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
@@ -251,7 +257,7 @@ def _slot_axis(stamps: np.ndarray, usable: np.ndarray, at: pd.Timestamp, pre_day
     first = max(span[0], at_day - (pre_days or 10**9))
     last = min(span[1], at_day + (post_days or 10**9))
     if not first < at_day <= last:
-        raise ParameterError(f"at={at}: must fall after the first whole day of the events "
+        raise ParameterError(f"interruption={at}: must fall after the first whole day of the events "
                              f"({pd.Timestamp(span[0] * DAY_NS, tz='UTC'):%Y-%m-%d}) and "
                              f"before their last day "
                              f"({pd.Timestamp(span[1] * DAY_NS, tz='UTC'):%Y-%m-%d})")

@@ -32,6 +32,14 @@ from spamlab.ingest.fetch import (
     remote_size,
 )
 
+__all__ = [
+    "configure_parser",
+    "describe",
+    "parse_months",
+    "parse_size",
+    "run_command",
+]
+
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _SIZE = re.compile(r"^(\d+)\s*([kmgt]?)i?b?$", re.IGNORECASE)
 

@@ -25,6 +25,17 @@ from spamlab.errors import ParameterError
 from spamlab.ingest import IngestOptions, ingest
 from spamlab.ingest.rules import ISOLATION_COUNT, ISOLATION_DAYS, ISOLATION_SHARE
 
+__all__ = [
+    "check_inputs",
+    "configure_parser",
+    "isolated_warning",
+    "parse_duration",
+    "parse_size",
+    "parse_time",
+    "run_command",
+    "summary_line",
+]
+
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}

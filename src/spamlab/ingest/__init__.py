@@ -26,7 +26,7 @@ the days of ``first_day``..``last_day``), with ``covered``, the fraction of each
 the inputs recorded (the exposure of count models): a covered day without messages
 has ``count`` 0, a day covered 0 is a gap (``count`` empty, never zero-filled). The
 coverage rules (container spans, isolated arrivals) are documented once, in the
-README section "From raw mail to daily counts"; the code is
+guide page docs/guide/ingest.md; the code is
 :func:`spamlab.ingest.outputs.daily_counts` and :func:`spamlab.ingest.rules.isolated_arrivals`.
 """
 

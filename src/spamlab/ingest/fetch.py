@@ -71,6 +71,25 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.ingest.outputs import write_atomic
 from spamlab.ingest.watchdog import DeadlinePassed, open_by
 
+__all__ = [
+    "ARCHIVE_NAME",
+    "DEFAULT_MAX_BYTES",
+    "SEVEN_Z_SIGNATURE",
+    "SOURCES",
+    "ArchiveFile",
+    "FetchedFile",
+    "Log",
+    "check_timeout",
+    "describe_offer",
+    "fetch_months",
+    "plan_files",
+    "provenance_markdown",
+    "read_checksums",
+    "read_index",
+    "remote_size",
+    "sha256_of",
+]
+
 SOURCES = {"untroubled": "http://untroubled.org/spam/"}
 #: names of archive files on the index page: ``2011.7z`` (a year) or ``2023-02.7z`` (a month)
 ARCHIVE_NAME = re.compile(r"^(\d{4})(?:-(\d{2}))?\.7z$")

@@ -17,6 +17,19 @@ import pandas as pd
 
 from spamlab.mail.names import FUTURE_SLACK
 
+__all__ = [
+    "DISAGREEMENT",
+    "EARLIEST",
+    "ISOLATION_COUNT",
+    "ISOLATION_DAYS",
+    "ISOLATION_SHARE",
+    "TIME_SOURCES",
+    "choose_arrival",
+    "classify",
+    "isolated_arrivals",
+    "mark_duplicates",
+]
+
 #: Earliest accepted arrival (1990-01-01 UTC); earlier dates are rejected as ``before_1990``.
 EARLIEST = 631152000
 #: Orders of preference among the arrival times of a message, by ``--time-source``.

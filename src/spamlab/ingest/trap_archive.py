@@ -41,6 +41,11 @@ import py7zr
 from spamlab.errors import ParameterError
 from spamlab.ingest.corpus import format_date
 
+__all__ = [
+    "TrapArchiveTruth",
+    "write_trap_archive",
+]
+
 _WORDS = ("viagra", "cheap", "pharmacy", "replica", "watches", "discount", "offer", "online",
           "meds", "order", "now", "limited", "save", "casino", "loan", "rolex")
 _TLDS = ("com", "net", "ru", "cn", "biz", "info", "br", "in")

@@ -18,6 +18,11 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any, Self
 
+__all__ = [
+    "DeadlinePassed",
+    "open_by",
+]
+
 _LOCAL = threading.local()
 
 

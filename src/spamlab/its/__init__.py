@@ -26,16 +26,25 @@ Recovery, RecoveredShare
 Effects are observed minus counterfactual on the model's scale: a fall is negative
 (difference) or below 1 (ratio).
 
+Keywords: the moments of change are ``interruptions=`` (one moment or a list) in every
+function that fits data (:func:`fit`, :func:`placebo`, :func:`sensitivity`, :func:`power`,
+:func:`minimum_detectable_effect`); ``interruption=`` names *one* of them, by position or
+label, in the methods of a result (:meth:`ITSResult.effect_at`, ``window_effect``,
+``recovery``, ``to_dict``), as it names the one moment of a stop in
+:func:`spamlab.attribution.account_by_source` and :func:`spamlab.attribution.vanished_groups`.
+
 Modules: ``specification`` (:class:`Specification`), ``data`` (validation, time axis,
 partial exposure), ``scaling`` (the outcome and covariates fitted in units of their median
-size, so that any unit gives the same relative answer), ``design`` (regressors), ``segmented`` (statsmodels fits per
-family/errors), ``smallsample`` (AR(1)/HAC small-sample corrections), ``reml`` (AR(1)
+size, so that any unit gives the same relative answer), ``design`` (regressors), ``segmented`` (statsmodels fits,
+dispatched by errors to ``error_models`` and by family to ``count_models``; ``fitted`` holds
+the shared fit record), ``smallsample`` (AR(1)/HAC small-sample corrections), ``reml`` (AR(1)
 regression by REML with Kackar-Harville/Satterthwaite inference), ``prediction``
 (predictions carrying AR/ARMA errors forward), ``structural``
 (state space), ``counterfactual``, ``results`` (:class:`ITSResult`), ``diagnostics``
 (residual tests and warnings), ``model`` (:func:`fit`), ``batched`` and ``scan``
 (stacked least squares for scans), ``robustness`` (placebo, sensitivity), ``breaks``
-(breakpoints), ``breakset`` (break-date sets by inverted tests, Elliott & Mueller 2007),
+(breakpoints), ``breakset`` (break-date sets: a bootstrap likelihood ratio, the default, and
+inverted tests after Elliott & Mueller 2007),
 ``longrun`` (long-run variances: Bartlett, prewhitened QS with automatic bandwidth),
 ``simulation`` (power), ``recovery`` (recovery time and share). Figures of ITS results are
 in :mod:`spamlab.plots.its`.

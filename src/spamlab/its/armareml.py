@@ -57,6 +57,11 @@ from statsmodels.tsa.innovations.arma_innovations import arma_innovations
 
 from spamlab.its.reml import RHO_MAX, ContrastTest, central_hessian
 
+__all__ = ["DENSE_MAX", "DERIVATIVE_STEP", "GRID_POINTS", "PACF_MAX", "SEPARATION", "STARTS",
+           "STEP", "ArmaRemlFit", "adjusted_cov", "autocovariances", "correlation",
+           "fit_arma_reml", "from_pacf", "information", "innovations", "kackar_harville",
+           "reml_objective", "restricted_loglik", "to_pacf", "whiten"]
+
 PACF_MAX: float = RHO_MAX
 DENSE_MAX: int = 1500
 STARTS: int = 2

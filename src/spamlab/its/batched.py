@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+__all__ = ["BatchFit", "bartlett_apply", "cov_hac", "cov_iid", "glsar", "is_shared", "ols",
+           "stacked_pinv", "whitened_ols", "yule_walker_ar1"]
+
 
 @dataclass(frozen=True)
 class BatchFit:

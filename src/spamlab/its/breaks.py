@@ -15,10 +15,21 @@ the usual trimming).
   estimate of ``gamma`` given the breaks until the breaks no longer move.
 * Confidence set for each date, ``interval=``:
 
-  - ``"inverted"`` (default): every date at which a test of "the break is here"
+  - ``"lr"`` (default): every date at which the likelihood-ratio test of "the
+    break is here" against the best date does not reject, with critical values
+    from a parametric bootstrap under the fitted model
+    (:func:`spamlab.its.breakset.likelihood_ratio_set`). With ``errors="hac"`` the
+    data are whitened by the REML AR(1) coefficient (date integrated out), the
+    bootstrap draws the coefficient around it, and the reported date is the
+    least-squares date of the whitened data (the centre of the set; the set is
+    searched between the neighbouring breaks). On the benchmark of
+    ``docs/methods/break-dates.md`` it covered near the nominal rate for shifts of
+    1 and 2 sd with the smallest sets among the methods that covered.
+  - ``"inverted"``: every date at which a test of "the break is here"
     does not reject, in the manner of Elliott & Müller (2007)
     (:mod:`spamlab.its.breakset`); it keeps its coverage for small breaks, at the
-    cost of wider sets.
+    cost of wider sets (the default with ``errors="hac(L)"``, whose Bartlett
+    long-run variance it uses).
   - ``"bai"``: Bai (1997), ``k_hat -/+ (floor(c / L) + 1)`` with
     ``L = delta^2 / sigma^2`` (shift over residual variance, or over the long-run
     variance with ``errors="hac"``) and ``c`` the ``1 - alpha/2`` quantile of
@@ -27,12 +38,19 @@ the usual trimming).
     under-covers when the shift is small relative to the noise.
 
   With several breaks, each date's set is searched between its neighbours, the
-  other breaks held fixed. ``errors="hac"``: the inverted sets are a feasible-GLS
+  other breaks held fixed. ``errors="hac"``: the likelihood-ratio sets whiten by
+  the same AR(1) coefficient as the inverted sets; the inverted sets are a feasible-GLS
   test under AR(1) errors (REML ``rho`` with the break date integrated out,
   Prais-Winsten whitening, critical values exact for the whitened design;
   :mod:`spamlab.its.breakset`); Bai's interval uses the AR(1)-prewhitened long-run
   variance with automatic bandwidth (:mod:`spamlab.its.longrun`). ``"hac(L)"``: the
-  Bartlett long-run variance with ``L`` lags for both.
+  Bartlett long-run variance with ``L`` lags for both (not defined for ``"lr"``).
+* The trend: ``trend="auto"`` (the default when neither ``trend`` nor ``spec`` is
+  given) searches with a common linear trend only when it lowers the BIC of the
+  least-squares break model with AR(1) errors (independent errors with
+  ``errors="iid"``); the result says which model was used and both criteria
+  (:attr:`BreakpointsResult.trend_selection`). A trend and a level shift are hard to
+  tell apart, so a trend the data do not need widens the set a great deal.
 
 Examples
 --------
@@ -60,14 +78,30 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.its import batched
 from spamlab.its import data as its_data
 from spamlab.its import design as its_design
-from spamlab.its.breakset import inverted_set
+from spamlab.its.breakset import integrated_rho, inverted_set, likelihood_ratio_set, rho_spread
 from spamlab.its.longrun import bartlett_long_run_variance, prewhitened_long_run_variance
 from spamlab.its.results import table_html
 from spamlab.its.scaling import outcome_unit
 from spamlab.its.specification import Specification, resolve
 
+__all__ = [
+    "INTERVALS",
+    "MAX_ITER",
+    "TABLE_COLUMNS",
+    "BreakpointsResult",
+    "argmax_quantile",
+    "argmax_tail",
+    "break_search",
+    "breakpoints",
+    "long_run_variance",
+    "optimal_breaks",
+    "scan_one_break",
+    "segment_costs",
+    "trend_bic",
+]
+
 MAX_ITER: int = 50
-INTERVALS: tuple[str, ...] = ("inverted", "bai")
+INTERVALS: tuple[str, ...] = ("lr", "inverted", "bai")
 TABLE_COLUMNS: list[str] = ["break_at", "ci_low", "ci_high", "shift", "position", "set_size"]
 
 
@@ -104,9 +138,10 @@ class BreakpointsResult:
     ----------
     table
         One row per break: ``break_at`` (first observation of the new regime),
-        ``ci_low``, ``ci_high`` (time labels bounding its confidence set), ``shift``
-        (new minus old level), ``position`` (row number among observed rows),
-        ``set_size`` (number of dates in the confidence set).
+        ``ci_low``, ``ci_high`` (the first and last date of its confidence set: the
+        set's hull; the set need not be an interval), ``shift`` (new minus old
+        level), ``position`` (row number among observed rows), ``set_size`` (number
+        of dates in the confidence set, at most the hull's length).
     ssr
         Sum of squared residuals of the model with these breaks.
     sup_f
@@ -116,6 +151,16 @@ class BreakpointsResult:
         Minimum observations per segment used.
     n_missing
         Missing outcomes skipped.
+    interval
+        The confidence-set method used (``"lr"``, ``"inverted"`` or ``"bai"``).
+    trend
+        Whether the search had a common linear trend.
+    trend_selection
+        With ``trend="auto"``: ``{"criterion": "BIC", "no_trend": ..., "trend": ...}``
+        (lower is better; the trend is used when its BIC is lower); else ``None``.
+    sets
+        For each break (in table order), the time labels of the dates in its
+        confidence set: the set itself, of which ``ci_low``/``ci_high`` are the hull.
     """
 
     table: pd.DataFrame
@@ -123,12 +168,41 @@ class BreakpointsResult:
     sup_f: float | None
     min_size: int
     n_missing: int
+    interval: str = "lr"
+    trend: bool = True
+    trend_selection: dict[str, Any] | None = None
+    sets: tuple[list[object], ...] = ()
 
     def __repr__(self) -> str:
         dates = ", ".join(str(d) for d in self.table["break_at"])
         sup_f = "" if self.sup_f is None else f", sup F = {self.sup_f:.4g}"
         return (f"BreakpointsResult: {len(self.table)} break(s) at {dates} "
                 f"(min_size {self.min_size}{sup_f}); .table has the confidence sets")
+
+    def summary(self) -> str:
+        """Plain-language report: each break, its set and how the search was set up."""
+        if self.trend_selection is None:
+            how = "with a common linear trend" if self.trend else "without a trend"
+        else:
+            chosen = "trend" if self.trend else "no_trend"
+            other = "no_trend" if self.trend else "trend"
+            how = (f"{'with' if self.trend else 'without'} a common linear trend (chosen by "
+                   f"BIC: {self.trend_selection[chosen]:.1f} against "
+                   f"{self.trend_selection[other]:.1f})")
+        lines = [(f"{len(self.table)} level break(s), searched {how}; "
+                  f"{self.interval!r} confidence sets")]
+        for _, row in self.table.iterrows():
+            lines.append(f"break at {row['break_at']}: shift {row['shift']:.4g}, confidence "
+                         f"set of {row['set_size']} dates between {row['ci_low']} and "
+                         f"{row['ci_high']}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The table's rows and the search's settings as plain values."""
+        return {"breaks": self.table.to_dict(orient="records"), "ssr": self.ssr,
+                "sup_f": self.sup_f, "min_size": self.min_size, "n_missing": self.n_missing,
+                "interval": self.interval, "trend": self.trend,
+                "trend_selection": self.trend_selection, "sets": list(self.sets)}
 
     def _repr_html_(self) -> str:
         return table_html(repr(self), self.table)
@@ -137,7 +211,7 @@ class BreakpointsResult:
 def breakpoints(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
                 min_size: int | None = None, time: str | None = None,
                 spec: Specification | None = None, batch: bool = True,
-                interval: str = "inverted", **model: Any) -> pd.DataFrame:
+                interval: str | None = None, **model: Any) -> pd.DataFrame:
     """The table of :func:`break_search`: one row per break with its confidence set.
 
     Columns ``break_at`` (first observation of the new regime), ``ci_low``,
@@ -151,7 +225,7 @@ def breakpoints(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
 def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
                  min_size: int | None = None, time: str | None = None,
                  spec: Specification | None = None, batch: bool = True,
-                 interval: str = "inverted", **model: Any) -> BreakpointsResult:
+                 interval: str | None = None, **model: Any) -> BreakpointsResult:
     """Estimate ``n_breaks`` level breaks and a confidence set for each date.
 
     Parameters
@@ -166,55 +240,119 @@ def break_search(data: pd.DataFrame, *, y: str = "volume", n_breaks: int = 1,
         The model, as for :func:`spamlab.its.fit`. Its ``seasonality`` and ``trend``
         are the common (non-breaking) regressors, ``alpha`` sets the ``1 - alpha``
         confidence sets, and ``errors`` is ``"iid"`` (the residual variance),
-        ``"hac"`` (serially correlated errors: the inverted sets whiten by a REML
-        AR(1) fit, Bai's interval uses the prewhitened long-run variance, which Bai
-        (1997) allows) or ``"hac(L)"`` (Bartlett, ``L`` lags); wider sets when the
-        noise is positively autocorrelated; the dates do not depend on it.
-        The search is a gaussian level-shift model on ``y``: other families, a
-        transform, covariates, exposure and the structural method are refused;
-        ``slope_change`` (a term of the fitted model at known dates) is not used.
+        ``"hac"`` (serially correlated errors: the likelihood-ratio and inverted sets
+        whiten by a REML AR(1) fit, Bai's interval uses the prewhitened long-run
+        variance, which Bai (1997) allows) or ``"hac(L)"`` (Bartlett, ``L`` lags);
+        wider sets when the noise is positively autocorrelated. The dates are the
+        least-squares ones, except that with ``interval="lr"`` and ``errors="hac"``
+        each is the least-squares date of the whitened data (feasible GLS) between
+        its neighbours, the centre of its set. ``trend`` may also be ``"auto"``, the default when neither
+        ``trend`` nor ``spec`` is given: a trend only when the BIC prefers it (module
+        docstring). The search is a gaussian level-shift model on ``y``: other
+        families, a transform, covariates, exposure and the structural method are
+        refused; ``slope_change`` (a term of the fitted model at known dates) is not used.
     batch
         ``False`` scores one-break candidates with one statsmodels OLS fit each (reference).
     interval
-        ``"inverted"`` (default; test inversion, Elliott & Müller 2007) or ``"bai"``
-        (Bai 1997); see the module docstring. In Monte Carlo runs (n = 120, one
-        break mid-series, AR(1) noise with phi 0.5, ``errors="hac"``, 400
-        replications per cell and seed, MC SE about 1 point) the 95% inverted sets
-        covered 97-99% for shifts of 1 and 2 innovation standard deviations without
-        a trend and 93.5-97% with one; Bai's 69-93%. The inverted sets are wider
-        (``benchmarks/breaks.py`` prints the figures and set sizes).
-        ``set_size`` counts the dates in the set; ``ci_low``/``ci_high`` bound it
-        (the inverted set need not be an interval) and always include ``break_at``.
+        ``"lr"`` (inverted likelihood-ratio test with bootstrap critical values),
+        ``"inverted"`` (Elliott & Müller 2007) or ``"bai"`` (Bai 1997); ``None``:
+        ``"lr"``, or ``"inverted"`` with ``errors="hac(L)"``. See the module docstring;
+        the coverage and widths of each are measured in ``benchmarks/breaks.py`` and
+        reported in ``docs/methods/break-dates.md``. ``set_size`` counts the dates in
+        the set; ``ci_low``/``ci_high`` are its hull (the set need not be an
+        interval) and always include ``break_at``.
 
     Raises
     ------
     ParameterError
         ``n_breaks < 1``, a series too short for ``(n_breaks + 1) * min_size``, an
-        unknown ``interval``, or a model the search does not support.
+        unknown ``interval`` or ``trend``, ``interval="lr"`` with ``errors="hac(L)"``,
+        or a model the search does not support.
     """
+    trend_option = model.pop("trend", "auto" if spec is None else None)
+    if trend_option not in (True, False, "auto", None):
+        raise ParameterError(f"trend={trend_option!r}: use True, False or 'auto'")
+    if trend_option is not None:
+        model["trend"] = trend_option is True
     spec = resolve(spec, model)
     _check_model(spec)
-    if interval not in INTERVALS:
-        raise ParameterError(f"interval={interval!r} is unknown; use one of {list(INTERVALS)}")
+    interval = _interval(interval, spec)
     series = its_data.prepare(data, y, (), time=time)
     observed = ~np.isnan(series.y)
     common = _common_regressors(series, spec)[observed]
     unit = outcome_unit(series.y, y, "gaussian")  # scale-free: squares of 1e160 overflow
     values = series.y[observed] / unit
-    size = _check_sizes(len(values), n_breaks, min_size, common.shape[1])
+    auto = trend_option == "auto"
+    size = _check_sizes(len(values), n_breaks, min_size, common.shape[1] + auto)
+    selection, used_trend = None, bool(spec.trend)
+    if auto:
+        with_trend = np.column_stack([series.starts[observed] + 1.0, common])
+        selection = trend_bic(values, common, with_trend, n_breaks, size,
+                              spec.error_structure[0] == "iid")
+        used_trend = selection["trend"] < selection["no_trend"]
+        common = with_trend if used_trend else common
     if n_breaks == 1:
         ssr = scan_one_break(values, common, size, batch=batch)
         breaks = [int(np.nanargmin(ssr))]
     else:
         breaks = _partial_change_breaks(values, common, n_breaks, size)
-    table = _confidence_table(values, common, breaks, series.index[observed], spec, size,
-                              interval)
+    table, sets = _confidence_table(values, common, breaks, series.index[observed], spec,
+                                    size, interval)
     table["shift"] *= unit
+    breaks = [int(k) for k in table["position"]]
     with np.errstate(over="ignore", under="ignore"):  # inf or 0 beyond about 1e+-154
         ssr_found = _ssr_given(values, common, breaks) * unit * unit
     return BreakpointsResult(table, ssr_found,
                              _sup_f(values, common, ssr) if n_breaks == 1 else None, size,
-                             int((~observed).sum()))
+                             int((~observed).sum()), interval, used_trend, selection, sets)
+
+
+def _interval(interval: str | None, spec: Specification) -> str:
+    if interval is None:
+        return "inverted" if spec.hac_lags is not None else "lr"
+    if interval not in INTERVALS:
+        raise ParameterError(f"interval={interval!r} is unknown; use one of {list(INTERVALS)}")
+    if interval == "lr" and spec.hac_lags is not None:
+        raise ParameterError(f"interval='lr' with errors={spec.errors!r}: the likelihood-ratio "
+                             "sets model the errors as AR(1); use errors='hac', or "
+                             "interval='inverted' or 'bai' for a Bartlett long-run variance")
+    return interval
+
+
+def trend_bic(values: np.ndarray, common: np.ndarray, with_trend: np.ndarray, n_breaks: int,
+              size: int, iid: bool) -> dict[str, Any]:
+    """BIC of the least-squares break model without and with a common linear trend.
+
+    Each model's breaks are searched as in :func:`break_search`; its residuals ``e``
+    give the gaussian log-likelihood with AR(1) errors (``rho`` the lag-1 least-squares
+    coefficient of ``e``, exact likelihood with the stationary first observation;
+    ``iid=True``: ``rho = 0``). ``BIC = -2 log L + p log n``, ``p`` counting the
+    segment means, the common regressors, the dates, ``rho`` and the variance.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.arange(100.0)
+    >>> flat = rng.normal(size=100) + 2 * (t >= 50)
+    >>> bic = trend_bic(flat, np.empty((100, 0)), t[:, None], 1, 15, False)
+    >>> bic["no_trend"] < bic["trend"]
+    True
+    """
+    out: dict[str, Any] = {"criterion": "BIC"}
+    n = len(values)
+    for name, design in (("no_trend", common), ("trend", with_trend)):
+        if n_breaks == 1:
+            breaks = [int(np.nanargmin(scan_one_break(values, design, size)))]
+        else:
+            breaks = _partial_change_breaks(values, design, n_breaks, size)
+        resid = batched.ols(_segment_design(n, breaks, design), values).resid[0]
+        rho = 0.0 if iid else float(np.clip(resid[1:] @ resid[:-1] / (resid[:-1] @ resid[:-1]),
+                                            -0.98, 0.98))
+        innovations = (1 - rho**2) * resid[0] ** 2 + np.sum((resid[1:] - rho * resid[:-1]) ** 2)
+        params = 2 * n_breaks + 1 + design.shape[1] + (0 if iid else 1) + 1
+        out[name] = float(n * math.log(innovations / n) - math.log(1 - rho**2)
+                          + params * math.log(n))
+    return out
 
 
 def _check_model(spec: Specification) -> None:
@@ -344,23 +482,33 @@ def _ssr_given(values: np.ndarray, common: np.ndarray, breaks: list[int]) -> flo
 
 def _confidence_table(values: np.ndarray, common: np.ndarray, breaks: list[int],
                       labels: pd.Index, spec: Specification, size: int, interval: str
-                      ) -> pd.DataFrame:
+                      ) -> tuple[pd.DataFrame, tuple[list[object], ...]]:
+    """The table and the sets. With ``interval="lr"`` each date is the centre of its set:
+    the least-squares date of the whitened data between its neighbours (the search's
+    own date with ``errors="iid"``)."""
     n = len(values)
+    masks = []
+    if interval == "lr":
+        found = [_window_lr_set(values, common, breaks, j, size, spec) for j in range(len(breaks))]
+        masks, breaks = [mask for mask, _ in found], [date for _, date in found]
     fit = batched.ols(_segment_design(n, breaks, common), values)
     levels = fit.params[0, : len(breaks) + 1]
-    rows = []
+    rows, sets = [], []
     for j, k in enumerate(breaks):
         shift = float(levels[j + 1] - levels[j])
         if interval == "bai":
             inside = _bai_set(n, k, shift, fit.resid[0], fit.scale[0], spec)
+        elif interval == "inverted":
+            inside = _window_inverted_set(values, common, breaks, j, size, spec)
         else:
-            inside = _inverted_set(values, common, breaks, j, size, spec)
+            inside = masks[j]
         inside[k] = True
         where = np.flatnonzero(inside)
         rows.append({"break_at": _label(labels[k]), "ci_low": _label(labels[where[0]]),
                      "ci_high": _label(labels[where[-1]]), "shift": shift, "position": k,
                      "set_size": len(where)})
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+        sets.append([_label(labels[i]) for i in where])
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS), tuple(sets)
 
 
 def _bai_set(n: int, k: int, shift: float, resid: np.ndarray, scale: float,
@@ -373,11 +521,33 @@ def _bai_set(n: int, k: int, shift: float, resid: np.ndarray, scale: float,
     return inside
 
 
-def _inverted_set(values: np.ndarray, common: np.ndarray, breaks: list[int], j: int,
-                  size: int, spec: Specification) -> np.ndarray:
+def _window(breaks: list[int], j: int, n: int) -> tuple[int, int]:
+    """The rows between the neighbours of break ``j``."""
+    bounds = [0, *breaks, n]
+    return bounds[j], bounds[j + 2]
+
+
+def _window_lr_set(values: np.ndarray, common: np.ndarray, breaks: list[int], j: int,
+                   size: int, spec: Specification) -> tuple[np.ndarray, int]:
+    """The likelihood-ratio set of break ``j`` and its centre, searched between its
+    neighbours (AR(1) coefficient estimated there with ``errors="hac"``)."""
+    start, stop = _window(breaks, j, len(values))
+    window, regressors = values[start:stop], common[start:stop]
+    rho = spread = 0.0
+    if spec.error_structure[0] != "iid":
+        positions = np.arange(size, len(window) - size + 1)
+        rho = float(integrated_rho(window[None], regressors, positions)[0])
+        spread = rho_spread(rho, len(window))
+    inside = np.zeros(len(values), dtype=bool)
+    inside[start:stop], date = likelihood_ratio_set(window, regressors, size, rho, spec.alpha,
+                                                    rho_sd=spread)
+    return inside, start + date
+
+
+def _window_inverted_set(values: np.ndarray, common: np.ndarray, breaks: list[int], j: int,
+                         size: int, spec: Specification) -> np.ndarray:
     """The inverted-test set of break ``j``, searched between its neighbours."""
-    bounds = [0, *breaks, len(values)]
-    start, stop = bounds[j], bounds[j + 2]
+    start, stop = _window(breaks, j, len(values))
     inside = np.zeros(len(values), dtype=bool)
     inside[start:stop] = inverted_set(values[start:stop], common[start:stop], size,
                                       spec.error_structure[0], spec.hac_lags, spec.alpha)

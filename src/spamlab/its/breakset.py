@@ -1,4 +1,10 @@
-"""Break-date confidence sets by test inversion, in the manner of Elliott & Müller (2007).
+"""Break-date confidence sets by test inversion.
+
+Two tests are inverted here. :func:`likelihood_ratio_set` (the default of
+:func:`spamlab.its.breakpoints`): the likelihood-ratio statistic of "the break is at
+``k``" against the best date, with critical values from a parametric bootstrap under
+the fitted model (method, benchmark and its limits: ``docs/methods/break-dates.md``).
+:func:`inverted_set`, in the manner of Elliott & Müller (2007), described below.
 
 For every admissible date ``k`` the model with the break at ``k`` (segment means
 plus the common regressors) is fitted and its residuals ``e`` are tested for a
@@ -65,10 +71,39 @@ from scipy.special import logsumexp
 from spamlab.its.longrun import bartlett_long_run_variance
 from spamlab.its.reml import log_det_r, whiten
 
+__all__ = [
+    "ANCHORS",
+    "CHUNK",
+    "COARSE",
+    "DRAWS",
+    "RHO_GRID",
+    "RHO_SD_FACTOR",
+    "RHO_STEP",
+    "SEED",
+    "TOP_EIGENVALUES",
+    "ar1_whiten",
+    "critical_values",
+    "integrated_rho",
+    "inverted_set",
+    "likelihood_ratio_set",
+    "rho_spread",
+    "segment_weights",
+    "statistic_weights",
+    "weighted_chi2_quantile",
+    "weighted_chi2_sf",
+]
+
 ANCHORS: int = 5  # dates at which the critical value is computed exactly
 TOP_EIGENVALUES: int = 200  # beyond this many observations, the rest enter by their sum
 RHO_STEP: float = 0.01  # grid step of the AR(1) coefficient (errors="hac")
 RHO_GRID: np.ndarray = np.round(np.arange(-0.98, 0.98 + RHO_STEP / 2, RHO_STEP), 2)
+COARSE: int = 5  # coarse step of the default rho search, in grid steps
+DRAWS: int = 400  # bootstrap series per candidate date (likelihood-ratio sets)
+SEED: int = 20110316  # seed of the bootstrap errors: the sets are reproducible
+# the bootstrap draws rho from N(rho_hat, (factor x asymptotic sd)^2): the sets then allow
+# for the error of rho_hat (docs/methods/break-dates.md: factor 1 left 92-94% coverage)
+RHO_SD_FACTOR: float = 1.5
+CHUNK: int = 32  # candidate dates simulated at once (bounds memory: CHUNK x DRAWS x dates)
 
 
 def inverted_set(values: np.ndarray, common: np.ndarray, size: int, errors: str,
@@ -150,7 +185,7 @@ def ar1_whiten(z: np.ndarray, rho: float) -> np.ndarray:
 
 
 def integrated_rho(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
-                   grid: np.ndarray = RHO_GRID) -> np.ndarray:
+                   grid: np.ndarray | None = None) -> np.ndarray:
     """AR(1) coefficient per row maximizing the restricted likelihood summed over the
     break dates ``positions`` (each date's model: segment means plus ``common``).
 
@@ -160,6 +195,8 @@ def integrated_rho(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
     ``log sum_k exp(l_k)``. All dates at once: with the whitened constant and
     ``common`` projected out, each date adds one whitened step regressor ``s_k``,
     ``RSS_k = RSS_0 - (s_k'y)^2 / s_k's_k`` and ``|X_k'R^-1 X_k| = |Z'R^-1 Z| s_k's_k``.
+    ``grid=None``: :data:`RHO_GRID`, searched coarse to fine (every
+    :data:`COARSE`-th value, then the values around the best of those).
 
     Examples
     --------
@@ -170,6 +207,23 @@ def integrated_rho(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
     >>> bool(abs(integrated_rho(e, np.empty((150, 0)), np.arange(20, 131))[0] - 0.6) < 0.15)
     True
     """
+    if grid is not None:
+        return grid[np.argmax(_integrated_loglik(rows, common, positions, grid), axis=0)]
+    coarse = np.arange(0, len(RHO_GRID), COARSE)
+    near = coarse[np.argmax(_integrated_loglik(rows, common, positions, RHO_GRID[coarse]),
+                            axis=0)]
+    rho = np.empty(len(rows))
+    for centre in np.unique(near):
+        chosen = near == centre
+        fine = np.arange(max(centre - COARSE + 1, 0), min(centre + COARSE, len(RHO_GRID)))
+        loglik = _integrated_loglik(rows[chosen], common, positions, RHO_GRID[fine])
+        rho[chosen] = RHO_GRID[fine][np.argmax(loglik, axis=0)]
+    return rho
+
+
+def _integrated_loglik(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
+                       grid: np.ndarray) -> np.ndarray:
+    """``(len(grid), R)``: the restricted log-likelihood summed over the dates."""
     n = rows.shape[1]
     base = np.column_stack([np.ones(n), common])
     steps = (np.arange(n)[:, None] >= positions[None, :]).astype(float)
@@ -186,7 +240,7 @@ def integrated_rho(rows: np.ndarray, common: np.ndarray, positions: np.ndarray,
                   + log_det_r(np.array([value]), np.ones(n - 1))[0])
         loglik[i] = logsumexp(-0.5 * ((n - base.shape[1] - 1)
                                       * np.log(np.maximum(rss, 1e-300)) + logdet), axis=1)
-    return grid[np.argmax(loglik, axis=0)]
+    return loglik
 
 
 def _residuals(rows: np.ndarray, design: np.ndarray) -> np.ndarray:
@@ -301,3 +355,118 @@ def _imhof_terms(w: np.ndarray, grid: int) -> tuple[np.ndarray, np.ndarray, np.n
     s = np.linspace(-14.0, 14.0, grid) - math.log(w.max())
     wu = np.outer(np.exp(s), w)
     return s, 0.5 * np.arctan(wu).sum(axis=1), np.exp(-0.25 * np.log1p(wu**2).sum(axis=1))
+
+
+def likelihood_ratio_set(values: np.ndarray, common: np.ndarray, size: int, rho: float,
+                         alpha: float, draws: int = DRAWS, seed: int = SEED,
+                         rho_sd: float = 0.0) -> tuple[np.ndarray, int]:
+    """Boolean mask over positions ``0..n-1``: the inverted likelihood-ratio set of the
+    break date, with critical values from a parametric bootstrap under the fitted model;
+    and the date it is centred on (the least-squares date of the whitened data).
+
+    Outcome and designs are whitened by the Prais-Winsten transform at ``rho`` (``0``:
+    independent errors). For each admissible date ``k``, ``LR(k) = (SSR(k) - SSR_min) /
+    s^2`` (whitened sums of squares, ``s^2 = SSR_min / (n - p)``) is compared with the
+    ``1 - alpha`` quantile of the same statistic over ``draws`` series simulated with
+    the break at ``k``, the shift estimated there and gaussian whitened errors (one set
+    of draws for every ``k``, seeded by ``seed``: the set is reproducible); with
+    ``rho_sd > 0`` the errors are AR(1) paths with coefficients drawn from
+    ``N(rho, rho_sd^2)``, whitened at ``rho``, so that the critical values allow for the
+    error of an estimated ``rho`` (:func:`rho_spread`). The
+    statistic only depends on the shift in units of the noise, so every candidate's
+    simulation is closed-form algebra on one ``(draws, dates)`` matrix.
+
+    Parameters
+    ----------
+    values, common
+        The outcome ``(n,)`` and the common (non-breaking) regressors ``(n, q)``.
+    size
+        Minimum observations per segment (candidate dates ``size .. n - size``).
+    rho
+        AR(1) coefficient of the errors (:func:`integrated_rho` for ``errors="hac"``).
+    alpha
+        One minus the confidence level.
+    draws, seed
+        Bootstrap series per candidate date and the seed of their errors.
+    rho_sd
+        Spread of the bootstrap errors' AR(1) coefficients around ``rho``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> values = np.r_[np.zeros(50), np.full(50, 1.5)] + rng.normal(0, 1, 100)
+    >>> inside, date = likelihood_ratio_set(values, np.empty((100, 0)), 15, 0.0, 0.05)
+    >>> bool(inside[50]), int(inside.sum()) < 30, bool(inside[date])
+    (True, True, True)
+    """
+    n = len(values)
+    positions = np.arange(size, n - size + 1)
+    steps = ar1_whiten((np.arange(n)[:, None] >= positions[None, :]).astype(float), rho)
+    basis = np.linalg.qr(ar1_whiten(np.column_stack([np.ones(n), common]), rho))[0]
+    steps -= basis @ (basis.T @ steps)
+    y = ar1_whiten(np.asarray(values, dtype=float)[:, None], rho)[:, 0]
+    y -= basis @ (basis.T @ y)
+    gram = steps.T @ steps
+    norms = np.diag(gram).copy()
+    cross = steps.T @ y
+    ssr = y @ y - cross**2 / norms
+    dof = n - basis.shape[1] - 1
+    statistic = (ssr - ssr.min()) / (ssr.min() / dof)
+    # the shift at each date in units of the whitened noise sd: all the statistic depends on
+    ratio = cross / norms / np.sqrt(ssr / dof)
+    noise = _bootstrap_noise(n, rho, draws, seed, rho_sd)
+    noise -= (noise @ basis) @ basis.T
+    total = np.einsum("bn,bn->b", noise, noise)
+    inside = np.zeros(n, dtype=bool)
+    inside[positions] = statistic <= _bootstrap_critical(ratio, gram, norms, noise @ steps,
+                                                         total, dof, alpha)
+    date = int(positions[np.argmin(ssr)])
+    inside[date] = True  # its statistic is 0: always accepted
+    return inside, date
+
+
+def rho_spread(rho: float, n: int) -> float:
+    """Sd of the AR(1) coefficients of the bootstrap errors with ``errors="hac"``:
+    :data:`RHO_SD_FACTOR` times the asymptotic sd ``sqrt((1 - rho^2) / n)`` of the estimate.
+
+    Examples
+    --------
+    >>> round(rho_spread(0.5, 120), 3)
+    0.119
+    """
+    return RHO_SD_FACTOR * math.sqrt((1 - rho**2) / n)
+
+
+def _bootstrap_noise(n: int, rho: float, draws: int, seed: int, rho_sd: float) -> np.ndarray:
+    """``(draws, n)`` whitened bootstrap errors: gaussian white noise, or (``rho_sd > 0``)
+    AR(1) paths whose coefficients are drawn from ``N(rho, rho_sd^2)``, whitened at ``rho``."""
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((draws, n))
+    if rho_sd == 0:
+        return noise
+    coef = np.clip(rho + rho_sd * rng.standard_normal(draws), -0.98, 0.98)
+    paths = np.empty_like(noise)
+    paths[:, 0] = noise[:, 0] / np.sqrt(1 - coef**2)
+    for t in range(1, n):
+        paths[:, t] = coef * paths[:, t - 1] + noise[:, t]
+    return ar1_whiten(paths.T, rho).T
+
+
+def _bootstrap_critical(ratio: np.ndarray, gram: np.ndarray, norms: np.ndarray,
+                        noise_cross: np.ndarray, noise_total: np.ndarray, dof: int,
+                        alpha: float) -> np.ndarray:
+    """``1 - alpha`` quantile of ``LR(k)`` for each date ``k`` under a break at ``k`` of
+    ``ratio[k]`` noise sds: simulated ``y* = ratio_k s_k + e*`` gives ``s_j'y* =
+    ratio_k G[k, j] + e*'s_j`` and ``y*'y* = ratio_k^2 G[k, k] + 2 ratio_k e*'s_k + e*'e*``."""
+    critical = np.empty(len(ratio))
+    scaled = noise_cross / np.sqrt(norms)  # e*'s_j / |s_j|: fits are squares of these
+    for start in range(0, len(ratio), CHUNK):
+        dates = np.arange(start, min(start + CHUNK, len(ratio)))
+        r = ratio[dates][:, None]
+        fits = (r * gram[dates] / np.sqrt(norms))[:, None, :] + scaled[None]
+        np.square(fits, out=fits)
+        best = fits.max(axis=2)
+        own = fits[np.arange(len(dates)), :, dates]
+        total = r**2 * norms[dates][:, None] + 2 * r * noise_cross[:, dates].T + noise_total
+        critical[dates] = np.quantile((best - own) / ((total - best) / dof), 1 - alpha, axis=1)
+    return critical

@@ -46,6 +46,16 @@ from spamlab.its.design import Design
 from spamlab.its.prediction import ArmaErrors
 from spamlab.its.segmented import Fitted
 
+__all__ = [
+    "N_DRAWS",
+    "band",
+    "counterfactual_table",
+    "critical_value",
+    "cumulative_effect",
+    "linear_predictor",
+    "quadratic_se",
+]
+
 N_DRAWS: int = 4000
 
 

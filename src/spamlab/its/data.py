@@ -26,6 +26,18 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.moments import localize as series_timestamp
 from spamlab.moments import parse as parse_moment
 
+__all__ = [
+    "MIN_POST",
+    "MIN_PRE",
+    "MIN_PRE_COARSE",
+    "PreparedSeries",
+    "as_list",
+    "as_timestamp",
+    "frequency",
+    "moment_label",
+    "prepare",
+]
+
 MIN_PRE: int = 8
 MIN_POST: int = 3
 MIN_PRE_COARSE: int = 3

@@ -31,6 +31,16 @@ from spamlab.errors import DataError, ParameterError
 from spamlab.its.data import PreparedSeries
 from spamlab.its.specification import fourier_terms, seasonal_items
 
+__all__ = [
+    "DAY_NAMES",
+    "IDENTIFIED_TOL",
+    "Design",
+    "build",
+    "check_identified",
+    "log_exposure",
+    "seasonal_columns",
+]
+
 DAY_NAMES: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 IDENTIFIED_TOL: float = 1e-10
 """The design (columns scaled to unit length, observed rows) is not identified when its

@@ -20,6 +20,19 @@ from statsmodels.tsa.stattools import acf
 
 from spamlab.its.data import MIN_PRE, PreparedSeries
 
+__all__ = [
+    "EXACT_FIT",
+    "FEW_DF",
+    "FEW_PRE",
+    "autocorrelation_warnings",
+    "data_warnings",
+    "few_df_warnings",
+    "ljung_box_lag",
+    "observed_counts",
+    "outcome_scale",
+    "residual_diagnostics",
+]
+
 FEW_PRE: int = 20
 FEW_DF: float = 3.0
 EXACT_FIT: str = ("the model fits the data exactly (residuals are rounding noise): "

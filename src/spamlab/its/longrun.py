@@ -29,6 +29,13 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = [
+    "RHO_CAP",
+    "bartlett_long_run_variance",
+    "prewhitened_long_run_variance",
+    "quadratic_spectral",
+]
+
 RHO_CAP: float = 0.97  # Andrews & Monahan's bound on the prewhitening coefficient
 
 

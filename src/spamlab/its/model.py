@@ -41,12 +41,14 @@ from spamlab.its.segmented import Fitted, fit_segmented
 from spamlab.its.specification import Specification, resolve
 from spamlab.its.structural import check_varies, fit_structural
 
+__all__ = ["check_finite", "fit"]
+
 
 def fit(
     data: pd.DataFrame,
     *,
     y: str = "volume",
-    interruptions: Sequence[object] | object = (),
+    interruptions: Sequence[object] | object,
     time: str | None = None,
     spec: Specification | None = None,
     **model: Any,
@@ -100,7 +102,7 @@ def fit(
         check_varies(series, spec)
     unit = scaling.outcome_unit(series.y, y, spec.family)
     covariate_units = scaling.covariate_units(series.frame, spec.covariates)
-    fitted, table, terms, n_params, errors = _fit_model(
+    fitted, table, terms, n_params, errors, design = _fit_model(
         scaling.divided(series, unit, covariate_units), spec)
     dfs = {column: fitted.df_for(column) for _, _, column in terms}
     effects = effects_table(terms, fitted.params, fitted.cov, dfs, fitted.log_scale, spec.alpha)
@@ -109,25 +111,31 @@ def fit(
     diagnostics = residual_diagnostics(fitted.residuals, scale)  # residuals in the fitted unit
     notes = list(fitted.notes) + data_warnings(series, n_params) + few_df_warnings(dfs)
     notes += autocorrelation_warnings(diagnostics, errors, spec.alpha)
+    if design is not None:  # in the data's unit, as the params are
+        design = dataclasses.replace(design, matrix=design.matrix.assign(
+            **{name: design.matrix[name] * size for name, size in covariate_units.items()}))
     result = assemble(effects, table, fitted, y, observed_counts(series), tuple(notes),
-                      diagnostics, spec, terms)
+                      diagnostics, spec, terms, series, design)
     return check_finite(scaling.to_data_units(result, unit, series.y, covariate_units))
 
 
 def _fit_model(series: PreparedSeries, spec: Specification
-               ) -> tuple[Fitted, pd.DataFrame, tuple[tuple[str, str, str], ...], int, str]:
+               ) -> tuple[Fitted, pd.DataFrame, tuple[tuple[str, str, str], ...], int, str,
+                          its_design.Design | None]:
     """The fit (segmented or structural) of a prepared series: the fitted model, the
-    counterfactual table, the interruption terms, the number of estimated quantities and
-    the error structure's name (``"structural"`` for the state-space model)."""
+    counterfactual table, the interruption terms, the number of estimated quantities,
+    the error structure's name (``"structural"`` for the state-space model) and the
+    design (``None`` for the state-space model)."""
     if spec.method == "structural":
         fitted, table, terms, n_params = fit_structural(series, spec)
-        return fitted, table, terms, n_params, "structural"
+        return fitted, table, terms, n_params, "structural", None
     design = its_design.build(series, spec.seasonality, spec.slope_change, spec.covariates,
                               spec.exposure, spec.trend)
     fitted = fit_segmented(design, series.y, spec)
     table = counterfactual_table(design, fitted, series.y, series.is_post(), spec.alpha,
                                  spec.seed)
-    return fitted, table, design.terms, len(design.matrix.columns), spec.error_structure[0]
+    return (fitted, table, design.terms, len(design.matrix.columns), spec.error_structure[0],
+            design)
 
 
 def check_finite(res: ITSResult) -> ITSResult:

@@ -30,6 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+__all__ = [
+    "ArmaErrors",
+]
+
 
 @dataclass(frozen=True)
 class ArmaErrors:

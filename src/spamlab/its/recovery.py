@@ -55,6 +55,20 @@ from spamlab.its.counterfactual import critical_value
 if TYPE_CHECKING:
     from spamlab.its.results import ITSResult
 
+__all__ = [
+    "GRID",
+    "UNIT_NAMES",
+    "Pieces",
+    "RecoveredShare",
+    "Recovery",
+    "Test",
+    "Weights",
+    "confidence_set",
+    "period_unit",
+    "recovered_share",
+    "recovery",
+]
+
 Weights = tuple[float, float]
 """Weights of (level change, slope change) in a contrast."""
 Test = Callable[[Weights], tuple[float, float, float | None]]

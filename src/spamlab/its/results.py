@@ -16,26 +16,34 @@ Examples
 
 from __future__ import annotations
 
-import html
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 
 from spamlab.errors import ParameterError
 from spamlab.its.counterfactual import critical_value
+from spamlab.its.data import PreparedSeries
+from spamlab.its.design import Design
 from spamlab.its.diagnostics import few_df_warnings
 from spamlab.its.recovery import RecoveredShare, Recovery
 from spamlab.its.recovery import recovered_share as share_recovered
 from spamlab.its.recovery import recovery as recovery_time
 from spamlab.its.segmented import ContrastInference, Fitted
 from spamlab.its.specification import Specification
-from spamlab.plots.its import plot_result
+from spamlab.results_protocol import Result, jsonable, table_html
+
+if TYPE_CHECKING:  # matplotlib is loaded by plot() only
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "CONTRAST_COLUMNS", "COUNTERFACTUAL_COLUMNS", "EFFECT_COLUMNS", "INFERENCE_COLUMNS",
+    "MEAN_BAND_COLUMNS", "ITSResult", "assemble", "effects_table", "interval_row", "table_html",
+]
 
 EFFECT_COLUMNS: tuple[str, ...] = (
     "interruption", "kind", "estimate", "ci_low", "ci_high", "p_value", "scale",
@@ -52,7 +60,7 @@ CONTRAST_COLUMNS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class ITSResult:
+class ITSResult(Result):
     """An interrupted-time-series fit.
 
     Attributes
@@ -82,6 +90,14 @@ class ITSResult:
         (after any small-sample adjustment).
     spec
         The :class:`~spamlab.its.specification.Specification` fitted.
+    series
+        The data as fitted: the validated series with its periods and interruption
+        moments (:class:`~spamlab.its.data.PreparedSeries`, in the data's unit).
+    design
+        The regressors of a segmented fit (:class:`~spamlab.its.design.Design`: the
+        columns of :attr:`params`, covariates in the data's unit), so that a contrast's
+        weights can be read from it without building it again; ``None`` for
+        ``method="structural"``.
     inference
         Rows aligned with ``effects``: ``interruption, kind, coef, std_err, df``
         (linear scale; ``df`` the t degrees of freedom of each interval, ``inf`` for
@@ -132,6 +148,8 @@ class ITSResult:
     terms: tuple[tuple[str, str, str], ...] = ()
     contrast_inference: ContrastInference | None = field(default=None, repr=False)
     unit: float = 1.0
+    series: PreparedSeries | None = field(default=None, repr=False)
+    design: Design | None = field(default=None, repr=False)
 
     @property
     def alpha(self) -> float:
@@ -338,26 +356,61 @@ class ITSResult:
         return _summary_text(self)
 
     def plot(self, title: str | None = None, ylabel: str | None = None) -> Figure:
-        """Figure: observed, fit, counterfactual band, pointwise and cumulative effect.
+        """Figure: observed, fit, counterfactual band, pointwise and cumulative effect
+        (:func:`spamlab.plots.plot_result`; matplotlib is imported at the first call).
 
         ``ylabel`` names the outcome with its unit (default: the column name).
         """
+        from spamlab.plots.its import plot_result  # plots sit above its: loaded when drawn
+
         return plot_result(self, title=title, ylabel=ylabel)
 
-    def to_dict(self, interruption: int | str = 0) -> dict[str, Any]:
-        """JSON-ready summary: the level change at ``interruption`` (position or label;
-        default the first), the model, observation counts, warnings and all effects."""
-        first = self.level_change(interruption)
+    def observations(self, interruption: int | str = 0) -> tuple[int, int]:
+        """Observed periods before an interruption (position or label) and at or after it.
+
+        *Before* means the whole period ends by the moment; *at or after* runs from the
+        period holding the moment (a partly exposed day counts) to the period before the
+        one the next interruption starts, or to the end. For the first interruption of a
+        fit with one interruption these are :attr:`n_pre` and :attr:`n_post`.
+
+        Raises
+        ------
+        ParameterError
+            For an unknown interruption, or a result made without its :attr:`series`.
+        """
+        label = self.level_change(interruption)["interruption"]
+        if self.series is None:
+            raise ParameterError("this ITSResult does not carry the series it was fitted to "
+                                 "(series=None): refit with spamlab.its.fit")
+        series = self.series
+        this = series.cuts[list(series.labels).index(label)]
+        until = min([cut for cut in series.cuts if cut > this], default=np.inf)
+        observed = ~np.isnan(series.y)
+        before = observed & (series.ends <= this)
+        after = observed & (series.ends > this) & (series.starts < until)
+        return int(before.sum()), int(after.sum())
+
+    def _payload(self, interruption: int | str = 0) -> dict[str, Any]:
+        asked = self.level_change(interruption)
+        n_pre, n_post = self.observations(interruption)
         return {
-            "level_change": {k: _json_value(first[k])
-                             for k in ("estimate", "ci_low", "ci_high", "scale")},
+            "level_change": {k: asked[k] for k in ("estimate", "ci_low", "ci_high", "scale")},
+            "interruption": str(asked["interruption"]),
             "model": self.model,
-            "n_pre": int(self.n_pre),
-            "n_post": int(self.n_post),
+            "n_pre": n_pre,
+            "n_post": n_post,
             "warnings": list(self.warnings),
-            "effects": [{k: _json_value(v) for k, v in row.items()}
-                        for row in self.effects.to_dict(orient="records")],
+            "effects": self.effects,
         }
+
+    def to_dict(self, interruption: int | str = 0) -> dict[str, Any]:
+        """JSON-ready summary of one interruption (position or label; default the first):
+        its level change and label, the model, the observations before it and at or after
+        it (:meth:`observations`), the warnings and all effects."""
+        return jsonable(self._payload(interruption))
+
+    def _html_table(self) -> pd.DataFrame:
+        return self.effects
 
     def __repr__(self) -> str:
         lines = [f"ITSResult of {self.y!r}: {self.model}",
@@ -372,7 +425,7 @@ class ITSResult:
     def _repr_html_(self) -> str:
         caption = (f"ITS of {self.y!r}: {self.model}; {self.n_pre} observations before, "
                    f"{self.n_post} at or after; {len(self.warnings)} warning(s)")
-        return table_html(caption, self.effects)
+        return table_html(caption, self._html_table())
 
 
 def _finite_number(value: object, what: str) -> float:
@@ -392,22 +445,12 @@ def _finite_number(value: object, what: str) -> float:
     return number
 
 
-def table_html(caption: str, table: pd.DataFrame) -> str:
-    """A compact HTML table (4 significant digits) under a one-line ``caption``.
-
-    Examples
-    --------
-    >>> table_html("a & b", pd.DataFrame({"x": [1.23456]})).startswith("<p>a &amp; b</p>")
-    True
-    """
-    body = table.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0)
-    return f"<p>{html.escape(caption)}</p>{body}"
-
-
 def assemble(effects: pd.DataFrame, table: pd.DataFrame, fitted: Fitted, y: str,
              counts: tuple[int, int], notes: tuple[str, ...], diagnostics: dict[str, Any],
-             spec: Specification, terms: tuple[tuple[str, str, str], ...]) -> ITSResult:
-    """An :class:`ITSResult` from the full effects and counterfactual tables.
+             spec: Specification, terms: tuple[tuple[str, str, str], ...],
+             series: PreparedSeries | None = None, design: Design | None = None) -> ITSResult:
+    """An :class:`ITSResult` from the full effects and counterfactual tables, with the
+    ``series`` and ``design`` it was fitted with.
 
     Splits the contract columns (``effects``, ``counterfactual``) from the extras
     (``inference``: coef/std_err/df; ``mean_band``).
@@ -418,15 +461,8 @@ def assemble(effects: pd.DataFrame, table: pd.DataFrame, fitted: Fitted, y: str,
         diagnostics=diagnostics, params=fitted.params, cov=fitted.cov, spec=spec,
         inference=effects[["interruption", "kind", *INFERENCE_COLUMNS]],
         mean_band=table[list(MEAN_BAND_COLUMNS)], rho=fitted.rho, df_resid=fitted.df_resid,
-        model_result=fitted.result, terms=terms, contrast_inference=fitted.contrast_inference)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
+        model_result=fitted.result, terms=terms, contrast_inference=fitted.contrast_inference,
+        series=series, design=design)
 
 
 def effects_table(terms: tuple[tuple[str, str, str], ...], params: pd.Series, cov: pd.DataFrame,

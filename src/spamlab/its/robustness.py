@@ -24,13 +24,16 @@ import pandas as pd
 from spamlab.errors import ParameterError
 from spamlab.its import data as its_data
 from spamlab.its.model import fit
-from spamlab.its.results import table_html
 from spamlab.its.scan import SCAN_COLUMNS, scan_dates
 from spamlab.its.specification import Specification, resolve
+from spamlab.results_protocol import Result
+
+__all__ = ["PlaceboResult", "SensitivityResult", "admissible_dates", "default_specifications",
+           "placebo", "sensitivity"]
 
 
 @dataclass(frozen=True, eq=False)
-class PlaceboResult:
+class PlaceboResult(Result):
     """Level changes at fake dates in the pre-period, and where the real one ranks.
 
     Attributes
@@ -54,21 +57,39 @@ class PlaceboResult:
         """Permutation-style p-value ``real_rank / (n_placebo + 1)``."""
         return self.real_rank / (self.n_placebo + 1)
 
-    def to_dict(self) -> dict[str, float | int]:
-        """JSON-ready: ``real_rank``, ``n_placebo``, ``rank_p_value`` (the table is :attr:`table`)."""
+    def summary(self) -> str:
+        """Plain-language report: where the real level change ranks among the placebo dates,
+        and the largest placebo changes."""
+        real = self.table[self.table["is_real"]].iloc[0]
+        placebos = self.table[~self.table["is_real"]]
+        largest = placebos.loc[placebos["coef"].abs().idxmax()]
+        return "\n".join([
+            repr(self),
+            (f"Real interruption {real['interruption']}: level change {real['estimate']:.4g} "
+             f"({real['ci_low']:.4g} to {real['ci_high']:.4g}, {real['scale']})."),
+            (f"Largest placebo change: {largest['estimate']:.4g} at {largest['interruption']} "
+             f"(p = {largest['p_value']:.3g})."),
+            "Rank 1 is the largest absolute change on the model's linear scale.",
+        ])
+
+    def _payload(self) -> dict[str, float | int]:
         return {"real_rank": self.real_rank, "n_placebo": self.n_placebo,
                 "rank_p_value": self.rank_p_value}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``real_rank``, ``n_placebo``, ``rank_p_value`` (the table is :attr:`table`)."""
+        return super().to_dict()
+
+    def _html_table(self) -> pd.DataFrame:
+        return self.table
 
     def __repr__(self) -> str:
         return (f"PlaceboResult: the real level change ranks {self.real_rank} of "
                 f"{self.n_placebo + 1} (rank p-value {self.rank_p_value:.3g}); .table has the dates")
 
-    def _repr_html_(self) -> str:
-        return table_html(repr(self), self.table)
-
 
 @dataclass(frozen=True, eq=False)
-class SensitivityResult:
+class SensitivityResult(Result):
     """The first interruption's level change across dates, pre-windows and specifications.
 
     Attributes
@@ -83,16 +104,33 @@ class SensitivityResult:
     table: pd.DataFrame
     skipped_shifts: tuple[int, ...]
 
+    def summary(self) -> str:
+        """Plain-language report: the range of the level change for each axis varied."""
+        lines = [repr(self)]
+        for (varied, scale), part in self.table.groupby(["varied", "scale"], sort=False):
+            low, high = part["estimate"].idxmin(), part["estimate"].idxmax()
+            lines.append(f"  {varied.replace('_', ' ')} ({len(part)} settings, {scale}): "
+                         f"{part.loc[low, 'estimate']:.4g} ({part.loc[low, 'setting']}) to "
+                         f"{part.loc[high, 'estimate']:.4g} ({part.loc[high, 'setting']})")
+        return "\n".join(lines)
+
+    def _payload(self) -> dict[str, Any]:
+        return {"table": self.table, "skipped_shifts": list(self.skipped_shifts)}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``table`` (its rows as records) and ``skipped_shifts``."""
+        return super().to_dict()
+
+    def _html_table(self) -> pd.DataFrame:
+        return self.table
+
     def __repr__(self) -> str:
         skipped = f"; shifts skipped: {list(self.skipped_shifts)}" if self.skipped_shifts else ""
         return f"SensitivityResult: {len(self.table)} settings in .table{skipped}"
 
-    def _repr_html_(self) -> str:
-        return table_html(repr(self), self.table)
-
 
 def placebo(data: pd.DataFrame, *, y: str = "volume",
-            interruptions: Sequence[object] | object = (), time: str | None = None,
+            interruptions: Sequence[object] | object, time: str | None = None,
             spec: Specification | None = None, batch: bool = True, **model: Any
             ) -> PlaceboResult:
     """Refit at every admissible fake date in the pre-period and rank the real effect.
@@ -151,7 +189,7 @@ def admissible_dates(pre: pd.DataFrame, y: str, spec: Specification, time: str |
 
 
 def sensitivity(data: pd.DataFrame, *, y: str = "volume",
-                interruptions: Sequence[object] | object = (), time: str | None = None,
+                interruptions: Sequence[object] | object, time: str | None = None,
                 spec: Specification | None = None,
                 shifts: Sequence[int] = (-7, -3, -1, 0, 1, 3, 7),
                 pre_windows: Sequence[int] | None = None,

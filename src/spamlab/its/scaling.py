@@ -43,6 +43,16 @@ from spamlab.its.data import PreparedSeries
 from spamlab.its.results import ITSResult
 from spamlab.its.segmented import ContrastInference
 
+__all__ = [
+    "ABSOLUTE_SCALE_FAMILIES",
+    "COUNT_MAX",
+    "check_counts",
+    "covariate_units",
+    "divided",
+    "outcome_unit",
+    "to_data_units",
+]
+
 COUNT_MAX: float = 2.0**53
 """Largest count a float holds exactly (every whole number up to it is representable)."""
 ABSOLUTE_SCALE_FAMILIES: tuple[str, ...] = ("poisson", "negbin")

@@ -33,6 +33,14 @@ from spamlab.its.model import fit
 from spamlab.its.segmented import GLSAR_MAXITER, GLSAR_RTOL, hac_lags
 from spamlab.its.specification import Specification
 
+__all__ = [
+    "SCAN_COLUMNS",
+    "can_batch",
+    "level_tests",
+    "scan_dates",
+    "stacked_designs",
+]
+
 SCAN_COLUMNS: tuple[str, ...] = (
     "interruption", "estimate", "ci_low", "ci_high", "p_value", "scale", "coef", "std_err", "df",
 )

@@ -49,6 +49,16 @@ from spamlab.its.model import fit
 from spamlab.its.scan import can_batch, level_tests, stacked_designs
 from spamlab.its.specification import Specification, resolve
 
+__all__ = [
+    "NoiseModel",
+    "Simulation",
+    "ar1_paths",
+    "estimate_noise",
+    "minimum_detectable_effect",
+    "power",
+    "simulate",
+]
+
 
 @dataclass(frozen=True)
 class NoiseModel:

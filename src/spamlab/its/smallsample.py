@@ -41,6 +41,10 @@ import numpy as np
 
 from spamlab.its.batched import bartlett_apply, is_shared, stacked_pinv
 
+__all__ = ["RHO_LIMIT", "TOL", "ar1_times", "bias_corrected_rho", "expected_lag1_autocorrelation",
+           "gls_satterthwaite_df", "hac_adjustment", "lag1_polynomials", "lag1_ratio",
+           "offset_sums", "orthonormal_basis", "powers", "unit_contrasts"]
+
 RHO_LIMIT: float = 0.98
 TOL: float = 1e-12
 

@@ -35,6 +35,18 @@ import numpy as np
 from spamlab.errors import ParameterError
 from spamlab.its.data import MIN_POST, MIN_PRE
 
+__all__ = [
+    "FAMILIES",
+    "FIELD_NAMES",
+    "METHODS",
+    "Specification",
+    "fourier_terms",
+    "hac_lag_option",
+    "parse_errors",
+    "resolve",
+    "seasonal_items",
+]
+
 FAMILIES: tuple[str, ...] = ("gaussian", "poisson", "quasipoisson", "negbin")
 METHODS: tuple[str, ...] = ("segmented", "structural")
 

@@ -60,6 +60,14 @@ from spamlab.its.data import PreparedSeries
 from spamlab.its.segmented import Fitted
 from spamlab.its.specification import Specification, fourier_terms, seasonal_items
 
+__all__ = [
+    "DRAWS",
+    "Terms",
+    "check_varies",
+    "fit_structural",
+    "standardization",
+]
+
 Terms = tuple[tuple[str, str, str], ...]
 DRAWS: int = 100  # draws of the variance parameters for the effects' covariance
 

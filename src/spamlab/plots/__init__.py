@@ -7,15 +7,20 @@ readings, the collateral curve), ``attribution`` (the per-source accounting: eac
 against its counterfactual, the residual with its interval), ``scenario`` (a calibrated
 synthetic scenario), ``style`` (the theme). Nothing here saves a figure: :func:`spamlab.report.save_figure` does that.
 
-Importing this package sets the figure theme once (:func:`theme`: seaborn's ``whitegrid``
-style, ``notebook`` context, colour-blind palette), for the notebooks, the CLI and
-``ITSResult.plot`` alike; ``matplotlib.rcdefaults()`` undoes it.
+Each figure is drawn in spamlab's theme (seaborn's ``whitegrid`` style, ``notebook``
+context, colour-blind palette) inside a ``matplotlib.rc_context``
+(:func:`~spamlab.plots.style.themed`): importing this package changes no matplotlib
+setting. :func:`theme` puts the look on every figure, the user's own too.
+
+Old names kept for one release: ``plot_residual`` (now :func:`plot_attribution`, the
+figure of :func:`spamlab.attribution.account_by_source`) and ``plot_series`` (now
+:func:`plot_scenario`).
 """
 
 from __future__ import annotations
 
 from spamlab.plots.aftermath import plot_persistence
-from spamlab.plots.attribution import plot_residual, plot_sources
+from spamlab.plots.attribution import plot_attribution, plot_residual, plot_sources
 from spamlab.plots.its import plot_diagnostics, plot_result, plot_sensitivity
 from spamlab.plots.published import (
     daily_series,
@@ -29,14 +34,13 @@ from spamlab.plots.published import (
     sources_table,
 )
 from spamlab.plots.residual import plot_collateral, plot_waterfall
-from spamlab.plots.scenario import plot_series
+from spamlab.plots.scenario import plot_scenario, plot_series
 from spamlab.plots.style import theme
 
 __all__ = [
     "daily_series", "drawn_rows", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
-    "plot_collateral", "plot_diagnostics", "plot_persistence", "plot_residual", "plot_result", "plot_sensitivity",
-    "plot_series", "plot_sources", "plot_waterfall", "published_by_vendor", "published_periods",
-    "published_rows", "sources_table", "theme",
+    "plot_attribution", "plot_collateral", "plot_diagnostics", "plot_persistence", "plot_residual",
+    "plot_result", "plot_scenario", "plot_sensitivity", "plot_series", "plot_sources",
+    "plot_waterfall", "published_by_vendor", "published_periods", "published_rows", "sources_table",
+    "theme",
 ]
-
-theme()

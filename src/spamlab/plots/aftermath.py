@@ -6,7 +6,12 @@ import matplotlib.dates as mdates
 import pandas as pd
 from matplotlib.figure import Figure
 
+from spamlab.plots.style import themed
 
+__all__ = ["plot_persistence"]
+
+
+@themed
 def plot_persistence(persisted: pd.DataFrame, before: float, after: float, *,
                      title: str | None = None) -> Figure:
     """Each later window's volume and the share of the fall still missing, with its range.

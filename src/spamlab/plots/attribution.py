@@ -1,8 +1,9 @@
-"""Figures of the per-source accounting (:func:`spamlab.attribution.account`).
+"""Figures of the per-source accounting (:func:`spamlab.attribution.account_by_source`).
 
 :func:`plot_sources` shows each series with the window means the accounting compares;
-:func:`plot_residual` the changes with their intervals: the target's, the residual it
-leaves, and what the other sources explain of it.
+:func:`plot_attribution` the falls (counterfactual minus observed: positive when a series
+fell) with their intervals: the target's, the residual it leaves, and what the other sources
+explain of it.
 
 Examples
 --------
@@ -14,9 +15,9 @@ Examples
 >>> data = pd.DataFrame({"a": 14 * (1 - post) + abs(noise[:, 0]),
 ...                      "b": 8 - 2 * post + noise[:, 1]}, index=days)
 >>> data["total"] = data["a"] + data["b"] + 30
->>> acc = attribution.account(data, total="total", sources=["a", "b"], target="a",
-...                           interruption="2011-03-16", slope_change=False)
->>> len(plot_sources(acc, data).axes), len(plot_residual(acc).axes)
+>>> acc = attribution.account_by_source(data, total="total", sources=["a", "b"], target="a",
+...                                     interruption="2011-03-16", slope_change=False)
+>>> len(plot_sources(acc, data).axes), len(plot_attribution(acc).axes)
 (3, 1)
 """
 
@@ -30,21 +31,28 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from spamlab.deprecation import deprecated_alias
 from spamlab.errors import ParameterError
+from spamlab.plots.style import themed
 
-if TYPE_CHECKING:  # type only: spamlab.attribution imports spamlab.its, whose results import plots
+if TYPE_CHECKING:  # type only: plots sit above attribution, which never imports them
     from spamlab.attribution.results import Accounting
+
+__all__ = ["STATUS_COLOURS", "plot_attribution", "plot_residual", "plot_sources",
+           "residual_axis_label", "residual_table", "truth_check"]
 
 #: colour of each status in both figures
 STATUS_COLOURS = {"vanished": "tab:red", "fell": "tab:orange", "unchanged": "0.5",
                   "grew": "tab:blue", "inconclusive": "tab:brown"}
 
 
+@themed
 def plot_sources(acc: Accounting, data: pd.DataFrame, *, title: str = "", ylabel: str = "",
                  columns: int = 3) -> Figure:
     """One panel per source and the total: the daily series, and over the post window the
     counterfactual mean (dashed) against the observed mean (solid), as the accounting
-    compares them; the panel title gives the source's status and change.
+    compares them; the panel title gives the source's status and fall (counterfactual minus
+    observed: negative when it grew).
 
     Parameters
     ----------
@@ -73,9 +81,9 @@ def plot_sources(acc: Accounting, data: pd.DataFrame, *, title: str = "", ylabel
         ax.plot(index, data[name].to_numpy(dtype=float), color="0.35", linewidth=1)
         ax.plot(span, [row["counterfactual"]] * 2, color=colour, linestyle="--", linewidth=2,
                 label="counterfactual, window mean")
-        ax.plot(span, [row["counterfactual"] - row["change"]] * 2, color=colour, linewidth=2,
+        ax.plot(span, [row["counterfactual"] - row["fall"]] * 2, color=colour, linewidth=2,
                 label="observed, window mean")
-        ax.set_title(f"{name}: {row['status']}, change {row['change']:.3g}", fontsize=9)
+        ax.set_title(f"{name}: {row['status']}, fall {row['fall']:.3g}", fontsize=9)
         lowest = float(np.nanmin(data[name].to_numpy(dtype=float)))
         ax.set_ylim(bottom=0.0 if lowest >= 0 else ax.get_ylim()[0])  # counts: the axis starts at 0
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
@@ -88,26 +96,27 @@ def plot_sources(acc: Accounting, data: pd.DataFrame, *, title: str = "", ylabel
     return fig
 
 
-def plot_residual(acc: Accounting, *, title: str = "", unit: str = "") -> Figure:
+@themed
+def plot_attribution(acc: Accounting, *, title: str = "", unit: str = "") -> Figure:
     """Horizontal bars with ``1 - alpha`` intervals: the total's fall, the target's, the
     residual (the fall the target does not explain) and each part of it that the other
     named sources explain, and ``left`` (what no named source explains).
 
-    Changes are counterfactual minus observed per day over the post window: a fall is
-    positive.
+    Each bar is a fall: counterfactual minus observed per day over the post window
+    (positive when the series fell, negative when it grew).
     """
     rows = acc.sources.set_index("source")
     parts = [(f"{acc.total} (all)", rows.loc[acc.total]),
              (f"{acc.target} (target)", rows.loc[acc.target]),
-             ("residual = all - target", acc.residual.rename({"estimate": "change",
-                                                              "ci_low": "change_low",
-                                                              "ci_high": "change_high"}))]
+             ("residual = all - target", acc.residual.rename({"estimate": "fall",
+                                                              "ci_low": "fall_low",
+                                                              "ci_high": "fall_high"}))]
     parts += [(f"  of which {row['part']}", row) for _, row in acc.explained.iterrows()
               if row["part"] != "named sources together"]
     labels = [label for label, _ in parts]
-    values = np.array([float(row["change"]) for _, row in parts])
-    low = np.array([float(row["change_low"]) for _, row in parts])
-    high = np.array([float(row["change_high"]) for _, row in parts])
+    values = np.array([float(row["fall"]) for _, row in parts])
+    low = np.array([float(row["fall_low"]) for _, row in parts])
+    high = np.array([float(row["fall_high"]) for _, row in parts])
     fig = Figure(figsize=(9, 0.55 * len(parts) + 1.6), layout="constrained")
     ax = fig.subplots()
     position = np.arange(len(parts))[::-1]
@@ -122,9 +131,12 @@ def plot_residual(acc: Accounting, *, title: str = "", unit: str = "") -> Figure
     return fig
 
 
+plot_residual = deprecated_alias(plot_attribution, "plot_residual", module="spamlab.plots")
+
+
 def residual_axis_label(acc: Accounting, unit: str = "") -> str:
-    """The x label of :func:`plot_residual`, on two lines short enough for its figure: what
-    a change is and its unit (``unit``, else the accounting's), then the window and the
+    """The x label of :func:`plot_attribution`, on two lines short enough for its figure: what
+    a fall is and its unit (``unit``, else the accounting's), then the window and the
     intervals.
 
     Examples
@@ -132,12 +144,12 @@ def residual_axis_label(acc: Accounting, unit: str = "") -> str:
     >>> from types import SimpleNamespace
     >>> acc = SimpleNamespace(alpha=0.05, residual={"unit": "per day", "window": "1 to 9 May"})
     >>> print(residual_axis_label(acc, "messages per day"))
-    change = counterfactual minus observed, messages per day (a fall is positive)
+    fall (counterfactual - observed), messages per day; negative: grew
     mean over 1 to 9 May; whiskers: 95% intervals
     """
     level = round(100 * (1 - acc.alpha))
-    return (f"change = counterfactual minus observed, {unit or acc.residual['unit']} "
-            f"(a fall is positive)\nmean over {acc.residual['window']}; whiskers: {level}% intervals")
+    return (f"fall (counterfactual - observed), {unit or acc.residual['unit']}; negative: grew"
+            f"\nmean over {acc.residual['window']}; whiskers: {level}% intervals")
 
 
 def residual_table(acc: Accounting, unit: str = "", data: str = "") -> pd.DataFrame:
@@ -161,7 +173,7 @@ def residual_table(acc: Accounting, unit: str = "", data: str = "") -> pd.DataFr
         ("p-value (of no residual)", f"{res['p_value']:.3g}"),
         ("standard error", f"{res['std_err']:.4g} {unit}"),
         ("degrees of freedom", f"{res['df']:.3g}"),
-        ("post window (the change is a mean over its days)", str(res["window"])),
+        ("post window (the fall is a mean over its days)", str(res["window"])),
         ("how", str(res["method"])),
     ] + ([("data", data)] if data else [])
     return pd.DataFrame(rows, columns=["what", "value"])
@@ -170,10 +182,10 @@ def residual_table(acc: Accounting, unit: str = "", data: str = "") -> pd.DataFr
 def truth_check(acc: Accounting, by_source: Accounting, truth: Any, unit: str
                 ) -> tuple[str, pd.DataFrame, pd.DataFrame]:
     """The accounting of a synthetic trap against its truth: a sentence, the residuals side
-    by side, and every true source's true change next to its estimate.
+    by side, and every true source's true fall next to its estimate.
 
     The true residual comes from the rates the trap was made with (no day-to-day noise,
-    ``truth.change``); the estimates are fitted to the noisy counts, so they differ from
+    ``truth.fall``); the estimates are fitted to the noisy counts, so they differ from
     it by estimation error, source by source, and those differences add up in the
     estimated residual. The tables say which number is which.
 
@@ -188,19 +200,19 @@ def truth_check(acc: Accounting, by_source: Accounting, truth: Any, unit: str
     unit
         What the counts count, e.g. ``"messages per day"``.
     """
-    true_change = truth.change(*acc.window)
-    true_residual = true_change[by_source.total] - true_change[truth.target]
+    true_fall = truth.fall(*acc.window)
+    true_residual = true_fall[by_source.total] - true_fall[truth.target]
     res = acc.residual
     level = round(100 * (1 - acc.alpha))
     held = res["ci_low"] <= true_residual <= res["ci_high"]
-    fell = [f"{name}'s true change {value:.1f}" for name, value in true_change.items()
+    fell = [f"{name}'s true fall {value:.1f}" for name, value in true_fall.items()
             if name not in (truth.target, by_source.total) and abs(value) > 1e-9]
     words = (f"SYNTHETIC trap: the true residual is {true_residual:.1f} {unit} (from the rates the "
              f"trap was made with: {', '.join(fell) or 'no other source changed'}); the estimate is "
              f"{res['estimate']:.1f} ({level}% CI {res['ci_low']:.1f} to {res['ci_high']:.1f}), "
              f"which {'holds' if held else 'misses'} the truth. The accounting of the true "
              f"per-source counts estimates {by_source.residual['estimate']:.1f}: each source's "
-             f"estimated change differs from its true change by noise (second table), and the "
+             f"estimated fall differs from its true fall by noise (second table), and the "
              f"differences add up in the residual.")
     residuals = pd.DataFrame([
         ("true residual (the trap's rates, no noise)", true_residual),
@@ -209,8 +221,8 @@ def truth_check(acc: Accounting, by_source: Accounting, truth: Any, unit: str
         (f"estimate, {level}% interval high", res["ci_high"]),
         ("estimate, from the true per-source counts", by_source.residual["estimate"]),
     ], columns=["what", f"value ({unit}, SYNTHETIC)"])
-    sources = by_source.sources[["source", "change", "change_low", "change_high", "status"]].copy()
-    sources.insert(1, "true change", sources["source"].map(true_change))
-    sources["interval holds the truth"] = (sources["change_low"] <= sources["true change"]) & (
-        sources["true change"] <= sources["change_high"])
-    return words, residuals, sources.rename(columns={"change": "estimated change"})
+    sources = by_source.sources[["source", "fall", "fall_low", "fall_high", "status"]].copy()
+    sources.insert(1, "true fall", sources["source"].map(true_fall))
+    sources["interval holds the truth"] = (sources["fall_low"] <= sources["true fall"]) & (
+        sources["true fall"] <= sources["fall_high"])
+    return words, residuals, sources.rename(columns={"fall": "estimated fall"})

@@ -25,15 +25,18 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 from statsmodels.tsa.stattools import acf
 
-from spamlab.plots.style import time_label
+from spamlab.plots.style import themed, time_label
 
-if TYPE_CHECKING:  # type only: spamlab.its.results imports this module for ITSResult.plot
+if TYPE_CHECKING:  # type only: plots sit above its (ITSResult.plot imports this module when called)
     from spamlab.its.results import ITSResult
+
+__all__ = ["defended_horizon", "plot_diagnostics", "plot_result", "plot_sensitivity", "summed_unit"]
 
 #: Error models whose diagnostics are computed on residuals after the error model (whitened).
 _WHITENED = frozenset({"ar1", "reml", "arma"})
 
 
+@themed
 def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None,
                 until: object = None) -> Figure:
     """Two panels: observed, fit and counterfactual band; pointwise and cumulative effect.
@@ -158,6 +161,7 @@ def _day(moment: object) -> str:
     return f"{moment:%d %b %Y}" if isinstance(moment, pd.Timestamp) else str(moment)
 
 
+@themed
 def plot_diagnostics(res: ITSResult, title: str | None = None, ylabel: str | None = None,
                      lags: int = 20) -> Figure:
     """Residual diagnostics of an ITS fit: residuals over time, their autocorrelation, observed
@@ -330,6 +334,7 @@ def _moment(label: str, index: pd.Index) -> pd.Timestamp | float:
     return float(label)
 
 
+@themed
 def plot_sensitivity(table: pd.DataFrame, title: str | None = None) -> Figure:
     """Point-and-interval panels, one per ``varied`` axis (and scale) of a sensitivity table.
 

@@ -33,7 +33,12 @@ from pandas.io.formats.style import Styler
 
 from spamlab import figures
 from spamlab.errors import ParameterError
-from spamlab.plots.style import PALETTE, time_label
+from spamlab.plots.style import PALETTE, themed, time_label
+
+__all__ = [
+    "Marks", "daily_series", "drawn_rows", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
+    "published_by_vendor", "published_periods", "published_rows", "sources_table",
+]
 
 #: (timestamp, label) pairs drawn as vertical lines
 Marks = Sequence[tuple[pd.Timestamp | str, str]]
@@ -154,6 +159,7 @@ def _period_bars(ax: plt.Axes, rows: pd.DataFrame, colours: Mapping[str, Any]) -
             ax.plot(start, row["value_mid"], "o", color=colour, markersize=5)
 
 
+@themed
 def published_periods(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     title: str | None = None, log: bool = True, label_ids: bool = True, marks: Marks = (),
@@ -244,6 +250,7 @@ def _link(url: str) -> str:
     return f'<a href="{address}" title="{address}">{html.escape(site)}</a>'
 
 
+@themed
 def published_by_vendor(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     since: str | None = None, marks: Marks = (), title: str | None = None, col_wrap: int = 3,
@@ -294,6 +301,7 @@ def published_by_vendor(
     return grid.figure
 
 
+@themed
 def monthly_rates(
     table: pd.DataFrame, entity: str = "global", marks: Marks = (), title: str | None = None
 ) -> Figure:
@@ -330,6 +338,7 @@ def monthly_rates(
     return fig
 
 
+@themed
 def daily_series(
     frame: pd.DataFrame, columns: Sequence[str] | None = None, title: str = "", ylabel: str = "",
     marks: Marks = (), stacked: bool = False,
@@ -392,6 +401,7 @@ def _line_looks(n: int) -> list[tuple[tuple[float, ...], str]]:
             for i, colour in enumerate(colours[:n])]
 
 
+@themed
 def hypotheses_side_by_side(
     calibrations: Mapping[str, Any], column: str = "total_synthetic",
     start: str | None = None, end: str | None = None, marks: Marks = (), title: str | None = None,
@@ -412,6 +422,7 @@ def hypotheses_side_by_side(
                         ylabel="billion messages per day (synthetic)", marks=marks)
 
 
+@themed
 def placebo_dates(table: pd.DataFrame, title: str = "", ylabel: str = "level change") -> Figure:
     """Placebo level changes by fake date with intervals; the real interruption in red.
 

@@ -7,7 +7,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from spamlab.plots.style import themed
 from spamlab.residual.accounting import Accounting
+
+__all__ = ["ADJUSTMENT_WORDS", "READING_WORDS", "adjustment_label", "plot_collateral", "plot_waterfall"]
 
 _YLABEL = "residual, billion spam messages per day"
 
@@ -48,6 +51,7 @@ def adjustment_label(hypothesis: int, component: str) -> str:
     return f"H{hypothesis}: {ADJUSTMENT_WORDS.get(name, name.replace('_', ' '))}"
 
 
+@themed
 def plot_waterfall(acc: Accounting, *, title: str | None = None) -> Figure:
     """Waterfall of MEANS: naive residual -> the mean change of each adjustment -> what remains.
 
@@ -60,7 +64,7 @@ def plot_waterfall(acc: Accounting, *, title: str | None = None) -> Figure:
 
     Examples
     --------
-    >>> from spamlab.residual import account
+    >>> from spamlab.residual import account_from_figures as account
     >>> fig = plot_waterfall(account(n_draws=500))
     >>> len(fig.axes), len(fig.axes[0].patches)
     (2, 8)
@@ -119,6 +123,7 @@ def _plot_readings(ax, readings: pd.DataFrame, naive: float, interval: float) ->
                  "filled: pooled; open: other vendor, not pooled; dashed: naive", fontsize=9)
 
 
+@themed
 def plot_collateral(curve: pd.DataFrame, *, title: str | None = None) -> Figure:
     """Remaining residual against the fraction of output the other botnets would have lost (H5).
 
@@ -127,7 +132,7 @@ def plot_collateral(curve: pd.DataFrame, *, title: str | None = None) -> Figure:
 
     Examples
     --------
-    >>> from spamlab.residual import account, collateral_curve
+    >>> from spamlab.residual import account_from_figures as account, collateral_curve
     >>> fig = plot_collateral(collateral_curve(account(n_draws=500)))
     >>> len(fig.axes[0].lines) >= 2
     True

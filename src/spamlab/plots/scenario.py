@@ -8,15 +8,20 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from spamlab import figures
+from spamlab.deprecation import deprecated_alias
+from spamlab.plots.style import themed
 
-if TYPE_CHECKING:  # type only: spamlab.scenario imports spamlab.its, whose results import spamlab.plots
+if TYPE_CHECKING:  # type only: plots sit above scenario, which never imports them
     from spamlab.scenario.calibration import Calibration
+
+__all__ = ["TOTAL", "calibrated_until", "plot_scenario", "plot_series"]
 
 #: Column of a scenario series that holds the sum of its sources.
 TOTAL = "total_synthetic"
 
 
-def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04-30") -> Figure:
+@themed
+def plot_scenario(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04-30") -> Figure:
     """Stacked daily volume by source of a calibrated scenario; the title says SYNTHETIC.
 
     Every column of ``cal.series`` except the total is one source.
@@ -24,8 +29,7 @@ def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04
     Examples
     --------
     >>> from spamlab.scenario import calibrate
-    >>> from spamlab.plots import plot_series
-    >>> fig = plot_series(calibrate("second_source"))
+    >>> fig = plot_scenario(calibrate("second_source"))
     >>> "SYNTHETIC" in fig.axes[0].get_title()
     True
     """
@@ -49,6 +53,9 @@ def plot_series(cal: Calibration, start: str = "2011-02-01", end: str = "2011-04
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+plot_series = deprecated_alias(plot_scenario, "plot_series", module="spamlab.plots")
 
 
 def calibrated_until(cal: Calibration, table: pd.DataFrame | None = None) -> pd.Timestamp:

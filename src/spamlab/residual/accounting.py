@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from spamlab import figures
+from spamlab.deprecation import warn_renamed
 from spamlab.errors import ParameterError
 from spamlab.residual.adjustments import (
     STEPS,
@@ -23,6 +24,10 @@ from spamlab.residual.adjustments import (
     weekday,
 )
 from spamlab.residual.readings import NAIVE_IDS, READING_LABELS, RUSTOCK_READINGS, Assumptions
+from spamlab.results_protocol import Result
+
+__all__ = ["MAX_DRAWS", "RANGE_KIND", "READING_COLUMNS", "TABLE_COLUMNS", "Accounting", "account",
+           "weekday_grid", "write_table"]
 
 TABLE_COLUMNS: tuple[str, ...] = (
     "component", "kind", "hypothesis", "mean", "median", "low", "high", "figure_ids", "assumptions",
@@ -40,7 +45,7 @@ RANGE_KIND = "sensitivity range under stated priors (not a confidence interval)"
 
 
 @dataclass(frozen=True)
-class Accounting:
+class Accounting(Result):
     """Result of :func:`account` (all values in billion messages per day).
 
     The ``low``/``high`` columns are a *sensitivity range under the stated
@@ -100,14 +105,49 @@ class Accounting:
         """Share of draws whose remaining residual exceeds the naive 5.18."""
         return float((self.draws[f"res_{STEPS[-1].key}"] > self.naive).mean())
 
-    def results_dict(self) -> dict:
+    def summary(self) -> str:
+        """Plain-language report: the naive residual, each adjustment's mean and range, and
+        what remains.
+
+        Examples
+        --------
+        >>> print(account(seed=0, n_draws=2000).summary().splitlines()[0])
+        Naive residual (before - after - Rustock, figure rows 5, 4, 1): 5.18 bn/day.
+        """
+        tab, level = self.table, f"{self.interval:.0%}"
+        lines = [(f"Naive residual (before - after - Rustock, figure rows 5, 4, 1): "
+                  f"{self.naive:.4g} bn/day."),
+                 f"Adjustments (H1-H6, mean and {level} range; negative: explains part of it):"]
+        for _, row in tab[tab["kind"] == "adjustment"].iterrows():
+            name = str(row["component"]).split(": ", 1)[-1].replace("_", " ")
+            lines.append(f"  H{row['hypothesis']} {name}: {row['mean']:+.3g} "
+                         f"({row['low']:.3g} to {row['high']:.3g})")
+        final = self.remaining
+        lines += [(f"Remaining residual: mean {final['mean']:.3g}, median {final['median']:.3g} "
+                   f"bn/day ({level} range {final['low']:.3g} to {final['high']:.3g}); below 0 in "
+                   f"{self.p_below_zero:.0%} of {len(self.draws)} draws (seed {self.seed})."),
+                  f"Ranges: {RANGE_KIND}."]
+        return "\n".join(lines)
+
+    def _html_table(self) -> pd.DataFrame:
+        return self.table
+
+    def to_dict(self) -> dict:
         """JSON-ready key numbers for ``results.json``.
 
         Examples
         --------
-        >>> account(seed=0, n_draws=2000).results_dict()["naive_residual_bn_per_day"]
+        >>> account(seed=0, n_draws=2000).to_dict()["naive_residual_bn_per_day"]
         5.18
         """
+        return super().to_dict()
+
+    def results_dict(self) -> dict:
+        """Deprecated name of :meth:`to_dict` (removed in spamlab 0.3)."""
+        warn_renamed("Accounting.results_dict()", "Accounting.to_dict()")
+        return self.to_dict()
+
+    def _payload(self) -> dict:
         adjustments = {}
         for step in STEPS:
             adj = self.table.loc[self.table["component"] == f"adjustment: {step.key}"].iloc[0]

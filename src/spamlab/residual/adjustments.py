@@ -17,6 +17,29 @@ import pandas as pd
 from spamlab.errors import DataError
 from spamlab.residual.readings import RUSTOCK_READINGS, TREND_READINGS, Assumptions, figure
 
+__all__ = [
+    "STEPS",
+    "Levels",
+    "Published",
+    "Step",
+    "bases",
+    "draw_inputs",
+    "measurement",
+    "other_botnets",
+    "other_botnets_volume",
+    "partial_day",
+    "read_published",
+    "rustock_hours_on_16th",
+    "rustock_output",
+    "step_figure_ids",
+    "trend",
+    "trend_per_day",
+    "weekday",
+    "weekday_weight",
+    "weekly_swing_cv",
+    "windows",
+]
+
 #: Days of March 2011 (1..31) that fall on a Saturday or Sunday.
 _MARCH = pd.date_range("2011-03-01", "2011-03-31", freq="D")
 _WEEKEND_CUMSUM = np.concatenate([[0], np.cumsum(_MARCH.day_of_week >= 5)])

@@ -11,6 +11,13 @@ import pandas as pd
 from spamlab import figures
 from spamlab.errors import DataError, ParameterError
 
+__all__ = [
+    "CHECKS",
+    "Check",
+    "Lookup",
+    "consistency",
+]
+
 
 def _row(table: pd.DataFrame, figure_id: int) -> pd.Series:
     try:

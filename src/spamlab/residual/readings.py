@@ -16,6 +16,19 @@ import pandas as pd
 from spamlab import figures
 from spamlab.errors import DataError, ParameterError
 
+__all__ = [
+    "DOMAINS",
+    "MESSAGELABS_READINGS",
+    "NAIVE_IDS",
+    "OTHER_VENDOR_READINGS",
+    "READING_LABELS",
+    "RUSTOCK_READINGS",
+    "TREND_READINGS",
+    "Assumptions",
+    "figure",
+    "figure_range",
+]
+
 #: Figure ids the headline (naive) residual is computed from: before, after, Rustock.
 NAIVE_IDS: tuple[int, int, int] = (5, 4, 1)
 

@@ -18,6 +18,10 @@ from spamlab.residual.accounting import Accounting, account
 from spamlab.residual.adjustments import STEPS, read_published, step_figure_ids, weekly_swing_cv
 from spamlab.residual.readings import READING_LABELS, Assumptions, figure
 
+__all__ = ["ASSUMPTION_NOTES", "CLAIMS", "DEFAULT_VARIANTS", "SETTLE", "assumption_table",
+           "collateral_curve", "default_variants", "hypothesis_table", "sensitivity",
+           "unmodelled_points"]
+
 #: What each hypothesis claims (H-number -> one sentence).
 CLAIMS: dict[int, str] = {
     1: "Rustock's 13.82 bn/day is not its output on the 52 bn week: read from its 28.5% March "
@@ -137,7 +141,7 @@ def hypothesis_table(acc: Accounting) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from spamlab.residual import account
+    >>> from spamlab.residual import account_from_figures as account
     >>> tab = hypothesis_table(account(n_draws=500))
     >>> tab["hypothesis"].tolist()
     ['H1', 'H2', 'H3', 'H4', 'H5', 'H6']
@@ -166,7 +170,7 @@ def collateral_curve(acc: Accounting, fractions: np.ndarray | None = None) -> pd
 
     Examples
     --------
-    >>> from spamlab.residual import account
+    >>> from spamlab.residual import account_from_figures as account
     >>> curve = collateral_curve(account(n_draws=500), [0.0])
     >>> bool(curve.loc[0, "median"] == account(n_draws=500).remaining["median"])
     True
@@ -253,7 +257,7 @@ def sensitivity(
     Examples
     --------
     >>> from spamlab import figures
-    >>> from spamlab.residual import account
+    >>> from spamlab.residual import account_from_figures as account
     >>> tab = figures.load()
     >>> out = sensitivity(account(tab, n_draws=300), tab, {"p = 0": {"p_after_includes_16th": 0.0}})
     >>> out["variant"].tolist()

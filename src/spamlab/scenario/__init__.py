@@ -9,6 +9,12 @@ scenario reproduces the figures as each was defined, and flags a hypothesis
 that cannot (a finding). The series show what methods would find and what
 data would tell hypotheses apart; they are not evidence about 2011.
 
+Power on these series: :func:`second_source_power` (a second source's step, fitted by
+:func:`spamlab.its.fit` on simulated scenarios) and :func:`power_by_noise`
+(:func:`spamlab.its.power` on a scenario's pre-period, per noise level). Their old names
+``power`` and ``engine_power`` (``power`` read like :func:`spamlab.its.power`) still work
+until spamlab 0.3, with a :class:`DeprecationWarning`.
+
 Examples
 --------
 >>> from spamlab import scenario
@@ -17,6 +23,9 @@ Examples
 True
 """
 
+from typing import Any
+
+from spamlab.deprecation import deprecated_attribute
 from spamlab.scenario.calibration import (
     HYPOTHESES,
     Calibration,
@@ -30,15 +39,25 @@ from spamlab.scenario.comparison import (
     day_shape,
     days_needed,
     distinguish,
-    engine_power,
     its_frame,
     noise_residual,
-    power,
+    power_by_noise,
+    second_source_power,
 )
 from spamlab.scenario.model import SOURCES, Params, generate
 
+#: old name -> (new name, object), kept for one release (removed in spamlab 0.3)
+_RENAMED: dict[str, tuple[str, Any]] = {
+    "power": ("second_source_power", second_source_power),
+    "engine_power": ("power_by_noise", power_by_noise),
+}
+
 __all__ = [
     "HYPOTHESES", "SOURCES", "Calibration", "Hypothesis", "Params",
-    "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "engine_power", "generate",
-    "its_frame", "noise_residual", "param_table", "power", "summary",
+    "calibrate", "calibrate_all", "day_shape", "days_needed", "distinguish", "generate",
+    "its_frame", "noise_residual", "param_table", "power_by_noise", "second_source_power", "summary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    return deprecated_attribute(__name__, _RENAMED, name)

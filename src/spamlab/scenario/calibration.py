@@ -15,6 +15,9 @@ from spamlab.residual.readings import figure
 from spamlab.scenario.constraints import DIAGNOSTIC, FITTED, Constraint, build
 from spamlab.scenario.model import PARAM_BASIS, Params, ar1_noise, generate, sources, volume_arrays
 
+__all__ = ["COMMON_FREE", "EXTRA_BOUNDS", "HYPOTHESES", "Calibration", "Hypothesis", "calibrate",
+           "calibrate_all", "constraints_for", "param_table", "summary"]
+
 #: Parameters fitted under every hypothesis, with bounds.
 COMMON_FREE: dict[str, tuple[float, float]] = {
     "rustock_level": (0.0, 80.0),

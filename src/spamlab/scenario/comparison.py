@@ -4,7 +4,7 @@ All series here are SYNTHETIC (calibrated scenarios); results describe what a
 method would find on such data, not what happened in 2011.
 
 Sign convention (the package's): an effect or step is observed minus
-counterfactual in bn/day, so a fall is negative. ``power(effect=-5.0)``
+counterfactual in bn/day, so a fall is negative. ``second_source_power(effect=-5.0)``
 simulates a second source of 5 bn/day that stops; the estimates, intervals and
 true steps in the tables carry the same sign.
 """
@@ -26,6 +26,9 @@ TAKEDOWN_LABEL = "2011-03-16 14:45"
 #: Scenario volumes the power analyses can fit (``<name>_synthetic`` columns of :func:`its_frame`).
 SERIES: tuple[str, ...] = ("non_rustock", "total")
 SECOND_LABEL = "2011-03-17 00:00"
+
+__all__ = ["SECOND_LABEL", "SERIES", "TAKEDOWN_LABEL", "day_shape", "days_needed", "distinguish",
+           "its_frame", "noise_residual", "power_by_noise", "second_source_power"]
 
 
 def its_frame(data: pd.DataFrame, pre_days: int = 42, post_days: int = 28) -> pd.DataFrame:
@@ -131,7 +134,7 @@ def _detects(frame: pd.DataFrame, y: str, cuts: list[str], errors: str, alpha: f
     return significant and eff["estimate"] < 0, float(eff["estimate"]), covered, significant
 
 
-def power(
+def second_source_power(
     effect: float = -5.0,
     post_days: tuple[int, ...] = (3, 7, 14, 28),
     *,
@@ -165,7 +168,7 @@ def power(
 
     Examples
     --------
-    >>> out = power(-5.0, post_days=(7,), series=("non_rustock",), n_sims=5, errors="hac")
+    >>> out = second_source_power(-5.0, post_days=(7,), series=("non_rustock",), n_sims=5, errors="hac")
     >>> list(out.columns[:4])
     ['series', 'post_days', 'power', 'size']
     """
@@ -286,7 +289,7 @@ def _headline_residual(p: Params, noise: dict | None) -> float:
                  - rustock["2011-03-01":"2011-03-15"].mean())
 
 
-def engine_power(
+def power_by_noise(
     params: Params | None = None,
     effect: float = -5.0,
     post_days: tuple[int, ...] = (3, 7, 14, 28),
@@ -306,7 +309,7 @@ def engine_power(
     :func:`spamlab.its.power` and :func:`spamlab.its.minimum_detectable_effect`,
     which estimate the baseline and AR(1) noise there and simulate a level change
     of ``effect`` bn/day (signed: ``-5.0`` is a fall of 5) after ``post_days``
-    days. Unlike :func:`power`, no second source is built into the series: this
+    days. Unlike :func:`second_source_power`, no second source is built into the series: this
     is the engine's view from the noise alone.
 
     Returns
@@ -317,7 +320,7 @@ def engine_power(
 
     Examples
     --------
-    >>> out = engine_power(post_days=(7,), noise_sd=(0.1,), n_sims=50)
+    >>> out = power_by_noise(post_days=(7,), noise_sd=(0.1,), n_sims=50)
     >>> list(out.columns[:4])
     ['series', 'noise_sd', 'post_days', 'power']
     """

@@ -17,6 +17,8 @@ from spamlab.errors import DataError
 from spamlab.residual.readings import figure
 from spamlab.scenario.model import BOTNETS, START
 
+__all__ = ["DIAGNOSTIC", "DOMAIN_OF_KIND", "FITTED", "KINDS", "Constraint", "build"]
+
 KINDS = ("mean", "day", "change", "share", "month_change")
 #: The possible values of each kind's target (a key of :data:`spamlab.residual.readings.DOMAINS`):
 #: targets are matched in relative terms, so none may be 0.

@@ -20,6 +20,9 @@ import pandas as pd
 
 from spamlab.errors import ParameterError
 
+__all__ = ["BOTNETS", "END", "N_DAYS", "PARAM_BASIS", "SOURCES", "START", "SUFFIX", "Params", "Source",
+           "ar1_noise", "day_number", "generate", "sources", "volume_arrays", "volumes"]
+
 START = pd.Timestamp("2010-12-01")
 END = pd.Timestamp("2011-06-30")
 N_DAYS = (END - START).days + 1
