@@ -34,6 +34,27 @@ import pandas as pd
 from spamlab import events, inputs, kernels, moments, notebooks, paths, report, series
 from spamlab.errors import ParameterError, SpamlabError
 
+__all__ = [
+    "DEFAULT_NAME",
+    "INTERACTIVE_NAME",
+    "READING",
+    "command_line_spelling",
+    "configure_parser",
+    "default_name",
+    "events_parameters",
+    "notebook_reading",
+    "options_named_as_on_the_command_line",
+    "parse_parameters",
+    "parse_timestamp",
+    "plan_run",
+    "reading_note",
+    "run_command",
+    "select_notebooks",
+    "sources_parameters",
+    "story_parameters",
+    "user_data_parameters",
+]
+
 #: run name (folder under reports/) of the default run
 DEFAULT_NAME = "rustock"
 #: the run folder of notebooks run by hand (their parameters cells' ``run_name``), never a run's

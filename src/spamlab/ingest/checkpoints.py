@@ -22,6 +22,15 @@ from spamlab.ingest.outputs import refuse_link, write_atomic
 from spamlab.ingest.parse import TaskResult, shard_schema
 from spamlab.mail.containers import Task
 
+__all__ = [
+    "CHECKPOINT_DIR",
+    "SHARD_VERSION",
+    "load_shard",
+    "run_with_checkpoints",
+    "save_shard",
+    "task_key",
+]
+
 #: Checkpoint shard format; bump when :class:`TaskResult` columns change or when parsing does
 #: (a checkpoint of an older parser is then read again, not reused).
 SHARD_VERSION = 4

@@ -25,6 +25,15 @@ from tqdm import tqdm
 from spamlab.ingest.parse import TaskResult, parse_task
 from spamlab.mail.containers import Task
 
+__all__ = [
+    "ENGINES",
+    "ResultCallback",
+    "die_with_parent",
+    "run_dask",
+    "run_local",
+    "run_tasks",
+]
+
 #: Names of the engines :func:`run_tasks` knows.
 ENGINES = ("local", "dask")
 

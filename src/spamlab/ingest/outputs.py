@@ -34,6 +34,29 @@ import pyarrow.parquet as pq
 
 from spamlab.errors import DataError, ParameterError
 
+__all__ = [
+    "DAILY_COLUMNS",
+    "LOCK_FILE",
+    "MAX_EDGE",
+    "OPEN_END",
+    "check_events_folder",
+    "check_output",
+    "covered_fraction",
+    "current_umask",
+    "daily_counts",
+    "day_labels",
+    "foreign_entries",
+    "output_lock",
+    "read_events",
+    "refuse_link",
+    "remove_abandoned",
+    "span_times",
+    "staged_file",
+    "write_atomic",
+    "write_events",
+    "write_outputs",
+]
+
 #: Event columns taken as parsed from the shards when the merged table is at hand.
 _PARSED_TEXT = ("member", "time_source", "tz_flag", "message_id", "from_domain", "subject_hash",
                 "sender_ip", "mailer", "helo")

@@ -26,6 +26,19 @@ from spamlab.mail import containers as mc
 from spamlab.mail.headers import REJECTED_FIELDS, SCAN_FIELDS, from_line_time, scan_row
 from spamlab.mail.names import name_time, outside_window
 
+__all__ = [
+    "ROW_FIELDS",
+    "TEXT_COLUMNS",
+    "THREADED_KINDS",
+    "TaskResult",
+    "delivery_stamp",
+    "message_sink",
+    "parse_task",
+    "read_in_thread",
+    "rows_to_table",
+    "shard_schema",
+]
+
 #: Text columns of a task result (and of a checkpoint shard).
 TEXT_COLUMNS = ("member", "time_source", "tz_flag", "message_id", "from_domain",
                 "subject_hash", "sender_ip", "mailer", "helo", "reason", "stamp_source")

@@ -52,6 +52,20 @@ from spamlab.ingest.rules import (
 from spamlab.mail import containers as mc
 from spamlab.mail.headers import HEADER_LIMIT
 
+__all__ = [
+    "ISOLATED_LISTED",
+    "REJECT_REASONS",
+    "IngestOptions",
+    "IngestResult",
+    "build_report",
+    "combine",
+    "concat_shards",
+    "finish",
+    "ingest",
+    "isolated_summary",
+    "with_chosen_times",
+]
+
 #: Every reason a message can be rejected for, in the order the report lists them.
 REJECT_REASONS = ("empty", "unreadable", "member_too_large", "not_a_regular_file",
                   "symlink_inside_input", "symlink_outside_input", "unsafe_member_name",

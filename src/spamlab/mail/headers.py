@@ -32,6 +32,27 @@ import re
 from dataclasses import dataclass
 from email.utils import parsedate_tz
 
+__all__ = [
+    "DATE_CANDIDATES",
+    "DATE_SPAN",
+    "HEADER_LIMIT",
+    "REJECTED_FIELDS",
+    "SCAN_FIELDS",
+    "HeaderFields",
+    "ParsedDate",
+    "Row",
+    "decode_words",
+    "from_line_time",
+    "header_block",
+    "header_block_careful",
+    "line_end",
+    "looks_like_header",
+    "parse_date",
+    "parse_header_block",
+    "scan_header_block",
+    "scan_row",
+]
+
 #: Default cap on the header block, in bytes; longer blocks are rejected.
 HEADER_LIMIT = 64 * 1024
 

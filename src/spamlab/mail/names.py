@@ -19,6 +19,16 @@ import calendar
 import re
 import time
 
+__all__ = [
+    "EARLIEST",
+    "FOLDER_SLACK",
+    "FUTURE_SLACK",
+    "month_span",
+    "name_time",
+    "outside_window",
+    "plausible",
+]
+
 #: Earliest plausible name time (1990-01-01 UTC, the same bound as the date rules).
 EARLIEST = 631152000
 #: A name time later than this many seconds after the run is not a plausible arrival.
