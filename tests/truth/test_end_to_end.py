@@ -37,11 +37,14 @@ from pathlib import Path
 import pytest
 import truth_runs
 
-pytestmark = pytest.mark.xdist_group("truth_runs")
-
 #: Seeds run by the quick suite; the other 18 are marked slow (they still run in `make test`).
 QUICK = (0, 1)
-SEEDS = [*QUICK, *(pytest.param(s, marks=pytest.mark.slow) for s in range(2, 20))]
+#: The seeds are shared among this many xdist groups, so that both workers of `make test` take
+#: some (one group of 20 seeds kept one worker busy for half the suite).
+GROUPS = 4
+SEEDS = [pytest.param(s, marks=[pytest.mark.xdist_group(f"truth_runs_{s % GROUPS}"),
+                                *([] if s in QUICK else [pytest.mark.slow])])
+         for s in range(20)]
 
 
 @pytest.mark.notebook
