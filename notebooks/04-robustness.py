@@ -165,7 +165,7 @@ run.save(fig, "sensitivity-of-level-change")
 report.stack({inp.label: sensitivity.table.round(3)}, label="data")
 
 # %%
-fit = its.fit(window, y=y, interruptions=[interruption], spec=model)  # for its AR(1) rho
+fit = sensitivity.base  # the baseline model's own fit, for its AR(1) rho
 print(tables.sensitivity_reading(sensitivity.table, fit.rho, inp.unit, run.tag))
 
 # %% [markdown]

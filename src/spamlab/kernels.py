@@ -7,15 +7,20 @@ A run therefore starts a few kernels at once, in the background, as soon as it
 begins (:class:`KernelPool`), has each import spamlab while the run is still reading
 the data and checking its options, and executes the notebooks on them, each kernel
 taking the next notebook when it is free. Between two notebooks a kernel's namespace is cleared
-(:data:`RESET_CODE`: IPython's ``%reset -f``, open figures closed, every matplotlib
+(:data:`RESET_CODE`: IPython's ``%reset -f`` in a new history session, open figures closed, every matplotlib
 setting a notebook changed put back as it was after the warm-up (:func:`restore_settings`;
 importing spamlab changes none), cell numbers restarting at 1), so a notebook sees
-exactly what it would see in a fresh kernel, except for modules already imported.
+exactly what it would see in a fresh kernel, except for modules already imported. The
+warm-up leaves no name behind, so a kernel's first notebook needs no clearing; the
+clearing after a notebook can start while its report is exported
+(:meth:`WarmKernel.clear_soon`). These calls wait for the kernel's reply on its shell
+channel only: a kernel that is already up needs no readiness handshake, whose output
+flush alone costs 0.2 s per call.
 
 Examples
 --------
 >>> RESET_CODE.splitlines()[0]
-'%reset -f'
+'get_ipython().reset(new_session=True)'
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import os
 import queue
 import shutil
 import tempfile
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,23 +38,47 @@ from typing import Any, Self
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 from jupyter_core.utils import ensure_event_loop
-from traitlets import List
+from traitlets import List, Type
 from traitlets.config import Config
 
-__all__ = ["FOLDER_PREFIX", "RESET_CODE", "START_TIMEOUT", "WARM_CODE", "ClientTrackingKernelManager",
-           "KernelPool", "WarmKernel", "close_thread_loop", "kernel_config", "remember_settings",
-           "remove_stale_folders", "restore_settings", "shut_down", "start_kernel"]
+__all__ = ["FOLDER_PREFIX", "RESET_CODE", "START_TIMEOUT", "WARM_CODE", "WARM_MODULES",
+           "ClientTrackingKernelManager", "KernelPool", "PromptClient", "WarmKernel",
+           "close_thread_loop", "kernel_config", "remember_settings", "remove_stale_folders",
+           "restore_settings", "shut_down", "start_kernel", "warm_code"]
 
 #: Name of a run's sockets folder in the temporary directory: ``PREFIX<pid>-<random>``.
 FOLDER_PREFIX = "spamlab-kernels-"
 
-#: What a warm kernel imports before its first notebook.
-WARM_CODE = ("import spamlab.attribution, spamlab.explore, spamlab.inputs, spamlab.its, "
-             "spamlab.plots, spamlab.report\nimport spamlab.kernels\n"
-             "spamlab.kernels.remember_settings()")
+#: The modules a warm kernel imports before its first notebook (a run without notebook 06
+#: leaves out spamlab.attribution: :func:`warm_code`).
+WARM_MODULES: tuple[str, ...] = ("spamlab.attribution", "spamlab.explore", "spamlab.inputs",
+                                 "spamlab.its", "spamlab.plots", "spamlab.report")
+
+
+def warm_code(modules: tuple[str, ...] = WARM_MODULES) -> str:
+    """The code a warm kernel runs before its first notebook: import ``modules``, remember
+    matplotlib's settings (:func:`remember_settings`), leave no name behind.
+
+    Examples
+    --------
+    >>> print(warm_code(("spamlab.its",)))
+    import spamlab.its
+    import spamlab.kernels
+    spamlab.kernels.remember_settings()
+    del spamlab
+    """
+    return (f"import {', '.join(modules)}\nimport spamlab.kernels\n"
+            "spamlab.kernels.remember_settings()\ndel spamlab")
+
+
+#: What a warm kernel imports before its first notebook, by default.
+WARM_CODE = warm_code()
 
 #: Run between two notebooks in the same kernel.
-RESET_CODE = """%reset -f
+#: (``%reset -f`` with a new history session: numbering the next notebook's cells from 1
+#: again in the old session made IPython's history writer print "ERROR! Session/line number
+#: was not unique in database" into whichever cell ran at that moment.)
+RESET_CODE = """get_ipython().reset(new_session=True)
 import matplotlib.pyplot as _plt, spamlab.kernels as _kernels
 _plt.close('all'); _kernels.restore_settings()
 del _plt, _kernels
@@ -90,13 +120,64 @@ def restore_settings() -> None:
 START_TIMEOUT = 120
 
 
+class PromptClient(BlockingKernelClient):
+    """A blocking kernel client whose :meth:`wait_for_ready` ends as soon as the kernel has
+    answered and its output channel is known to be connected.
+
+    jupyter_client's own waits, after the kernel's reply, until the output channel has
+    been quiet for 0.2 s; a run pays that once per notebook (the notebook executor calls
+    it) and once per kernel. This one reads the output channel up to the kernel's "idle"
+    status for the very request it answered, which proves the same: nothing of the
+    handshake is left to read, and nothing the kernel publishes from now on is missed.
+    """
+
+    def wait_for_ready(self, timeout: float | None = None) -> None:
+        """Wait until the kernel answers a ``kernel_info`` request and its output channel
+        delivers the request's closing status (retrying both, as jupyter_client does).
+
+        Raises
+        ------
+        RuntimeError
+            The kernel died or did not answer within ``timeout`` seconds.
+        """
+        seconds = timeout if timeout is not None else START_TIMEOUT
+        deadline = time.monotonic() + seconds
+        while True:
+            request = self.kernel_info()
+            if self._answered(request):
+                return
+            if not self.is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {seconds:g} seconds")
+
+    def _answered(self, request: str) -> bool:
+        """Whether ``request``'s reply and then its "idle" status arrive (1 s for each)."""
+        try:
+            reply = self.get_shell_msg(timeout=1)
+            while reply["parent_header"].get("msg_id") != request:
+                reply = self.get_shell_msg(timeout=1)
+            while True:
+                message = self.get_iopub_msg(timeout=1)
+                if (message["parent_header"].get("msg_id") == request
+                        and message["msg_type"] == "status"
+                        and message["content"].get("execution_state") == "idle"):
+                    break
+        except queue.Empty:
+            return False
+        self._handle_kernel_info_reply(reply)
+        return True
+
+
 class ClientTrackingKernelManager(KernelManager):
     """A kernel manager that remembers the clients it hands out, so they can be closed.
 
     A notebook executor given a running kernel (papermill, nbclient) leaves its client's
-    sockets open when it is done, since it does not own the kernel.
+    sockets open when it is done, since it does not own the kernel. Its clients are
+    instances of :class:`PromptClient`.
     """
 
+    client_factory = Type(PromptClient)
     handed_out: List[BlockingKernelClient] = List()
 
     def client(self, **kwargs: Any) -> BlockingKernelClient:
@@ -113,37 +194,77 @@ class ClientTrackingKernelManager(KernelManager):
 
 @dataclass
 class WarmKernel:
-    """One started kernel, and a label for messages."""
+    """One started kernel, and a label for messages.
+
+    ``used`` says whether a notebook ran on it since the warm-up (then :meth:`reset` clears
+    the namespace); ``clearing`` is a clearing under way (:meth:`clear_soon`): a client and
+    the id of its request.
+    """
 
     manager: ClientTrackingKernelManager
     name: str
+    used: bool = False
+    clearing: tuple[BlockingKernelClient, str] | None = None
 
     def run_silently(self, code: str) -> None:
         """Execute ``code`` in the kernel and wait; raise RuntimeError if it fails."""
+        self._wait(*self._send(code))
+
+    def _send(self, code: str) -> tuple[BlockingKernelClient, str]:
+        """Send ``code`` for silent execution on a new client's shell channel; the client and
+        the request's id."""
         client = self.manager.client()
-        client.start_channels()
+        client.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        return client, client.execute(code, silent=True, store_history=False, allow_stdin=False)
+
+    def _wait(self, client: BlockingKernelClient, request: str) -> None:
+        """Wait for the reply to ``request`` (checking that the kernel lives), then close the
+        clients handed out; raise RuntimeError if the code failed."""
+        deadline = time.monotonic() + START_TIMEOUT
         try:
-            client.wait_for_ready(START_TIMEOUT)
-            reply = client.execute_interactive(code, silent=True, timeout=START_TIMEOUT,
-                                               output_hook=lambda message: None)
+            while True:
+                try:
+                    reply = client.get_shell_msg(timeout=0.5)
+                except queue.Empty:
+                    if not self.manager.is_alive():
+                        raise RuntimeError(f"kernel {self.name}: died") from None
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"kernel {self.name}: no reply in {START_TIMEOUT} s"
+                                           ) from None
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == request:
+                    break
         finally:
             self.manager.close_clients()
         content = reply["content"]
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel {self.name}: {content.get('ename')}: {content.get('evalue')}")
 
+    def clear_soon(self) -> None:
+        """Start clearing the namespace (:data:`RESET_CODE`) without waiting for it; the next
+        :meth:`reset` waits. Call it when a notebook has ended and another will follow."""
+        if self.used and self.clearing is None:
+            self.clearing = self._send(RESET_CODE)
+            self.used = False
+
     def reset(self, cwd: Path, notebook: str | None = None) -> None:
-        """Clear the namespace before the next notebook (:data:`RESET_CODE`), working in ``cwd``.
+        """Clear the namespace before the next notebook (:data:`RESET_CODE`; not needed on a
+        kernel no notebook has run on), working in ``cwd``.
 
         With ``notebook``, the warnings shown from now on are recorded in ``cwd``'s
         ``warnings/<notebook>.jsonl`` (:func:`spamlab.warnlog.install`). Also closes the
         clients of earlier notebooks (:meth:`ClientTrackingKernelManager.close_clients`).
         """
-        code = f"{RESET_CODE}\nimport os as _os; _os.chdir({str(cwd)!r}); del _os"
+        if self.clearing is not None:
+            clearing, self.clearing = self.clearing, None
+            self._wait(*clearing)
+        code = f"{RESET_CODE}\n" if self.used else ""
+        code += f"import os as _os; _os.chdir({str(cwd)!r}); del _os"
         if notebook is not None:
             code += (f"\nimport spamlab.warnlog as _w; _w.install({str(cwd)!r}, {notebook!r}); "
                      f"del _w")
         self.run_silently(code)
+        self.used = True
 
 
 def kernel_config(ipc_path: Path) -> Config:
@@ -163,8 +284,10 @@ def kernel_config(ipc_path: Path) -> Config:
     return config
 
 
-def start_kernel(kernel_name: str, ipc_path: Path, cwd: Path, label: str) -> WarmKernel:
-    """Start kernel ``kernel_name`` in ``cwd`` and import spamlab in it (:data:`WARM_CODE`).
+def start_kernel(kernel_name: str, ipc_path: Path, cwd: Path, label: str,
+                 warm: str = WARM_CODE) -> WarmKernel:
+    """Start kernel ``kernel_name`` in ``cwd`` and import spamlab in it (``warm``, by default
+    :data:`WARM_CODE`).
 
     ``ipc_path`` is the stem of the kernel's private IPC sockets.
     """
@@ -172,7 +295,10 @@ def start_kernel(kernel_name: str, ipc_path: Path, cwd: Path, label: str) -> War
     manager.start_kernel(extra_arguments=["--IPKernelApp.log_level=CRITICAL"], cwd=str(cwd))
     kernel = WarmKernel(manager, label)
     try:
-        kernel.run_silently(WARM_CODE)
+        client = manager.client()
+        client.start_channels()
+        client.wait_for_ready(START_TIMEOUT)  # the one handshake: the kernel is starting
+        kernel.run_silently(warm)
     except BaseException:
         manager.shutdown_kernel(now=True)
         raise
@@ -193,10 +319,13 @@ class KernelPool:
         Kernels to start.
     kernel_name
         The Jupyter kernel spec to start.
+    warm
+        The code each kernel runs once started (:func:`warm_code`).
     """
 
-    def __init__(self, count: int, kernel_name: str) -> None:
+    def __init__(self, count: int, kernel_name: str, warm: str = WARM_CODE) -> None:
         self.count = count
+        self._warm = warm
         remove_stale_folders(Path(tempfile.gettempdir()))
         self._folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
         self._starter = ThreadPoolExecutor(max_workers=max(count, 1),
@@ -210,7 +339,7 @@ class KernelPool:
     def _start(self, kernel_name: str, number: int) -> WarmKernel:
         try:
             return start_kernel(kernel_name, self._folder / f"kernel-{number}", self._folder,
-                                str(number))
+                                str(number), self._warm)
         finally:
             close_thread_loop()
 

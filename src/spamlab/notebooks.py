@@ -33,14 +33,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from spamlab import index_page, kernels, report, warnlog
+from spamlab import kernels, warnlog
 from spamlab.errors import ParameterError, SpamlabError
 
 __all__ = [
@@ -177,6 +178,10 @@ def execute_plan(plan: RunPlan, stream: Any = None, out: Any = None,
     ``<out_dir>/run_log.json``. The notebooks run on the kernels of ``pool`` (started
     early by the caller), else on :func:`kernel_count` kernels started here.
     """
+    # Imported here on purpose: report imports matplotlib's pyplot, which the command line
+    # need not load before its kernels start (spamlab.cli.run).
+    from spamlab import index_page, report
+
     stream = stream if stream is not None else sys.stderr
     out = out if out is not None else sys.stdout
     planned = plan.planned or plan.notebooks
@@ -224,9 +229,11 @@ def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
     """Execute (and export) every notebook of the plan into ``build``; seconds per notebook.
 
     The notebooks run on the warm kernels of ``pool`` (default: :func:`kernel_count`
-    new ones), each kernel taking the next notebook of the plan when it is free.
-    After a failure no further notebook starts; the first failure (or interruption)
-    is raised once the notebooks already running have ended.
+    new ones), each kernel taking the next notebook of the plan when it is free; the HTML
+    exports run one at a time in a thread of their own, so a kernel starts its next
+    notebook while the last one is exported. After a failure no further notebook starts;
+    the first failure (or interruption) is raised once the notebooks already running
+    and the exports have ended.
     """
     pending: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
     for item in enumerate(plan.notebooks, start=1):
@@ -235,6 +242,11 @@ def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
     failures: list[BaseException] = []
     lock = threading.Lock()
     parameters = {**plan.parameters, "reports_dir": str(build_root)}
+    exported: list[Future[Path]] = []
+    exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spamlab-export")
+
+    def export(executed: Path, notebook: str) -> None:
+        exported.append(exporter.submit(_export_html, build, executed, notebook))
 
     def work(kernel_pool: kernels.KernelPool) -> None:
         try:
@@ -245,7 +257,9 @@ def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
                 except queue.Empty:
                     return
                 seconds[notebook] = _execute_one(plan, notebook, (index, build, build_root),
-                                                 parameters, kernel, (stream, lock))
+                                                 parameters, kernel, (stream, lock),
+                                                 more=lambda: not pending.empty(),
+                                                 export=export if plan.html else None)
         except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
             with lock:
                 failures.append(exc)
@@ -253,14 +267,18 @@ def _execute_all(plan: RunPlan, build: Path, build_root: Path, stream: Any,
             kernels.close_thread_loop()
 
     with contextlib.ExitStack() as stack:
+        stack.callback(exporter.shutdown, cancel_futures=True)  # when interrupted
         if pool is None:
             pool = stack.enter_context(kernels.KernelPool(kernel_count(len(plan.notebooks), plan.kernels), KERNEL))
         threads = [threading.Thread(target=work, args=(pool,), daemon=True)
                    for _ in range(min(pool.count, len(plan.notebooks)))]
         for thread in threads:
             thread.start()
+        _load_executors()  # while the kernels start
         for thread in threads:
             thread.join()
+        exporter.shutdown(wait=True)
+    failures += [error for future in exported if (error := future.exception()) is not None]
     if failures:
         _raise_first(failures[0], plan, build)
     return {notebook: seconds[notebook] for notebook in plan.notebooks}
@@ -277,10 +295,34 @@ def kernel_count(n_notebooks: int, wanted: int | None = None) -> int:
     return max(1, min(wanted or os.cpu_count() or 1, n_notebooks))
 
 
+def _load_executors() -> None:
+    """Import what executing and exporting a notebook needs (jupytext, papermill, nbconvert's
+    HTML exporter: about a second in all), so the first notebook of each kernel does not wait
+    for it; :func:`_execute_all` calls it while the kernels start."""
+    import jupytext  # noqa: F401
+    import nbconvert.exporters.html  # noqa: F401
+    import papermill  # noqa: F401
+
+
+def _export_html(build: Path, executed: Path, notebook: str) -> Path:
+    """The HTML report of the executed ``notebook``, with its warnings and findings."""
+    from spamlab import report
+
+    return report.export_html(executed, warnings=report.notebook_warnings(build, notebook),
+                              findings=report.notebook_findings(build, notebook))
+
+
 def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],
                  parameters: Mapping[str, Any], kernel: kernels.WarmKernel,
-                 output: tuple[Any, threading.Lock]) -> float:
-    """Execute notebook number ``where[0]`` on ``kernel`` into ``where[1]``, export it; seconds."""
+                 output: tuple[Any, threading.Lock],
+                 more: Callable[[], bool] = lambda: False,
+                 export: Callable[[Path, str], None] | None = None) -> float:
+    """Execute notebook number ``where[0]`` on ``kernel`` into ``where[1]``; seconds.
+
+    The executed notebook is handed to ``export`` (its HTML report, made meanwhile; None:
+    made here, before returning). When ``more()`` says another notebook waits, the kernel
+    starts clearing its namespace at once (:meth:`spamlab.kernels.WarmKernel.clear_soon`).
+    """
     index, build, build_root = where
     stream, lock = output
     total = len(plan.notebooks)
@@ -290,12 +332,13 @@ def _execute_one(plan: RunPlan, notebook: str, where: tuple[int, Path, Path],
     kernel.reset(build, notebook)
     executed = execute(plan.notebooks_dir / f"{notebook}.py", build, parameters, plan.timeout,
                        kernel=kernel)
+    if more():
+        kernel.clear_soon()
     _relocate(executed, build_root, plan.out_dir.parent)
-    if plan.html:
-        shown = report.notebook_warnings(build, notebook)
-        findings = report.notebook_findings(build, notebook)
-        with lock:  # nbconvert's templates are not meant to be rendered from two threads
-            report.export_html(executed, warnings=shown, findings=findings)
+    if export is not None:  # one export at a time: nbconvert's templates are not thread-safe
+        export(executed, notebook)
+    elif plan.html:
+        _export_html(build, executed, notebook)
     took = round(time.perf_counter() - started, 1)
     with lock:
         print(f"spamlab run: [{index}/{total}] {notebook} done in {took:.1f} s",
@@ -360,6 +403,8 @@ def _remove_abandoned_builds(root: Path, name: str) -> None:
 
 def _check_same_parameters(plan: RunPlan) -> None:
     """A partial rerun may only add to a run made with the same parameters and the same data."""
+    from spamlab import report
+
     previous = plan.out_dir / "results.json"
     made = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else {}
     if made.get("parameters") != report.jsonable(dict(plan.parameters)):

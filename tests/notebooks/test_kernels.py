@@ -19,12 +19,18 @@ FIRST = '''# %% tags=["parameters"]
 reports_dir = None
 
 # %%
+warm_names = sorted(name for name in globals() if not name.startswith("_")
+                    and name not in {"In", "Out", "get_ipython", "exit", "quit", "open", "reports_dir"})
 import matplotlib
 from spamlab import report
 leaked = "from the first notebook"
 matplotlib.rcParams["axes.grid"] = True  # off in a fresh kernel: importing spamlab sets nothing
 matplotlib.rcParams["axes.titlepad"] = 17.0
-report.write_fragment(report.run_dir("r", reports_dir), "01-first", {"first": True, "synthetic": False})
+report.write_fragment(report.run_dir("r", reports_dir), "01-first",
+                      {"first": True, "warm_names": warm_names, "synthetic": False})
+
+# %%
+get_ipython().history_manager.writeout_cache()  # this notebook's cells, in IPython's history
 '''
 
 SECOND = '''# %% tags=["parameters"]
@@ -36,6 +42,9 @@ from spamlab import report
 seen = {"leaked": "leaked" in globals(), "grid": bool(matplotlib.rcParams["axes.grid"]),
         "titlepad": float(matplotlib.rcParams["axes.titlepad"]), "synthetic": False}
 report.write_fragment(report.run_dir("r", reports_dir), "02-second", seen)
+
+# %%
+get_ipython().history_manager.writeout_cache()  # numbered from 1 again: no clash with the first
 '''
 
 
@@ -52,12 +61,16 @@ def _plan(tmp_path: Path, kernels: int | None) -> notebooks.RunPlan:
 def test_a_shared_kernel_gives_each_notebook_a_fresh_namespace_and_settings(tmp_path, capsys):
     results = notebooks.execute_plan(_plan(tmp_path, kernels=1))
     assert results["first"] is True
+    assert results["warm_names"] == []  # the warm-up left nothing in the first one's namespace
     assert results["leaked"] is False  # the first notebook's names are gone
     assert results["grid"] is False  # matplotlib's own setting: spamlab's theme is not global
     assert results["titlepad"] != 17.0  # and every other setting as a fresh kernel has it
     second = nbformat.read(tmp_path / "reports" / "r" / "02-second.ipynb", as_version=4)
     counts = [cell.execution_count for cell in second.cells if cell.cell_type == "code"]
     assert counts == list(range(1, len(counts) + 1))  # numbered as in a fresh kernel
+    printed = [output.get("text", "") for cell in second.cells if cell.cell_type == "code"
+               for output in cell.outputs]
+    assert not any("not unique" in text for text in printed), printed  # IPython's history
 
 
 def test_no_kernel_outlives_a_run_on_several_kernels(tmp_path, capsys):

@@ -15,8 +15,8 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,9 @@ from spamlab.its.model import fit
 from spamlab.its.scan import SCAN_COLUMNS, scan_dates
 from spamlab.its.specification import Specification, resolve
 from spamlab.results_protocol import Result
+
+if TYPE_CHECKING:
+    from spamlab.its.results import ITSResult
 
 __all__ = ["PlaceboResult", "SensitivityResult", "admissible_dates", "default_specifications",
            "placebo", "sensitivity"]
@@ -99,10 +102,14 @@ class SensitivityResult(Result):
         ``interruption``, ``estimate, ci_low, ci_high, p_value, scale``.
     skipped_shifts
         Date shifts left out: too few points before/after, or crossing another interruption.
+    base
+        The baseline model's own fit (:func:`spamlab.its.fit` with the arguments given), for
+        its other numbers (e.g. the AR(1) ``rho``) without fitting it again.
     """
 
     table: pd.DataFrame
     skipped_shifts: tuple[int, ...]
+    base: ITSResult | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
         """Plain-language report: the range of the level change for each axis varied."""
@@ -215,11 +222,12 @@ def sensitivity(data: pd.DataFrame, *, y: str = "volume",
     spec = resolve(spec, model)
     series = its_data.prepare(data, y, interruptions, time=time, min_pre=spec.min_pre,
                               min_post=spec.min_post)
-    call = {"y": y, "time": time, "spec": spec}
+    call: dict[str, Any] = {"y": y, "time": time, "spec": spec}
+    base = fit(data, interruptions=interruptions, **call)  # the whole pre-window, as specified
     by_date, skipped = _by_date(data, series, shifts, call)
-    parts = [by_date, _by_window(data, series, interruptions, pre_windows, call),
-             _by_specification(data, series, interruptions, specifications, call)]
-    return SensitivityResult(pd.concat(parts, ignore_index=True), tuple(skipped))
+    parts = [by_date, _by_window(data, series, interruptions, pre_windows, call, base),
+             _by_specification(data, series, interruptions, specifications, call, base)]
+    return SensitivityResult(pd.concat(parts, ignore_index=True), tuple(skipped), base)
 
 
 def _row(varied: str, setting: str, effect: Mapping[str, Any]) -> dict[str, Any]:
@@ -272,7 +280,10 @@ def _shifted(series: its_data.PreparedSeries, shift: int) -> object | None:
 
 
 def _by_window(data: pd.DataFrame, series: its_data.PreparedSeries, interruptions: Any,
-               pre_windows: Sequence[int] | None, call: dict[str, Any]) -> pd.DataFrame:
+               pre_windows: Sequence[int] | None, call: dict[str, Any], base: ITSResult
+               ) -> pd.DataFrame:
+    """The first interruption's level change with the last ``window`` pre-period rows kept
+    (``base``, the fit of all the data, where the window keeps them all)."""
     n_pre = int((series.exposure_fraction(0) == 0).sum())
     windows = pre_windows or sorted({n_pre, (3 * n_pre) // 4, n_pre // 2}, reverse=True)
     rows = []
@@ -280,7 +291,7 @@ def _by_window(data: pd.DataFrame, series: its_data.PreparedSeries, interruption
         start = n_pre - int(window)
         if start < 0 or window < call["spec"].min_pre:
             continue
-        res = fit(data.iloc[start:], interruptions=interruptions, **call)
+        res = base if start == 0 else fit(data.iloc[start:], interruptions=interruptions, **call)
         rows.append(_row("pre_window", f"{window} pre periods", res.level_change(0)))
     return pd.DataFrame(rows)
 
@@ -317,11 +328,14 @@ def default_specifications(series: its_data.PreparedSeries, spec: Specification
 
 def _by_specification(data: pd.DataFrame, series: its_data.PreparedSeries, interruptions: Any,
                       specifications: Mapping[str, Mapping[str, Any]] | None,
-                      call: dict[str, Any]) -> pd.DataFrame:
+                      call: dict[str, Any], base: ITSResult) -> pd.DataFrame:
+    """The first interruption's level change under each specification (``base`` where the
+    overrides change nothing)."""
     specs = (specifications if specifications is not None
              else default_specifications(series, call["spec"]))
     rows = []
     for name, overrides in specs.items():
-        res = fit(data, interruptions=interruptions, **call, **overrides)
+        same = resolve(call["spec"], overrides) == call["spec"]
+        res = base if same else fit(data, interruptions=interruptions, **call, **overrides)
         rows.append(_row("specification", name, res.level_change(0)))
     return pd.DataFrame(rows)
