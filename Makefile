@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.spamlab-installed
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv analysis lab my-notebooks test test-fast bench lint notebooks environment clean-reports docs
+.PHONY: help venv analysis lab my-notebooks test test-truth test-fast bench lint notebooks environment clean-reports docs
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ my-notebooks: ## copy notebooks/*.py to my-notebooks/ (git-ignored) to set your 
 
 test: $(STAMP) ## run the whole test suite (unit, recovery, reference, notebooks)
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-truth: $(STAMP) ## the end-to-end truth test on all 20 seeds (make test runs 10)
+	SPAMLAB_TRUTH_SEEDS=20 $(PY) -m pytest -n 2 --dist loadgroup tests/truth $(PYTEST_ARGS)
 
 test-fast: $(STAMP) ## the test suite without the slow Monte Carlo tests
 	$(PY) -m pytest -n 2 --dist loadgroup -m "not slow" $(PYTEST_ARGS)

@@ -51,7 +51,7 @@ def _results(reports: Path, name: str) -> dict:
     return json.loads((reports / name / "results.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def panel_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pd.DataFrame, dict]:
     reports = tmp_path_factory.mktemp("reports")
     frame = _panel(reports / "panel.csv")
@@ -90,7 +90,7 @@ def test_the_panel_residual_is_the_level_change_of_total_minus_target(panel_run)
     assert "excludes 0: something besides 'rustock' fell" in block["in_words"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def events_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[testing.BotnetTruth, dict]:
     folder = tmp_path_factory.mktemp("trap")
     truth = testing.write_botnet_corpus(folder / "mail", seed=11, scale=0.15,

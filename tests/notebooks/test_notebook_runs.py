@@ -43,13 +43,13 @@ def _run(*argv: str) -> dict:
     return json.loads((folder / "results.json").read_text())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def story(tmp_path_factory) -> tuple[Path, dict]:
     reports = tmp_path_factory.mktemp("reports")
     return reports / "rustock", _run("--reports-dir", str(reports), *FAST)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def yours(tmp_path_factory) -> tuple[Path, dict]:
     reports = tmp_path_factory.mktemp("reports")
     csv = _simulate_counts(reports / "server.csv")

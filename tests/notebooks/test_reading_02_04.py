@@ -33,7 +33,7 @@ GLOSSARY = paths.project_root() / "docs" / "glossary.md"
 # ---------------------------------------------------------------- fixtures: the two notebooks run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def run(tmp_path_factory) -> Path:
     """02 and 04 executed by `spamlab run`, as the reports are made."""
     reports = tmp_path_factory.mktemp("reports")
@@ -41,7 +41,7 @@ def run(tmp_path_factory) -> Path:
     return reports / "reading"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def sample_run(tmp_path_factory) -> Path:
     """05 executed on the shipped sample export, as `make analysis` renders it."""
     reports = tmp_path_factory.mktemp("reports")
@@ -70,7 +70,7 @@ def _line(texts: list[str], start: str) -> str:
     return found[0]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def window_fit() -> its.ITSResult:
     """The takedown-window fit, refitted here from the notebook's default parameters."""
     frame = inputs.synthetic_daily().frame.loc["2011-01-10":"2011-04-30"]
@@ -78,7 +78,7 @@ def window_fit() -> its.ITSResult:
                    transform="log", seasonality="dow", errors="ar1", slope_change=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, whatever the order of tests
 def figures_02(tmp_path_factory) -> dict[str, matplotlib.figure.Figure]:
     """Notebook 02's figures, by the name each is saved under, from its code run in-process."""
     namespace: dict = {}
