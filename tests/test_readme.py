@@ -55,7 +55,7 @@ def test_the_readme_keeps_the_two_commands_and_states_the_test_time() -> None:
     assert block and re.findall(r"^make \w+", block.group(1), flags=re.MULTILINE) == [
         "make analysis", "make test"]
     assert re.search(r"`make test` is the one test command", commands.group(1))
-    assert re.search(r"about \d+ minutes on 2 cores", commands.group(1))
+    assert re.search(r"took \d+ min \d+ s on this project.s 2-core machine", commands.group(1))
 
 
 def test_every_relative_link_of_the_readme_resolves_to_a_file() -> None:
