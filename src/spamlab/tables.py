@@ -249,6 +249,8 @@ def breaks_reading(breaks: pd.DataFrame, interruption: object, unit: str, tag: s
     moment = pd.Timestamp(str(interruption))
     day = moment.normalize()
     days = [day] if moment == day else [day, day + pd.Timedelta(days=1)]
+    named = ("the interruption's day" if moment == day else
+             f"the interruption's day or the first whole day after it ({days[1]:%d %b})")
     lines, everywhere = [], True
     for search, rows in breaks.groupby("search", sort=False):
         nearest = rows.loc[(rows["break_at"] - day).abs().idxmin()]
@@ -258,9 +260,9 @@ def breaks_reading(breaks: pd.DataFrame, interruption: object, unit: str, tag: s
             f"{search}: the break nearest the interruption is on {nearest['break_at']:%d %b} "
             f"({(nearest['break_at'] - day).days:+d} days), a shift of {nearest['shift']:.1f} "
             f"{unit}, with a confidence set of {nearest['set_size']} days "
-            f"({nearest['ci_low']:%d %b} to {nearest['ci_high']:%d %b}); the interruption's day "
+            f"({nearest['ci_low']:%d %b} to {nearest['ci_high']:%d %b}); {named} "
             f"is {'inside a' if held else 'outside every'} confidence set{tag}.")
-    lines.append(f"Reading: the interruption's day lies in a confidence set of "
+    lines.append(f"Reading: {named} lies in a confidence set of "
                  f"{'every' if everywhere else 'not every'} search variant; where a set spans "
                  f"weeks, the data place a fall in that stretch but cannot pin it to a day{tag}.")
     return "\n".join(lines)
