@@ -89,7 +89,7 @@ print(f"The chart runs from {low['value_low']:g} (#{low['id']}, {low['vendor']})
       f"{figures.value(table, 357):g} (#357).")
 
 # %%
-fig = plots.published_periods(
+fig = plots.plot_published_periods(
     table, "spam_volume_per_day", unit="billion_per_day", marks=takedown, since="2010-01-01",
     title="Global spam per day as published, by source (each bar one figure, labelled #id)",
 )
@@ -110,7 +110,7 @@ sources_table(volume)
 # out of these panels.
 
 # %%
-fig = plots.published_by_vendor(
+fig = plots.plot_published_by_vendor(
     table, "spam_volume_per_day", unit="billion_per_day", since="2010-01-01", marks=takedown,
     title="Global spam per day as published, one panel per source (billion messages per day)",
 )
@@ -130,7 +130,7 @@ run.save(fig, "published-global-spam-per-day-one-panel-per-vendor")
 # month, not always identical (dots: every published value; line: the monthly median).
 
 # %%
-fig = plots.monthly_rates(table, marks=takedown,
+fig = plots.plot_monthly_rates(table, marks=takedown,
                           title="Spam as a share of all email, monthly, as published by each vendor")
 run.save(fig, "published-monthly-spam-rate-by-vendor")
 
@@ -157,7 +157,7 @@ print(f"The chart runs from {output['value_low'].min():g} to {output['value_high
       f"day, a factor of {sending['value_high'].max() / sending['value_low'].min():.1f}.")
 
 # %%
-fig = plots.published_periods(
+fig = plots.plot_published_periods(
     table, "botnet_output_per_day", entity="Rustock", unit="billion_per_day", marks=takedown,
     title="Rustock's output as published (billion messages per day, each bar one figure)",
 )
@@ -174,7 +174,7 @@ sources_table(output)
 # the total they refer to is the same, which is one of the hypotheses notebook 03 tests.
 
 # %%
-fig = plots.published_periods(
+fig = plots.plot_published_periods(
     table, "botnet_share_of_spam", entity="Rustock", unit="percent", log=False, marks=takedown,
     title="Rustock's share of all spam as published (percent, each bar one figure)",
 )

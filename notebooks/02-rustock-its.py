@@ -73,7 +73,7 @@ reports_dir = None  # None: the project's reports/ folder
 
 # %%
 from spamlab import figures, inputs, its, paths, plots, report, scenario, tables
-from spamlab.plots.its import defended_horizon, plot_result
+from spamlab.plots.its import defended_horizon, plot_its
 from spamlab.plots.scenario import calibrated_until
 
 inp = (inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, reading=reading,
@@ -97,7 +97,7 @@ print(f"{inp.label}: {len(inp.frame)} days, {inp.frame.index[0]:%d %b %Y} to "
 fitted_scenario = scenario.calibrate(hypothesis, seed=seed) if inp.synthetic else None
 shown_until = calibrated_until(fitted_scenario) if fitted_scenario is not None else None
 last_day = f"{shown_until:%Y-%m-%d}" if shown_until is not None else None
-fig = plots.daily_series(inp.frame.loc[:last_day], [inp.y], title=run.title(
+fig = plots.plot_daily_series(inp.frame.loc[:last_day], [inp.y], title=run.title(
     f"Daily spam volume{', to the end of the calibration' if last_day else ''}"),
                          ylabel=inp.unit, marks=marks)
 run.save(fig, "daily-volume")
@@ -168,7 +168,7 @@ print(tables.cumulative_reading(res, inp.unit, moments[0], run.tag))
 window = inputs.last_segment(inp.frame, moments, takedown_window)
 res_takedown = its.fit(window, y=y, interruptions=[interruption], spec=model)
 horizon = defended_horizon(res_takedown)
-fig = plot_result(res_takedown, title=run.title("Daily volume around the takedown: observed, "
+fig = plot_its(res_takedown, title=run.title("Daily volume around the takedown: observed, "
                                                 "fitted and counterfactual"), ylabel=inp.unit,
                   until=horizon if horizon is not None else interruption)
 run.save(fig, "counterfactual")

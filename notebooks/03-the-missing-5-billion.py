@@ -238,7 +238,7 @@ scenario.distinguish(cals)[["hypothesis", "true_non_rustock_step", "total_step",
                             "second_step_in_total_high"]].round(2)
 
 # %%
-fig = plots.hypotheses_side_by_side(
+fig = plots.plot_hypotheses_side_by_side(
     cals, start="2011-02-20", end="2011-04-10", marks=[(interruption, "Rustock takedown")],
     title="Total daily spam around the takedown, one line per hypothesis (SYNTHETIC, not data)")
 run.save(fig, "missing-5-billion-hypotheses-around-takedown-synthetic")

@@ -88,7 +88,7 @@ print(f"{inp.label}: {len(window)} days analysed, {window.index[0]:%d %b %Y} to 
 
 # %%
 placebo = its.placebo(window, y=y, interruptions=[interruption], spec=model)
-fig = plots.placebo_dates(placebo.table, title=run.title("Placebo test: level changes at fake "
+fig = plots.plot_placebo_dates(placebo.table, title=run.title("Placebo test: level changes at fake "
                                                          "dates before the interruption"))
 run.save(fig, "placebo-dates")
 

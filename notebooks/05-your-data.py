@@ -53,7 +53,7 @@ reports_dir = None  # None: the project's reports/ folder
 
 # %%
 from spamlab import explore, inputs, its, paths, plots, report, tables
-from spamlab.plots.its import defended_horizon, plot_result
+from spamlab.plots.its import defended_horizon, plot_its
 
 inp = (inputs.read_daily(data, date_col=date_col, value_col=value_col, tz=tz, reading=reading,
                          min_coverage=min_coverage, exposure_col=exposure_col)
@@ -77,7 +77,7 @@ inputs.cleaning_summary(inp.frame)
 inp.frame[inp.frame["is_outlier"]]
 
 # %%
-fig = plots.daily_series(inp.frame, [inp.y], title=run.title("Daily spam volume"),
+fig = plots.plot_daily_series(inp.frame, [inp.y], title=run.title("Daily spam volume"),
                          ylabel=inp.unit, marks=[(moment, "interruption") for moment in moments])
 run.save(fig, "daily-volume-as-read")
 
@@ -112,7 +112,7 @@ print(res.summary())
 
 # %%
 horizon = defended_horizon(res)
-fig = plot_result(res, title=run.title("Observed and counterfactual daily volume"),
+fig = plot_its(res, title=run.title("Observed and counterfactual daily volume"),
                   ylabel=inp.unit, until=horizon if horizon is not None else moments[0])
 print(f"Counterfactual shown up to {horizon:%d %b %Y}: the days from the interruption to then lie "
       f"outside its 95% band{run.tag}." if horizon is not None else

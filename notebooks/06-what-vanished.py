@@ -117,7 +117,7 @@ report.stack({inp.label: inp.found.groups.head(20)}, label="data") if inp.found 
     else inp.frame.describe().T
 
 # %%
-fig = plots.daily_series(inp.frame, [inp.y, *inp.sources], ylabel=inp.unit,
+fig = plots.plot_daily_series(inp.frame, [inp.y, *inp.sources], ylabel=inp.unit,
                          title=run.title("Daily total and its sources"),
                          marks=[(moment, "interruption")])
 run.save(fig, "sources-daily")

@@ -242,3 +242,26 @@ def test_every_module_lists_its_public_names_in_all(module_name: str) -> None:
     assert all(hasattr(module, name) for name in exported)
     missing = defined_public_names(module_name) - exported - {"F", "vanished"}
     assert not missing, f"{module_name}: public but not in __all__: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("old", ["daily_series", "monthly_rates", "placebo_dates",
+                                 "published_by_vendor", "published_periods",
+                                 "hypotheses_side_by_side"])
+def test_figure_functions_are_plot_what_and_the_old_names_warn(old: str) -> None:
+    from spamlab import plots
+
+    alias, new = getattr(plots, old), getattr(plots, f"plot_{old}")
+    assert alias.__wrapped__ is new and new.__name__ == f"plot_{old}"
+    with pytest.warns(DeprecationWarning, match=f"plot_{old}"), pytest.raises(TypeError):
+        alias()  # the alias warns, then reaches the new function (which wants arguments)
+
+
+def test_plot_result_is_now_plot_its() -> None:
+    from spamlab import plots
+
+    assert plots.plot_result.__wrapped__ is plots.plot_its
+    current = [name for name in plots.__all__
+               if not (getattr(plots, name).__doc__ or "").startswith("Deprecated alias")]
+    helpers = {"drawn_rows", "published_rows", "sources_table", "theme"}  # no figure
+    assert len(current) > 10
+    assert [name for name in current if name not in helpers and not name.startswith("plot_")] == []

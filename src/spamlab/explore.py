@@ -67,12 +67,12 @@ def refit(frame: pd.DataFrame, y: str, interruptions: Any, errors: str, family: 
     spec
         The rest of the model (default: :class:`~spamlab.its.Specification`'s defaults).
     title, ylabel
-        Passed to :func:`spamlab.plots.plot_result`.
+        Passed to :func:`spamlab.plots.plot_its`.
 
     Returns
     -------
     (matplotlib.figure.Figure, pandas.DataFrame)
-        :func:`~spamlab.plots.plot_result` of the fit and its ``effects``.
+        :func:`~spamlab.plots.plot_its` of the fit and its ``effects``.
 
     Raises
     ------
@@ -81,7 +81,7 @@ def refit(frame: pd.DataFrame, y: str, interruptions: Any, errors: str, family: 
     """
     res = its.fit(frame, y=y, interruptions=interruptions, spec=spec or its.Specification(),
                   errors=errors, family=family, seasonality=seasonality)
-    return plots.plot_result(res, title=title, ylabel=ylabel), res.effects
+    return plots.plot_its(res, title=title, ylabel=ylabel), res.effects
 
 
 class Explorer(widgets.VBox):

@@ -249,7 +249,7 @@ def test_no_two_lines_of_the_hypothesis_overlay_look_alike():
     calibrations = {name: type("Cal", (), {"series": pd.DataFrame(
         {"total_synthetic": np.linspace(50, 30, len(idx)) + i}, index=idx)})() for i, name
         in enumerate(names)}
-    fig = plots.hypotheses_side_by_side(calibrations, marks=TAKEDOWN)
+    fig = plots.plot_hypotheses_side_by_side(calibrations, marks=TAKEDOWN)
     lines = [line for line in fig.axes[0].lines if not line.get_label().startswith("_")]
     assert len(lines) == len(names)
     looks = [(mcolors.to_hex(line.get_color()), line.get_linestyle()) for line in lines]
@@ -265,7 +265,7 @@ def test_no_two_lines_of_the_hypothesis_overlay_look_alike():
 
 def test_the_id_labels_of_the_volume_chart_do_not_overprint(tmp_path):
     table = figures.load()
-    fig = plots.published_periods(table, "spam_volume_per_day", unit="billion_per_day",
+    fig = plots.plot_published_periods(table, "spam_volume_per_day", unit="billion_per_day",
                                   since="2010-01-01", marks=TAKEDOWN)
     labels = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "#4" in labels.split() and "#5" in labels.split()
@@ -274,14 +274,14 @@ def test_the_id_labels_of_the_volume_chart_do_not_overprint(tmp_path):
 
 
 def test_the_id_labels_of_the_rustock_chart_do_not_overprint(tmp_path):
-    fig = plots.published_periods(figures.load(), "botnet_output_per_day", entity="Rustock",
+    fig = plots.plot_published_periods(figures.load(), "botnet_output_per_day", entity="Rustock",
                                   marks=TAKEDOWN)
     assert overlapping_labels(fig) == []
     assert texts_outside_the_saved_png(fig, tmp_path) == []
 
 
 def test_the_volume_chart_legend_says_source_not_vendor():
-    fig = plots.published_periods(figures.load(), "spam_volume_per_day", since="2010-01-01")
+    fig = plots.plot_published_periods(figures.load(), "spam_volume_per_day", since="2010-01-01")
     title = fig.axes[0].get_legend().get_title().get_text()
     assert title.startswith("source") and "vendor" not in title.split()[0]
 

@@ -21,7 +21,7 @@ from matplotlib.collections import PolyCollection
 
 from spamlab import figures, inputs, its, paths, scenario, tables
 from spamlab.cli import main
-from spamlab.plots.its import defended_horizon, plot_result
+from spamlab.plots.its import defended_horizon, plot_its
 
 pytestmark = [pytest.mark.notebook, pytest.mark.xdist_group("reading_02_04")]
 
@@ -283,7 +283,7 @@ def test_defended_horizon_ends_where_a_simulated_temporary_fall_ends():
     frame = pd.DataFrame({"v": 100 * truth * np.exp(rng.normal(0, 0.03, 90))}, index=days)
     res = its.fit(frame, y="v", interruptions=["2024-03-01"], slope_change=False, transform="log")
     assert defended_horizon(res) == days[71]
-    fig = plot_result(res, until=defended_horizon(res))
+    fig = plot_its(res, until=defended_horizon(res))
     drawn = [line for axis in fig.axes for line in axis.lines
              if line.get_label().startswith(("counterfactual (", "pointwise", "cumulative"))]
     assert len(drawn) == 3 and all(_last_x(line) == days[71] for line in drawn)

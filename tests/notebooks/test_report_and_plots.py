@@ -96,7 +96,7 @@ def test_published_rows_select_by_metric_entity_and_unit():
 
 def test_published_periods_labels_every_figure_id():
     table = figures.load()
-    fig = plots.published_periods(table, "botnet_output_per_day", entity="Rustock")
+    fig = plots.plot_published_periods(table, "botnet_output_per_day", entity="Rustock")
     labels = " ".join(t.get_text() for t in fig.axes[0].texts)
     shown = plots.published_rows(table, "botnet_output_per_day", "Rustock", "billion_per_day")
     assert all(f"#{i}" in labels.split() for i in shown["id"])
@@ -105,8 +105,8 @@ def test_published_periods_labels_every_figure_id():
 def test_daily_series_refuses_unknown_columns():
     frame = pd.DataFrame({"a": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2, tz="UTC"))
     with pytest.raises(ParameterError, match=r"columns \['b'\] not in the frame; it has \['a'\]"):
-        plots.daily_series(frame, ["b"])
-    assert plots.daily_series(frame, ["a"]).axes[0].get_xlabel() == "date (UTC)"
+        plots.plot_daily_series(frame, ["b"])
+    assert plots.plot_daily_series(frame, ["a"]).axes[0].get_xlabel() == "date (UTC)"
 
 
 def test_placebo_dates_draws_the_real_interruption_apart():
@@ -114,7 +114,7 @@ def test_placebo_dates_draws_the_real_interruption_apart():
                           "estimate": [1.0, 0.98, 0.7], "ci_low": [0.9, 0.9, 0.6],
                           "ci_high": [1.1, 1.05, 0.8], "scale": ["ratio"] * 3,
                           "is_real": [False, False, True]})
-    ax = plots.placebo_dates(table).axes[0]
+    ax = plots.plot_placebo_dates(table).axes[0]
     _, labels = ax.get_legend_handles_labels()
     assert labels == ["placebo date (no intervention)", "the real interruption"]
     assert ax.get_ylabel() == "level change (ratio)"
@@ -185,7 +185,7 @@ def test_plot_diagnostics_of_a_linear_model_draws_differences_without_the_whiten
 
 def test_published_by_vendor_draws_one_panel_per_vendor_on_its_own_scale():
     table = figures.load()
-    fig = plots.published_by_vendor(table, "spam_volume_per_day", since="2010-01-01",
+    fig = plots.plot_published_by_vendor(table, "spam_volume_per_day", since="2010-01-01",
                                     marks=[("2011-03-16T14:45:00+00:00", "Rustock takedown")])
     rows = plots.published_rows(table, "spam_volume_per_day")
     rows = rows[rows["period_end"] >= "2010-01-01"]

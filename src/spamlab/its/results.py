@@ -357,13 +357,13 @@ class ITSResult(Result):
 
     def plot(self, title: str | None = None, ylabel: str | None = None) -> Figure:
         """Figure: observed, fit, counterfactual band, pointwise and cumulative effect
-        (:func:`spamlab.plots.plot_result`; matplotlib is imported at the first call).
+        (:func:`spamlab.plots.plot_its`; matplotlib is imported at the first call).
 
         ``ylabel`` names the outcome with its unit (default: the column name).
         """
-        from spamlab.plots.its import plot_result  # plots sit above its: loaded when drawn
+        from spamlab.plots.its import plot_its  # plots sit above its: loaded when drawn
 
-        return plot_result(self, title=title, ylabel=ylabel)
+        return plot_its(self, title=title, ylabel=ylabel)
 
     def observations(self, interruption: int | str = 0) -> tuple[int, int]:
         """Observed periods before an interruption (position or label) and at or after it.

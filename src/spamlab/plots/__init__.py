@@ -12,22 +12,31 @@ context, colour-blind palette) inside a ``matplotlib.rc_context``
 (:func:`~spamlab.plots.style.themed`): importing this package changes no matplotlib
 setting. :func:`theme` puts the look on every figure, the user's own too.
 
-Old names kept for one release: ``plot_residual`` (now :func:`plot_attribution`, the
-figure of :func:`spamlab.attribution.account_by_source`) and ``plot_series`` (now
-:func:`plot_scenario`).
+Every figure function is ``plot_<what>``. Old names kept for one release, each warning:
+``plot_residual`` (now :func:`plot_attribution`, the figure of
+:func:`spamlab.attribution.account_by_source`), ``plot_series`` (now :func:`plot_scenario`),
+``plot_result`` (now :func:`plot_its`), and ``daily_series``, ``monthly_rates``,
+``placebo_dates``, ``published_by_vendor``, ``published_periods``,
+``hypotheses_side_by_side`` (now with the ``plot_`` prefix).
 """
 
 from __future__ import annotations
 
 from spamlab.plots.aftermath import plot_persistence
 from spamlab.plots.attribution import plot_attribution, plot_residual, plot_sources
-from spamlab.plots.its import plot_diagnostics, plot_result, plot_sensitivity
+from spamlab.plots.its import plot_diagnostics, plot_its, plot_result, plot_sensitivity
 from spamlab.plots.published import (
     daily_series,
     drawn_rows,
     hypotheses_side_by_side,
     monthly_rates,
     placebo_dates,
+    plot_daily_series,
+    plot_hypotheses_side_by_side,
+    plot_monthly_rates,
+    plot_placebo_dates,
+    plot_published_by_vendor,
+    plot_published_periods,
     published_by_vendor,
     published_periods,
     published_rows,
@@ -38,9 +47,32 @@ from spamlab.plots.scenario import plot_scenario, plot_series
 from spamlab.plots.style import theme
 
 __all__ = [
-    "daily_series", "drawn_rows", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
-    "plot_attribution", "plot_collateral", "plot_diagnostics", "plot_persistence", "plot_residual",
-    "plot_result", "plot_scenario", "plot_sensitivity", "plot_series", "plot_sources",
-    "plot_waterfall", "published_by_vendor", "published_periods", "published_rows", "sources_table",
+    "daily_series",
+    "drawn_rows",
+    "hypotheses_side_by_side",
+    "monthly_rates",
+    "placebo_dates",
+    "plot_attribution",
+    "plot_collateral",
+    "plot_daily_series",
+    "plot_diagnostics",
+    "plot_hypotheses_side_by_side",
+    "plot_its",
+    "plot_monthly_rates",
+    "plot_persistence",
+    "plot_placebo_dates",
+    "plot_published_by_vendor",
+    "plot_published_periods",
+    "plot_residual",
+    "plot_result",
+    "plot_scenario",
+    "plot_sensitivity",
+    "plot_series",
+    "plot_sources",
+    "plot_waterfall",
+    "published_by_vendor",
+    "published_periods",
+    "published_rows",
+    "sources_table",
     "theme",
 ]

@@ -25,19 +25,20 @@ from matplotlib.ticker import MaxNLocator
 from scipy import stats
 from statsmodels.tsa.stattools import acf
 
+from spamlab.deprecation import deprecated_alias
 from spamlab.plots.style import themed, time_label
 
 if TYPE_CHECKING:  # type only: plots sit above its (ITSResult.plot imports this module when called)
     from spamlab.its.results import ITSResult
 
-__all__ = ["defended_horizon", "plot_diagnostics", "plot_result", "plot_sensitivity", "summed_unit"]
+__all__ = ["defended_horizon", "plot_diagnostics", "plot_its", "plot_result", "plot_sensitivity", "summed_unit"]
 
 #: Error models whose diagnostics are computed on residuals after the error model (whitened).
 _WHITENED = frozenset({"ar1", "reml", "arma"})
 
 
 @themed
-def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = None,
+def plot_its(res: ITSResult, title: str | None = None, ylabel: str | None = None,
                 until: object = None) -> Figure:
     """Two panels: observed, fit and counterfactual band; pointwise and cumulative effect.
 
@@ -62,7 +63,7 @@ def plot_result(res: ITSResult, title: str | None = None, ylabel: str | None = N
     >>> from spamlab import its
     >>> frame = pd.DataFrame({"v": np.r_[np.full(30, 10.0), np.full(20, 6.0)] + np.sin(np.arange(50))},
     ...                      index=pd.date_range("2011-02-01", periods=50))
-    >>> fig = plot_result(its.fit(frame, y="v", interruptions=["2011-03-03"]), until="2011-03-10")
+    >>> fig = plot_its(its.fit(frame, y="v", interruptions=["2011-03-03"]), until="2011-03-10")
     >>> counterfactual = [line for line in fig.axes[0].lines if "counterfactual" in line.get_label()]
     >>> str(pd.Timestamp(max(counterfactual[0].get_xdata())).date())
     '2011-03-10'
@@ -363,3 +364,7 @@ def plot_sensitivity(table: pd.DataFrame, title: str | None = None) -> Figure:
     axes[0][0].set_ylabel("setting")
     fig.suptitle(title or "Sensitivity of the level change (estimate and interval)")
     return fig
+
+
+#: Old name, kept for one release (warns and names :func:`plot_its`).
+plot_result = deprecated_alias(plot_its, "plot_result", module="spamlab.plots")

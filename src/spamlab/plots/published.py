@@ -8,7 +8,7 @@ this module holds the other figures the story needs. Every function returns a ma
 Examples
 --------
 >>> from spamlab import figures, plots
->>> fig = plots.published_periods(figures.load(), "spam_volume_per_day")
+>>> fig = plots.plot_published_periods(figures.load(), "spam_volume_per_day")
 >>> fig.axes[0].get_yscale()
 'log'
 """
@@ -32,12 +32,27 @@ from matplotlib.transforms import Bbox
 from pandas.io.formats.style import Styler
 
 from spamlab import figures
+from spamlab.deprecation import deprecated_alias
 from spamlab.errors import ParameterError
 from spamlab.plots.style import PALETTE, themed, time_label
 
 __all__ = [
-    "Marks", "daily_series", "drawn_rows", "hypotheses_side_by_side", "monthly_rates", "placebo_dates",
-    "published_by_vendor", "published_periods", "published_rows", "sources_table",
+    "Marks",
+    "daily_series",
+    "drawn_rows",
+    "hypotheses_side_by_side",
+    "monthly_rates",
+    "placebo_dates",
+    "plot_daily_series",
+    "plot_hypotheses_side_by_side",
+    "plot_monthly_rates",
+    "plot_placebo_dates",
+    "plot_published_by_vendor",
+    "plot_published_periods",
+    "published_by_vendor",
+    "published_periods",
+    "published_rows",
+    "sources_table",
 ]
 
 #: (timestamp, label) pairs drawn as vertical lines
@@ -160,7 +175,7 @@ def _period_bars(ax: plt.Axes, rows: pd.DataFrame, colours: Mapping[str, Any]) -
 
 
 @themed
-def published_periods(
+def plot_published_periods(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     title: str | None = None, log: bool = True, label_ids: bool = True, marks: Marks = (),
     since: str | None = None,
@@ -178,7 +193,7 @@ def published_periods(
     Examples
     --------
     >>> from spamlab import figures
-    >>> published_periods(figures.load(), "botnet_output_per_day", entity="Rustock").axes[0].get_title()
+    >>> plot_published_periods(figures.load(), "botnet_output_per_day", entity="Rustock").axes[0].get_title()
     'botnet_output_per_day, Rustock, as published'
     """
     rows = drawn_rows(table, metric, entity, unit, since)
@@ -251,7 +266,7 @@ def _link(url: str) -> str:
 
 
 @themed
-def published_by_vendor(
+def plot_published_by_vendor(
     table: pd.DataFrame, metric: str, entity: str = "global", unit: str | None = "billion_per_day",
     since: str | None = None, marks: Marks = (), title: str | None = None, col_wrap: int = 3,
 ) -> Figure:
@@ -265,7 +280,7 @@ def published_by_vendor(
     Examples
     --------
     >>> from spamlab import figures
-    >>> fig = published_by_vendor(figures.load(), "spam_volume_per_day", since="2010-01-01")
+    >>> fig = plot_published_by_vendor(figures.load(), "spam_volume_per_day", since="2010-01-01")
     >>> [ax.get_title() for ax in fig.axes][:2]
     ['Symantec (19 figures)', 'Commtouch (5 figures)']
     """
@@ -302,7 +317,7 @@ def published_by_vendor(
 
 
 @themed
-def monthly_rates(
+def plot_monthly_rates(
     table: pd.DataFrame, entity: str = "global", marks: Marks = (), title: str | None = None
 ) -> Figure:
     """Monthly spam rates (spam as % of all email) by vendor: every published value and the median.
@@ -314,7 +329,7 @@ def monthly_rates(
     Examples
     --------
     >>> from spamlab import figures
-    >>> monthly_rates(figures.load()).axes[0].get_ylabel()
+    >>> plot_monthly_rates(figures.load()).axes[0].get_ylabel()
     'spam as percent of all email'
     """
     rows = published_rows(table, "spam_rate_of_email", entity, "percent")
@@ -339,7 +354,7 @@ def monthly_rates(
 
 
 @themed
-def daily_series(
+def plot_daily_series(
     frame: pd.DataFrame, columns: Sequence[str] | None = None, title: str = "", ylabel: str = "",
     marks: Marks = (), stacked: bool = False,
 ) -> Figure:
@@ -349,7 +364,7 @@ def daily_series(
     --------
     >>> idx = pd.date_range("2011-03-01", periods=30, freq="D", tz="UTC")
     >>> f = pd.DataFrame({"a": range(30), "b": [1.0] * 30}, index=idx)
-    >>> daily_series(f, title="demo", ylabel="n").axes[0].get_title()
+    >>> plot_daily_series(f, title="demo", ylabel="n").axes[0].get_title()
     'demo'
     """
     columns = list(columns) if columns is not None else list(frame.columns)
@@ -402,7 +417,7 @@ def _line_looks(n: int) -> list[tuple[tuple[float, ...], str]]:
 
 
 @themed
-def hypotheses_side_by_side(
+def plot_hypotheses_side_by_side(
     calibrations: Mapping[str, Any], column: str = "total_synthetic",
     start: str | None = None, end: str | None = None, marks: Marks = (), title: str | None = None,
 ) -> Figure:
@@ -413,17 +428,17 @@ def hypotheses_side_by_side(
     >>> from types import SimpleNamespace
     >>> idx = pd.date_range("2011-03-01", periods=30, freq="D")
     >>> cal = SimpleNamespace(series=pd.DataFrame({"total_synthetic": range(30)}, index=idx))
-    >>> hypotheses_side_by_side({"baseline": cal}).axes[0].get_title()
+    >>> plot_hypotheses_side_by_side({"baseline": cal}).axes[0].get_title()
     'total_synthetic by hypothesis (SYNTHETIC scenarios, not data)'
     """
     frame = pd.DataFrame({name: cal.series[column] for name, cal in calibrations.items()})
-    return daily_series(frame.loc[start:end], title=title or f"{column} by hypothesis "
+    return plot_daily_series(frame.loc[start:end], title=title or f"{column} by hypothesis "
                         "(SYNTHETIC scenarios, not data)",
                         ylabel="billion messages per day (synthetic)", marks=marks)
 
 
 @themed
-def placebo_dates(table: pd.DataFrame, title: str = "", ylabel: str = "level change") -> Figure:
+def plot_placebo_dates(table: pd.DataFrame, title: str = "", ylabel: str = "level change") -> Figure:
     """Placebo level changes by fake date with intervals; the real interruption in red.
 
     ``table`` is the output of :func:`spamlab.its.placebo` (``interruption``,
@@ -434,7 +449,7 @@ def placebo_dates(table: pd.DataFrame, title: str = "", ylabel: str = "level cha
     >>> t = pd.DataFrame({"interruption": ["2011-03-01", "2011-03-16"], "estimate": [1.0, 0.7],
     ...                   "ci_low": [0.9, 0.6], "ci_high": [1.1, 0.8], "scale": ["ratio"] * 2,
     ...                   "is_real": [False, True]})
-    >>> placebo_dates(t).axes[0].get_ylabel()
+    >>> plot_placebo_dates(t).axes[0].get_ylabel()
     'level change (ratio)'
     """
     moments = pd.to_datetime(table["interruption"].astype(str), utc=True, format="mixed")
@@ -455,3 +470,12 @@ def placebo_dates(table: pd.DataFrame, title: str = "", ylabel: str = "level cha
     ax.legend(loc="lower left", fontsize=8)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %Y"))
     return fig
+
+
+# Old names, kept for one release (each warns and names the new one).
+daily_series = deprecated_alias(plot_daily_series, "daily_series", module="spamlab.plots")
+monthly_rates = deprecated_alias(plot_monthly_rates, "monthly_rates", module="spamlab.plots")
+placebo_dates = deprecated_alias(plot_placebo_dates, "placebo_dates", module="spamlab.plots")
+published_by_vendor = deprecated_alias(plot_published_by_vendor, "published_by_vendor", module="spamlab.plots")
+published_periods = deprecated_alias(plot_published_periods, "published_periods", module="spamlab.plots")
+hypotheses_side_by_side = deprecated_alias(plot_hypotheses_side_by_side, "hypotheses_side_by_side", module="spamlab.plots")
