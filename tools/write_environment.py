@@ -19,7 +19,8 @@ def render(pyproject: Path = ROOT / "pyproject.toml") -> str:
     """The text of environment.yml for the given pyproject.toml."""
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     python = project["requires-python"].removeprefix(">=")
-    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
+    extras = project["optional-dependencies"]
+    deps = project["dependencies"] + extras["dev"] + extras.get("docs", [])
     lines = [
         "# Generated from pyproject.toml by `make environment`; do not edit by hand.",
         "# conda env create -f environment.yml && conda activate spamlab",
