@@ -106,6 +106,26 @@ def test_interrupted_run_resumes_from_checkpoints(corpus: testing.CorpusTruth,
         assert (tmp_path / "out" / name).read_bytes() == (reference_run / name).read_bytes()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_first_run_shards_are_keyed_as_a_rerun_keys_them(corpus: testing.CorpusTruth,
+                                                         tmp_path: Path, workers: int) -> None:
+    """On a first run each worker keys its own task (issue 27); a rerun keys every task in
+    the parent before starting. The two must agree, or a rerun would parse everything again."""
+    options = ing.IngestOptions(files_per_task=30)
+    out = tmp_path / "out"
+    ing.ingest(corpus.paths, out, workers=workers, options=options)
+    tasks = containers.plan_tasks(containers.discover(corpus.paths), files_per_task=30,
+                                  archive_parts=workers)
+    shards = {p.stem for p in (out / checkpoints.CHECKPOINT_DIR).glob("*.arrow")}
+    assert shards == {checkpoints.task_key(task) for task in tasks}
+    assert len(shards) == len(tasks) > 5
+    written = {p.name: p.stat().st_mtime_ns
+               for p in (out / checkpoints.CHECKPOINT_DIR).glob("*.arrow")}
+    ing.ingest(corpus.paths, out, workers=workers, options=options)
+    assert {p.name: p.stat().st_mtime_ns  # every shard reused, none written again
+            for p in (out / checkpoints.CHECKPOINT_DIR).glob("*.arrow")} == written
+
+
 def _message(when: str, message_id: str = "", zone: str = "+0000") -> bytes:
     moment = datetime.fromisoformat(when)
     text = moment.strftime("%d %b %Y %H:%M:%S ") + zone

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from spamlab.errors import DataError
 from spamlab.mail import containers as mc
+from spamlab.mail.folder_decoder import decodes_in_child
 from spamlab.mail.headers import REJECTED_FIELDS, SCAN_FIELDS, from_line_time, scan_row
 from spamlab.mail.names import name_time, outside_window
 
@@ -64,6 +65,9 @@ class TaskResult:
     files_read: int
     table: pa.Table = field(repr=False)
     error: str = ""
+    #: The task's checkpoint key when the worker computed it
+    #: (:func:`spamlab.ingest.checkpoints.parse_with_key`); not stored in a shard.
+    key: str = ""
 
     @property
     def n_messages(self) -> int:
@@ -100,7 +104,7 @@ def parse_task(task: mc.Task) -> TaskResult:
     rows: list[tuple[Any, ...]] = []
     error = ""
     task = _skip_files_outside(task, rows)
-    read = read_in_thread if task.container.kind in THREADED_KINDS else mc.read_task
+    read = read_in_thread if _read_beside(task.container.kind) else mc.read_task
     try:
         with _no_cyclic_gc():
             read(task, message_sink(rows, task.header_limit, task.window))
@@ -113,6 +117,19 @@ def parse_task(task: mc.Task) -> TaskResult:
 #: Container kinds read (decompressed) in a thread beside the parsing: the standard library's
 #: lzma, zlib and bz2 decoders release the GIL, so decoding and parsing share two cores.
 THREADED_KINDS = frozenset({"7z", "zip", "tar"})
+
+
+def _read_beside(kind: str) -> bool:
+    """Whether a container of ``kind`` is read in a thread beside the parsing.
+
+    A 7z archive is not when its folders can be decoded in a child process
+    (:func:`~spamlab.mail.folder_decoder.decodes_in_child`): the child decodes on the
+    other core, and the cutting and parsing stay in this thread, which must then be
+    the only one (a process with threads is not forked).
+    """
+    if kind == "7z" and decodes_in_child():
+        return False
+    return kind in THREADED_KINDS
 #: Heads handed over per batch, and batches in flight (bounds the memory between the two).
 _BATCH, _IN_FLIGHT = 256, 8
 

@@ -1,0 +1,260 @@
+"""A 7z folder decoded in a child process: the same bytes and errors as in this process, and
+no child left behind, however the reading ends (issue 27: decode and parse on two cores)."""
+
+from __future__ import annotations
+
+import importlib.util
+import lzma
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import py7zr
+import pytest
+
+from spamlab.errors import DataError
+from spamlab.ingest.parse import parse_task
+from spamlab.mail import containers, folder_decoder
+from spamlab.mail.folder_decoder import decoded_folder, decodes_in_child
+
+pytestmark = [pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                 reason="the child decoder is Linux-only; /proc is read"),
+              pytest.mark.usefixtures("one_thread")]
+
+
+@pytest.fixture()
+def one_thread() -> None:
+    """This process with its main thread only, as a pool worker is (nothing forks beside a
+    thread). An earlier test in the same pytest worker may have left tqdm's monitor thread."""
+    from tqdm import tqdm
+
+    monitor = getattr(tqdm, "monitor", None)
+    if monitor is not None:
+        monitor.exit()
+        tqdm.monitor = None
+    assert threading.active_count() == 1, [t.name for t in threading.enumerate()]
+
+
+def _messages(n: int, seed: int) -> list[bytes]:
+    """Messages of this test's own making (not spamlab's generator), about 3 KiB each."""
+    rng = random.Random(seed)
+    words = [bytes(rng.choice(b"abcdefghijklmnop") for _ in range(rng.randint(2, 9)))
+             for _ in range(400)]
+    out = []
+    for i in range(n):
+        body = b" ".join(rng.choice(words) for _ in range(rng.randint(200, 700)))
+        out.append(b"Received: from x ([203.0.113.%d]) by trap; Tue, 15 Mar 2011 %02d:%02d:00"
+                   b" +0100\r\nSubject: s%d\r\n\r\n" % (i % 250, i % 24, i % 60, i) + body)
+    return out
+
+
+def _archive(path: Path, messages: list[bytes]) -> Path:
+    with py7zr.SevenZipFile(path, "w", filters=[{"id": lzma.FILTER_LZMA2, "preset": 1}]) as out:
+        for i, data in enumerate(messages):
+            out.writestr(data, f"spam/{i:05d}.eml")
+    return path
+
+
+def _folder(path: Path) -> tuple[object, int, int]:
+    with py7zr.SevenZipFile(path) as archive:
+        streams = archive.header.main_streams
+        start = archive.afterheader + streams.packinfo.packpos
+        return streams.unpackinfo.folders[0], start, streams.packinfo.packsizes[0]
+
+
+def _steps(path: Path, in_child: bool, monkeypatch: pytest.MonkeyPatch,
+           step: int = 64 * 1024) -> list[bytes]:
+    monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", in_child)
+    assert decodes_in_child() is in_child, [t.name for t in threading.enumerate()]
+    folder, start, size = _folder(path)
+    with open(path, "rb") as handle, decoded_folder(handle.fileno(), folder, start, size,
+                                                    step) as steps:
+        return [bytes(s) for s in steps]
+
+
+def _children(pid: int) -> list[int]:
+    """Live (not zombie) processes whose parent is ``pid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+def test_child_gives_the_archived_bytes_in_the_same_steps(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    messages = _messages(300, seed=5)
+    path = _archive(tmp_path / "one.7z", messages)
+    truth = b"".join(messages)  # what was packed, not what a reader says
+    here = _steps(path, False, monkeypatch)
+    child = _steps(path, True, monkeypatch)
+    assert b"".join(child) == truth
+    assert [len(s) for s in child] == [len(s) for s in here]
+    assert all(len(s) == 64 * 1024 for s in child[:-1])
+    assert _children(os.getpid()) == []
+
+
+def test_parse_task_reads_the_same_rows_with_and_without_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _archive(tmp_path / "trap.7z", _messages(500, seed=6))
+    tasks = containers.plan_tasks(containers.discover([path]))
+    tables = {}
+    for in_child in (True, False):
+        monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", in_child)
+        results = [parse_task(task) for task in tasks]
+        assert not any(r.error for r in results)
+        tables[in_child] = [r.table for r in results]
+    assert sum(t.num_rows for t in tables[True]) == 500
+    assert all(a.equals(b) for a, b in zip(tables[True], tables[False]))
+    plus_one = timezone(timedelta(hours=1))
+    assert tables[True][0].column("arrival").to_pylist()[:2] == [
+        int(datetime(2011, 3, 15, 0, 0, tzinfo=plus_one).timestamp()),
+        int(datetime(2011, 3, 15, 1, 1, tzinfo=plus_one).timestamp())]
+
+
+def test_a_broken_stream_raises_the_same_error_from_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _archive(tmp_path / "broken.7z", _messages(200, seed=7))
+    _, start, size = _folder(path)
+    data = bytearray(path.read_bytes())
+    for offset in range(start + size // 2, start + size // 2 + 64):
+        data[offset] ^= 0x5A
+    path.write_bytes(bytes(data))
+    raised = {}
+    for in_child in (False, True):
+        with pytest.raises(Exception) as info:  # (the two are compared below)
+            _steps(path, in_child, monkeypatch)
+        raised[in_child] = info.value
+    assert type(raised[True]) is type(raised[False])
+    assert str(raised[True]) == str(raised[False])
+    assert _children(os.getpid()) == []
+
+
+def test_stopping_early_kills_and_reaps_the_child(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _archive(tmp_path / "big.7z", _messages(3000, seed=8))
+    folder, start, size = _folder(path)
+    monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", True)
+    with open(path, "rb") as handle, \
+            decoded_folder(handle.fileno(), folder, start, size, 4096) as steps:
+        first = next(steps)
+        assert len(first) == 4096
+        assert len(_children(os.getpid())) == 1  # the child waits to write its next step
+    assert _children(os.getpid()) == []
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # reaped too: no zombie left
+
+
+def test_a_child_that_dies_is_named_in_the_error(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _archive(tmp_path / "big.7z", _messages(3000, seed=9))
+    folder, start, size = _folder(path)
+    monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", True)
+    with open(path, "rb") as handle, \
+            decoded_folder(handle.fileno(), folder, start, size, 4096) as steps:
+        next(steps)
+        (child,) = _children(os.getpid())
+        os.kill(child, signal.SIGKILL)
+        with pytest.raises(DataError, match="decoder process .* ended before its folder did "
+                                            r"\(killed by signal 9\)"):
+            for _ in steps:
+                pass
+
+
+_KILLED_READER = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {here!r})
+from test_folder_decoder import _folder
+from spamlab.mail.folder_decoder import decoded_folder
+path = Path(sys.argv[1])
+folder, start, size = _folder(path)
+with open(path, "rb") as handle, decoded_folder(handle.fileno(), folder, start, size, 4096) as steps:
+    next(steps)
+    print("reading", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_the_child_dies_with_a_killed_parent(tmp_path: Path) -> None:
+    """SIGKILL leaves the parent no chance to clean up: the kernel must end the child."""
+    path = _archive(tmp_path / "big.7z", _messages(3000, seed=10))
+    script = _KILLED_READER.format(here=str(Path(__file__).parent))
+    parent = subprocess.Popen([sys.executable, "-c", script, str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None and parent.stdout.readline() == "reading\n"
+        (child,) = _children(parent.pid)
+        parent.kill()
+        parent.wait()
+        end = time.monotonic() + 10
+        while _alive(child) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not _alive(child), "the decoder child outlived its killed parent"
+    finally:
+        parent.kill()
+        parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+
+
+def test_with_other_threads_alive_nothing_is_forked(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """In Jupyter other threads run: the folder is then decoded in this process (threaded)."""
+    messages = _messages(200, seed=11)
+    path = _archive(tmp_path / "one.7z", messages)
+    monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", True)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert not decodes_in_child()
+        forks = []
+        monkeypatch.setattr(os, "fork", lambda: forks.append(1) or 0)
+        folder, start, size = _folder(path)
+        with open(path, "rb") as handle, \
+                decoded_folder(handle.fileno(), folder, start, size) as steps:
+            assert b"".join(steps) == b"".join(messages)
+        result = parse_task(containers.plan_tasks(containers.discover([path]))[0])
+        assert result.n_messages == 200 and not result.error
+        assert forks == []
+    finally:
+        release.set()
+        other.join()
+
+
+@pytest.mark.parametrize("in_child", [True, False], ids=["child", "in-process"])
+def test_identical_outputs_hold_with_and_without_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool) -> None:
+    """The 7-Zip fixtures of the byte-identical test, each way of decoding forced."""
+    here = Path(__file__).parent / "identical"
+    spec = importlib.util.spec_from_file_location("identical_inputs_2", here / "make_inputs.py")
+    assert spec is not None and spec.loader is not None
+    make_inputs = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_inputs)
+    import json
+
+    expected = json.loads((here / "expected.json").read_text())["cases"]
+    monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", in_child)
+    assert decodes_in_child() is in_child
+    assert make_inputs.run_case("sevenzip_fixtures", tmp_path) == expected["sevenzip_fixtures"]
+
