@@ -173,6 +173,37 @@ def time_scan_free(inputs: Path, out: Path, repeat: int) -> float:
     return best
 
 
+def scan_cost_per_message(tree: Path, repeat: int, tasks: int = 10) -> float:
+    """CPU microseconds per message that the header scan adds to a worker's task.
+
+    ``parse_task`` over the first ``tasks`` tasks of the tree in this process, once as it
+    is and once with :func:`spamlab.mail.headers.scan_header_block` replaced by a constant
+    (as in :data:`_SCAN_FREE`); best of ``repeat`` each; the difference per message.
+    """
+    from spamlab.mail import headers
+
+    planned = containers.plan_tasks(containers.discover([tree]))[:tasks]
+    n_messages = sum(len(task.files) for task in planned)
+    real = headers.scan_header_block
+    fields = (1300000000, "received", "", "<x@example.org>", "example.org",
+              "0123456789abcdef", "198.51.100.7", None, "helo")
+
+    def cpu() -> float:
+        start = time.process_time()
+        for task in planned:
+            parse_task(task)
+        return time.process_time() - start
+
+    cpu()  # warms the page cache and the parser's caches
+    try:
+        with_scan = min(cpu() for _ in range(repeat))
+        headers.scan_header_block = lambda block: fields
+        without = min(cpu() for _ in range(repeat))
+    finally:
+        headers.scan_header_block = real
+    return (with_scan - without) / n_messages * 1e6
+
+
 def _read_heads(paths: list[str]) -> int:
     for path in paths:
         fd = os.open(path, os.O_RDONLY)
@@ -385,6 +416,15 @@ def time_parse_only(path: Path) -> tuple[float, int]:
         sink(*head)
     rows_to_table(rows)
     return time.perf_counter() - start, len(heads)
+
+
+def time_7z_header(path: Path) -> float:
+    """Seconds py7zr takes to open ``path`` and list its members (what a reader does first)."""
+    start = time.perf_counter()
+    with py7zr.SevenZipFile(path, mode="r") as archive:
+        members = [f for f in archive.files if not f.is_directory]
+    assert members
+    return time.perf_counter() - start
 
 
 def run_real_archive(folder: Path, n_messages: int, repeat: int) -> None:

@@ -106,3 +106,23 @@ def test_the_readme_answers_quote_the_numbers_the_code_computes() -> None:
         share, low, high = re.search(rf"{month} (\d+)%.*?range (\d+)% to (\d+)%", answer).groups()
         assert f"{share}% in {month}" in text or f"{share}% still missing in {month}" in text, month
         assert f"{low}-{high}%" in text, month
+
+
+def _floors_block(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    assert text.count("<!-- floors:begin -->") == 1 and text.count("<!-- floors:end -->") == 1
+    return text.split("<!-- floors:begin -->")[1].split("<!-- floors:end -->")[0]
+
+
+def test_the_speed_tables_come_from_one_benchmark_run() -> None:
+    """README's short table and the performance page's full one are both written by
+    ``benchmarks/floors.py --write`` from one run: the same rows, times and ratios."""
+    short = _floors_block(README)
+    full = _floors_block(DOCS / "methods" / "performance.md")
+    rows = [line for line in short.splitlines() if line.startswith("| ") and " s | " in line]
+    assert len(rows) == 3, short
+    for row in rows:
+        work, ours, _, ratio = (cell.strip() for cell in row.strip("|").split("|")[:4])
+        assert re.search(rf"\| {re.escape(work)} \| {re.escape(ours)} \|.*\| {re.escape(ratio)} \|",
+                         full), (work, ours, ratio)
+    assert re.search(r"on \d{2} \w{3} \d{4}", short)
