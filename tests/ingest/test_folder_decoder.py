@@ -4,6 +4,7 @@ no child left behind, however the reading ends (issue 27: decode and parse on tw
 from __future__ import annotations
 
 import importlib.util
+import io
 import lzma
 import os
 import random
@@ -19,6 +20,7 @@ import py7zr
 import pytest
 
 from spamlab.errors import DataError
+from spamlab.ingest import engines
 from spamlab.ingest.parse import parse_task
 from spamlab.mail import containers, folder_decoder
 from spamlab.mail.folder_decoder import decoded_folder, decodes_in_child
@@ -274,3 +276,29 @@ def test_identical_outputs_hold_with_and_without_the_child(
     assert decodes_in_child() is in_child
     assert make_inputs.run_case("sevenzip_fixtures", tmp_path) == expected["sevenzip_fixtures"]
 
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_leaves_no_thread_behind(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """An in-process ingest with a progress bar (a terminal) still forks its 7z decoder for
+    the tasks after the first: the bar starts no monitor thread."""
+    path = _archive(tmp_path / "one.7z", _messages(50, seed=12))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "m1").write_bytes(_messages(1, seed=13)[0])
+    tasks = containers.plan_tasks(containers.discover([tree, path]))
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    seen: list[bool] = []
+
+    def note(index: int, result: object) -> None:
+        seen.append(decodes_in_child())
+
+    engines.run_tasks(tasks, list(range(len(tasks))), note, workers=1, progress=True)
+    assert "ingest" in sys.stderr.getvalue()  # the bar was drawn
+    assert seen == [True] * len(tasks) and len(tasks) == 2
+    assert threading.active_count() == 1, [t.name for t in threading.enumerate()]

@@ -105,10 +105,18 @@ class _NoProgress:
         """Nothing to close."""
 
 
+class _Bar(tqdm):  # type: ignore[type-arg,misc]
+    """tqdm without its monitor thread: a thread left alive in this process would stop the
+    next tasks run here from forking (their workers are then spawned, and a 7z folder is
+    decoded in a thread, not in a child process: spamlab.mail.folder_decoder)."""
+
+    monitor_interval = 0
+
+
 def _progress_bar(enabled: bool, initial: int) -> Any:
     if not (enabled and sys.stderr.isatty()):
         return _NoProgress()
-    return tqdm(total=None, initial=initial, unit="msg", unit_scale=True, desc="ingest",
+    return _Bar(total=None, initial=initial, unit="msg", unit_scale=True, desc="ingest",
                 file=sys.stderr, mininterval=0.5)
 
 
