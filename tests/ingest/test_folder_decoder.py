@@ -3,6 +3,7 @@ no child left behind, however the reading ends (issue 27: decode and parse on tw
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import lzma
@@ -302,3 +303,83 @@ def test_a_progress_bar_leaves_no_thread_behind(tmp_path: Path,
     assert "ingest" in sys.stderr.getvalue()  # the bar was drawn
     assert seen == [True] * len(tasks) and len(tasks) == 2
     assert threading.active_count() == 1, [t.name for t in threading.enumerate()]
+
+
+_INTERRUPTED = """
+import os, sys, time
+from pathlib import Path
+from spamlab.cli import main
+from spamlab.mail import folder_decoder
+
+frames = folder_decoder._frames
+
+def stalled(pipe, pid):  # the worker stops reading while its child decodes
+    for index, step in enumerate(frames(pipe, pid)):
+        if index == 1:
+            Path(os.environ["DECODING_MARK"]).write_text(str(pid))
+            time.sleep(120)
+        yield step
+
+folder_decoder._frames = stalled
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _group(pgid: int) -> list[int]:
+    """Live processes of process group ``pgid``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("how", ["SIGINT to the group", "SIGTERM to the group",
+                                 "SIGKILL to the command only"])
+def test_an_interrupted_7z_ingest_leaves_no_process_and_reruns_identical(
+        tmp_path: Path, how: str) -> None:
+    """Ctrl-C, a kill of the whole job, or a SIGKILL of the command alone while a worker's
+    child decodes: every process ends (workers and child decoder), and a rerun writes what
+    an uninterrupted run writes."""
+    path = _archive(tmp_path / "trap.7z", _messages(3000, seed=14))
+    reference, out = tmp_path / "reference", tmp_path / "out"
+    command = ["ingest", str(path), "--workers", "2", "--quiet", "--out"]
+    subprocess.run([sys.executable, "-m", "spamlab.cli", *command, str(reference)], check=True)
+    mark = tmp_path / "decoding"
+    process = subprocess.Popen([sys.executable, "-c", _INTERRUPTED, *command, str(out)],
+                               env={**os.environ, "DECODING_MARK": str(mark)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    try:
+        end = time.monotonic() + 60
+        while not mark.exists() and time.monotonic() < end and process.poll() is None:
+            time.sleep(0.02)
+        assert mark.exists(), "the child decoder never started"
+        time.sleep(0.1)
+        child = int(mark.read_text())
+        assert _alive(child)
+        signum = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}.get(how.split()[0])
+        if signum is None:
+            os.kill(process.pid, signal.SIGKILL)
+        else:
+            os.killpg(process.pid, signum)
+        process.wait(30)
+        end = time.monotonic() + 10
+        while _group(process.pid) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert _group(process.pid) == [], f"left running after {how}"
+        assert not _alive(child)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if process.stderr is not None:
+            process.stderr.close()
+    subprocess.run([sys.executable, "-m", "spamlab.cli", *command, str(out)], check=True)
+    for name in ("daily_counts.csv", "ingest_report.json"):
+        assert (out / name).read_bytes() == (reference / name).read_bytes(), name

@@ -105,7 +105,7 @@ class _NoProgress:
         """Nothing to close."""
 
 
-class _Bar(tqdm):  # type: ignore[type-arg,misc]
+class _Bar(tqdm):
     """tqdm without its monitor thread: a thread left alive in this process would stop the
     next tasks run here from forking (their workers are then spawned, and a 7z folder is
     decoded in a thread, not in a child process: spamlab.mail.folder_decoder)."""
