@@ -4,7 +4,6 @@ no child left behind, however the reading ends (issue 27: decode and parse on tw
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import lzma
 import os
@@ -14,11 +13,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import py7zr
 import pytest
+from processes import alive, children, group, wait_for
 
 from spamlab.errors import DataError
 from spamlab.ingest import engines
@@ -97,28 +98,6 @@ def _steps(path: Path, in_child: bool, monkeypatch: pytest.MonkeyPatch,
         return [bytes(s) for s in steps]
 
 
-def _children(pid: int) -> list[int]:
-    """Live (not zombie) processes whose parent is ``pid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
 def test_child_gives_the_archived_bytes_in_the_same_steps(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     messages = _messages(300, seed=5)
@@ -129,7 +108,7 @@ def test_child_gives_the_archived_bytes_in_the_same_steps(tmp_path: Path,
     assert b"".join(child) == truth
     assert [len(s) for s in child] == [len(s) for s in here]
     assert all(len(s) == 64 * 1024 for s in child[:-1])
-    assert _children(os.getpid()) == []
+    assert children(os.getpid()) == []
 
 
 def test_parse_task_reads_the_same_rows_with_and_without_the_child(
@@ -165,33 +144,34 @@ def test_a_broken_stream_raises_the_same_error_from_the_child(
         raised[in_child] = info.value
     assert type(raised[True]) is type(raised[False])
     assert str(raised[True]) == str(raised[False])
-    assert _children(os.getpid()) == []
+    assert children(os.getpid()) == []
+
+
+@contextlib.contextmanager
+def _child_mid_folder(path: Path) -> Iterator[Iterator[bytes | bytearray]]:
+    """The steps of ``path``'s folder from a child decoder, after the first 4 KiB step."""
+    folder, start, size = _folder(path)
+    with open(path, "rb") as handle, \
+            decoded_folder(handle.fileno(), folder, start, size, 4096) as steps:
+        assert len(next(steps)) == 4096
+        yield steps
 
 
 def test_stopping_early_kills_and_reaps_the_child(tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _archive(tmp_path / "big.7z", _messages(3000, seed=8))
-    folder, start, size = _folder(path)
     monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", True)
-    with open(path, "rb") as handle, \
-            decoded_folder(handle.fileno(), folder, start, size, 4096) as steps:
-        first = next(steps)
-        assert len(first) == 4096
-        assert len(_children(os.getpid())) == 1  # the child waits to write its next step
-    assert _children(os.getpid()) == []
+    with _child_mid_folder(_archive(tmp_path / "big.7z", _messages(3000, seed=8))):
+        assert len(children(os.getpid())) == 1  # the child waits to write its next step
+    assert children(os.getpid()) == []
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # reaped too: no zombie left
 
 
 def test_a_child_that_dies_is_named_in_the_error(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    path = _archive(tmp_path / "big.7z", _messages(3000, seed=9))
-    folder, start, size = _folder(path)
     monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", True)
-    with open(path, "rb") as handle, \
-            decoded_folder(handle.fileno(), folder, start, size, 4096) as steps:
-        next(steps)
-        (child,) = _children(os.getpid())
+    with _child_mid_folder(_archive(tmp_path / "big.7z", _messages(3000, seed=9))) as steps:
+        (child,) = children(os.getpid())
         os.kill(child, signal.SIGKILL)
         with pytest.raises(DataError, match="decoder process .* ended before its folder did "
                                             r"\(killed by signal 9\)"):
@@ -222,13 +202,10 @@ def test_the_child_dies_with_a_killed_parent(tmp_path: Path) -> None:
                               stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout is not None and parent.stdout.readline() == "reading\n"
-        (child,) = _children(parent.pid)
+        (child,) = children(parent.pid)
         parent.kill()
         parent.wait()
-        end = time.monotonic() + 10
-        while _alive(child) and time.monotonic() < end:
-            time.sleep(0.05)
-        assert not _alive(child), "the decoder child outlived its killed parent"
+        assert wait_for(lambda: not alive(child), 10), "the decoder outlived its killed parent"
     finally:
         parent.kill()
         parent.wait()
@@ -265,17 +242,11 @@ def test_with_other_threads_alive_nothing_is_forked(tmp_path: Path,
 def test_identical_outputs_hold_with_and_without_the_child(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_child: bool) -> None:
     """The 7-Zip fixtures of the byte-identical test, each way of decoding forced."""
-    here = Path(__file__).parent / "identical"
-    spec = importlib.util.spec_from_file_location("identical_inputs_2", here / "make_inputs.py")
-    assert spec is not None and spec.loader is not None
-    make_inputs = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(make_inputs)
-    import json
+    from test_identical_outputs import EXPECTED, make_inputs
 
-    expected = json.loads((here / "expected.json").read_text())["cases"]
     monkeypatch.setattr(folder_decoder, "DECODE_IN_CHILD", in_child)
     assert decodes_in_child() is in_child
-    assert make_inputs.run_case("sevenzip_fixtures", tmp_path) == expected["sevenzip_fixtures"]
+    assert make_inputs.run_case("sevenzip_fixtures", tmp_path) == EXPECTED["sevenzip_fixtures"]
 
 
 
@@ -325,20 +296,6 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def _group(pgid: int) -> list[int]:
-    """Live processes of process group ``pgid``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
-                found.append(int(entry.name))
-    return found
-
-
 @pytest.mark.parametrize("how", ["SIGINT to the group", "SIGTERM to the group",
                                  "SIGKILL to the command only"])
 def test_an_interrupted_7z_ingest_leaves_no_process_and_reruns_identical(
@@ -362,18 +319,15 @@ def test_an_interrupted_7z_ingest_leaves_no_process_and_reruns_identical(
         assert mark.exists(), "the child decoder never started"
         time.sleep(0.1)
         child = int(mark.read_text())
-        assert _alive(child)
+        assert alive(child)
         signum = {"SIGINT": signal.SIGINT, "SIGTERM": signal.SIGTERM}.get(how.split()[0])
         if signum is None:
             os.kill(process.pid, signal.SIGKILL)
         else:
             os.killpg(process.pid, signum)
         process.wait(30)
-        end = time.monotonic() + 10
-        while _group(process.pid) and time.monotonic() < end:
-            time.sleep(0.05)
-        assert _group(process.pid) == [], f"left running after {how}"
-        assert not _alive(child)
+        assert wait_for(lambda: not group(process.pid), 10), f"left running after {how}"
+        assert not alive(child)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import py7zr
 import pytest
+from processes import alive, children, wait_for
 
 from spamlab import ingest as ing
 from spamlab.cli import main
@@ -293,38 +294,10 @@ def _stop(parent: subprocess.Popen[bytes], workers: list[int]) -> None:
     """Kill a test's ingest process; wait up to 5 s for its workers, then kill any left."""
     parent.kill()
     parent.wait()
-    if not _wait_for(lambda: not any(_alive(pid) for pid in workers), 5):
+    if not wait_for(lambda: not any(alive(pid) for pid in workers), 5):
         for pid in workers:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state not in ("Z", "X")
-
-
-def _wait_for(condition, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
@@ -335,11 +308,11 @@ def test_workers_die_with_their_parent(tmp_path: Path) -> None:
     parent = _start_slow_ingest([tmp_path / "a", tmp_path / "b"], tmp_path / "out")
     workers: list[int] = []
     try:
-        assert _wait_for(lambda: len(_children(parent.pid)) >= 2, 30)
-        workers = _children(parent.pid)
+        assert wait_for(lambda: len(children(parent.pid)) >= 2, 30)
+        workers = children(parent.pid)
         parent.kill()
         parent.wait()
-        assert _wait_for(lambda: not any(_alive(pid) for pid in workers), 5), workers
+        assert wait_for(lambda: not any(alive(pid) for pid in workers), 5), workers
     finally:
         _stop(parent, workers)
 
@@ -409,12 +382,12 @@ def test_second_ingest_into_the_same_out_is_refused(tmp_path: Path) -> None:
     first = _start_slow_ingest([tmp_path / "a", tmp_path / "b"], out)
     workers: list[int] = []
     try:
-        assert _wait_for(lambda: len(_children(first.pid)) >= 2, 30)  # it is parsing
-        workers = _children(first.pid)
+        assert wait_for(lambda: len(children(first.pid)) >= 2, 30)  # it is parsing
+        workers = children(first.pid)
         with pytest.raises(DataError, match=rf"{re.escape(str(out))}: already being written by .*process {first.pid}"):
             ing.ingest([tmp_path / "a"], out, workers=1)
     finally:
         _stop(first, workers)
-    assert not any(_alive(pid) for pid in workers)
+    assert not any(alive(pid) for pid in workers)
     report = ing.ingest([tmp_path / "a"], out, workers=1).report  # the lock died with it
     assert report["messages_counted"] == 1
