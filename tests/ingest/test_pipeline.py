@@ -107,10 +107,10 @@ def test_interrupted_run_resumes_from_checkpoints(corpus: testing.CorpusTruth,
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_first_run_shards_are_keyed_as_a_rerun_keys_them(corpus: testing.CorpusTruth,
-                                                         tmp_path: Path, workers: int) -> None:
-    """On a first run each worker keys its own task (issue 27); a rerun keys every task in
-    the parent before starting. The two must agree, or a rerun would parse everything again."""
+def test_a_rerun_reuses_every_shard_of_a_first_run(corpus: testing.CorpusTruth,
+                                                  tmp_path: Path, workers: int) -> None:
+    """A first run's shards are named by the keys a rerun computes, so a rerun reuses every
+    one and writes none again (a change to how or where keys are computed must keep this)."""
     options = ing.IngestOptions(files_per_task=30)
     out = tmp_path / "out"
     ing.ingest(corpus.paths, out, workers=workers, options=options)

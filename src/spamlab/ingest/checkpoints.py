@@ -12,13 +12,11 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from spamlab.ingest import engines
 from spamlab.ingest.engines import run_tasks
 from spamlab.ingest.outputs import refuse_link, write_atomic
 from spamlab.ingest.parse import TaskResult, shard_schema
@@ -28,7 +26,6 @@ __all__ = [
     "CHECKPOINT_DIR",
     "SHARD_VERSION",
     "load_shard",
-    "parse_with_key",
     "run_with_checkpoints",
     "save_shard",
     "task_key",
@@ -52,45 +49,24 @@ def run_with_checkpoints(tasks: Sequence[Task], checkpoints: Path, *, engine: st
     """
     refuse_link(checkpoints, "the checkpoint folder")
     checkpoints.mkdir(parents=True, exist_ok=True)
-    # A key stats every file a task reads. With shards to reuse, all keys are needed before
-    # the tasks start; on a first run (no shard yet) each local worker computes its task's
-    # key itself, in parallel, before reading (parse_with_key): the same key, off the
-    # parent's path (0.16 s of stat calls for 60,000 files).
-    keys: dict[int, str] = {}
+    keys = [task_key(task) for task in tasks]
     results: dict[int, TaskResult] = {}
-    if engine != "local" or _has_shards(checkpoints):
-        keys = {index: task_key(task) for index, task in enumerate(tasks)}
-        for index, key in keys.items():
-            cached = load_shard(checkpoints / f"{key}.arrow")
-            if cached is not None:
-                results[index] = cached
+    for index, key in enumerate(keys):
+        cached = load_shard(checkpoints / f"{key}.arrow")
+        if cached is not None:
+            results[index] = cached
     todo = [i for i in range(len(tasks)) if i not in results]
 
     def store(index: int, result: TaskResult) -> None:
-        key = keys.setdefault(index, result.key or task_key(tasks[index]))
         if not result.error:
-            save_shard(result, checkpoints / f"{key}.arrow")
+            save_shard(result, checkpoints / f"{keys[index]}.arrow")
         results[index] = result
 
     run_tasks([tasks[i] for i in todo], todo, store, engine=engine, workers=workers,
               scheduler=scheduler, progress=progress,
-              initial=sum(r.n_messages for r in results.values()),
-              work=None if keys else parse_with_key)
-    _prune(checkpoints, set(keys.values()))
-    return [replace(results[i], key="") for i in range(len(tasks))]
-
-
-def parse_with_key(task: Task) -> TaskResult:
-    """:func:`~spamlab.ingest.parse.parse_task` with the task's :func:`task_key`, computed
-    first (runs in a worker)."""
-    key = task_key(task)
-    return replace(engines.parse_task(task), key=key)
-
-
-def _has_shards(checkpoints: Path) -> bool:
-    """Whether ``checkpoints`` holds any shard (a rerun) or none (a first run)."""
-    with os.scandir(checkpoints) as entries:
-        return any(entry.name.endswith(".arrow") for entry in entries)
+              initial=sum(r.n_messages for r in results.values()))
+    _prune(checkpoints, set(keys))
+    return [results[i] for i in range(len(tasks))]
 
 
 def _prune(checkpoints: Path, keep: set[str]) -> None:

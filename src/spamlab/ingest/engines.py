@@ -43,8 +43,7 @@ ResultCallback = Callable[[int, TaskResult], Any]
 
 def run_tasks(tasks: Sequence[Task], indices: Sequence[int], on_result: ResultCallback, *,
               engine: str = "local", workers: int | None = None, scheduler: Any = None,
-              progress: bool = False, initial: int = 0,
-              work: Callable[[Task], TaskResult] | None = None) -> None:
+              progress: bool = False, initial: int = 0) -> None:
     """Parse ``tasks`` on ``engine``, passing ``(indices[i], result)`` to ``on_result``.
 
     Parameters
@@ -59,10 +58,6 @@ def run_tasks(tasks: Sequence[Task], indices: Sequence[int], on_result: ResultCa
         Local worker processes (default: all cores); Dask scheduler address or client.
     progress, initial
         Show a tqdm bar of messages/s on a terminal, starting from ``initial`` messages.
-    work
-        What each local worker runs per task (a module-level function, so that it can
-        be sent to a spawned worker); default :func:`~spamlab.ingest.parse.parse_task`.
-        The Dask engine always runs ``parse_task``.
 
     Examples
     --------
@@ -86,7 +81,7 @@ def run_tasks(tasks: Sequence[Task], indices: Sequence[int], on_result: ResultCa
 
     try:
         if engine == "local":
-            run_local(tasks, indices, report, workers=workers, work=work)
+            run_local(tasks, indices, report, workers=workers)
         else:
             run_dask(tasks, indices, report, scheduler=scheduler)
     finally:
@@ -121,22 +116,19 @@ def _progress_bar(enabled: bool, initial: int) -> Any:
 
 
 def run_local(tasks: Sequence[Task], indices: Sequence[int], on_result: ResultCallback, *,
-              workers: int | None = None,
-              work: Callable[[Task], TaskResult] | None = None) -> None:
-    """Run ``work`` (default :func:`~spamlab.ingest.parse.parse_task`) on each task in a
-    process pool (or in-process for one worker or one task)."""
-    work = work or parse_task
+              workers: int | None = None) -> None:
+    """Run tasks in a process pool (or in-process for one worker or one task)."""
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(tasks) <= 1:
         for index, task in zip(indices, tasks):
-            on_result(index, work(task))
+            on_result(index, parse_task(task))
         return
     gc.freeze()  # forked workers then leave the parent's objects (and their pages) alone
     try:
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                                  mp_context=_process_context(), initializer=die_with_parent,
                                  initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(work, task): index
+            futures = {pool.submit(parse_task, task): index
                        for index, task in zip(indices, tasks)}
             for future in as_completed(futures):
                 on_result(futures[future], future.result())

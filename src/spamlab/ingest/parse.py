@@ -65,9 +65,6 @@ class TaskResult:
     files_read: int
     table: pa.Table = field(repr=False)
     error: str = ""
-    #: The task's checkpoint key when the worker computed it
-    #: (:func:`spamlab.ingest.checkpoints.parse_with_key`); not stored in a shard.
-    key: str = ""
 
     @property
     def n_messages(self) -> int:
