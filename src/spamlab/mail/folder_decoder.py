@@ -151,9 +151,7 @@ class _PositionedReader:
     def __init__(self, fd: int, offset: int) -> None:
         self.fd, self.position = fd, offset
 
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = max(os.fstat(self.fd).st_size - self.position, 0)
+    def read(self, size: int) -> bytes:  # (py7zr's decompressor always gives a size)
         data = os.pread(self.fd, size, self.position)
         self.position += len(data)
         return data

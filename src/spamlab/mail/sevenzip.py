@@ -72,7 +72,7 @@ def _read_7z(task: Task, sink: MessageSink) -> int:
     return in_folders + elsewhere
 
 
-def _7z_problem(member: object, limit: int, kinds: dict[object, bool] | None = None) -> str:
+def _7z_problem(member: object, limit: int, kinds: dict[object, bool]) -> str:
     """Why a 7z member is rejected before reading (``""``: it is read).
 
     Whether a member is a link, junction or socket depends only on its ``attributes``
@@ -89,10 +89,8 @@ def _7z_problem(member: object, limit: int, kinds: dict[object, bool] | None = N
 _LINK_FLAGS = ("is_symlink", "is_junction", "is_socket")
 
 
-def _not_regular(member: object, kinds: dict[object, bool] | None) -> bool:
+def _not_regular(member: object, kinds: dict[object, bool]) -> bool:
     """Whether py7zr reads ``member`` as a link, junction or socket (cached by attributes)."""
-    if kinds is None:
-        return any(getattr(member, flag, False) for flag in _LINK_FLAGS)
     word = member._file_info.get("attributes")  # type: ignore[attr-defined]
     if word not in kinds:
         kinds[word] = any(getattr(member, flag, False) for flag in _LINK_FLAGS)
